@@ -1,0 +1,33 @@
+# A fresh clone needs only Python 3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ADAPTERS := $(sort $(dir $(wildcard adapters/*/pyproject.toml)))
+STAMP := $(VENV)/.installed
+
+.PHONY: install lint test demo bench clean
+
+$(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(ADAPTERS))
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]' $(addprefix -e ,$(ADAPTERS))
+	touch $@
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/mns demo --out demo-output
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,130 @@
+"""The private cattrs converter for mns's TOML and dict wire format, and its error messages.
+
+One converter per wire format, never the global one. TOML already has dates, so the dict
+form and the TOML form share this converter; ISO strings are accepted for dates too, so
+that JSON-shaped dicts load as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationNote,
+)
+
+__all__ = ["describe_errors", "make_converter"]
+
+
+def make_converter(converter: cattrs.Converter | None = None) -> cattrs.Converter:
+    """Configure ``converter`` (a new one by default) for mns's wire format.
+
+    Extra keys are errors, tuples read from lists, enums by value, dates as
+    ``datetime.date`` or ISO text; ``None`` fields are left out when unstructuring.
+    """
+    conv = converter or cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
+
+    def structure_date(value: Any, _: type) -> dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        raise ValueError(f"expected a date such as 2024-03-31, got {value!r}")
+
+    conv.register_structure_hook(dt.date, structure_date)
+    conv.register_unstructure_hook(dt.date, lambda d: d)
+
+    def structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in cls)
+            raise ValueError(f"{value!r} is not allowed; use one of {allowed}") from None
+
+    conv.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), structure_enum
+    )
+    return conv
+
+
+def _format(exc: BaseException) -> str:
+    if isinstance(exc, ForbiddenExtraKeysError):
+        keys = ", ".join(repr(k) for k in sorted(exc.extra_fields))
+        allowed = _field_names(exc.cl)
+        return f"unknown key {keys}; allowed keys are {allowed}"
+    if isinstance(exc, KeyError):
+        return "required key is missing"
+    if isinstance(exc, (ValueError, TypeError)) and str(exc):
+        text = str(exc)
+        if isinstance(exc, TypeError) and "argument" in text:
+            return "wrong type"
+        return text
+    return f"invalid value ({type(exc).__name__})"
+
+
+def _field_names(cls: type) -> str:
+    import attrs
+
+    return ", ".join(repr(a.alias or a.name) for a in attrs.fields(cls))
+
+
+def _walk(exc: BaseException, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(exc, BaseValidationError):
+        with_notes, without = exc.group_exceptions()
+        for inner, note in with_notes:
+            step: str | int = note.index if isinstance(note, IterableValidationNote) else note.name
+            if isinstance(note, AttributeValidationNote | IterableValidationNote):
+                yield from _walk(inner, (*path, step))
+        for inner in without:
+            yield from _walk(inner, path)
+    else:
+        yield path, _format(exc)
+
+
+def describe_errors(
+    exc: BaseException,
+    raw: Mapping[str, Any],
+    sections: Mapping[str, str],
+    head: str,
+) -> list[tuple[str, str]]:
+    """Turn a cattrs error group into ``(place, message)`` pairs in the file's own terms.
+
+    ``sections`` maps an attrs field (``need_groups``) to the TOML array that feeds it
+    (``need_group``); a place reads ``need_group[3] (code 'NG4') field rule``. Fields of
+    the ``[head]`` table read ``[plan] field name``.
+    """
+    return [(_place(path, raw, sections, head), message) for path, message in _walk(exc, ())]
+
+
+def _place(
+    path: tuple[str | int, ...], raw: Mapping[str, Any], sections: Mapping[str, str], head: str
+) -> str:
+    if not path:
+        return f"[{head}]"
+    first, rest = path[0], path[1:]
+    if str(first) not in sections:
+        return f"[{head}] field " + ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
+    section = sections[str(first)]
+    if rest and isinstance(rest[0], int):
+        index = rest[0]
+        place = f"{section}[{index}]"
+        items = raw.get(section)
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            code = items[index].get("code")
+            if code is not None:
+                place += f" (code {code!r})"
+        rest = rest[1:]
+    else:
+        place = section
+    if rest:
+        place += " field " + ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in rest)
+    return place

@@ -1,0 +1,99 @@
+"""The errors mns raises: one small hierarchy, with structured attributes as well as a message."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AdapterError",
+    "LanguageError",
+    "MnsError",
+    "PlanError",
+    "RecordError",
+    "RuleError",
+    "SchemaError",
+    "UnknownCodeError",
+]
+
+
+class MnsError(Exception):
+    """Base class of every error mns raises on purpose.
+
+    ``file``, ``item`` and ``field`` say where the problem is, when known, so that
+    callers can show it without parsing the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        item: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.item = item
+        self.field = field
+
+
+class LanguageError(MnsError):
+    """A language or crosswalk file is invalid, or a language is unknown."""
+
+
+class UnknownCodeError(LanguageError, KeyError):
+    """A code looked up in a language does not exist; ``suggestions`` holds close codes."""
+
+    def __init__(self, message: str, *, code: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message, field=code)
+        self.code = code
+        self.suggestions = suggestions
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class PlanError(MnsError):
+    """A plan file is invalid: syntax, shape, or a cross-reference that does not resolve."""
+
+
+class RuleError(MnsError):
+    """A rule does not parse, names something unknown, or mixes types."""
+
+
+class SchemaError(MnsError):
+    """A table does not meet its canonical schema."""
+
+
+class RecordError(MnsError):
+    """A record could not be read (raised only with ``strict=True``; otherwise it goes to issues)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        value: str | None = None,
+        adapter: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file, field=field)
+        self.row = row
+        self.value = value
+        self.adapter = adapter
+
+
+class AdapterError(MnsError):
+    """No adapter, several adapters, or a failing adapter for a source."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        adapter: str | None = None,
+        plugin: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file)
+        self.adapter = adapter
+        self.plugin = plugin

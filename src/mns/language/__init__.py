@@ -1,0 +1,45 @@
+"""The common language of need: what needs are called, and how codes of one system map to another."""
+
+from mns.language.load import (
+    crosswalk,
+    crosswalks,
+    dump_crosswalk,
+    dump_language,
+    language,
+    languages,
+    load_crosswalk,
+    load_language,
+)
+from mns.language.model import (
+    Concerns,
+    Crosswalk,
+    Dimension,
+    Indicator,
+    Kind,
+    Language,
+    Mapping_,
+    Provenance,
+    Value,
+    valid_in,
+)
+
+__all__ = [
+    "Concerns",
+    "Crosswalk",
+    "Dimension",
+    "Indicator",
+    "Kind",
+    "Language",
+    "Mapping_",
+    "Provenance",
+    "Value",
+    "crosswalk",
+    "crosswalks",
+    "dump_crosswalk",
+    "dump_language",
+    "language",
+    "languages",
+    "load_crosswalk",
+    "load_language",
+    "valid_in",
+]

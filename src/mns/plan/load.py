@@ -1,0 +1,158 @@
+"""Reading, checking and writing plan files (TOML).
+
+Loading checks every cross-reference (clusters, need groups, services, the language) and
+reports each problem with the file, the item, the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from mns.converters import describe_errors, make_converter
+from mns.errors import PlanError, UnknownCodeError
+from mns.plan.model import Plan
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["check_plan", "dump_plan", "load_plan", "plan_from_dict", "save_plan"]
+
+_CONVERTER = make_converter()
+_SECTIONS = {
+    "clusters": "cluster",
+    "need_groups": "need_group",
+    "outcomes": "outcome",
+    "services": "service",
+}
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and check a plan file. Raises :class:`PlanError` naming every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text("utf-8-sig"))
+    except FileNotFoundError:
+        raise PlanError(f"{path}: no such plan file", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"{path}: not valid TOML: {exc}", file=str(path)) from None
+    return plan_from_dict(raw, str(path))
+
+
+def plan_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Plan:
+    """Build and check a plan from its TOML-shaped mapping; ``file`` names it in errors."""
+    extra = sorted(set(raw) - {"plan", *_SECTIONS.values()})
+    if extra:
+        allowed = ", ".join(f"[{k}]" if k == "plan" else f"[[{k}]]" for k in ("plan", *_SECTIONS.values()))
+        raise PlanError(
+            f"{file}: unknown top-level key {', '.join(map(repr, extra))}; allowed are {allowed}",
+            file=file,
+            item=extra[0],
+        )
+    head = raw.get("plan")
+    if not isinstance(head, dict):
+        raise PlanError(f"{file}: missing the [plan] table (name and language)", file=file)
+    data = dict(head)
+    for field, section in _SECTIONS.items():
+        if section in data:
+            raise PlanError(f"{file}: write {section} entries as [[{section}]] tables", file=file)
+        data[field] = raw.get(section, [])
+    try:
+        plan = _CONVERTER.structure(data, Plan)
+    except Exception as exc:
+        raise _error(file, describe_errors(exc, raw, _SECTIONS, "plan")) from None
+    problems = list(check_plan(plan))
+    if problems:
+        raise _error(file, problems)
+    return plan
+
+
+def _error(file: str, problems: list[tuple[str, str]]) -> PlanError:
+    lines = "\n".join(f"  {place}: {message}" for place, message in problems)
+    noun = "problem" if len(problems) == 1 else "problems"
+    first = problems[0][0]
+    return PlanError(f"{file}: {len(problems)} {noun} in the plan:\n{lines}", file=file, item=first)
+
+
+def _hint(value: str, allowed: Iterable[str]) -> str:
+    pool = list(allowed)
+    close = difflib.get_close_matches(value, pool, n=1, cutoff=0.5)
+    listed = ", ".join(repr(a) for a in pool) if pool else "none defined"
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"({guess}defined: {listed})"
+
+
+def _duplicates(section: str, codes: list[str]) -> Iterator[tuple[str, str]]:
+    seen: dict[str, int] = {}
+    for i, code in enumerate(codes):
+        if code in seen:
+            yield (
+                f"{section}[{i}] (code {code!r}) field code",
+                f"duplicate code {code!r}: {section}[{seen[code]}] already uses it; codes must be unique",
+            )
+        else:
+            seen[code] = i
+
+
+def check_plan(plan: Plan) -> Iterator[tuple[str, str]]:
+    """Every cross-reference problem in ``plan``, as ``(place, message)`` pairs."""
+    from mns.language import language as find_language
+
+    try:
+        find_language(plan.language)
+    except UnknownCodeError as exc:
+        yield "[plan] field language", exc.message
+    except Exception as exc:  # a user's language file that fails to load
+        yield "[plan] field language", str(exc)
+    clusters = [c.code for c in plan.clusters]
+    groups = [g.code for g in plan.need_groups]
+    yield from _duplicates("cluster", clusters)
+    yield from _duplicates("need_group", groups)
+    yield from _duplicates("outcome", [o.code for o in plan.outcomes])
+    yield from _duplicates("service", [s.code for s in plan.services])
+    for i, g in enumerate(plan.need_groups):
+        if g.cluster is not None and g.cluster not in clusters:
+            yield (
+                f"need_group[{i}] (code {g.code!r}) field cluster",
+                f"unknown cluster {g.cluster!r} {_hint(g.cluster, clusters)}",
+            )
+    for i, o in enumerate(plan.outcomes):
+        if o.need_group not in groups:
+            yield (
+                f"outcome[{i}] (code {o.code!r}) field need_group",
+                f"unknown need group {o.need_group!r} {_hint(o.need_group, groups)}",
+            )
+    for i, s in enumerate(plan.services):
+        place = f"service[{i}] (code {s.code!r}) field need_groups"
+        if not s.need_groups:
+            yield place, "the service serves no need group; list at least one"
+        for ng in s.need_groups:
+            if ng not in groups:
+                yield place, f"unknown need group {ng!r} {_hint(ng, groups)}"
+
+
+def dump_plan(plan: Plan) -> str:
+    """The TOML text of ``plan``; :func:`plan_from_dict` of it gives ``plan`` back."""
+    data = _CONVERTER.unstructure(plan)
+    doc: dict[str, Any] = {"plan": {k: v for k, v in data.items() if k not in _SECTIONS}}
+    for field, section in _SECTIONS.items():
+        if data.get(field):
+            doc[section] = [_enum_values(item) for item in data[field]]
+    doc["plan"] = _enum_values(doc["plan"])
+    return tomli_w.dumps(doc)
+
+
+def _enum_values(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in item.items() if v is not None}
+
+
+def save_plan(plan: Plan, path: str | Path) -> None:
+    """Write ``plan`` as a TOML file a planning group can read and edit."""
+    Path(path).write_text(dump_plan(plan), "utf-8")

@@ -1,0 +1,1 @@
+"""Case records: the plain-object model and the canonical Arrow schemas."""

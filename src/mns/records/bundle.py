@@ -1,0 +1,66 @@
+"""``Records``: the tables one read produced, with where they came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+import pyarrow as pa
+
+from mns.records import schema
+
+__all__ = ["Provenance", "Records", "SourceFile"]
+
+
+@attrs.frozen(kw_only=True)
+class SourceFile:
+    """A file that was read, with its checksum so a result can be traced to exact inputs."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@attrs.frozen(kw_only=True)
+class Provenance:
+    """Where records came from and how they were read."""
+
+    adapter: str
+    adapter_version: str = ""
+    files: tuple[SourceFile, ...] = ()
+    collection_year: int | None = None
+    reference_date: dt.date | None = None
+    pseudonymised: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+def _table(name: str) -> attrs.Attribute:  # type: ignore[type-arg]
+    def check(instance: object, attribute: attrs.Attribute, value: pa.Table) -> None:  # type: ignore[type-arg]
+        if not isinstance(value, pa.Table):
+            raise TypeError(f"Records.{attribute.name} must be a pyarrow Table, not {type(value).__name__}")
+        schema.check(value, name)
+
+    return attrs.field(factory=lambda: schema.empty(name), validator=check)  # type: ignore[no-any-return]
+
+
+@attrs.frozen(kw_only=True)
+class Records:
+    """The canonical tables read from one source; absent tables are empty with the right schema.
+
+    ``extra`` holds further tables an adapter offers researchers (e.g. the CIN census's
+    relational split), by name.
+    """
+
+    provenance: Provenance
+    cases: pa.Table = _table("cases")
+    services: pa.Table = _table("services")
+    outcomes: pa.Table = _table("outcomes")
+    assignments: pa.Table = _table("assignments")
+    issues: pa.Table = _table("issues")
+    extra: Mapping[str, pa.Table] = attrs.field(factory=dict)
+
+    @property
+    def errors(self) -> int:
+        """How many problems of severity ``error`` were met."""
+        return int(pa.compute.sum(pa.compute.equal(self.issues.column("severity"), "error")).as_py() or 0)
