@@ -25,16 +25,16 @@ _EXPORTS = {
     "RecordError": "mns.errors:RecordError",
     "AdapterError": "mns.errors:AdapterError",
     # the common language of need
-    "language": "mns.language:language",
-    "languages": "mns.language:languages",
-    "crosswalk": "mns.language:crosswalk",
-    "crosswalks": "mns.language:crosswalks",
-    "load_language": "mns.language:load_language",
-    "load_crosswalk": "mns.language:load_crosswalk",
-    "Language": "mns.language:Language",
-    "Dimension": "mns.language:Dimension",
-    "Indicator": "mns.language:Indicator",
-    "Crosswalk": "mns.language:Crosswalk",
+    "language": "mns.lang:language",
+    "languages": "mns.lang:languages",
+    "crosswalk": "mns.lang:crosswalk",
+    "crosswalks": "mns.lang:crosswalks",
+    "load_language": "mns.lang:load_language",
+    "load_crosswalk": "mns.lang:load_crosswalk",
+    "Language": "mns.lang:Language",
+    "Dimension": "mns.lang:Dimension",
+    "Indicator": "mns.lang:Indicator",
+    "Crosswalk": "mns.lang:Crosswalk",
     # plans
     "load_plan": "mns.plan:load_plan",
     "save_plan": "mns.plan:save_plan",
@@ -113,7 +113,7 @@ if TYPE_CHECKING:  # give type checkers and editors the real names
         SchemaError,
         UnknownCodeError,
     )
-    from mns.language import (
+    from mns.lang import (
         Crosswalk,
         Dimension,
         Indicator,

@@ -20,6 +20,8 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 
+from mns.records.model import Value as IndicatorValue
+
 __all__ = ["describe_errors", "make_converter"]
 
 
@@ -53,7 +55,37 @@ def make_converter(converter: cattrs.Converter | None = None) -> cattrs.Converte
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), structure_enum
     )
+    conv.register_structure_hook(IndicatorValue, structure_indicator_value)
+    for cls, accepted, noun in _SCALARS:
+        conv.register_structure_hook(cls, _strict(accepted, noun))
     return conv
+
+
+# TOML has real types: a string "26" where a number belongs is a mistake to report, not coerce.
+_SCALARS: tuple[tuple[type, tuple[type, ...], str], ...] = (
+    (int, (int,), "a whole number"),
+    (float, (int, float), "a number"),
+    (str, (str,), "text in quotes"),
+    (bool, (bool,), "true or false"),
+)
+
+
+def _strict(accepted: tuple[type, ...], noun: str) -> Any:
+    def structure(value: Any, cls: type) -> Any:
+        if isinstance(value, bool) and bool not in accepted:
+            raise ValueError(f"expected {noun}, got {value!r}")
+        if not isinstance(value, accepted):
+            raise ValueError(f"expected {noun}, got {value!r}")
+        return cls(value)
+
+    return structure
+
+
+def structure_indicator_value(value: Any, _: Any) -> IndicatorValue:
+    """An indicator value stays what it is: a flag, a 0-3 rating, a category code or missing."""
+    if value is None or isinstance(value, bool | int | str):
+        return value  # type: ignore[no-any-return]
+    raise ValueError(f"an indicator value must be true/false, 0-3, a code or empty, not {value!r}")
 
 
 def _format(exc: BaseException) -> str:

@@ -103,7 +103,7 @@ def _duplicates(section: str, codes: list[str]) -> Iterator[tuple[str, str]]:
 
 def check_plan(plan: Plan) -> Iterator[tuple[str, str]]:
     """Every cross-reference problem in ``plan``, as ``(place, message)`` pairs."""
-    from mns.language import language as find_language
+    from mns.lang import language as find_language
 
     try:
         find_language(plan.language)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from mns.errors import SchemaError
-from mns.language.model import Indicator, Kind, Language
+from mns.lang.model import Indicator, Kind, Language
 
 __all__ = [
     "ASSIGNMENTS",
@@ -138,7 +138,7 @@ def indicator_field(language: Language, indicator: Indicator) -> pa.Field:
 
 def cases_schema(languages: Iterable[Language] = (), year: int | None = None) -> pa.Schema:
     """The ``cases`` schema with a column for every indicator of ``languages`` (valid in ``year``)."""
-    from mns.language.model import valid_in
+    from mns.lang.model import valid_in
 
     extra = [
         indicator_field(lang, ind) for lang in languages for ind in lang.indicators if valid_in(ind, year)

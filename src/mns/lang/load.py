@@ -13,7 +13,7 @@ import tomli_w
 
 from mns.converters import describe_errors, make_converter
 from mns.errors import LanguageError
-from mns.language.model import Crosswalk, Language, unknown
+from mns.lang.model import Crosswalk, Language, unknown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -135,7 +135,7 @@ def dump_crosswalk(crosswalk: Crosswalk) -> str:
 
 
 def _data_files() -> dict[str, Any]:
-    folder = resources.files("mns.language") / "data"
+    folder = resources.files("mns.lang") / "data"
     return {f.name: f for f in folder.iterdir() if f.name.endswith(".toml")}
 
 
@@ -146,13 +146,13 @@ def _shipped_names() -> tuple[str, ...]:
 @functools.cache
 def _shipped_language(name: str) -> Language:
     file = _data_files()[f"{name}.toml"]
-    return language_from_dict(tomllib.loads(file.read_text("utf-8")), f"mns/language/data/{file.name}")
+    return language_from_dict(tomllib.loads(file.read_text("utf-8")), f"mns/lang/data/{file.name}")
 
 
 @functools.cache
 def _shipped_crosswalk(source: str, target: str) -> Crosswalk:
     file = _data_files()[f"{source}__{target}.toml"]
-    return crosswalk_from_dict(tomllib.loads(file.read_text("utf-8")), f"mns/language/data/{file.name}")
+    return crosswalk_from_dict(tomllib.loads(file.read_text("utf-8")), f"mns/lang/data/{file.name}")
 
 
 def languages() -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The common language of need: dimensions, indicators, languages and crosswalks.
 
 Plain frozen attrs records. Validators hold the invariants that must hold wherever an
-object came from; conversion from and to TOML lives in :mod:`mns.language.load`.
+object came from; conversion from and to TOML lives in :mod:`mns.lang.load`.
 """
 
 from __future__ import annotations

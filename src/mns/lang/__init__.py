@@ -1,6 +1,6 @@
 """The common language of need: what needs are called, and how codes of one system map to another."""
 
-from mns.language.load import (
+from mns.lang.load import (
     crosswalk,
     crosswalks,
     dump_crosswalk,
@@ -10,7 +10,7 @@ from mns.language.load import (
     load_crosswalk,
     load_language,
 )
-from mns.language.model import (
+from mns.lang.model import (
     Concerns,
     Crosswalk,
     Dimension,
