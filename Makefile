@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(ADAPTERS))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]' $(addprefix -e ,$(ADAPTERS))
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,lca]' $(addprefix -e ,$(ADAPTERS))
 	touch $@
 
 install: $(STAMP)

@@ -35,6 +35,7 @@ _EXPORTS = {
     "Dimension": "mns.lang:Dimension",
     "Indicator": "mns.lang:Indicator",
     "Crosswalk": "mns.lang:Crosswalk",
+    "lang": "mns.lang",
     # plans
     "load_plan": "mns.plan:load_plan",
     "save_plan": "mns.plan:save_plan",

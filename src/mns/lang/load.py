@@ -22,10 +22,12 @@ else:  # pragma: no cover
 
 __all__ = [
     "crosswalk",
+    "crosswalk_from_dict",
     "crosswalks",
     "dump_crosswalk",
     "dump_language",
     "language",
+    "language_from_dict",
     "languages",
     "load_crosswalk",
     "load_language",

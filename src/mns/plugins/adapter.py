@@ -13,7 +13,15 @@ import attrs
 from mns.records.bundle import Records
 from mns.records.schema import TABLES
 
-__all__ = ["Adapter", "Option", "Source"]
+__all__ = ["RESERVED_OPTIONS", "Adapter", "Option", "Source"]
+
+#: Options ``mns.read`` passes to every adapter's ``read`` (adapters do not list them):
+#: ``strict`` (bool: raise :class:`mns.RecordError` on the first error, see
+#: :class:`mns.records.issues.IssueLog`) and ``batch_size`` (int or None: rows per batch
+#: when the adapter streams; a hint, results must not depend on it).
+RESERVED_OPTIONS = ("batch_size", "strict")
+#: Names ``mns.read`` takes for itself; no adapter option may use them.
+_TAKEN = (*RESERVED_OPTIONS, "adapter", "postcode", "pseudonymise", "source")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -38,6 +46,26 @@ class Source:
     def from_bytes(cls, name: str, data: bytes) -> Source:
         return cls(name=name, opener=lambda: io.BytesIO(data))
 
+    @classmethod
+    def from_file(cls, file: IO[bytes], name: str | None = None) -> Source:
+        """A source reading a caller's binary file object.
+
+        A seekable object is read from its current position each time it is opened (and is
+        never closed by mns); any other object is read into memory once.
+        """
+        label = name or str(getattr(file, "name", "") or "<stream>")
+        if not isinstance(label, str):  # e.g. a file descriptor number
+            label = "<stream>"
+        if file.seekable():
+            start = file.tell()
+
+            def opener() -> IO[bytes]:
+                file.seek(start)
+                return _Borrowed(file)
+
+            return cls(name=label, opener=opener)
+        return cls.from_bytes(label, file.read())
+
     def open(self) -> IO[bytes]:
         """A fresh binary stream positioned at the start."""
         return self.opener()
@@ -46,6 +74,37 @@ class Source:
         """The first ``size`` bytes (what ``sniff`` sees)."""
         with self.open() as f:
             return f.read(size)
+
+
+class _Borrowed(io.BufferedIOBase):
+    """A view of a caller's file that reads through to it and leaves it open on close."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._raw.read(-1 if size is None else size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
 
 
 @attrs.frozen(kw_only=True)
@@ -79,9 +138,13 @@ class Adapter:
     """Reads one kind of agency record into mns's canonical tables.
 
     ``read(sources, options)`` receives every file of one source (a 903 return is a set of
-    CSVs) and the options the caller gave (only names listed in ``options``), and returns
-    :class:`~mns.records.bundle.Records`. ``sniff(head)`` looks at a file's first bytes and
-    must be pure and fast.
+    CSVs) and the options: those the caller gave (only names listed in ``options``, with
+    their defaults filled in) plus the reserved ``strict`` and ``batch_size``
+    (:data:`RESERVED_OPTIONS`). It returns :class:`~mns.records.bundle.Records` whose
+    ``issues`` account for every record not in a table (see :mod:`mns.records.issues`).
+    ``sniff(head)`` looks at a file's first bytes (up to 4096) and must be pure and fast.
+    ``tables`` names the canonical tables ``read`` may fill; the others come back empty.
+    ``plugin`` is set by the plugin manager to the name of the plugin that gave the adapter.
     """
 
     name: str = attrs.field(validator=attrs.validators.matches_re(_NAME))
@@ -92,6 +155,7 @@ class Adapter:
     tables: tuple[str, ...] = attrs.field(default=("cases",), converter=tuple, validator=_check_tables)
     options: tuple[Option, ...] = attrs.field(default=(), converter=tuple)
     version: str = ""
+    plugin: str = attrs.field(default="", eq=False)
 
     def __attrs_post_init__(self) -> None:
         if not callable(self.read):
@@ -101,3 +165,9 @@ class Adapter:
         names = [o.name for o in self.options]
         if len(names) != len(set(names)):
             raise ValueError(f"Adapter {self.name!r}: an option is listed twice in {names}")
+        taken = sorted(set(names) & set(_TAKEN))
+        if taken:
+            raise ValueError(
+                f"Adapter {self.name!r}: option names {taken} are taken by mns.read "
+                f"({', '.join(_TAKEN)}); {', '.join(RESERVED_OPTIONS)} reach every adapter anyway"
+            )
