@@ -17,11 +17,12 @@ same name are an :class:`mns.AdapterError` naming every provider.
 from __future__ import annotations
 
 import contextlib
+import difflib
+import importlib
 import importlib.metadata
 import os
 import warnings
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import attrs
@@ -83,9 +84,8 @@ class Manager(pluggy.PluginManager):
         self.add_hookspecs(hookspec.Specs)
         self._failures: list[Failure] = []
         self._collected: tuple[Adapter, ...] | None = None
-        from mns import adapters as builtin
-
-        self.register(builtin, name=BUILTIN)
+        # the module, not the ``mns.adapters()`` function that ``import mns`` also exports
+        self.register(importlib.import_module("mns.adapters"), name=BUILTIN)
         self.check_pending()
         if autoload is None:
             autoload = _autoload_setting(os.environ.get(AUTOLOAD_ENV))
@@ -171,10 +171,9 @@ class Manager(pluggy.PluginManager):
         for item in self.adapters():
             if item.name == name:
                 return item
-        known = ", ".join(a.name for a in self.adapters()) or "none"
-        from mns.lang.model import _suggest
-
-        close = _suggest(name, (a.name for a in self.adapters()))
+        names = [a.name for a in self.adapters()]
+        known = ", ".join(names) or "none"
+        close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
         hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
         raise AdapterError(f"unknown adapter {name!r}{hint}; known adapters: {known}", adapter=name)
 
@@ -245,8 +244,3 @@ def adapter(name: str) -> Adapter:
 def failures() -> tuple[Failure, ...]:
     """The plugins that failed to load, with their errors (``mns adapters`` lists them)."""
     return get_manager().failures()
-
-
-def _plugin_module(name: str) -> ModuleType | None:  # pragma: no cover - debugging aid
-    plugin = get_manager().get_plugin(name)
-    return plugin if isinstance(plugin, ModuleType) else None
