@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import attrs
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mns.records import schema
 
@@ -24,9 +25,15 @@ class SourceFile:
 
 @attrs.frozen(kw_only=True)
 class Provenance:
-    """Where records came from and how they were read."""
+    """Where records came from and how they were read.
 
-    adapter: str
+    Adapters leave ``adapter``, ``adapter_version`` and ``files`` empty: ``mns.read`` fills
+    them in (the adapter's name and version, every file read with its SHA-256). A
+    provenance whose ``adapter`` is already set is a stored one (the canonical reader of a
+    folder written by ``mns.write`` restores it) and is kept whole.
+    """
+
+    adapter: str = ""
     adapter_version: str = ""
     files: tuple[SourceFile, ...] = ()
     collection_year: int | None = None
@@ -44,6 +51,16 @@ def _table(name: str) -> attrs.Attribute:  # type: ignore[type-arg]
     return attrs.field(factory=lambda: schema.empty(name), validator=check)  # type: ignore[no-any-return]
 
 
+def _check_extra(instance: object, attribute: attrs.Attribute, value: Mapping[str, pa.Table]) -> None:  # type: ignore[type-arg]
+    for name, table in value.items():
+        if name in schema.TABLES:
+            raise ValueError(
+                f"Records.extra: {name!r} is a canonical table; put it in Records.{name} instead"
+            )
+        if not isinstance(table, pa.Table):
+            raise TypeError(f"Records.extra[{name!r}] must be a pyarrow Table, not {type(table).__name__}")
+
+
 @attrs.frozen(kw_only=True)
 class Records:
     """The canonical tables read from one source; absent tables are empty with the right schema.
@@ -52,15 +69,15 @@ class Records:
     relational split), by name.
     """
 
-    provenance: Provenance
+    provenance: Provenance = attrs.field(factory=Provenance)
     cases: pa.Table = _table("cases")
     services: pa.Table = _table("services")
     outcomes: pa.Table = _table("outcomes")
     assignments: pa.Table = _table("assignments")
     issues: pa.Table = _table("issues")
-    extra: Mapping[str, pa.Table] = attrs.field(factory=dict)
+    extra: Mapping[str, pa.Table] = attrs.field(factory=dict, validator=_check_extra)
 
     @property
     def errors(self) -> int:
         """How many problems of severity ``error`` were met."""
-        return int(pa.compute.sum(pa.compute.equal(self.issues.column("severity"), "error")).as_py() or 0)
+        return int(pc.sum(pc.equal(self.issues.column("severity"), "error")).as_py() or 0)

@@ -249,6 +249,23 @@ class IssueLog:
         """How many errors have been logged."""
         return sum(1 for s in self._store.columns["severity"] if s == "error")
 
+    def raise_first(self) -> None:
+        """Raise :class:`mns.RecordError` for the first error in file order, if any.
+
+        For adapters that check whole columns at once (so log errors out of file order):
+        log into a non-strict log, then call this when the caller asked for ``strict``.
+        """
+        for issue in self.table().to_pylist():
+            if issue["severity"] == "error":
+                raise RecordError(
+                    _describe(issue),
+                    file=issue["source"],
+                    row=issue["row"] if issue["row"] is not None else issue["line"],
+                    field=issue["field"],
+                    value=issue["value"],
+                    adapter=self.adapter,
+                )
+
     def rejected(self, table: str | None = None) -> int:
         """How many distinct records have been rejected (in ``table``, or in all tables)."""
         return rejected(self.table(), table)

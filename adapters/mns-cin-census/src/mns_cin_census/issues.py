@@ -1,0 +1,125 @@
+"""Reporting problems met in a CIN census file, one at a time or a whole batch's at once.
+
+A thin layer over :class:`mns.records.issues.IssueLog`: every issue is located by its XML
+line, names the element (``field``) and value, and says which canonical table the record
+was meant for, so that ``rejected(issues, "cases")`` counts the episodes of need that were
+not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from mns.records import schema
+from mns.records.issues import Action, IssueLog, Severity
+
+__all__ = ["Issues", "canonical"]
+
+_CANONICAL = {  # the canonical table a relational table's records feed
+    "Child": "cases",
+    "Children": "cases",
+    "Header": "cases",
+    "ChildIdentifiers": "cases",
+    "ChildCharacteristics": "cases",
+    "Disabilities": "cases",
+    "CINdetails": "cases",
+    "AssessmentFactors": "cases",
+}
+
+
+def canonical(table: str) -> str:
+    """The canonical mns table that records of relational table ``table`` feed."""
+    return _CANONICAL.get(table, "services")
+
+
+class Issues:
+    """The issues of one CIN census file."""
+
+    def __init__(self, log: IssueLog, source: str) -> None:
+        self.log = log
+        self.source = source
+
+    def file_error(
+        self, message: str, *, line: int | None = None, field: str | None = None, value: str | None = None
+    ) -> None:
+        """The whole file (or the rest of it) could not be read."""
+        self.log.error(message, action="rejected", line=line, field=field, value=value, table="cases")
+
+    def structure(
+        self,
+        table: str,
+        message: str,
+        *,
+        line: int | None,
+        field: str | None = None,
+        value: str | None = None,
+        severity: Severity = "warning",
+        action: Action = "blanked",
+    ) -> None:
+        """An element out of place: unexpected, repeated, or from another year's shape."""
+        value = value.strip() if isinstance(value, str) else value
+        self.log.add(severity, action, message, line=line, field=field, value=value or None, table=canonical(table))
+
+    def missing_block(self, table: str, tag: str, parent: str, line: int | None) -> None:
+        """A block the schema requires is absent."""
+        self.log.error(
+            f"<{parent}> at line {line} has no <{tag}>, which the schema requires",
+            action="kept",
+            line=line,
+            field=tag,
+            table=canonical(table),
+        )
+
+    def reject(self, table: str, message: str, *, line: int | None, record: str | None = None) -> None:
+        """A record (an episode of need, a service block) was not read."""
+        self.log.error(message, action="rejected", line=line, record=record, table=canonical(table))
+
+    def header(
+        self, field: str, value: str | None, line: int | None, problem: str, *, severity: Severity = "error"
+    ) -> None:
+        """A header value that cannot be used."""
+        action: Action = "blanked" if severity == "error" else "kept"
+        self.log.add(
+            severity, action, f"<{field}> {value!r} {problem}", line=line, field=field, value=value, table="cases"
+        )
+
+    def rows(
+        self,
+        table: str,
+        *,
+        severity: Severity,
+        action: Action,
+        field: str,
+        messages: Sequence[str] | str,
+        lines: np.ndarray[Any, Any] | Sequence[int | None],
+        values: Sequence[Any] | None = None,
+        records: Sequence[Any] | None = None,
+    ) -> None:
+        """Many issues of one kind at once (one per row of a batch that failed a check)."""
+        n = len(lines)
+        if n == 0:
+            return
+        msgs = [messages] * n if isinstance(messages, str) else list(messages)
+        vals = [None if v is None else str(v) for v in values] if values is not None else [None] * n
+        recs = [None if r is None else str(r) for r in records] if records is not None else [None] * n
+        line_list = [None if x is None or x < 0 else int(x) for x in lines]
+        if severity == "error" and self.log.strict:  # raise at the first, located
+            self.log.error(msgs[0], action=action, line=line_list[0], field=field, value=vals[0], record=recs[0])
+        data = {
+            "source": [self.source] * n,
+            "sheet": [None] * n,
+            "row": [None] * n,
+            "column": [None] * n,
+            "line": line_list,
+            "table": [canonical(table)] * n,
+            "record": recs,
+            "field": [field] * n,
+            "value": vals,
+            "severity": [severity] * n,
+            "action": [action] * n,
+            "message": msgs,
+        }
+        self.log.extend(pa.table(data, schema=schema.ISSUES))

@@ -1,0 +1,427 @@
+"""The hardened, streaming CIN census XML parser: one ``Child`` at a time, raw text out.
+
+The parser never expands an entity, never loads a DTD, never touches the network and never
+builds a huge tree; a file with a ``DOCTYPE`` at all is refused (the CIN census has none).
+Each ``Child`` is read into plain rows as soon as its end tag arrives and is then cleared
+with everything before it, so memory stays flat however large the file. Values stay raw
+text here; typing and checking them is :mod:`mns_cin_census.validate`'s job, a batch at a
+time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import IO, Any
+
+import attrs
+from lxml import etree
+
+from mns_cin_census import spec
+from mns_cin_census.issues import Issues
+
+__all__ = ["Header", "Parser", "RawBatch", "RawTable"]
+
+
+@attrs.define
+class RawTable:
+    """Rows of one table of a batch, as read.
+
+    Each row is ``(parent, ordinal, line, value_1, ..., value_n, line_1, ..., line_n)``:
+    ``parent`` is the row index of the enclosing block in its own table (the child index
+    for child-level tables), ``ordinal`` numbers the block within its parent (1, 2, ...),
+    ``line`` is the block's start line, and each field has its raw text (``None`` when the
+    element is absent) and the line of its element (``None`` when absent).
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    rows: list[tuple[Any, ...]] = attrs.field(factory=list)
+
+    def columns(self) -> dict[str, list[Any]]:
+        """The rows transposed: ``parent``, ``ordinal``, ``line``, each field and ``line:<field>``."""
+        names = ("parent", "ordinal", "line", *self.fields, *(f"line:{f}" for f in self.fields))
+        if not self.rows:
+            return {n: [] for n in names}
+        return dict(zip(names, map(list, zip(*self.rows, strict=True)), strict=True))
+
+
+@attrs.define
+class RawBatch:
+    """The raw rows of a run of whole children, table by table (``Child`` holds one row per child)."""
+
+    tables: dict[str, RawTable]
+
+    @property
+    def children(self) -> int:
+        return len(self.tables["Child"].rows)
+
+
+@attrs.define
+class Header:
+    """The file's ``Header``: raw values and lines, and the collection year and reference
+    date it states (``None`` when absent or unreadable)."""
+
+    values: dict[str, str | None] = attrs.field(factory=dict)
+    lines: dict[str, int | None] = attrs.field(factory=dict)
+    line: int | None = None
+    year: int | None = None
+    reference_date: dt.date | None = None
+    lea: str | None = None
+
+
+@attrs.frozen
+class _Compiled:
+    table: str
+    fields: dict[str, int]
+    blocks: dict[str, tuple[_Compiled, spec.Block]]
+    lists: dict[str, tuple[str, str]]
+    once: frozenset[str]
+    required: tuple[str, ...]
+
+
+def _compile(block: spec.Block, ns: str) -> _Compiled:
+    return _Compiled(
+        table=block.table or "Child",
+        fields={ns + f: i for i, f in enumerate(block.fields)},
+        blocks={ns + b.tag: (_compile(b, ns), b) for b in block.blocks},
+        lists={ns + k: (ns + leaf, table) for k, (leaf, table) in block.lists.items()},
+        once=frozenset(ns + t for t in block.once),
+        required=tuple(ns + t for t in block.required),
+    )
+
+
+def _fields_of(block: spec.Block) -> dict[str, tuple[str, ...]]:
+    out = {block.table or "Child": block.fields}
+    for leaf_table in block.lists.values():
+        out[leaf_table[1]] = (leaf_table[0],)
+    for b in block.blocks:
+        out.update(_fields_of(b))
+    return out
+
+
+_TABLE_FIELDS = _fields_of(spec.CHILD)
+def _localname(tag: Any) -> str:
+    return str(tag).rpartition("}")[2]
+
+
+class Parser:
+    """Reads one CIN census file: ``header`` once the header has been read, then
+    :meth:`batches` yields :class:`RawBatch` es of ``batch_size`` children.
+
+    Problems of structure (DOCTYPE, wrong root, truncation, unexpected or repeated
+    elements, a block from another year's shape) go to ``issues`` with their line.
+    """
+
+    def __init__(
+        self, stream: IO[bytes], issues: Issues, *, batch_size: int = 5000, year: int | None = None
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self._stream = stream
+        self._issues = issues
+        self._batch_size = batch_size
+        self._year_override = year
+        self.year = year  #: the collection year: the caller's, else the header's
+        self.header = Header()
+        self.children_read = 0
+        self._shape_seen: dict[tuple[str, str], list[int]] = {}  # (block, why) -> [count, first line]
+        self._ns = ""
+        self._child: _Compiled | None = None
+
+    # ------------------------------------------------------------------ batches
+    def _new_batch(self) -> RawBatch:
+        return RawBatch(tables={name: RawTable(name=name, fields=f) for name, f in _TABLE_FIELDS.items()})
+
+    def batches(self) -> Iterator[RawBatch]:
+        """Raw batches of whole children, in file order."""
+        context = etree.iterparse(
+            self._stream,
+            events=("start", "end"),
+            tag=("{*}Message", "{*}Header", "{*}Child"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        batch = self._new_batch()
+        started = False
+        child_start: int | None = None
+        try:
+            for event, el in context:
+                if not started:
+                    started = True
+                    if not self._check_document(el):
+                        return
+                tag = el.tag
+                if event == "start":
+                    if tag == self._ns + "Child":
+                        child_start = el.sourceline
+                    continue
+                if tag == self._ns + "Child":
+                    self._read_child(el, batch)
+                    child_start = None
+                    parent = el.getparent()
+                    el.clear(keep_tail=False)
+                    if parent is not None:
+                        self._drop_before(el, parent)
+                    if batch.children >= self._batch_size:
+                        yield batch
+                        batch = self._new_batch()
+                elif tag == self._ns + "Header":
+                    self._read_header(el)
+            if not started:
+                self._check_document(None, context)
+        except etree.XMLSyntaxError as exc:
+            self._syntax_error(exc, child_start)
+        finally:
+            self._report_shapes()
+        if batch.children:
+            yield batch
+
+    def _check_document(self, el: Any, context: Any = None) -> bool:
+        """Refuse a DOCTYPE and a root other than ``Message``; learn the namespace, if any."""
+        root = el.getroottree().getroot() if el is not None else getattr(context, "root", None)
+        if root is None:
+            self._issues.file_error("the file holds no XML element; a CIN census file's root is <Message>")
+            return False
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+            self._issues.file_error(
+                "the file declares a DOCTYPE, which a CIN census file never has; it was refused "
+                "unread so that no entity is expanded and nothing is fetched",
+                line=1,
+                value=docinfo.doctype or "<!DOCTYPE>",
+                field="DOCTYPE",
+            )
+            return False
+        if _localname(root.tag) != "Message":
+            self._issues.file_error(
+                f"the root element is <{_localname(root.tag)}>; a CIN census file's root is <Message>",
+                line=root.sourceline,
+                field="Message",
+                value=_localname(root.tag),
+            )
+            return False
+        tag = str(root.tag)
+        self._ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+        self._child = _compile(spec.CHILD, self._ns)
+        return True
+
+    def _drop_before(self, el: Any, parent: Any) -> None:
+        """Delete the already-read siblings before ``el`` (and report any that are not ``Child``)."""
+        child_tag = self._ns + "Child"
+        while True:
+            prev = el.getprevious()
+            if prev is None:
+                break
+            if prev.tag != child_tag:
+                self._issues.structure(
+                    "Children",
+                    f"unexpected element <{_localname(prev.tag)}> in <Children>; it was ignored",
+                    line=prev.sourceline,
+                    field=_localname(prev.tag),
+                )
+            del parent[0]
+
+    def _syntax_error(self, exc: etree.XMLSyntaxError, child_start: int | None) -> None:
+        line = exc.lineno or None
+        if child_start is not None:
+            self._issues.reject(
+                "Child",
+                f"the XML stops being well-formed inside the <Child> starting at line {child_start} "
+                f"({exc.msg}); that child was not read, nor anything after it",
+                line=child_start,
+            )
+        else:
+            self._issues.file_error(f"the file is not well-formed XML ({exc.msg}); reading stopped here", line=line)
+
+    # ------------------------------------------------------------------ header
+    def _read_header(self, el: Any) -> None:
+        h = self.header
+        h.line = el.sourceline
+        sources = 0
+        for part in el:
+            name = _localname(part.tag)
+            if name == "Source":
+                sources += 1
+                if sources > 1:
+                    self._issues.structure(
+                        "Header", "a second <Source> in the header was ignored", line=part.sourceline, field="Source"
+                    )
+                    continue
+            elif name != "CollectionDetails":
+                self._issues.structure(
+                    "Header", f"unexpected element <{name}> in <Header>; it was ignored", line=part.sourceline, field=name
+                )
+                continue
+            for leaf in part:
+                key = _localname(leaf.tag)
+                if key not in spec.TABLES["Header"].fields:
+                    self._issues.structure(
+                        "Header", f"unexpected element <{key}> in <{name}>; it was ignored", line=leaf.sourceline, field=key
+                    )
+                    continue
+                h.values[key] = (leaf.text or "").strip()
+                h.lines[key] = leaf.sourceline
+        self._interpret_header()
+        if self._year_override is None:
+            h = self.header
+            self.year = h.year if h.year is not None else h.reference_date.year if h.reference_date else None
+
+    def _interpret_header(self) -> None:
+        h = self.header
+        year = h.values.get("Year")
+        if year:
+            try:
+                h.year = int(year)
+            except ValueError:
+                self._issues.header(
+                    "Year", year, h.lines.get("Year"), "is not a year (expected e.g. 2024 for 2023-24)"
+                )
+        ref = h.values.get("ReferenceDate")
+        if ref:
+            try:
+                h.reference_date = dt.date.fromisoformat(ref)
+            except ValueError:
+                self._issues.header("ReferenceDate", ref, h.lines.get("ReferenceDate"), "is not a date (YYYY-MM-DD)")
+        collection = h.values.get("Collection")
+        if collection and collection != "CIN":
+            self._issues.header("Collection", collection, h.lines.get("Collection"), "is not 'CIN'", severity="warning")
+        lea = h.values.get("LEA")
+        if lea:
+            if len(lea) == 3 and lea.isdigit():
+                h.lea = lea
+            else:
+                self._issues.header("LEA", lea, h.lines.get("LEA"), "is not a three-digit local authority code")
+        if h.year is not None and h.reference_date is not None and h.reference_date.year != h.year:
+            self._issues.header(
+                "ReferenceDate",
+                ref,
+                h.lines.get("ReferenceDate"),
+                f"is not in the collection year {h.year} the header gives (<Year>); the year was kept",
+                severity="warning",
+            )
+
+    # ------------------------------------------------------------------ children
+    def _read_child(self, el: Any, batch: RawBatch) -> None:
+        assert self._child is not None
+        tables = batch.tables
+        index = len(tables["Child"].rows)
+        self._block(el, self._child, tables, None, self.children_read + 1, index)
+        self.children_read += 1
+
+    def _block(
+        self, el: Any, comp: _Compiled, tables: dict[str, RawTable], parent: int | None, ordinal: int, index: int
+    ) -> None:
+        """Read block ``el`` into row ``index`` of its table (children first, own row last)."""
+        fields = comp.fields
+        n = len(fields)
+        values: list[Any] = [None] * (2 * n)
+        counts: dict[str, int] = {}
+        for sub in el:
+            tag = sub.tag
+            i = fields.get(tag)
+            if i is not None:
+                if values[n + i] is not None:
+                    self._issues.structure(
+                        comp.table,
+                        f"<{_localname(tag)}> appears twice in the <{_localname(el.tag)}> starting at line "
+                        f"{el.sourceline}; the first was kept",
+                        line=sub.sourceline,
+                        field=_localname(tag),
+                        value=sub.text,
+                    )
+                    continue
+                values[i] = sub.text if sub.text is not None else ""
+                values[n + i] = sub.sourceline
+                if len(sub):
+                    self._issues.structure(
+                        comp.table,
+                        f"<{_localname(tag)}> holds elements where a value was expected; they were ignored",
+                        line=sub.sourceline,
+                        field=_localname(tag),
+                    )
+                continue
+            nested = comp.blocks.get(tag)
+            if nested is not None:
+                sub_comp, sub_spec = nested
+                k = counts[tag] = counts.get(tag, 0) + 1
+                if k > 1 and tag in comp.once:
+                    self._issues.structure(
+                        comp.table,
+                        f"<{sub_spec.tag}> appears more than once in a <{_localname(el.tag)}>; only the first was read",
+                        line=sub.sourceline,
+                        field=sub_spec.tag,
+                    )
+                    continue
+                year = self.year
+                if year is not None and sub_spec.first_year is not None and year < sub_spec.first_year:
+                    seen = self._shape_seen.setdefault((sub_spec.tag, str(sub_spec.first_year)), [0, sub.sourceline])
+                    seen[0] += 1
+                sub_table = tables[sub_comp.table]
+                self._block(sub, sub_comp, tables, index, k, len(sub_table.rows))
+                continue
+            container = comp.lists.get(tag)
+            if container is not None:
+                counts[tag] = counts.get(tag, 0) + 1
+                if counts[tag] > 1:
+                    self._issues.structure(
+                        comp.table,
+                        f"<{_localname(tag)}> appears twice in a <{_localname(el.tag)}>; its items were read as one list",
+                        line=sub.sourceline,
+                        field=_localname(tag),
+                    )
+                self._list(sub, container, tables, index)
+                continue
+            self._issues.structure(
+                comp.table,
+                f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it was ignored",
+                line=sub.sourceline,
+                field=_localname(tag),
+                value=sub.text if len(sub) == 0 else None,
+            )
+        for tag in comp.required:
+            if tag not in counts:
+                self._issues.missing_block(comp.table, _localname(tag), _localname(el.tag), el.sourceline)
+        tables[comp.table].rows.append((parent, ordinal, el.sourceline, *values))
+
+    def _list(self, el: Any, container: tuple[str, str], tables: dict[str, RawTable], parent: int) -> None:
+        leaf, table = container
+        rows = tables[table].rows
+        k = 0
+        for item in el:
+            if item.tag != leaf:
+                self._issues.structure(
+                    table,
+                    f"unexpected element <{_localname(item.tag)}> in <{_localname(el.tag)}>; it was ignored",
+                    line=item.sourceline,
+                    field=_localname(item.tag),
+                )
+                continue
+            k += 1
+            line = item.sourceline
+            rows.append((parent, k, line, item.text if item.text is not None else "", line))
+        if k == 0:
+            self._issues.structure(
+                table,
+                f"<{_localname(el.tag)}> is empty; the schema requires at least one <{_localname(leaf)}>"
+                + (" (use 21 when no factor was identified)" if table == "AssessmentFactors" else ""),
+                line=el.sourceline,
+                field=_localname(el.tag),
+                action="kept",
+            )
+
+    def _report_shapes(self) -> None:
+        for (block, first), (count, line) in sorted(self._shape_seen.items()):
+            self._issues.structure(
+                "CINdetails",
+                f"<{block}> belongs to the CIN census from {first}, not {self.year}; "
+                f"its {count} occurrence(s) were read as they are (first at line {line})",
+                line=line,
+                field=block,
+                action="kept",
+            )

@@ -1,0 +1,385 @@
+"""Reading CIN census files: batch by batch (:func:`batches`), whole (:func:`read`), or
+straight to Parquet with flat memory (:func:`to_parquet`).
+
+The collection year and the census reference date come from the file's own header
+(``CollectionDetails``) unless the caller gives them; never from the file's name or from
+today's date. With neither, codes are checked against every year's code sets and a warning
+says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import mns
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from mns.records.issues import IssueLog
+
+from mns_cin_census import spec, tables
+from mns_cin_census.issues import Issues
+from mns_cin_census.parse import Header, Parser
+from mns_cin_census.validate import Context, validate
+
+__all__ = ["RELATIONAL", "Part", "batches", "read", "read_sources", "to_parquet"]
+
+ADAPTER = "cin-census"
+DEFAULT_BATCH = 5000
+#: the relational tables offered in ``Records.extra`` (the DfE CIN validator's split)
+RELATIONAL = (
+    "Header",
+    "ChildIdentifiers",
+    "ChildCharacteristics",
+    "Disabilities",
+    "CINdetails",
+    "Assessments",
+    "AssessmentFactors",
+    "CINplanDates",
+    "Section47",
+    "ChildProtectionPlans",
+    "Reviews",
+    "PreProceedings",
+)
+_IDENTIFIERS = ("LAchildID", "UPN", "FormerUPN")
+_BIRTH_DATES = ("PersonBirthDate", "ExpectedPersonBirthDate")
+
+
+@attrs.frozen(kw_only=True)
+class Part:
+    """What one batch of children gave: ``cases``, ``services`` and the relational tables
+    (``extra``). ``context`` is the file's year and reference date as used;
+    ``case_lines`` and ``service_lines`` give the line of each row's episode of need."""
+
+    cases: pa.Table
+    services: pa.Table
+    extra: Mapping[str, pa.Table]
+    context: Context
+    case_lines: np.ndarray[Any, Any]
+    service_lines: np.ndarray[Any, Any]
+
+
+def _mark(table: pa.Table) -> pa.Table:
+    """Tag identifier and birth-date columns for :mod:`mns.privacy`."""
+    from mns import privacy
+
+    fields = []
+    for field in table.schema:
+        if field.name in _IDENTIFIERS:
+            field = field.with_metadata(privacy.IDENTIFIER)
+        elif field.name in _BIRTH_DATES:
+            field = field.with_metadata(privacy.BIRTH_DATE)
+        fields.append(field)
+    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields))
+
+
+def _context(
+    name: str, header: Header, year: int | None, reference_date: dt.date | None, issues: Issues
+) -> Context:
+    """The year and reference date to use: the caller's, else the header's."""
+    if year is not None and header.year is not None and year != header.year:
+        issues.log.warning(
+            f"the header gives the collection year {header.year}; the year given by the caller, {year}, was used",
+            line=header.lines.get("Year"),
+            field="Year",
+            value=str(header.year),
+            table="cases",
+        )
+    if reference_date is not None and header.reference_date is not None and reference_date != header.reference_date:
+        issues.log.warning(
+            f"the header gives the reference date {header.reference_date}; the date given by the caller, "
+            f"{reference_date}, was used",
+            line=header.lines.get("ReferenceDate"),
+            field="ReferenceDate",
+            value=str(header.reference_date),
+            table="cases",
+        )
+    use_year = year if year is not None else header.year
+    use_ref = reference_date if reference_date is not None else header.reference_date
+    if use_year is None and use_ref is not None:
+        use_year = use_ref.year
+    if use_ref is None and use_year is not None:
+        use_ref = dt.date(use_year, 3, 31)
+    if use_year is None:
+        issues.log.warning(
+            "the file states no collection year (Header/CollectionDetails/Year) and none was given: codes "
+            "were checked against every year's code sets; pass year=... to check one year's",
+            line=header.line,
+            field="Year",
+            table="cases",
+        )
+    elif not spec.FIRST_YEAR <= use_year <= spec.LAST_YEAR:
+        issues.log.warning(
+            f"the collection year {use_year} is outside the years this adapter knows "
+            f"({spec.FIRST_YEAR}-{spec.LAST_YEAR}); the file was read with the nearest year's shape",
+            line=header.lines.get("Year"),
+            field="Year",
+            value=str(use_year),
+            table="cases",
+        )
+    return Context(source=name, year=use_year, reference_date=use_ref, lea=header.lea)
+
+
+def _header_table(name: str, header: Header) -> pa.Table:
+    fields = spec.TABLES["Header"].fields
+    row: dict[str, Any] = {"source": [name]}
+    for field in fields:
+        value = header.values.get(field) or None
+        if field == "Year":
+            row[field] = pa.array([header.year], pa.int16())
+        elif field == "ReferenceDate":
+            row[field] = pa.array([header.reference_date], pa.date32())
+        else:
+            row[field] = pa.array([value], pa.string())
+    row["line"] = pa.array([header.line], pa.int64())
+    return pa.table(row)
+
+
+def batches(
+    source: mns.Source | str | Path,
+    log: IssueLog,
+    *,
+    year: int | None = None,
+    reference_date: dt.date | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    relational: bool = True,
+) -> Iterator[Part]:
+    """Read one CIN census file a batch of ``batch_size`` children at a time.
+
+    Problems go to ``log`` (an :class:`mns.records.issues.IssueLog`); the ``Header`` table
+    comes with the first part. Memory holds one batch, whatever the file's size.
+    """
+    src = source if isinstance(source, mns.Source) else mns.Source.from_path(source)
+    flog = log.bind(source=src.name)
+    issues = Issues(flog, src.name)
+    with src.open() as stream:
+        parser = Parser(stream, issues, batch_size=batch_size, year=year)
+        ctx: Context | None = None
+        schema: pa.Schema | None = None
+        sent_header = False
+        for raw in parser.batches():
+            if ctx is None:
+                ctx = _context(src.name, parser.header, year, reference_date, issues)
+                schema = tables.cases_schema(ctx.year)
+            assert schema is not None
+            batch = validate(raw, ctx, issues)
+            extra: dict[str, pa.Table] = {}
+            if relational:
+                if not sent_header:
+                    extra["Header"] = _header_table(src.name, parser.header)
+                    sent_header = True
+                extra.update({k: _mark(v) for k, v in batch.tables.items()})
+            services, service_lines = tables.services(batch)
+            yield Part(
+                cases=tables.cases(batch, ctx, schema),
+                services=services,
+                extra=extra,
+                context=ctx,
+                case_lines=np.asarray(batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64),
+                service_lines=service_lines,
+            )
+        if ctx is None:  # no child at all (empty, refused or truncated early)
+            ctx = _context(src.name, parser.header, year, reference_date, issues)
+            if parser.children_read == 0 and parser.header.line is not None:
+                issues.log.error(
+                    "the file holds no <Child>; a CIN census file has at least one",
+                    action="kept",
+                    line=parser.header.line,
+                    field="Child",
+                    table="cases",
+                )
+            schema = tables.cases_schema(ctx.year)
+            empty_extra = {"Header": _header_table(src.name, parser.header)} if relational else {}
+            yield Part(
+                cases=schema.empty_table(),
+                services=mns.schema.SERVICES.empty_table(),
+                extra=empty_extra,
+                context=ctx,
+                case_lines=np.zeros(0, dtype=np.int64),
+                service_lines=np.zeros(0, dtype=np.int64),
+            )
+
+
+def _union_schema(schemas: Sequence[pa.Schema]) -> pa.Schema:
+    names: dict[str, pa.Field] = {}
+    for s in schemas:
+        for f in s:
+            names.setdefault(f.name, f)
+    ordered = list(tables.cases_schema(None))
+    known = {f.name for f in ordered}
+    fields = [f for f in ordered if f.name in names] + [f for n, f in names.items() if n not in known]
+    return pa.schema(fields, metadata=mns.schema.CASES.metadata)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    arrays = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _dedupe(
+    cases: pa.Table, services: pa.Table, case_origin: list[tuple[str, int]], service_origin: list[tuple[str, int]],
+    log: IssueLog,
+) -> tuple[pa.Table, pa.Table]:
+    """Make case ids unique: a second episode with the same child and referral date (in the
+    same file or another) becomes ``<id>#2``, with a warning at its line.
+
+    ``case_origin`` and ``service_origin`` give each row's (file, episode line).
+    """
+    ids = cases.column("case_id").combine_chunks()
+    counts = pc.value_counts(ids)
+    dup = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")
+    if len(dup) == 0:
+        return cases, services
+    rows = np.flatnonzero(np.asarray(pc.is_in(ids, value_set=dup).to_numpy(zero_copy_only=False), dtype=bool))
+    new_ids = ids.to_pylist()
+    seen: dict[str, int] = {}
+    rename: dict[tuple[str, tuple[str, int]], str] = {}
+    for r in rows:
+        cid = new_ids[r]
+        k = seen[cid] = seen.get(cid, 0) + 1
+        if k == 1:
+            continue
+        new = f"{cid}#{k}"
+        rename[(cid, case_origin[r])] = new
+        new_ids[r] = new
+        source, line = case_origin[r]
+        log.warning(
+            f"episode {cid!r} appears more than once (the same LAchildID and CINreferralDate); "
+            f"this one was renamed {new!r}",
+            source=source,
+            line=line,
+            field="CINreferralDate",
+            record=cid,
+            table="cases",
+        )
+    cases = cases.set_column(0, cases.schema.field(0), pa.array(new_ids, pa.string()))
+    sid = services.column("case_id").combine_chunks()
+    srows = np.flatnonzero(np.asarray(pc.is_in(sid, value_set=dup).to_numpy(zero_copy_only=False), dtype=bool))
+    if len(srows):
+        service_ids = sid.to_pylist()
+        for r in srows:
+            service_ids[r] = rename.get((service_ids[r], service_origin[r]), service_ids[r])
+        services = services.set_column(0, services.schema.field(0), pa.array(service_ids, pa.string()))
+    return cases, services
+
+
+def _origins(parts: Sequence[tuple[str, np.ndarray[Any, Any]]]) -> list[tuple[str, int]]:
+    return [(name, int(line)) for name, lines in parts for line in lines]
+
+
+def read_sources(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> mns.Records:
+    """The adapter's ``read``: every CIN census file given, as one :class:`mns.Records`.
+
+    Options: ``year`` and ``reference_date`` (override the header), ``relational`` (offer the
+    relational tables in ``extra``; default true), ``strict``, ``batch_size``.
+    """
+    year = options.get("year")
+    ref = options.get("reference_date")
+    if isinstance(ref, str):
+        ref = dt.date.fromisoformat(ref)
+    if year is not None:
+        year = int(year)
+    relational = bool(options.get("relational", True))
+    batch_size = int(options.get("batch_size") or DEFAULT_BATCH)
+    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)))
+    cases_parts: list[pa.Table] = []
+    service_parts: list[pa.Table] = []
+    case_lines: list[tuple[str, np.ndarray[Any, Any]]] = []
+    service_lines: list[tuple[str, np.ndarray[Any, Any]]] = []
+    extra_parts: dict[str, list[pa.Table]] = {}
+    years: set[int | None] = set()
+    refs: set[dt.date | None] = set()
+    for src in sources:
+        for part in batches(src, log, year=year, reference_date=ref, batch_size=batch_size, relational=relational):
+            years.add(part.context.year)
+            refs.add(part.context.reference_date)
+            cases_parts.append(part.cases)
+            service_parts.append(part.services)
+            case_lines.append((src.name, part.case_lines))
+            service_lines.append((src.name, part.service_lines))
+            for name, table in part.extra.items():
+                extra_parts.setdefault(name, []).append(table)
+    schema = _union_schema([t.schema for t in cases_parts]) if cases_parts else tables.cases_schema(year)
+    cases = pa.concat_tables([_conform(t, schema) for t in cases_parts]) if cases_parts else schema.empty_table()
+    services = pa.concat_tables(service_parts) if service_parts else mns.schema.SERVICES.empty_table()
+    if cases.num_rows:
+        ids = cases.column("case_id")
+        if pc.count_distinct(ids).as_py() != cases.num_rows:
+            cases, services = _dedupe(cases, services, _origins(case_lines), _origins(service_lines), log)
+    cases = cases.take(pc.sort_indices(cases, sort_keys=[("case_id", "ascending")]))
+    keys = pa.table(
+        {
+            "case_id": services.column("case_id"),
+            "service": services.column("service").cast(pa.string()),
+            "start_date": services.column("start_date"),
+        }
+    )
+    services = services.take(pc.sort_indices(keys, sort_keys=[(k, "ascending") for k in keys.column_names]))
+    extra = {name: pa.concat_tables(parts, promote_options="permissive") for name, parts in extra_parts.items()}
+    only_year = next(iter(years)) if len(years) == 1 else None
+    only_ref = next(iter(refs)) if len(refs) == 1 else None
+    return mns.Records(
+        provenance=mns.Provenance(collection_year=only_year, reference_date=only_ref),
+        cases=cases,
+        services=services,
+        issues=log.table(),
+        extra=extra,
+    )
+
+
+def to_parquet(
+    source: mns.Source | str | Path,
+    folder: str | Path,
+    *,
+    year: int | None = None,
+    reference_date: dt.date | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    relational: bool = True,
+    pseudonymise: str | bytes | None = None,
+    postcode: str | None = "district",
+) -> Path:
+    """Read one CIN census file straight into Parquet files in ``folder`` (``cases``,
+    ``services``, ``issues`` and, with ``relational``, one per relational table), a batch at
+    a time: memory stays flat however large the file. The privacy rules of ``mns.read``
+    apply (``pseudonymise``, ``postcode``; birth dates cut to the month).
+
+    Rows are in file order (``read`` sorts them by key) and repeated case ids are not
+    renamed (``read`` does that); issues say where they are.
+    """
+    import pyarrow.parquet as pq
+    from mns import privacy
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    log = IssueLog(adapter=ADAPTER)
+    writers: dict[str, pq.ParquetWriter] = {}
+    key = pseudonymise
+
+    def write(name: str, table: pa.Table) -> None:
+        writer = writers.get(name)
+        if writer is None:
+            writer = writers[name] = pq.ParquetWriter(out / f"{name}.parquet", table.schema)
+        writer.write_table(table)
+
+    try:
+        for part in batches(
+            source, log, year=year, reference_date=reference_date, batch_size=batch_size, relational=relational
+        ):
+            named = {"cases": part.cases, "services": part.services, **part.extra}
+            protected = privacy.protect(named, mns.schema.ISSUES.empty_table(), key=key, postcode=postcode)  # type: ignore[arg-type]
+            for name, table in protected.tables.items():
+                write(name, table)
+        # the empty tables tell protect which issue fields hold identifiers or birth dates
+        shapes = {name: w.schema.empty_table() for name, w in writers.items()}
+        issues = privacy.protect(shapes, log.table(), key=key, postcode=postcode).issues  # type: ignore[arg-type]
+        write("issues", issues)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return out

@@ -1,0 +1,256 @@
+"""From a checked batch to mns's canonical ``cases`` and ``services``.
+
+``cases``: one row per episode of need (``CINdetails``), identified by the child and the
+referral date, ``LAchildID/YYYY-MM-DD`` (the same episode has the same id in every year's
+census). The reference date is the referral date
+and the age is the age at referral. The ``cin.*`` indicators are the factors identified at
+the *latest* assessment of the episode (by start date; the later in the file on a tie), the
+primary need, referral source and reason for closure, the latest category of abuse of the
+episode's latest child protection plan, and the child's disabilities.
+
+A factor column is ``null`` when the episode has no assessment, or when its latest
+assessment records no (valid) factor: "not assessed" is not "no need".
+
+``services``: one row per assessment (``assessment``), child in need plan (``cin_plan``),
+section 47 enquiry (``s47``), child protection plan (``cp_plan``, detail: the initial
+category of abuse) and pre-proceedings (``pre_proceedings``, detail: the outcome), with
+their start and end dates. The agency is children's social care (``social_care``), the
+provider the local authority (``council``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mns
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns_cin_census.codes import code_sets, factor_codes
+from mns_cin_census.validate import CATEGORY, Batch, Context
+
+__all__ = ["SERVICES", "SOURCE_SYSTEM", "case_ids", "cases", "cases_schema", "services"]
+
+SOURCE_SYSTEM = "cin-census"
+AGENCY = "social_care"
+PROVIDER = "council"
+#: service code -> (relational table, start element, end element, detail element)
+SERVICES = {
+    "assessment": ("Assessments", "AssessmentActualStartDate", "AssessmentAuthorisationDate", None),
+    "cin_plan": ("CINplanDates", "CINPlanStartDate", "CINPlanEndDate", None),
+    "s47": ("Section47", "S47ActualStartDate", None, None),
+    "cp_plan": ("ChildProtectionPlans", "CPPstartDate", "CPPendDate", "InitialCategoryOfAbuse"),
+    "pre_proceedings": ("PreProceedings", "PPStartDate", "StepDecisionDate", "PPOutcome"),
+}
+_CASE_KEY = ("LAchildID", "CINdetailsID")
+
+
+def cases_schema(year: int | None) -> pa.Schema:
+    """The ``cases`` schema of a collection year: the fixed columns and the ``cin``
+    indicators valid that year (every year's when ``None``)."""
+    return mns.schema.cases_schema([mns.language("cin")], year)
+
+
+def _days(values: pa.Array) -> np.ndarray[Any, Any]:
+    """Dates as day numbers, null as the smallest int32 (sorts first)."""
+    ints = pc.fill_null(values.cast(pa.int32()), np.iinfo(np.int32).min)
+    return np.asarray(ints.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def latest(parent: np.ndarray[Any, Any], dates: pa.Array, groups: int) -> np.ndarray[Any, Any]:
+    """For each of ``groups`` parents, the row with the latest date (the later row on a tie,
+    a dated row before an undated one); -1 for a parent without rows."""
+    out = np.full(groups, -1, dtype=np.int64)
+    if len(parent) == 0:
+        return out
+    rows = np.arange(len(parent))
+    order = np.lexsort((rows, _days(dates), parent))
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = parent[order][1:] != parent[order][:-1]
+    out[parent[order][last]] = order[last]
+    return out
+
+
+def _by_child(values: pa.Array, child: np.ndarray[Any, Any], n_children: int) -> pa.Array:
+    """A one-row-per-child column spread to ``n_children`` (null where a child has no row)."""
+    where = np.full(n_children, -1, dtype=np.int64)
+    where[child] = np.arange(len(child), dtype=np.int64)
+    return values.take(pa.array(where, pa.int64(), mask=where < 0))
+
+
+def _flags(
+    rows_group: np.ndarray[Any, Any], codes: pa.Array, valid: tuple[str, ...], groups: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """A (groups x codes) bool matrix of which code each group holds, and which groups hold
+    any valid code at all."""
+    matrix = np.zeros((groups, len(valid)), dtype=bool)
+    index = pc.index_in(codes, value_set=pa.array(valid, pa.string()))
+    col = np.asarray(pc.fill_null(index, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    ok = col >= 0
+    matrix[rows_group[ok], col[ok]] = True
+    known = np.zeros(groups, dtype=bool)
+    known[rows_group[ok]] = True
+    return matrix, known
+
+
+def _plain(values: pa.Array) -> pa.Array:
+    return values.cast(pa.string()) if pa.types.is_dictionary(values.type) else values
+
+
+def _constant(value: str | None, n: int) -> pa.Array:
+    return pa.array([value] * n, pa.string()).cast(CATEGORY)
+
+
+def case_ids(batch: Batch) -> pa.Array:
+    """The case id of each episode of need: ``LAchildID/referral date`` (``LAchildID/#n``,
+    the episode's number in the child, when the referral date is missing or unreadable)."""
+    cin = batch.tables["CINdetails"]
+    ids = cin.column("LAchildID").combine_chunks()
+    dates = cin.column("CINreferralDate").combine_chunks().cast(pa.string())
+    number = pc.binary_join_element_wise("#", cin.column("CINdetailsID").combine_chunks().cast(pa.string()), "")
+    return pc.binary_join_element_wise(ids, pc.coalesce(dates, number), "/")
+
+
+def cases(batch: Batch, ctx: Context, schema: pa.Schema) -> pa.Table:
+    """The ``cases`` of one batch, with the columns of ``schema`` (see :func:`cases_schema`)."""
+    t = batch.tables
+    cin = t["CINdetails"]
+    n = cin.num_rows
+    n_children = batch.size
+    child = batch.child["CINdetails"]
+    take_child = pa.array(child, pa.int64())
+
+    ids = cin.column("LAchildID").combine_chunks()
+    case_id = case_ids(batch)
+    referral = cin.column("CINreferralDate").combine_chunks()
+
+    idents = t["ChildIdentifiers"]
+    birth = _by_child(idents.column("PersonBirthDate").combine_chunks(), batch.child["ChildIdentifiers"], n_children)
+    birth_case = birth.take(take_child)
+    expected = _by_child(
+        idents.column("ExpectedPersonBirthDate").combine_chunks(), batch.child["ChildIdentifiers"], n_children
+    ).take(take_child)
+    years = pc.subtract(pc.year(referral), pc.year(birth_case))
+    before_birthday = pc.or_(
+        pc.less(pc.month(referral), pc.month(birth_case)),
+        pc.and_(pc.equal(pc.month(referral), pc.month(birth_case)), pc.less(pc.day(referral), pc.day(birth_case))),
+    )
+    # whole years at referral; 0 for a child referred before birth (or unborn: an expected
+    # birth date and no birth date)
+    age = pc.max_element_wise(pc.subtract(years, pc.cast(before_birthday, pa.int64())), 0)
+    unborn = pc.and_(pc.is_null(birth_case), pc.is_valid(expected))
+    age = pc.if_else(pc.and_(unborn, pc.is_valid(referral)), 0, age)
+    birth_month = pc.floor_temporal(birth_case, unit="month")
+
+    chars = t["ChildCharacteristics"]
+    ethnicity = _by_child(
+        _plain(chars.column("Ethnicity").combine_chunks()), batch.child["ChildCharacteristics"], n_children
+    )
+
+    # disabilities: per child, which codes; "recorded" when any valid code (NONE included)
+    dis = t["Disabilities"]
+    dis_codes = _plain(dis.column("Disability").combine_chunks())
+    sets = code_sets(ctx.year)
+    dis_valid = sets["Disability"].valid
+    dis_matrix, dis_known = _flags(batch.child["Disabilities"], dis_codes, dis_valid, n_children)
+    # any code but NONE: disabled (NONE beside another code: the other code wins)
+    any_disability = np.delete(dis_matrix, dis_valid.index("NONE"), axis=1).any(axis=1)
+
+    # factors at the latest assessment of each episode
+    asm = t["Assessments"]
+    latest_asm = latest(batch.parent["Assessments"], asm.column("AssessmentActualStartDate").combine_chunks(), n)
+    is_latest = np.zeros(asm.num_rows + 1, dtype=bool)
+    is_latest[latest_asm[latest_asm >= 0]] = True
+    fac = t["AssessmentFactors"]
+    fac_parent = batch.parent["AssessmentFactors"]
+    picked = is_latest[fac_parent] if len(fac_parent) else np.zeros(0, dtype=bool)
+    fac_case = batch.parent["Assessments"][fac_parent[picked]] if picked.any() else np.zeros(0, dtype=np.int64)
+    fac_codes = _plain(fac.column("AssessmentFactors").combine_chunks()).filter(pa.array(picked))
+    factors = factor_codes(ctx.year)
+    fac_matrix, fac_known = _flags(fac_case, fac_codes, factors, n)
+
+    # latest category of abuse of the episode's latest child protection plan
+    cpp = t["ChildProtectionPlans"]
+    latest_cpp = latest(batch.parent["ChildProtectionPlans"], cpp.column("CPPstartDate").combine_chunks(), n)
+    category = _plain(cpp.column("LatestCategoryOfAbuse").combine_chunks()).take(
+        pa.array(latest_cpp, pa.int64(), mask=latest_cpp < 0)
+    )
+
+    # cohort: how far the episode went
+    has_cpp = latest_cpp >= 0
+    nfa = np.asarray(pc.fill_null(cin.column("ReferralNFA").combine_chunks(), False).to_numpy(zero_copy_only=False))
+    closure = _plain(cin.column("ReasonForClosure").combine_chunks())
+    closed_early = np.asarray(
+        pc.fill_null(pc.is_in(closure, value_set=pa.array(["RC8", "RC9"])), False).to_numpy(zero_copy_only=False)
+    )
+    cohort = np.where(has_cpp, "child_protection", np.where(nfa | closed_early, "referral", "child_in_need"))
+
+    columns: dict[str, pa.Array] = {
+        "case_id": case_id,
+        "child_id": ids,
+        "reference_date": referral,
+        "birth_month": birth_month,
+        "age": age.cast(pa.int16()),
+        "sex": batch.children.column("sex").combine_chunks().take(take_child).cast(CATEGORY),
+        "ethnicity": ethnicity.take(take_child).cast(CATEGORY),
+        "disability": pa.array(any_disability[child], pa.bool_(), mask=~dis_known[child]),
+        "area": pa.nulls(n, CATEGORY),
+        "la": _constant(ctx.lea, n),
+        "cohort": pa.array(cohort.tolist() if n else [], pa.string()).cast(CATEGORY),
+        "agency": _constant(AGENCY, n),
+        "source_system": _constant(SOURCE_SYSTEM, n),
+    }
+    for j, code in enumerate(factors):
+        columns[f"cin.{code}"] = pa.array(fac_matrix[:, j], pa.bool_(), mask=~fac_known)
+    columns["cin.primary_need"] = cin.column("PrimaryNeedCode").combine_chunks()
+    columns["cin.referral_source"] = cin.column("ReferralSource").combine_chunks()
+    columns["cin.reason_for_closure"] = cin.column("ReasonForClosure").combine_chunks()
+    columns["cin.category_of_abuse"] = category.cast(CATEGORY)
+    for j, code in enumerate(dis_valid):
+        if code == "NONE":
+            continue
+        columns[f"cin.disability_{code}"] = pa.array(dis_matrix[child, j], pa.bool_(), mask=~dis_known[child])
+    arrays = []
+    for field in schema:
+        if field.name in columns:
+            arrays.append(columns[field.name].cast(field.type))
+        else:
+            arrays.append(pa.nulls(n, field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def services(batch: Batch) -> tuple[pa.Table, np.ndarray[Any, Any]]:
+    """The ``services`` of one batch (assessments, plans, enquiries and pre-proceedings),
+    and the line of each service's episode of need (``CINdetails``)."""
+    episode = case_ids(batch)
+    episode_lines = np.asarray(batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64)
+    parts = []
+    lines = []
+    for code, (table_name, start, end, detail) in SERVICES.items():
+        table = batch.tables[table_name]
+        n = table.num_rows
+        if n == 0:
+            continue
+        case_id = episode.take(pa.array(batch.parent[table_name], pa.int64()))
+        lines.append(episode_lines[batch.parent[table_name]])
+        parts.append(
+            pa.table(
+                {
+                    "case_id": case_id,
+                    "child_id": table.column("LAchildID").combine_chunks(),
+                    "service": _constant(code, n),
+                    "detail": (
+                        table.column(detail).combine_chunks().cast(CATEGORY) if detail else pa.nulls(n, CATEGORY)
+                    ),
+                    "start_date": table.column(start).combine_chunks(),
+                    "end_date": table.column(end).combine_chunks() if end else pa.nulls(n, pa.date32()),
+                    "agency": _constant(AGENCY, n),
+                    "provider": _constant(PROVIDER, n),
+                },
+                schema=mns.schema.SERVICES,
+            )
+        )
+    if not parts:
+        return mns.schema.SERVICES.empty_table(), np.zeros(0, dtype=np.int64)
+    return pa.concat_tables(parts), np.concatenate(lines)

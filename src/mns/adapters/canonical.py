@@ -1,0 +1,688 @@
+"""The canonical adapter: mns's own tables as Parquet, CSV or JSON Lines files.
+
+A folder of canonical files names each table after the file: ``cases.parquet``,
+``services.csv``, ``outcomes.jsonl``, ``assignments.ndjson``, ``issues.parquet``. A file with
+another name is read as an extra table of that name (with a warning), unless the option
+``table="cases"`` says which canonical table it holds. Parquet files written by ``mns.write``
+also carry their table name in their metadata, and ``provenance.mns.json`` restores the
+provenance they were written with.
+
+Types come from the canonical schemas and, for indicator columns of ``cases``
+(``<language>.<code>``), from the shipped language; other columns are read as text. A clean
+CSV is read by pyarrow in one typed pass; a file with problems is read again as text and
+every bad value is located (CSV: row = line number, the header being row 1; JSON Lines: line;
+Parquet: row, the first record being row 1). A record without its key (``case_id``...) is
+rejected; a bad value elsewhere is blanked; a row whose cells are all empty is not a record.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns.errors import MnsError
+from mns.plugins.adapter import Adapter, Option, Source
+from mns.records import schema
+from mns.records.bundle import Provenance, Records
+from mns.records.issues import IssueLog
+
+__all__ = ["ADAPTER", "read_canonical", "sniff_canonical"]
+
+_PROVENANCE_SUFFIX = ".mns.json"
+_JSONL = (".jsonl", ".ndjson")
+_INDICATOR = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9][A-Za-z0-9_]*$")
+_TRUE = ("true", "t", "yes", "y", "1")
+_FALSE = ("false", "f", "no", "n", "0")
+_INTEGER = r"^[+-]?[0-9]+$"
+_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+#: Allowed values of category columns, by (table, column).
+_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("cases", "sex"): ("M", "F", "U"),
+    ("cases", "cohort"): (
+        "referral",
+        "child_in_need",
+        "child_protection",
+        "looked_after",
+        "care_leaver",
+        "early_help",
+    ),
+    ("assignments", "role"): ("professional", "shadow", "mixed", "rules"),
+    ("issues", "severity"): ("error", "warning"),
+    ("issues", "action"): ("rejected", "blanked", "kept"),
+}
+_RANGES: dict[tuple[str, str], tuple[int, int]] = {("cases", "age"): (0, 120)}
+
+
+# --- which table a file holds, and its column types ------------------------------------------
+
+
+def _stem(name: str) -> str:
+    base = re.split(r"[\\/]", name)[-1]
+    return base.split(".", 1)[0]
+
+
+def _indicator_types(names: Sequence[str]) -> tuple[dict[str, pa.DataType], dict[str, Any]]:
+    """Arrow types (and allowed values / ranges) of the indicator columns among ``names``."""
+    import mns
+    from mns.lang.model import Kind
+
+    types: dict[str, pa.DataType] = {}
+    rules: dict[str, Any] = {}
+    for name in names:
+        if not _INDICATOR.match(name):
+            continue
+        lang_name, code = name.split(".", 1)
+        if lang_name not in mns.languages():
+            continue
+        indicator = mns.language(lang_name).by_code.get(code)
+        if indicator is None:
+            continue
+        types[name] = schema.indicator_type(indicator)
+        if indicator.kind is Kind.RATING:
+            rules[name] = (0, 3)
+        elif indicator.kind is Kind.CATEGORY:
+            rules[name] = tuple(v.code for v in indicator.values)
+    return types, rules
+
+
+@attrs.frozen
+class _Target:
+    """What a file's columns should become."""
+
+    table: str  #: canonical table name, or the extra table's name
+    canonical: bool
+    types: dict[str, pa.DataType]  #: known columns (others are text)
+    values: dict[str, tuple[str, ...]]
+    ranges: dict[str, tuple[int, int]]
+    keys: tuple[str, ...]  #: non-nullable columns: a record without them is rejected
+
+
+def _target(table: str, names: Sequence[str]) -> _Target:
+    if table not in schema.TABLES:
+        return _Target(table, False, {}, {}, {}, ())
+    expected = schema.SCHEMAS[table]
+    types = {f.name: f.type for f in expected}
+    values = {c: v for (t, c), v in _VALUES.items() if t == table}
+    ranges = {c: r for (t, c), r in _RANGES.items() if t == table}
+    if table == "cases":
+        extra, rules = _indicator_types(names)
+        types.update(extra)
+        for name, rule in rules.items():
+            if isinstance(rule, tuple) and rule and isinstance(rule[0], str):
+                values[name] = rule
+            else:
+                ranges[name] = rule
+    keys = tuple(f.name for f in expected if not f.nullable)
+    return _Target(table, True, types, values, ranges, keys)
+
+
+# --- locating rows ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Where:
+    """Maps a row index of the read table to where the user sees it."""
+
+    source: str
+    kind: str  # "row" (CSV, Parquet) or "line" (JSON Lines)
+    first: int  # number of the first data record
+    skipped: tuple[int, ...] = ()  # numbers of records skipped before the table was built
+    numbers: np.ndarray | None = None  # explicit numbers (JSON Lines)
+
+    def at(self, index: int) -> int:
+        if self.numbers is not None:
+            return int(self.numbers[index])
+        n = self.first + index
+        # every skipped number at or before n pushes n one further
+        while True:
+            shift = bisect.bisect_right(self.skipped, n)
+            moved = self.first + index + shift
+            if moved == n:
+                return n
+            n = moved
+
+    def log(self, log: IssueLog, index: int, **fields: Any) -> None:
+        where = {self.kind: self.at(index)}
+        severity = fields.pop("severity")
+        log.add(severity, fields.pop("action"), fields.pop("message"), **where, **fields)
+
+
+# --- coercion of text columns and checks of typed columns -----------------------------------
+
+
+def _blank_to_null(column: pa.Array) -> pa.Array:
+    trimmed = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _bad(raw: pa.Array, result: pa.Array) -> np.ndarray:
+    """Indices where a value was given but did not convert."""
+    mask = pc.and_(pc.is_valid(raw), pc.is_null(result))
+    return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+
+
+def _coerce_column(column: pa.Array, target: pa.DataType) -> pa.Array:
+    """``column`` (text, blanks already null) converted to ``target``; bad values become null."""
+    if pa.types.is_string(target):
+        return column
+    if pa.types.is_dictionary(target):
+        return column.dictionary_encode().cast(target)
+    if pa.types.is_date(target):
+        stamps = pc.strptime(column, format="%Y-%m-%d", unit="s", error_is_null=True)
+        same = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), column)
+        return pc.if_else(same, pc.cast(stamps, target), pa.scalar(None, target))
+    if pa.types.is_boolean(target):
+        lowered = pc.utf8_lower(column)
+        true = pc.is_in(lowered, value_set=pa.array(_TRUE))
+        false = pc.is_in(lowered, value_set=pa.array(_FALSE))
+        known = pc.or_(true, false)
+        return pc.if_else(known, true, pa.scalar(None, pa.bool_()))
+    if pa.types.is_integer(target):
+        ok = pc.match_substring_regex(column, _INTEGER)
+        text = pc.if_else(ok, column, pa.scalar(None, pa.string()))
+        # values beyond int64 stay text-valid but cannot convert: treat as bad
+        wide = pc.if_else(pc.less_equal(pc.utf8_length(text), 18), text, pa.scalar(None, pa.string()))
+        numbers = pc.cast(wide, pa.int64())
+        info = np.iinfo(target.to_pandas_dtype())
+        inside = pc.and_(
+            pc.greater_equal(numbers, int(info.min)), pc.less_equal(numbers, int(info.max))
+        )
+        return pc.cast(pc.if_else(inside, numbers, pa.scalar(None, pa.int64())), target)
+    if pa.types.is_floating(target):
+        ok = pc.match_substring_regex(column, _NUMBER)
+        text = pc.if_else(ok, column, pa.scalar(None, pa.string()))
+        return pc.cast(text, target)
+    raise MnsError(f"canonical reader cannot convert text to {target}")
+
+
+def _expected(target: pa.DataType) -> str:
+    if pa.types.is_date(target):
+        return "a date written YYYY-MM-DD"
+    if pa.types.is_boolean(target):
+        return "true or false"
+    if pa.types.is_integer(target):
+        return f"a whole number that fits {target}"
+    if pa.types.is_floating(target):
+        return "a number"
+    return str(target)
+
+
+def _coerce(
+    table: pa.Table, target: _Target, where: _Where, log: IssueLog
+) -> tuple[pa.Table, np.ndarray]:
+    """Convert a table of text columns to the target types, logging every bad value.
+
+    Rows whose cells are all blank are not records and are left out; returns the table and
+    the read-order index of each row kept."""
+    table = pa.Table.from_arrays(
+        [_blank_to_null(c.combine_chunks()) for c in table.columns], names=table.column_names
+    )
+    table, index = _drop_empty_rows(table)
+    columns = []
+    fields = []
+    for name in table.column_names:
+        raw = table.column(name).combine_chunks()
+        kind = target.types.get(name, pa.string())
+        if pa.types.is_dictionary(kind) and not target.canonical:
+            kind = pa.string()
+        converted = _coerce_column(raw, kind)
+        key = name in target.keys
+        for i in _bad(raw, converted):
+            where.log(
+                log,
+                int(index[i]),
+                severity="error",
+                action="rejected" if key else "blanked",
+                message=f"{raw[i].as_py()!r} is not {_expected(kind)}",
+                column=name,
+                field=name,
+                value=raw[i].as_py(),
+            )
+        columns.append(converted)
+        fields.append(pa.field(name, kind))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields)), index
+
+
+def _drop_empty_rows(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
+    """The table without rows whose cells are all null; and the kept row indices."""
+    if table.num_columns == 0 or table.num_rows == 0:
+        return table, np.arange(table.num_rows)
+    empty = None
+    for column in table.columns:
+        null = pc.is_null(column)
+        empty = null if empty is None else pc.and_(empty, null)
+    mask = np.asarray(pc.invert(empty).to_numpy(zero_copy_only=False), dtype=bool)
+    if mask.all():
+        return table, np.arange(table.num_rows)
+    return table.filter(pa.array(mask)), np.flatnonzero(mask)
+
+
+def _check(
+    table: pa.Table, target: _Target, where: _Where, log: IssueLog, index: np.ndarray
+) -> pa.Table:
+    """Check keys, allowed values and ranges of a typed table; returns the accepted rows.
+
+    ``index`` maps each row of ``table`` to its index in the file's read order.
+    """
+    reject = np.zeros(table.num_rows, dtype=bool)
+    for name in target.keys:
+        if name not in table.column_names:
+            if table.num_rows:
+                for i in range(table.num_rows):
+                    where.log(
+                        log,
+                        int(index[i]),
+                        severity="error",
+                        action="rejected",
+                        message=f"the file has no {name!r} column, which every {target.table} record needs",
+                        field=name,
+                    )
+                reject[:] = True
+            continue
+        nulls = np.asarray(pc.is_null(table.column(name)).to_numpy(zero_copy_only=False), dtype=bool)
+        for i in np.flatnonzero(nulls & ~reject):
+            where.log(
+                log,
+                int(index[i]),
+                severity="error",
+                action="rejected",
+                message=f"{name} is empty; every {target.table} record needs one",
+                column=name,
+                field=name,
+            )
+        reject |= nulls
+    for name, allowed in target.values.items():
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        text = column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+        bad = pc.and_(pc.is_valid(text), pc.invert(pc.is_in(text, value_set=pa.array(allowed))))
+        bad_rows = np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
+        if not len(bad_rows):
+            continue
+        key = name in target.keys
+        for i in bad_rows:
+            if reject[i] and not key:
+                continue
+            where.log(
+                log,
+                int(index[i]),
+                severity="error",
+                action="rejected" if key else "blanked",
+                message=f"{text[i].as_py()!r} is not an allowed value; use one of {', '.join(allowed)}",
+                column=name,
+                field=name,
+                value=text[i].as_py(),
+            )
+        if key:
+            reject[bad_rows] = True
+        else:
+            keep = pa.array(~np.isin(np.arange(table.num_rows), bad_rows))
+            table = table.set_column(
+                table.schema.get_field_index(name),
+                table.schema.field(name),
+                pc.if_else(keep, column, pa.nulls(table.num_rows, column.type)),
+            )
+    for name, (low, high) in target.ranges.items():
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        outside = pc.or_(pc.less(column, low), pc.greater(column, high))
+        bad_rows = np.flatnonzero(np.asarray(pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool))
+        if not len(bad_rows):
+            continue
+        for i in bad_rows:
+            if reject[i]:
+                continue
+            where.log(
+                log,
+                int(index[i]),
+                severity="error",
+                action="blanked",
+                message=f"{column[i].as_py()} is outside {low}-{high}",
+                column=name,
+                field=name,
+                value=column[i].as_py(),
+            )
+        keep = pa.array(~np.isin(np.arange(table.num_rows), bad_rows))
+        table = table.set_column(
+            table.schema.get_field_index(name),
+            table.schema.field(name),
+            pc.if_else(keep, column, pa.nulls(table.num_rows, column.type)),
+        )
+    if reject.any():
+        table = table.filter(pa.array(~reject))
+    return table
+
+
+# --- headers -------------------------------------------------------------------------------
+
+
+def _header(source: Source, log: IssueLog) -> tuple[list[str], bytes]:
+    """The CSV header's names (blank and repeated ones renamed, with warnings) and the
+    file's first bytes."""
+    with source.open() as stream:
+        head = stream.read(1 << 16)
+        while b"\n" not in head:
+            more = stream.read(1 << 16)
+            if not more:
+                break
+            head += more
+    text = head.decode("utf-8-sig", "replace").splitlines()
+    first = text[0] if text else ""
+    names = next(csv.reader([first])) if first.strip() else []
+    out: list[str] = []
+    for i, raw in enumerate(names):
+        name = raw.strip()
+        if not name:
+            name = f"column_{i + 1}"
+            log.warning(f"column {i + 1} has no header; read as {name!r}", row=1, column=name)
+        if name in out:
+            renamed = f"{name}#{out.count(name) + sum(1 for o in out if o.startswith(name + '#')) + 1}"
+            log.warning(
+                f"header {name!r} appears more than once; this column is read as {renamed!r}",
+                row=1,
+                column=renamed,
+            )
+            name = renamed
+        out.append(name)
+    return out, head
+
+
+# --- formats -------------------------------------------------------------------------------
+
+
+def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
+    import pyarrow.csv as pv
+
+    names, head = _header(source, log)
+    if not names:
+        log.warning("the file is empty", row=1 if head.strip() else None)
+        return pa.table({})
+    target = _target(table, names)
+    types = {n: target.types.get(n, pa.string()) for n in names}
+    if not target.canonical:
+        types = dict.fromkeys(names, pa.string())
+    read_options = pv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22)
+    bom = head.startswith(b"\xef\xbb\xbf")
+    where = _Where(source=source.name, kind="row", first=2)
+
+    def stream() -> Any:
+        path = source.path
+        if path is not None and not bom:
+            return str(path)
+        handle = source.open()
+        if bom:
+            handle.read(3)
+        return handle
+
+    typed: pa.Table | None = None
+    try:
+        typed = pv.read_csv(
+            stream(),
+            read_options=read_options,
+            parse_options=pv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pv.ConvertOptions(
+                column_types=types,
+                strings_can_be_null=True,
+                true_values=list(_TRUE),
+                false_values=list(_FALSE),
+                timestamp_parsers=["%Y-%m-%d"],
+            ),
+        )
+        if any(pa.types.is_string(t) for t in types.values()):
+            typed = _trim_text(typed)
+    except pa.ArrowInvalid:
+        typed = None
+    if typed is None:  # a problem somewhere: read as text and locate each one
+        skipped: list[tuple[int, int, str]] = []
+
+        def invalid(row: Any) -> str:
+            skipped.append((int(row.number), int(row.actual_columns), str(row.text)))
+            return "skip"
+
+        text = pv.read_csv(
+            stream(),
+            read_options=pv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=1 << 22, use_threads=False
+            ),
+            parse_options=pv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=invalid),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+        for number, found, raw in skipped:
+            if not raw.strip(" ,\t\r"):
+                continue  # a blank line with stray separators is not a record
+            log.error(
+                f"the row has {found} cells but the header has {len(names)}",
+                row=number,
+                value=raw[:200],
+            )
+        where = attrs.evolve(where, skipped=tuple(sorted(n for n, _, _ in skipped)))
+        typed, index = _coerce(text, target, where, log)
+    else:
+        typed, index = _drop_empty_rows(typed)
+    return _check(typed, target, where, log, index)
+
+
+def _trim_text(table: pa.Table) -> pa.Table:
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) and table.column(i).null_count < table.num_rows:
+            column = table.column(i)
+            trimmed = pc.utf8_trim_whitespace(column)
+            trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+            table = table.set_column(i, field, trimmed)
+    return table
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _read_jsonl(source: Source, table: str, log: IssueLog, batch_size: int | None) -> pa.Table:
+    names: list[str] = []
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    with source.open() as stream:
+        for number, raw in enumerate(io.TextIOWrapper(stream, "utf-8-sig", errors="replace"), 1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                log.error(f"not valid JSON: {exc.msg} (at character {exc.pos + 1})", line=number, value=raw.strip()[:200])
+                continue
+            if not isinstance(item, dict):
+                log.error(f"expected a JSON object, found {type(item).__name__}", line=number, value=raw.strip()[:200])
+                continue
+            for key in item:
+                if key not in names:
+                    names.append(key)
+            rows.append(item)
+            lines.append(number)
+    if not rows and not names:
+        log.warning("the file has no records")
+        return pa.table({})
+    step = batch_size or len(rows) or 1
+    chunks = {name: [] for name in names}  # type: dict[str, list[pa.Array]]
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
+        for name in names:
+            chunks[name].append(pa.array([_json_text(r.get(name)) for r in part], pa.string()))
+    text = pa.table({name: pa.chunked_array(chunks[name], pa.string()) for name in names})
+    target = _target(table, names)
+    where = _Where(source=source.name, kind="line", first=1, numbers=np.asarray(lines))
+    typed, index = _coerce(text, target, where, log)
+    return _check(typed, target, where, log, index)
+
+
+def _read_parquet(
+    source: Source, option: str | None, log: IssueLog, batch_size: int | None
+) -> tuple[str, pa.Table]:
+    import pyarrow.parquet as pq
+
+    handle: Any = str(source.path) if source.path is not None else source.open()
+    file = pq.ParquetFile(handle)
+    data = file.read() if batch_size is None else _batched(file, batch_size)
+    stored = (data.schema.metadata or {}).get(b"mns.table", b"").decode()
+    name = option or stored or _table_for(source, None, log)
+    log = log.bind(table=name)
+    target = _target(name, data.column_names)
+    if not target.canonical:
+        return name, data
+    try:
+        schema.check(data, name)
+        data = _cast(data, target)
+    except (MnsError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise MnsError(f"{source.name}: {exc}", file=source.name, item=name) from exc
+    where = _Where(source=source.name, kind="row", first=1)
+    data, index = _drop_empty_rows(data)
+    return name, _check(data, target, where, log, index)
+
+
+def _batched(file: Any, batch_size: int) -> pa.Table:
+    batches = list(file.iter_batches(batch_size=batch_size))
+    return pa.Table.from_batches(batches, schema=file.schema_arrow)
+
+
+def _cast(table: pa.Table, target: _Target) -> pa.Table:
+    for i, field in enumerate(table.schema):
+        want = target.types.get(field.name)
+        if want is not None and field.type != want:
+            table = table.set_column(i, pa.field(field.name, want), table.column(i).cast(want))
+    return table
+
+
+# --- the adapter ---------------------------------------------------------------------------
+
+
+def _table_for(source: Source, option: str | None, log: IssueLog) -> str:
+    if option:
+        return option
+    stem = _stem(source.name)
+    if stem.lower() in schema.TABLES:
+        return stem.lower()
+    log.warning(
+        f"the file name does not say which table it holds ({', '.join(schema.TABLES)}); "
+        f"read as the extra table {stem!r}. Name the file e.g. cases.csv, or pass table='cases'",
+        source=source.name,
+    )
+    return stem
+
+
+def read_canonical(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
+    """Read canonical files (see the module's description)."""
+    from mns.records import io as records_io
+
+    option = options.get("table")
+    if option is not None and option not in schema.TABLES:
+        raise MnsError(f"table={option!r} is not a canonical table; choose from {', '.join(schema.TABLES)}")
+    batch_size = options.get("batch_size")
+    log = IssueLog(adapter="canonical")  # errors are found column by column: see raise_first
+    found: dict[str, list[pa.Table]] = {}
+    provenance = Provenance()
+    for source in sources:
+        lowered = source.name.lower()
+        file_log = log.bind(source=source.name)
+        if lowered.endswith(_PROVENANCE_SUFFIX):
+            with source.open() as stream:
+                provenance = records_io.provenance_from_json(stream.read().decode("utf-8"), source.name)
+            continue
+        if lowered.endswith(".parquet"):
+            name, data = _read_parquet(source, option, file_log, batch_size)
+        else:
+            name = _table_for(source, option, file_log)
+            file_log = file_log.bind(table=name)
+            if lowered.endswith(_JSONL):
+                data = _read_jsonl(source, name, file_log, batch_size)
+            else:
+                data = _read_csv(source, name, file_log)
+        found.setdefault(name, []).append(data)
+    tables: dict[str, pa.Table] = {}
+    for name, parts in found.items():
+        parts = [p for p in parts if p.num_columns] or parts[:1]
+        merged = parts[0] if len(parts) == 1 else pa.concat_tables(parts, promote_options="default")
+        if name in schema.TABLES:
+            merged = schema.conform(merged, name) if merged.num_columns else schema.empty(name)
+        tables[name] = merged
+    if options.get("strict"):
+        log.raise_first()
+    issues = tables.pop("issues", schema.empty("issues"))
+    if len(log):
+        issues = pa.concat_tables([schema.conform(issues, "issues"), log.table()], promote_options="default")
+    return Records(
+        provenance=provenance,
+        **{name: tables.pop(name) for name in schema.TABLES if name in tables},
+        issues=issues,
+        extra=tables,
+    )
+
+
+def sniff_canonical(head: bytes) -> bool:
+    """Whether ``head`` starts a canonical file: Parquet's magic, an mns provenance file, or a
+    CSV header / JSON Lines object with the key columns of a canonical table and mostly
+    canonical (or indicator) columns."""
+    if head.startswith(b"PAR1"):
+        return True
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"{"):
+        if b'"mns_provenance"' in text:
+            return True
+        line = text.split(b"\n", 1)[0]
+        keys = re.findall(rb'"([^"\\]+)"\s*:', line)
+        names = [k.decode("utf-8", "replace") for k in keys]
+    else:
+        line = text.split(b"\n", 1)[0].rstrip(b"\r")
+        names = [n.strip().strip('"') for n in line.decode("utf-8", "replace").split(",")]
+    return _canonical_names(names)
+
+
+def _canonical_names(names: Sequence[str]) -> bool:
+    if not names:
+        return False
+    for table, expected in schema.SCHEMAS.items():
+        required = {f.name for f in expected if not f.nullable}
+        allowed = set(expected.names)
+        if not required <= set(names):
+            continue
+        others = [n for n in names if n not in allowed]
+        if table == "cases":
+            others = [n for n in others if not _INDICATOR.match(n) and n != "need_group"]
+        if len(others) * 2 <= len(names):  # the key columns, and mostly canonical ones
+            return True
+    return False
+
+
+ADAPTER = Adapter(
+    name="canonical",
+    description="mns's own tables as Parquet, CSV or JSON Lines files (cases.parquet, services.csv, ...)",
+    read=read_canonical,
+    suffixes=(".parquet", ".csv", ".jsonl", ".ndjson", _PROVENANCE_SUFFIX),
+    sniff=sniff_canonical,
+    tables=schema.TABLES,
+    options=(
+        Option(
+            name="table",
+            description="the canonical table every file holds, when file names do not say",
+            default=None,
+        ),
+    ),
+    version="1",
+)
+

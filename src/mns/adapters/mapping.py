@@ -1,0 +1,823 @@
+"""The mapping adapter: any CSV or XLSX export from a case-management system, plus a mapping
+file (TOML) saying which column is which field.
+
+``mns.read("export.xlsx", adapter="mapping", mapping="northwick.toml")``. The mapping file's
+shape is documented in docs/reference/mapping-files.md; in short::
+
+    table = "cases"                     # cases | services | outcomes | assignments
+    sheet = "Referrals"                 # XLSX only (default: the first sheet)
+    header_row = 1
+    date_formats = ["%d/%m/%Y", "%Y-%m-%d"]
+    ignore = ["Worker"]                 # columns deliberately not read
+    collection_year = 2024              # optional provenance
+    reference_date = 2024-03-31
+
+    [constants]                         # one value for every record
+    la = "E06000999"
+
+    [fields.case_id]
+    column = "Referral ID"              # or letter = "A"
+
+    [fields.sex]
+    column = "Gender"
+    pattern = '^[a-z]\\)\\s*(?P<code>.+)$'   # "a) Male" -> "Male"
+    codes = { M = ["Male", "Boy"], F = ["Female", "Girl"], U = ["Not known"] }
+
+    [multi.factors]                     # "4B; 3A" -> cin.4B = true, cin.3A = true
+    column = "Assessment factors"
+    separator = "[;,]"
+    language = "cin"
+
+Every problem is an issue located by row (and column letter for XLSX, header for CSV):
+unknown values, bad dates, missing or repeated headers, unmapped columns, the wrong sheet.
+A record without its key (e.g. ``case_id``) is rejected, as is a repeated ``case_id`` in
+``cases``; a bad value elsewhere is blanked. Blank rows are not records.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow as pa
+
+from mns.adapters.canonical import _FALSE, _TRUE, _target
+from mns.errors import MnsError
+from mns.plugins.adapter import Adapter, Option, Source
+from mns.records import schema
+from mns.records.bundle import Provenance, Records
+from mns.records.issues import IssueLog, column_letter
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["ADAPTER", "FieldMap", "Mapping_", "MappingError", "MultiMap", "load_mapping", "read_mapping"]
+
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+_TOP = (
+    "table",
+    "sheet",
+    "header_row",
+    "delimiter",
+    "date_formats",
+    "ignore",
+    "collection_year",
+    "reference_date",
+    "constants",
+    "fields",
+    "multi",
+)
+_FIELD_KEYS = ("column", "letter", "pattern", "codes", "date_formats")
+_MULTI_KEYS = ("column", "letter", "separator", "language", "pattern", "codes")
+_ID_FIELDS = ("case_id", "child_id")
+_NUMBER_TEXT = re.compile(r"^[+-]?[0-9]+\.0+$")
+
+
+class MappingError(MnsError):
+    """A mapping file is invalid (its file, key and the fix are in the message)."""
+
+
+@attrs.frozen(kw_only=True)
+class FieldMap:
+    """How one field is read: its column (by header or letter) and how values map to codes."""
+
+    field: str
+    column: str | None = None
+    letter: str | None = None
+    pattern: re.Pattern[str] | None = None
+    codes: Mapping[str, str] = attrs.field(factory=dict)  #: normalised alias -> code
+    date_formats: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class MultiMap:
+    """A column whose cells list several codes; each becomes a flag column."""
+
+    name: str
+    column: str | None = None
+    letter: str | None = None
+    separator: re.Pattern[str] = re.compile(r"[;,]")
+    language: str | None = None
+    pattern: re.Pattern[str] | None = None
+    codes: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class Mapping_:  # noqa: N801 - "Mapping" is taken by collections.abc
+    """A mapping file, checked."""
+
+    file: str
+    table: str = "cases"
+    sheet: str | None = None
+    header_row: int = 1
+    delimiter: str = ","
+    date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
+    ignore: tuple[str, ...] = ()
+    collection_year: int | None = None
+    reference_date: dt.date | None = None
+    constants: Mapping[str, Any] = attrs.field(factory=dict)
+    fields: tuple[FieldMap, ...] = ()
+    multi: tuple[MultiMap, ...] = ()
+
+
+def _norm(text: str) -> str:
+    """Text as compared: trimmed, inner spaces collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
+def _fail(file: str, where: str, message: str) -> MappingError:
+    return MappingError(f"{file}: {where}: {message}", file=file, item=where)
+
+
+def _unknown_keys(file: str, where: str, given: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _fail(file, where, f"unknown key {key!r}{hint}; allowed keys are {', '.join(allowed)}")
+
+
+def _regex(file: str, where: str, text: Any) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise _fail(file, where, f"pattern must be text (a regular expression), not {text!r}")
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise _fail(file, where, f"pattern {text!r} is not a regular expression: {exc}") from exc
+
+
+def _codes(file: str, where: str, raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise _fail(file, where, "codes must be a table: code = [aliases...]")
+    out: dict[str, str] = {}
+    for code, aliases in raw.items():
+        names = [aliases] if isinstance(aliases, str) else aliases
+        if not isinstance(names, list) or not all(isinstance(a, (str, int)) for a in names):
+            raise _fail(file, f"{where}.{code}", "give the aliases as a list of text, e.g. [\"Male\", \"Boy\"]")
+        for alias in [code, *names]:
+            key = _norm(str(alias))
+            if key in out and out[key] != code:
+                raise _fail(file, where, f"alias {alias!r} is given for both {out[key]!r} and {code!r}")
+            out[key] = code
+    return out
+
+
+def _letter(file: str, where: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{1,3}", value):
+        raise _fail(file, where, f"letter must be a column letter such as 'A' or 'AB', not {value!r}")
+    return value.upper()
+
+
+def _formats(file: str, where: str, value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None:
+        return default
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise _fail(file, where, 'date_formats must be a list of strptime formats, e.g. ["%d/%m/%Y"]')
+    return tuple(value)
+
+
+def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mapping_:
+    """Check a mapping given as a dict (as read from TOML) and build a :class:`Mapping_`."""
+    _unknown_keys(file, "top level", raw, _TOP)
+    table = raw.get("table", "cases")
+    if table not in schema.TABLES or table == "issues":
+        allowed = [t for t in schema.TABLES if t != "issues"]
+        raise _fail(file, "table", f"{table!r} is not one of {', '.join(allowed)}")
+    header_row = raw.get("header_row", 1)
+    if not isinstance(header_row, int) or header_row < 1:
+        raise _fail(file, "header_row", f"{header_row!r} must be a row number (1 or more)")
+    delimiter = raw.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise _fail(file, "delimiter", f"{delimiter!r} must be one character")
+    formats = _formats(file, "date_formats", raw.get("date_formats"), DEFAULT_DATE_FORMATS)
+    ignore = raw.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
+        raise _fail(file, "ignore", "ignore must be a list of column headers")
+    reference = raw.get("reference_date")
+    if reference is not None and not isinstance(reference, dt.date):
+        raise _fail(file, "reference_date", f"{reference!r} must be a TOML date, e.g. 2024-03-31")
+    year = raw.get("collection_year")
+    if year is not None and (not isinstance(year, int) or not 1990 <= year <= 2100):
+        raise _fail(file, "collection_year", f"{year!r} must be the year a collection ends, e.g. 2024")
+    expected = schema.SCHEMAS[table]
+    fields = []
+    for name, spec in dict(raw.get("fields", {})).items():
+        where = f"fields.{name}"
+        if not isinstance(spec, Mapping):
+            spec = {"column": spec} if isinstance(spec, str) else spec
+        if not isinstance(spec, Mapping):
+            raise _fail(file, where, "give a table, e.g. { column = \"Child ID\" }, or a header")
+        _unknown_keys(file, where, spec, _FIELD_KEYS)
+        if name not in expected.names and not re.fullmatch(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+", name):
+            close = difflib.get_close_matches(name, expected.names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _fail(
+                file,
+                where,
+                f"{name!r} is not a field of {table}{hint}; fields are {', '.join(expected.names)} "
+                "and indicator columns '<language>.<code>'",
+            )
+        if ("column" in spec) == ("letter" in spec):
+            raise _fail(file, where, "give exactly one of column (the header) or letter (e.g. 'C')")
+        fields.append(
+            FieldMap(
+                field=name,
+                column=spec.get("column"),
+                letter=_letter(file, f"{where}.letter", spec.get("letter")),
+                pattern=_regex(file, f"{where}.pattern", spec.get("pattern")),
+                codes=_codes(file, f"{where}.codes", spec.get("codes")),
+                date_formats=_formats(file, f"{where}.date_formats", spec.get("date_formats"), formats),
+            )
+        )
+    multi = []
+    for name, spec in dict(raw.get("multi", {})).items():
+        where = f"multi.{name}"
+        if not isinstance(spec, Mapping):
+            raise _fail(file, where, "give a table with column, separator and language")
+        _unknown_keys(file, where, spec, _MULTI_KEYS)
+        if ("column" in spec) == ("letter" in spec):
+            raise _fail(file, where, "give exactly one of column (the header) or letter (e.g. 'C')")
+        language = spec.get("language")
+        if table != "cases":
+            raise _fail(file, where, "multi-valued columns fill indicator columns of cases only")
+        if not isinstance(language, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", language):
+            raise _fail(file, f"{where}.language", f"{language!r}: name the language whose codes the cell lists, e.g. 'cin'")
+        separator = _regex(file, f"{where}.separator", spec.get("separator", "[;,]"))
+        assert separator is not None
+        multi.append(
+            MultiMap(
+                name=name,
+                column=spec.get("column"),
+                letter=_letter(file, f"{where}.letter", spec.get("letter")),
+                separator=separator,
+                language=language,
+                pattern=_regex(file, f"{where}.pattern", spec.get("pattern")),
+                codes=_codes(file, f"{where}.codes", spec.get("codes")),
+            )
+        )
+    constants = dict(raw.get("constants", {}))
+    for name in constants:
+        if name not in expected.names:
+            raise _fail(file, f"constants.{name}", f"{name!r} is not a field of {table}")
+    mapped = {f.field for f in fields}
+    keys = [f.name for f in expected if not f.nullable]
+    missing = [k for k in keys if k not in mapped and k not in constants]
+    if missing:
+        raise _fail(file, "fields", f"every {table} record needs {', '.join(missing)}: map a column to it")
+    return Mapping_(
+        file=file,
+        table=table,
+        sheet=raw.get("sheet"),
+        header_row=header_row,
+        delimiter=delimiter,
+        date_formats=formats,
+        ignore=tuple(ignore),
+        collection_year=year,
+        reference_date=reference,
+        constants=constants,
+        fields=tuple(fields),
+        multi=tuple(multi),
+    )
+
+
+def load_mapping(path: str | Path) -> Mapping_:
+    """Read and check a mapping file (TOML)."""
+    file = str(path)
+    try:
+        raw = tomllib.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise MappingError(f"mapping file {file!r} does not exist", file=file) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{file}: not valid TOML: {exc}", file=file) from exc
+    return mapping_from_dict(raw, file)
+
+
+# --- reading the export ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Grid:
+    """The rows of one sheet or CSV file, numbered as the user sees them."""
+
+    rows: Iterator[tuple[int, Sequence[Any]]]
+    sheet: str | None
+    letters: bool  #: locate columns by letter (spreadsheets) or by header (CSV)
+
+
+def _csv_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid:
+    with source.open() as stream:
+        data = stream.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = data.decode("cp1252", errors="replace")
+        log.warning(
+            f"the file is not UTF-8 (byte {exc.start + 1}); read as Windows-1252. Export it as UTF-8 "
+            "to be sure of accented names"
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    return _Grid(rows=enumerate(reader, 1), sheet=None, letters=False)
+
+
+def _xlsx_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid | None:
+    import openpyxl
+
+    with source.open() as stream:
+        data = stream.read()
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise MnsError(f"{source.name}: not a readable XLSX workbook: {exc}", file=source.name) from exc
+    names = list(book.sheetnames)
+    wanted = mapping.sheet
+    if wanted is None:
+        if not names:
+            log.warning("the workbook has no sheets")
+            return None
+        wanted = names[0]
+    elif wanted not in names:
+        close = [n for n in names if _norm(n) == _norm(wanted)]
+        if close:
+            log.warning(f"sheet {wanted!r} not found; read {close[0]!r}, whose name differs only in case or spaces", sheet=close[0])
+            wanted = close[0]
+        else:
+            hint = difflib.get_close_matches(wanted, names, n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            log.error(
+                f"sheet {wanted!r} not found{extra}; the workbook has {', '.join(repr(n) for n in names)}. "
+                "Fix `sheet` in the mapping file",
+                action="rejected",
+                sheet=wanted,
+                field="sheet",
+                value=wanted,
+            )
+            return None
+    sheet = book[wanted]
+    rows = ((i, row) for i, row in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), 1))
+    return _Grid(rows=rows, sheet=wanted, letters=True)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any, field: str) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    text = " ".join(str(value).split())
+    if field in _ID_FIELDS and _NUMBER_TEXT.match(text):
+        text = text.split(".", 1)[0]
+    return text
+
+
+@attrs.frozen
+class _Column:
+    """Where one mapped field is in the grid."""
+
+    index: int | None  #: None: not in the file
+    name: str  #: as the user knows it (header, or letter)
+
+
+class _Reader:
+    """Turns the grid's rows into typed columns, logging every problem at its cell."""
+
+    def __init__(self, mapping: Mapping_, log: IssueLog, grid: _Grid) -> None:
+        self.mapping = mapping
+        self.log = log
+        self.grid = grid
+        names = [f.field for f in mapping.fields] + list(mapping.constants)
+        self.target = _target(mapping.table, names)
+        self.multi_codes: dict[str, dict[str, str]] = {}
+        self.headless: set[int] = set()
+
+    # -- header --
+
+    def header(self, cells: Sequence[Any], row: int) -> tuple[dict[str, _Column], dict[str, _Column]]:
+        headers = [_text(c, "") or "" for c in cells]
+        by_name: dict[str, list[int]] = {}
+        for i, h in enumerate(headers):
+            if not h:
+                continue
+            by_name.setdefault(_norm(h), []).append(i)
+        used: set[int] = set()
+
+        def locate(what: str, column: str | None, letter: str | None) -> _Column:
+            if letter is not None:
+                index = _letter_index(letter)
+                if index >= len(headers):
+                    self._header_error(what, f"column {letter} is beyond the last column ({column_letter(len(headers) - 1) if headers else 'none'})", row, letter)
+                    return _Column(None, letter)
+                used.add(index)
+                return _Column(index, letter if self.grid.letters else (headers[index] or letter))
+            assert column is not None
+            found = by_name.get(_norm(column), [])
+            if not found:
+                close = difflib.get_close_matches(column, [h for h in headers if h], n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self._header_error(
+                    what,
+                    f"column {column!r} is not in the header row{hint}; headers are "
+                    f"{', '.join(repr(h) for h in headers if h)}",
+                    row,
+                    column,
+                )
+                return _Column(None, column)
+            if len(found) > 1:
+                self.log.warning(
+                    f"header {column!r} appears in columns {', '.join(column_letter(i) for i in found)}; "
+                    f"read column {column_letter(found[0])} (give letter = '...' in the mapping to choose)",
+                    row=row,
+                    column=self._where(found[0], headers),
+                    field=what,
+                )
+            used.add(found[0])
+            return _Column(found[0], self._where(found[0], headers))
+
+        fields = {f.field: locate(f.field, f.column, f.letter) for f in self.mapping.fields}
+        multi = {m.name: locate(f"multi.{m.name}", m.column, m.letter) for m in self.mapping.multi}
+        ignored = {_norm(i) for i in self.mapping.ignore}
+        for i, h in enumerate(headers):
+            if i in used:
+                continue
+            if not h:
+                self.headless.add(i)
+            elif _norm(h) not in ignored:
+                self.log.warning(
+                    f"column {h!r} is not mapped; add it to `ignore` in the mapping file if it is "
+                    "not needed",
+                    row=row,
+                    column=self._where(i, headers),
+                )
+        return fields, multi
+
+    def headless_values(self, cells: Sequence[Any], row: int) -> None:
+        """Warn (once per column) about values in a column that has no header."""
+        for i in sorted(self.headless):
+            if i < len(cells) and not _blank(cells[i]):
+                self.headless.discard(i)
+                self.log.warning(
+                    f"column {column_letter(i)} has no header but holds values (first at row {row}); "
+                    f"it is not read. Give it a header, or map it with letter = '{column_letter(i)}'",
+                    row=row,
+                    column=column_letter(i),
+                    value=cells[i],
+                )
+
+    def _where(self, index: int, headers: Sequence[str]) -> str:
+        if self.grid.letters:
+            return column_letter(index)
+        return headers[index] if index < len(headers) and headers[index] else column_letter(index)
+
+    def _header_error(self, field: str, message: str, row: int, column: str) -> None:
+        key = field in self.target.keys
+        self.log.error(
+            message + ("" if key else "; the field is left empty"),
+            action="rejected" if key else "blanked",
+            row=row,
+            column=column if self.grid.letters else None,
+            field=field,
+            value=column,
+        )
+
+    # -- values --
+
+    def convert(self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None) -> Any:
+        """The field's value from one cell, or None (with an issue when a value was lost)."""
+        kind = self.target.types.get(fmap.field, pa.string())
+        if _blank(raw):
+            return None
+        if pa.types.is_date(kind):
+            return self._date(fmap, raw, row, where, record)
+        text = _text(raw, fmap.field)
+        assert text is not None
+        original = text
+        if fmap.pattern is not None:
+            match = fmap.pattern.search(text)
+            if match is not None:
+                groups = match.groupdict()
+                text = (groups.get("code") or (match.group(1) if match.groups() else match.group(0))).strip()
+        if fmap.codes:
+            code = fmap.codes.get(_norm(text))
+            if code is not None:
+                text = code
+            elif not self.target.values.get(fmap.field) and not pa.types.is_boolean(kind):
+                return self._bad(fmap, original, row, where, record, f"{original!r} is not one of the codes the mapping lists ({', '.join(sorted(set(fmap.codes.values())))})")
+        if pa.types.is_boolean(kind):
+            lowered = text.casefold()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            return self._bad(fmap, original, row, where, record, f"{original!r} is not yes/no (map it under codes: true = [...], false = [...])")
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            try:
+                number = float(text)
+            except ValueError:
+                return self._bad(fmap, original, row, where, record, f"{original!r} is not a number")
+            if pa.types.is_integer(kind):
+                if not number.is_integer():
+                    return self._bad(fmap, original, row, where, record, f"{original!r} is not a whole number")
+                low, high = self.target.ranges.get(fmap.field, (-(2**31), 2**31 - 1))
+                if not low <= number <= high:
+                    return self._bad(fmap, original, row, where, record, f"{original!r} is outside {low}-{high}")
+                return int(number)
+            return number
+        allowed = self.target.values.get(fmap.field)
+        if allowed:
+            folded = {a.casefold(): a for a in allowed}
+            found = folded.get(text.casefold())
+            if found is None:
+                return self._bad(fmap, original, row, where, record, f"{original!r} is not an allowed value ({', '.join(allowed)}); map it under codes in the mapping file")
+            return found
+        return text
+
+    def _date(self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None) -> dt.date | None:
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 1 <= raw < 2958466:
+            value = dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
+            self.log.warning(
+                f"a number, {raw!r}, where a date was expected: read as the spreadsheet date {value.isoformat()}",
+                row=row,
+                column=where,
+                field=fmap.field,
+                value=raw,
+                record=record,
+            )
+            return value
+        text = " ".join(str(raw).split())
+        for form in fmap.date_formats:
+            try:
+                return dt.datetime.strptime(text, form).date()
+            except ValueError:
+                continue
+        return self._bad(fmap, raw, row, where, record, f"{text!r} is not a date in any of the formats {', '.join(fmap.date_formats)}")
+
+    def _bad(self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None, message: str) -> None:
+        key = fmap.field in self.target.keys
+        self.log.error(
+            message,
+            action="rejected" if key else "blanked",
+            row=row,
+            column=where,
+            field=fmap.field,
+            value=raw,
+            record=record,
+        )
+        if key:
+            raise _Rejected
+        return None
+
+    def codes(self, mmap: MultiMap, raw: Any, row: int, where: str, record: str | None) -> list[str] | None:
+        import mns
+
+        if _blank(raw):
+            return None
+        known = self.multi_codes.get(mmap.name)
+        if known is None:
+            known = {}
+            if mmap.language in mns.languages():
+                from mns.lang.model import Kind
+
+                lang = mns.language(str(mmap.language))
+                known = {i.code.casefold(): i.code for i in lang.indicators if i.kind is Kind.FLAG}
+            self.multi_codes[mmap.name] = known
+        out = []
+        for part in mmap.separator.split(str(raw)):
+            item = " ".join(part.split())
+            if not item:
+                continue
+            if mmap.pattern is not None:
+                match = mmap.pattern.search(item)
+                if match is not None:
+                    item = (match.groupdict().get("code") or (match.group(1) if match.groups() else match.group(0))).strip()
+            item = mmap.codes.get(_norm(item), item)
+            if known:
+                code = known.get(item.casefold())
+                if code is None:
+                    self.log.error(
+                        f"{item!r} is not a flag code of language {mmap.language!r}; it is left out "
+                        "(map it under codes in the mapping file)",
+                        action="blanked",
+                        row=row,
+                        column=where,
+                        field=f"multi.{mmap.name}",
+                        value=raw,
+                        record=record,
+                    )
+                    continue
+                item = code
+            elif not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_]*", item):
+                self.log.error(
+                    f"{item!r} is not a code (letters, digits and underscores); it is left out",
+                    action="blanked",
+                    row=row,
+                    column=where,
+                    field=f"multi.{mmap.name}",
+                    value=raw,
+                    record=record,
+                )
+                continue
+            if item not in out:
+                out.append(item)
+        return out
+
+
+class _Rejected(Exception):
+    """The current record is rejected (already logged)."""
+
+
+def _letter_index(letter: str) -> int:
+    n = 0
+    for ch in letter:
+        n = n * 26 + (ord(ch) - ord("A") + 1)
+    return n - 1
+
+
+def _read_one(source: Source, mapping: Mapping_, log: IssueLog, batch_size: int | None) -> pa.Table | None:
+    lowered = source.name.lower()
+    if source.head(8).strip() == b"":
+        log.warning("the file is empty")
+        return None
+    grid = _xlsx_grid(source, mapping, log) if lowered.endswith((".xlsx", ".xlsm")) else _csv_grid(source, mapping, log)
+    if grid is None:
+        return None
+    if grid.sheet is not None:
+        log = log.bind(sheet=grid.sheet)
+    reader = _Reader(mapping, log, grid)
+    fields: dict[str, _Column] | None = None
+    multi: dict[str, _Column] = {}
+    values: dict[str, list[Any]] = {f.field: [] for f in mapping.fields}
+    lists: dict[str, list[list[str] | None]] = {m.name: [] for m in mapping.multi}
+    seen: dict[str, int] = {}
+    fmaps = mapping.fields
+    key_fields = [f for f in fmaps if f.field in reader.target.keys]
+    other_fields = [f for f in fmaps if f.field not in reader.target.keys]
+    width = 0
+    for number, cells in grid.rows:
+        if number < mapping.header_row:
+            continue
+        if number == mapping.header_row:
+            fields, multi = reader.header(cells, number)
+            width = len(cells)
+            continue
+        if all(_blank(c) for c in cells):
+            continue
+        assert fields is not None
+        if reader.headless:
+            reader.headless_values(cells, number)
+        if len(cells) > width and any(not _blank(c) for c in cells[width:]):
+            log.warning(
+                f"the row has values beyond the last headed column ({column_letter(width - 1) if width else 'none'}); they are not read",
+                row=number,
+                column=column_letter(width) if grid.letters else None,
+            )
+        row_values: dict[str, Any] = {}
+        try:
+            record = None
+            for fmap in key_fields:
+                col = fields[fmap.field]
+                if col.index is None:
+                    log.error(
+                        f"the record has no {fmap.field}: column {col.name!r} is not in the file",
+                        row=number,
+                        field=fmap.field,
+                    )
+                    raise _Rejected
+                raw = cells[col.index] if col.index < len(cells) else None
+                value = reader.convert(fmap, raw, number, col.name, None)
+                if value is None:
+                    reader.log.error(
+                        f"{fmap.field} is empty; every {mapping.table} record needs one",
+                        row=number,
+                        column=col.name,
+                        field=fmap.field,
+                    )
+                    raise _Rejected
+                row_values[fmap.field] = value
+            record = row_values.get("case_id")
+            if mapping.table == "cases" and record is not None:
+                if record in seen:
+                    log.error(
+                        f"case_id {record!r} appears again (first at row {seen[record]}); one row per case",
+                        row=number,
+                        column=fields["case_id"].name,
+                        field="case_id",
+                        value=record,
+                        record=record,
+                    )
+                    raise _Rejected
+                seen[record] = number
+        except _Rejected:
+            continue
+        for fmap in other_fields:
+            col = fields[fmap.field]
+            raw = cells[col.index] if col.index is not None and col.index < len(cells) else None
+            row_values[fmap.field] = reader.convert(fmap, raw, number, col.name, record)
+        for fmap in fmaps:
+            values[fmap.field].append(row_values[fmap.field])
+        for mmap in mapping.multi:
+            col = multi[mmap.name]
+            raw = cells[col.index] if col.index is not None and col.index < len(cells) else None
+            lists[mmap.name].append(reader.codes(mmap, raw, number, col.name, record))
+    if fields is None:
+        log.warning(f"the file has no header row (expected at row {mapping.header_row})")
+        return None
+    return _build(mapping, reader, values, lists, batch_size)
+
+
+def _build(
+    mapping: Mapping_,
+    reader: _Reader,
+    values: Mapping[str, list[Any]],
+    lists: Mapping[str, list[list[str] | None]],
+    batch_size: int | None,
+) -> pa.Table:
+    import mns
+
+    rows = len(next(iter(values.values()))) if values else 0
+    step = batch_size or max(rows, 1)
+    columns: dict[str, pa.ChunkedArray] = {}
+
+    def chunked(data: list[Any], kind: pa.DataType) -> pa.ChunkedArray:
+        plain = kind.value_type if pa.types.is_dictionary(kind) else kind
+        parts = [pa.array(data[i : i + step], plain) for i in range(0, max(rows, 1), step)] if rows else [pa.array([], plain)]
+        out = pa.chunked_array(parts, plain)
+        return out.cast(kind) if pa.types.is_dictionary(kind) else out
+
+    for name, data in values.items():
+        columns[name] = chunked(data, reader.target.types.get(name, pa.string()))
+    for name, value in mapping.constants.items():
+        columns[name] = chunked([value] * rows, reader.target.types.get(name, pa.string()))
+    for mmap in mapping.multi:
+        cells = lists[mmap.name]
+        present = {c for codes in cells if codes for c in codes}
+        order: list[str] = []
+        if mmap.language in mns.languages():
+            order = [c for c in mns.language(str(mmap.language)).codes() if c in present]
+        order += sorted(present - set(order))
+        for code in order:
+            name = f"{mmap.language}.{code}"
+            columns[name] = chunked([None if codes is None else code in codes for codes in cells], pa.bool_())
+    return pa.table(columns)
+
+
+def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
+    """Read exports through a mapping (see the module's description)."""
+    given = options.get("mapping")
+    if given is None:
+        raise MappingError(
+            "the mapping adapter needs a mapping file: mns.read(path, adapter='mapping', "
+            "mapping='export.toml') (see docs/reference/mapping-files.md)"
+        )
+    mapping = given if isinstance(given, Mapping_) else (
+        mapping_from_dict(given) if isinstance(given, Mapping) else load_mapping(given)
+    )
+    if options.get("sheet"):
+        mapping = attrs.evolve(mapping, sheet=options["sheet"])
+    log = IssueLog(adapter="mapping", table=mapping.table, strict=bool(options.get("strict")))
+    parts = []
+    for source in sources:
+        table = _read_one(source, mapping, log.bind(source=source.name), options.get("batch_size"))
+        if table is not None:
+            parts.append(table)
+    data = pa.concat_tables(parts, promote_options="default") if parts else schema.empty(mapping.table)
+    tables = {mapping.table: schema.conform(data, mapping.table)}
+    provenance = Provenance(collection_year=mapping.collection_year, reference_date=mapping.reference_date)
+    return Records(provenance=provenance, issues=log.table(), **tables)
+
+
+ADAPTER = Adapter(
+    name="mapping",
+    description="any CSV or XLSX export from a case-management system, with a mapping file (TOML)",
+    read=read_mapping,
+    suffixes=(".csv", ".xlsx", ".xlsm"),
+    tables=("cases", "services", "outcomes", "assignments"),
+    options=(
+        Option(name="mapping", description="the mapping file (a path to TOML, or a dict)", default=None),
+        Option(name="sheet", description="the sheet to read, overriding the mapping's", default=None),
+    ),
+    version="1",
+)

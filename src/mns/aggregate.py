@@ -1,0 +1,616 @@
+"""Mergeable partial aggregates: the one engine every streaming analysis runs on.
+
+An analysis says *what* to count in a :class:`Spec` (group-by keys and measures); the engine
+computes, for any piece of the data, a small **partial state** (a table: one row per key
+combination seen, one column per measure), **merges** states from any number of pieces, and
+**finalises** the merged state into a sorted result with its ratios (means, shares). The
+kinds of measure and how each merges are declared once, in :data:`KINDS`::
+
+    kind    per piece                    merge   finalise
+    count   rows                         sum     -
+    valid   non-null values of a column  sum     denominators of shares and means
+    true    true values (booleans)       sum     numerators of shares
+    sum     sum of non-null values       sum     numerators of means
+    min     smallest non-null value      min     -
+    max     largest non-null value       max     -
+
+Because every kind merges by sum, min or max, the result does not depend on how the rows were
+split: one table, a stream of record batches, a file larger than memory, a process pool or a
+Dask cluster (``partial`` per partition, ``merge`` of the states, ``finalise`` once) give the
+same numbers (exactly, for counts and integer sums; to rounding, for sums of floats)::
+
+    spec = Spec(keys=("need_group",), measures=(Measure("cases", "count"),))
+    states = [partial(spec, batch) for batch in batches(source)]
+    result = finalise(spec, merge(spec, states))          # == run({"x": spec}, source)["x"]
+
+States are ordinary Arrow tables, so they pickle and travel between processes.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final, TypeAlias
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns.errors import SchemaError
+
+__all__ = [
+    "KINDS",
+    "Kind",
+    "Measure",
+    "Ratio",
+    "Source",
+    "Spec",
+    "batches",
+    "finalise",
+    "merge",
+    "partial",
+    "partials",
+    "run",
+]
+
+#: What the analyses accept: a table, a stream of record batches, or any iterable of batches.
+Source: TypeAlias = "pa.Table | pa.RecordBatchReader | pa.RecordBatch | Iterable[pa.RecordBatch]"
+Ints = npt.NDArray[np.int64]
+
+#: Batches smaller than this are put together before they are counted (fewer, larger passes).
+MIN_BATCH_ROWS: Final = 1 << 18
+#: Largest batch counted at once (bitmaps of this many rows stay in cache).
+MAX_BATCH_ROWS: Final = 1 << 20
+#: Above this many key combinations per row group, slots are numbered by sorting instead.
+_DIRECT_SLOTS: Final = 1 << 22
+#: Group-by slots up to which boolean measures are counted on packed bitmaps.
+_BITMAP_SLOTS: Final = 64
+
+
+@attrs.frozen(kw_only=True)
+class Kind:
+    """One kind of measure: what it needs and how partial states of it merge."""
+
+    name: str
+    merge: str  #: the Arrow hash aggregation that combines partial states
+    needs_column: bool
+    description: str
+
+
+#: The declarative table of measure kinds (see the module docstring).
+KINDS: Final[Mapping[str, Kind]] = types.MappingProxyType(
+    {
+        k.name: k
+        for k in (
+            Kind(name="count", merge="sum", needs_column=False, description="rows in the group"),
+            Kind(name="valid", merge="sum", needs_column=True, description="non-null values"),
+            Kind(name="true", merge="sum", needs_column=True, description="true values"),
+            Kind(name="sum", merge="sum", needs_column=True, description="sum of non-null values"),
+            Kind(name="min", merge="min", needs_column=True, description="smallest value"),
+            Kind(name="max", merge="max", needs_column=True, description="largest value"),
+        )
+    }
+)
+
+
+def _kind(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value not in KINDS:
+        raise ValueError(f"Measure {instance.name!r}: kind {value!r} is not one of {', '.join(KINDS)}")
+
+
+@attrs.frozen
+class Measure:
+    """One output column of a partial state: ``kind`` of ``column`` (none for ``count``)."""
+
+    name: str
+    kind: str = attrs.field(validator=_kind)
+    column: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        needs = KINDS[self.kind].needs_column
+        if needs and self.column is None:
+            raise ValueError(f"Measure {self.name!r}: kind {self.kind!r} needs a column")
+        if not needs and self.column is not None:
+            raise ValueError(f"Measure {self.name!r}: kind {self.kind!r} takes no column")
+
+
+@attrs.frozen
+class Ratio:
+    """A derived column computed when finalising: ``numerator / denominator`` (null when the
+    denominator is 0). Means are ``sum / valid``; shares ``true / valid`` or ``count / count``."""
+
+    name: str
+    numerator: str
+    denominator: str
+
+
+@attrs.frozen(kw_only=True)
+class Spec:
+    """What to aggregate: group-by ``keys``, ``measures`` and derived ``ratios``."""
+
+    keys: tuple[str, ...] = attrs.field(converter=tuple)
+    measures: tuple[Measure, ...] = attrs.field(converter=tuple)
+    ratios: tuple[Ratio, ...] = attrs.field(default=(), converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        names = [*self.keys, *(m.name for m in self.measures), *(r.name for r in self.ratios)]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"Spec: column names used twice: {', '.join(dupes)}")
+        measures = {m.name for m in self.measures}
+        for r in self.ratios:
+            for part in (r.numerator, r.denominator):
+                if part not in measures:
+                    raise ValueError(f"Spec: ratio {r.name!r} names unknown measure {part!r}")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The input columns this spec reads, in order, without repeats."""
+        seen = dict.fromkeys([*self.keys, *(m.column for m in self.measures if m.column)])
+        return tuple(seen)
+
+
+# --------------------------------------------------------------------------------------
+# Sources
+
+
+def batches(
+    source: Source, columns: Sequence[str] | None = None, *, what: str = "table"
+) -> Iterator[pa.RecordBatch]:
+    """The record batches of ``source`` (only ``columns``, if given), with small batches put
+    together and large ones cut, so each is counted efficiently. ``what`` names the input in
+    errors (``"cases"``)."""
+    if isinstance(source, pa.Table):
+        table = _select(source, columns, what)
+        yield from _sized(table.to_batches(max_chunksize=MAX_BATCH_ROWS))
+        return
+    if isinstance(source, pa.RecordBatch):
+        yield from _sized([_select_batch(source, columns, what)])
+        return
+    if isinstance(source, pa.RecordBatchReader):
+        stream: Iterable[Any] = source
+    elif isinstance(source, Iterable) and not isinstance(source, (str, bytes)):
+        stream = source
+    else:
+        raise TypeError(
+            f"{what}: expected a pyarrow Table, RecordBatchReader or iterable of RecordBatches, "
+            f"not {type(source).__name__}"
+        )
+    yield from _sized(_checked(stream, columns, what))
+
+
+def _checked(stream: Iterable[Any], columns: Sequence[str] | None, what: str) -> Iterator[pa.RecordBatch]:
+    for i, item in enumerate(stream):
+        if isinstance(item, pa.RecordBatch):
+            yield _select_batch(item, columns, what)
+        elif isinstance(item, pa.Table):
+            yield from _select(item, columns, what).to_batches(max_chunksize=MAX_BATCH_ROWS)
+        else:
+            raise TypeError(
+                f"{what}: item {i} of the stream is a {type(item).__name__}, not a pyarrow RecordBatch"
+            )
+
+
+def _missing(names: Sequence[str], columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise SchemaError(
+            f"{what} has no column {', '.join(map(repr, missing))} (it has: "
+            f"{', '.join(names[:12])}{', ...' if len(names) > 12 else ''})",
+            item=what,
+            field=missing[0],
+        )
+
+
+def _select(table: pa.Table, columns: Sequence[str] | None, what: str) -> pa.Table:
+    if columns is None:
+        return table
+    _missing(table.column_names, columns, what)
+    return table.select(list(columns))
+
+
+def _select_batch(batch: pa.RecordBatch, columns: Sequence[str] | None, what: str) -> pa.RecordBatch:
+    if columns is None:
+        return batch
+    _missing(batch.schema.names, columns, what)
+    return batch.select(list(columns))
+
+
+def _sized(stream: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in stream:
+        if batch.num_rows >= MIN_BATCH_ROWS and not held:
+            yield from _cut(batch)
+            continue
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= MIN_BATCH_ROWS:
+            yield from _cut(_concat(held))
+            held, rows = [], 0
+    if held:
+        yield from _cut(_concat(held))
+
+
+def _cut(batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+    if batch.num_rows <= MAX_BATCH_ROWS:
+        yield batch
+        return
+    for start in range(0, batch.num_rows, MAX_BATCH_ROWS):
+        yield batch.slice(start, MAX_BATCH_ROWS)
+
+
+def _concat(held: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(held) == 1:
+        return held[0]
+    schema = held[0].schema
+    for other in held[1:]:
+        if not other.schema.equals(schema):
+            raise SchemaError(
+                "the batches of a stream must share one schema; found "
+                f"{schema.to_string(show_schema_metadata=False)!r} and "
+                f"{other.schema.to_string(show_schema_metadata=False)!r}"
+            )
+    table = pa.Table.from_batches(held, schema=schema).unify_dictionaries().combine_chunks()
+    return table.to_batches()[0]
+
+
+# --------------------------------------------------------------------------------------
+# Grouping one batch
+
+
+@attrs.define
+class _Codes:
+    """One key column of a batch as integer codes: ``codes[i]`` indexes ``values``."""
+
+    codes: npt.NDArray[np.int64]
+    values: pa.Array  # the key value of each code (the last may be null)
+
+
+def _column_codes(column: pa.Array, name: str) -> _Codes:
+    if pa.types.is_dictionary(column.type):
+        dictionary = column.dictionary
+        card = len(dictionary)
+        indices = column.indices
+        if indices.null_count:
+            indices = pc.fill_null(indices, card)
+        codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        values = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+        return _Codes(codes=codes, values=values)
+    if pa.types.is_boolean(column.type):
+        as_int = pc.cast(column, pa.int8())
+        if as_int.null_count:
+            as_int = pc.fill_null(as_int, 2)
+        codes = np.asarray(as_int.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _Codes(codes=codes, values=pa.array([False, True, None], pa.bool_()))
+    if pa.types.is_nested(column.type):
+        raise SchemaError(f"column {name!r} is {column.type}; it cannot be a group-by key", field=name)
+    return _column_codes(pc.dictionary_encode(column), name)
+
+
+@attrs.define
+class _Groups:
+    """The rows of one batch numbered by key combination (slot)."""
+
+    codes: npt.NDArray[np.int64]
+    slots: int
+    keys: dict[str, pa.Array]  # key values per slot
+    counts: Ints
+    masks: npt.NDArray[np.uint64] | None = None  # packed membership bitmaps, one row per slot
+
+    def bitmaps(self) -> npt.NDArray[np.uint64]:
+        if self.masks is None:
+            n = len(self.codes)
+            words = (n + 63) // 64
+            masks = np.zeros((self.slots, words), dtype=np.uint64)
+            as_bytes = masks.view(np.uint8)
+            for slot in range(self.slots):
+                packed = np.packbits(self.codes == slot, bitorder="little")
+                as_bytes[slot, : len(packed)] = packed
+            self.masks = masks
+        return self.masks
+
+
+class _Cache:
+    """Work shared by the specs computed on one batch."""
+
+    def __init__(self, batch: pa.RecordBatch) -> None:
+        self.batch = batch
+        self.codes: dict[str, _Codes] = {}
+        self.groups: dict[tuple[str, ...], _Groups] = {}
+        self.valid: dict[str, npt.NDArray[np.bool_]] = {}
+        self.bits: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None]] = {}
+
+    def column(self, name: str) -> pa.Array:
+        try:
+            return self.batch.column(name)
+        except KeyError:
+            _missing(self.batch.schema.names, [name], "table")
+            raise
+
+    def column_codes(self, name: str) -> _Codes:
+        found = self.codes.get(name)
+        if found is None:
+            found = self.codes[name] = _column_codes(self.column(name), name)
+        return found
+
+    def group(self, keys: tuple[str, ...]) -> _Groups:
+        found = self.groups.get(keys)
+        if found is None:
+            found = self.groups[keys] = self._group(keys)
+        return found
+
+    def _group(self, keys: tuple[str, ...]) -> _Groups:
+        n = self.batch.num_rows
+        if not keys:
+            codes = np.zeros(n, dtype=np.int64)
+            return _Groups(codes=codes, slots=1, keys={}, counts=np.array([n], dtype=np.int64))
+        parts = [self.column_codes(k) for k in keys]
+        sizes = [len(p.values) for p in parts]
+        total = 1
+        for s in sizes:
+            total *= s
+        codes = parts[0].codes
+        for part, size in zip(parts[1:], sizes[1:], strict=True):
+            codes = codes * size + part.codes
+        if total <= max(_DIRECT_SLOTS, 2 * n):
+            counts = np.bincount(codes, minlength=total).astype(np.int64)
+            used = np.flatnonzero(counts)
+            if len(used) * 4 < total and total > 1024:  # sparse: renumber the slots in use
+                renumber = np.full(total, -1, dtype=np.int64)
+                renumber[used] = np.arange(len(used), dtype=np.int64)
+                codes = renumber[codes]
+                counts = counts[used]
+                slot_codes = used
+            else:
+                slot_codes = np.arange(total, dtype=np.int64)
+        else:
+            slot_codes, codes = np.unique(codes, return_inverse=True)
+            codes = codes.astype(np.int64)
+            counts = np.bincount(codes, minlength=len(slot_codes)).astype(np.int64)
+        values: dict[str, pa.Array] = {}
+        rest = slot_codes
+        for key, part, size in reversed(list(zip(keys, parts, sizes, strict=True))):
+            values[key] = part.values.take(pa.array(rest % size))
+            rest = rest // size
+        return _Groups(codes=codes, slots=len(slot_codes), keys={k: values[k] for k in keys}, counts=counts)
+
+    def valid_mask(self, name: str) -> npt.NDArray[np.bool_]:
+        found = self.valid.get(name)
+        if found is None:
+            found = np.asarray(self.column(name).is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            self.valid[name] = found
+        return found
+
+    def packed(self, name: str) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None]:
+        """A boolean column's values and validity as 64-bit words (bit i = row i)."""
+        found = self.bits.get(name)
+        if found is None:
+            column = self.column(name)
+            n = len(column)
+            words = (n + 63) // 64
+            if column.offset % 8:
+                column = pa.concat_arrays([column])  # realign the bitmaps
+            start = column.offset // 8
+            nbytes = (n + 7) // 8
+
+            def words_of(buffer: pa.Buffer | None) -> npt.NDArray[np.uint64] | None:
+                if buffer is None:
+                    return None
+                out = np.zeros(words, dtype=np.uint64)
+                raw = np.frombuffer(buffer, dtype=np.uint8, count=nbytes, offset=start)
+                out.view(np.uint8)[:nbytes] = raw
+                return out
+
+            validity, data = column.buffers()[:2]
+            values = words_of(data)
+            assert values is not None
+            found = self.bits[name] = (values, words_of(validity) if column.null_count else None)
+        return found
+
+
+def _popcount_by_slot(masks: npt.NDArray[np.uint64], bits: npt.NDArray[np.uint64]) -> Ints:
+    return np.bitwise_count(np.bitwise_and(masks, bits)).sum(axis=1, dtype=np.int64)
+
+
+def _measure(cache: _Cache, groups: _Groups, measure: Measure) -> pa.Array:
+    kind = measure.kind
+    if kind == "count":
+        return pa.array(groups.counts, pa.int64())
+    name = measure.column
+    assert name is not None
+    column = cache.column(name)
+    if kind in ("true", "valid") and pa.types.is_boolean(column.type) and groups.slots <= _BITMAP_SLOTS:
+        values, validity = cache.packed(name)
+        masks = groups.bitmaps()
+        if kind == "valid":
+            if validity is None:
+                return pa.array(groups.counts, pa.int64())
+            return pa.array(_popcount_by_slot(masks, validity), pa.int64())
+        bits = values if validity is None else np.bitwise_and(values, validity)
+        return pa.array(_popcount_by_slot(masks, bits), pa.int64())
+    if kind == "valid":
+        if column.null_count == 0:
+            return pa.array(groups.counts, pa.int64())
+        mask = cache.valid_mask(name)
+        return pa.array(np.bincount(groups.codes[mask], minlength=groups.slots), pa.int64())
+    if kind == "true":
+        if not pa.types.is_boolean(column.type):
+            raise SchemaError(f"column {name!r} is {column.type}; counting true values needs booleans", field=name)
+        mask = np.asarray(pc.fill_null(column, False).to_numpy(zero_copy_only=False), dtype=bool)
+        return pa.array(np.bincount(groups.codes[mask], minlength=groups.slots), pa.int64())
+    if kind == "sum":
+        return _sum(column, name, groups)
+    return _extreme(column, name, groups, kind)
+
+
+def _sum(column: pa.Array, name: str, groups: _Groups) -> pa.Array:
+    typ = column.type
+    if pa.types.is_boolean(typ) or pa.types.is_integer(typ):
+        values = pc.fill_null(pc.cast(column, pa.int64()), 0).to_numpy(zero_copy_only=False)
+        if values.size and int(np.abs(values).max()) * values.size >= 2**53:
+            out = np.zeros(groups.slots, dtype=np.int64)
+            np.add.at(out, groups.codes, values)
+            return pa.array(out, pa.int64())
+        sums = np.bincount(groups.codes, weights=values.astype(np.float64), minlength=groups.slots)
+        return pa.array(np.rint(sums).astype(np.int64), pa.int64())
+    if pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        values = pc.fill_null(pc.cast(column, pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        sums = np.bincount(groups.codes, weights=values, minlength=groups.slots)
+        return pa.array(sums, pa.float64())
+    raise SchemaError(f"column {name!r} is {typ}; only numbers and booleans can be summed", field=name)
+
+
+def _extreme(column: pa.Array, name: str, groups: _Groups, kind: str) -> pa.Array:
+    typ = column.type
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        work_type = pa.float64() if pa.types.is_floating(typ) else pa.int64()
+    elif pa.types.is_temporal(typ):
+        work_type = pa.int64()
+    else:
+        raise SchemaError(f"column {name!r} is {typ}; {kind} needs numbers or dates", field=name)
+    physical = column.view(pa.int32() if pa.types.is_date32(typ) else pa.int64()) if pa.types.is_temporal(typ) else column
+    values = np.asarray(pc.cast(physical, work_type).fill_null(0).to_numpy(zero_copy_only=False))
+    valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    codes, values = groups.codes[valid], values[valid]
+    if work_type == pa.float64():
+        init = np.full(groups.slots, np.inf if kind == "min" else -np.inf)
+    else:
+        info = np.iinfo(np.int64)
+        init = np.full(groups.slots, info.max if kind == "min" else info.min, dtype=np.int64)
+    (np.minimum if kind == "min" else np.maximum).at(init, codes, values)
+    seen = np.bincount(codes, minlength=groups.slots) > 0
+    out = pa.array(init, work_type, mask=~seen)
+    if pa.types.is_temporal(typ):
+        return out.cast(pa.int32() if pa.types.is_date32(typ) else pa.int64()).view(typ)
+    return out.cast(typ)
+
+
+def _partial(spec: Spec, cache: _Cache) -> pa.Table:
+    groups = cache.group(spec.keys)
+    columns: dict[str, pa.Array] = {}
+    for key in spec.keys:
+        values = groups.keys[key]
+        if pa.types.is_dictionary(values.type):  # a dictionary of dictionaries: decode
+            values = values.dictionary_decode()
+        columns[key] = values
+    for measure in spec.measures:
+        columns[measure.name] = _measure(cache, groups, measure)
+    table = pa.table(columns)
+    if groups.slots and (groups.counts == 0).any():
+        table = table.filter(pa.array(groups.counts > 0))
+    return table
+
+
+def partial(spec: Spec, batch: pa.RecordBatch) -> pa.Table:
+    """The partial state of ``spec`` over one batch: one row per key combination present."""
+    return _partial(spec, _Cache(batch))
+
+
+def partials(specs: Mapping[str, Spec], batch: pa.RecordBatch) -> dict[str, pa.Table]:
+    """The partial states of several specs over one batch, sharing the grouping work."""
+    cache = _Cache(batch)
+    return {name: _partial(spec, cache) for name, spec in specs.items()}
+
+
+# --------------------------------------------------------------------------------------
+# Merging and finalising
+
+
+def _empty(spec: Spec, key_types: Mapping[str, pa.DataType] | None = None) -> pa.Table:
+    fields = []
+    for key in spec.keys:
+        typ = (key_types or {}).get(key, pa.string())
+        if pa.types.is_dictionary(typ):
+            typ = typ.value_type
+        fields.append(pa.field(key, typ))
+    for m in spec.measures:
+        fields.append(pa.field(m.name, pa.int64() if m.kind in ("count", "valid", "true") else pa.float64()))
+    return pa.schema(fields).empty_table()
+
+
+def _sort(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    if not keys or table.num_rows < 2:
+        return table
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending", "at_end") for k in keys])
+    return table.take(order)
+
+
+def merge(spec: Spec, states: Iterable[pa.Table], *, key_types: Mapping[str, pa.DataType] | None = None) -> pa.Table:
+    """One state from many: measures combined by their kind's merge, one row per key
+    combination, sorted by key."""
+    parts = [s for s in states if s.num_rows]
+    names = [*spec.keys, *(m.name for m in spec.measures)]
+    if not spec.keys:
+        return _merge_scalar(spec, parts)
+    if not parts:
+        return _empty(spec, key_types)
+    table = pa.concat_tables([p.select(names) for p in parts], promote_options="permissive")
+    aggregations = [(m.name, KINDS[m.kind].merge) for m in spec.measures]
+    grouped = table.group_by(list(spec.keys), use_threads=False).aggregate(aggregations)
+    renamed = {f"{m.name}_{KINDS[m.kind].merge}": m.name for m in spec.measures}
+    grouped = grouped.rename_columns([renamed.get(n, n) for n in grouped.column_names])
+    return _sort(grouped.select(names), spec.keys)
+
+
+_SCALAR: Final[Mapping[str, Callable[..., pa.Scalar]]] = {"sum": pc.sum, "min": pc.min, "max": pc.max}
+
+
+def _merge_scalar(spec: Spec, parts: list[pa.Table]) -> pa.Table:
+    """Merge the states of a spec without keys: always exactly one row."""
+    empty = _empty(spec)
+    row: dict[str, pa.Array] = {}
+    for m in spec.measures:
+        how = KINDS[m.kind].merge
+        if parts:
+            column = pa.chunked_array([p.column(m.name) for p in parts])
+            value = _SCALAR[how](column).as_py()
+            typ = column.type
+        else:
+            value, typ = None, empty.schema.field(m.name).type
+        if value is None and m.kind in ("count", "valid", "true", "sum"):
+            value = 0
+        row[m.name] = pa.array([value], typ)
+    return pa.table(row)
+
+
+def finalise(spec: Spec, state: pa.Table) -> pa.Table:
+    """The result: ``state`` (merged) sorted by key, with the spec's ratios added."""
+    table = _sort(state, spec.keys)
+    for ratio in spec.ratios:
+        num = table.column(ratio.numerator).to_numpy(zero_copy_only=False).astype(np.float64)
+        den = table.column(ratio.denominator).to_numpy(zero_copy_only=False).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = num / np.where(den == 0, 1.0, den)
+        table = table.append_column(ratio.name, pa.array(values, pa.float64(), mask=~(den != 0)))
+    return table
+
+
+def run(
+    specs: Mapping[str, Spec],
+    source: Source,
+    *,
+    prepare: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+    columns: Sequence[str] | None = None,
+    what: str = "table",
+) -> dict[str, pa.Table]:
+    """Compute every spec over ``source`` in one pass: ``columns`` are read (all if None),
+    ``prepare`` adds derived columns to each batch, then partial states are kept merged as
+    they come and finalised at the end."""
+    states: dict[str, list[pa.Table]] = {name: [] for name in specs}
+    key_types: dict[str, pa.DataType] = {}
+    for batch in batches(source, columns, what=what):
+        ready = prepare(batch) if prepare is not None else batch
+        for field in ready.schema:
+            key_types.setdefault(field.name, field.type)
+        for name, state in partials(specs, ready).items():
+            held = states[name]
+            held.append(state)
+            if len(held) >= 32:
+                states[name] = [merge(specs[name], held)]
+    return {
+        name: finalise(spec, merge(spec, states[name], key_types=key_types))
+        for name, spec in specs.items()
+    }

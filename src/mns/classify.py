@@ -1,0 +1,689 @@
+"""Classification: put cases in need groups and test service thresholds with the plan's rules.
+
+``classify`` runs on whole tables or streams of record batches (Arrow compute);
+``explain`` runs on one case (the per-case evaluator) and says why. Both read the same checked
+rules and the same binding of columns, and a Hypothesis property checks that they agree.
+
+Three-valued logic: a rule is true, false or unknown (it depends on missing values). With
+``mode="first"`` a case's need group is the first group, in plan order, whose rule holds;
+``"unknown"`` when a group before it (or, with no group holding, any group) is unknown; and
+``"unassigned"`` when every rule is false.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+import types
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import attrs
+
+from mns.errors import MnsError, PlanError, RuleError
+from mns.lang.model import Crosswalk, Language
+from mns.plan.model import Plan
+from mns.rules import ir
+from mns.rules.bind import Absent, Applied, Binding, Derived, Offer, Present, bind
+from mns.rules.case import Condition, Row, evaluate, trace
+from mns.rules.check import Scope, check
+from mns.rules.syntax import parse
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from mns.records.model import Case
+
+__all__ = [
+    "MODES",
+    "UNASSIGNED",
+    "UNKNOWN",
+    "Explanation",
+    "Outcome",
+    "Prepared",
+    "PlanRule",
+    "classify",
+    "classify_case",
+    "explain",
+    "prepare",
+    "render",
+]
+
+MODES = ("first", "all")
+UNASSIGNED = "unassigned"  #: no need group's rule holds
+UNKNOWN = "unknown"  #: membership depends on missing values
+#: Rows per batch when a whole table is classified (tables are split, zero-copy, into these).
+BATCH_ROWS = 1 << 20
+
+Mode = Literal["first", "all"]
+CrosswalkArg = Iterable[Crosswalk | str | Path] | None
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# ---------------------------------------------------------------------------------------------
+# preparing a plan for some cases
+
+
+@attrs.frozen(kw_only=True)
+class PlanRule:
+    """A need group's rule or a service's threshold, checked."""
+
+    kind: str  #: "need_group" or "threshold"
+    code: str
+    name: str
+    text: str
+    expr: ir.Expr
+    where: str  #: the plan item, as plan errors name it
+    leaves: tuple[str, ...] = ()  #: the case columns the rule depends on (after binding)
+
+
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """A plan bound to the columns some cases have: what ``classify`` and ``explain`` run."""
+
+    plan: Plan
+    language: Language
+    group_codes: tuple[str, ...]  #: every need group, in plan order
+    groups: tuple[PlanRule, ...]  #: the need groups that have a rule, in plan order
+    thresholds: tuple[PlanRule, ...]
+    binding: Binding
+
+
+def _plan(plan: Plan | str | Path) -> Plan:
+    if isinstance(plan, Plan):
+        return plan
+    from mns.plan import load_plan
+
+    return load_plan(plan)
+
+
+def _plan_language(plan: Plan) -> Language:
+    from mns.lang import language
+
+    try:
+        return language(plan.language)
+    except MnsError as exc:
+        raise PlanError(f"plan {plan.name!r}: language {plan.language!r}: {exc}", item="[plan]", field="language") from None
+
+
+def _rules(plan: Plan, scope: Scope) -> tuple[list[PlanRule], list[PlanRule]]:
+    groups, thresholds = [], []
+    items: list[tuple[str, str, str, str | None, str]] = []
+    for i, g in enumerate(plan.need_groups):
+        items.append(("need_group", g.code, g.name, g.rule, f"need_group[{i}] (code {g.code!r}) field rule"))
+    for i, s in enumerate(plan.services):
+        items.append(("threshold", s.code, s.name, s.threshold, f"service[{i}] (code {s.code!r}) field threshold"))
+    for kind, code, name, text, where in items:
+        if text is None:
+            continue
+        try:
+            expr = check(parse(text), text, scope)
+        except RuleError as exc:
+            raise RuleError(f"plan {plan.name!r}: {where}: {exc.message}", item=where, field="rule") from None
+        rule = PlanRule(kind=kind, code=code, name=name, text=text, expr=expr, where=where)
+        (groups if kind == "need_group" else thresholds).append(rule)
+    return groups, thresholds
+
+
+def _offers(plan: Plan, crosswalks: CrosswalkArg) -> list[Offer]:
+    from mns.lang import crosswalk as shipped
+    from mns.lang import crosswalks as shipped_pairs
+    from mns.lang import load_crosswalk
+
+    offers = []
+    for item in [*(crosswalks or ()), *plan.crosswalks]:
+        if isinstance(item, Crosswalk):
+            offers.append(Offer(crosswalk=item, origin="given", given=True))
+        else:
+            offers.append(Offer(crosswalk=load_crosswalk(item), origin=str(item), given=True))
+    for source, target in shipped_pairs():
+        offers.append(Offer(crosswalk=shipped(source, target), origin="shipped", given=False))
+    return offers
+
+
+def prepare(
+    plan: Plan | str | Path,
+    available: Collection[str],
+    *,
+    crosswalks: CrosswalkArg = None,
+) -> Prepared:
+    """Check ``plan``'s rules and bind them to the ``available`` columns (of a table, or the
+    values of a case), deriving indicators through crosswalks where needed. Raises
+    :class:`~mns.errors.RuleError` naming the plan item for a bad rule, or for an indicator
+    neither the cases nor any crosswalk can supply."""
+    plan = _plan(plan)
+    lang = _plan_language(plan)
+    groups, thresholds = _rules(plan, Scope(language=lang))
+    for g in groups:
+        if g.code in (UNASSIGNED, UNKNOWN):
+            raise PlanError(
+                f"plan {plan.name!r}: {g.where}: a need group may not be called {g.code!r}, "
+                "which classify uses for cases in no group",
+                item=g.where,
+            )
+    needed = [
+        (f"plan {plan.name!r}: {r.where}", col) for r in (*groups, *thresholds) for col in ir.columns(r.expr)
+    ]
+    binding = bind(needed, set(available), _offers(plan, crosswalks))
+    return Prepared(
+        plan=plan,
+        language=lang,
+        group_codes=tuple(g.code for g in plan.need_groups),
+        groups=tuple(attrs.evolve(g, leaves=binding.leaves(g.expr)) for g in groups),
+        thresholds=tuple(attrs.evolve(t, leaves=binding.leaves(t.expr)) for t in thresholds),
+        binding=binding,
+    )
+
+
+def _crosswalk_metadata(applied: Sequence[Applied]) -> str:
+    return json.dumps(
+        [
+            {
+                "source": a.crosswalk.source,
+                "target": a.crosswalk.target,
+                "version": a.crosswalk.version,
+                "provenance": a.crosswalk.provenance.value,
+                "origin": a.origin,
+                "derived": list(a.derived),
+            }
+            for a in applied
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# one case
+
+
+def _case_values(case: Case | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    from mns.records.model import Case
+
+    if isinstance(case, Case):
+        values = {a.name: getattr(case, a.name) for a in attrs.fields(Case) if a.name != "indicators"}
+        values.update(case.indicators)
+        return values, f"case {case.case_id!r}"
+    if not isinstance(case, Mapping):
+        raise TypeError(f"a case is an mns.Case or a mapping of column -> value, not {type(case).__name__}")
+    label = f"case {case['case_id']!r}" if case.get("case_id") is not None else "the case"
+    return dict(case), label
+
+
+def _leaf(row: Row, name: str) -> ir.Scalar:
+    src = row.binding.sources[name]
+    if isinstance(src, Present):
+        return row(src.column)
+    assert isinstance(src, Absent)
+    return row(src.column)
+
+
+def _row_missing(row: Row, rules: Sequence[PlanRule], relevant: Iterable[int]) -> list[str] | None:
+    fields = sorted({f for k in relevant for f in rules[k].leaves if _leaf(row, f) is None})
+    return fields or None
+
+
+def _classify_row(row: Row, prep: Prepared, mode: Mode) -> dict[str, Any]:
+    results = [evaluate(g.expr, row) for g in prep.groups]
+    out: dict[str, Any] = {}
+    relevant: list[int] = []
+    if mode == "first":
+        code = UNASSIGNED
+        for k, value in enumerate(results):
+            if value is None:
+                relevant.append(k)
+                code = UNKNOWN if code == UNASSIGNED else code
+            elif value is True:
+                code = prep.groups[k].code if code == UNASSIGNED else code
+                break
+        out["need_group"] = code
+    else:
+        for g, value in zip(prep.groups, results, strict=True):
+            out[f"need_group.{g.code}"] = value
+        relevant = [k for k, v in enumerate(results) if v is None]
+    for t in prep.thresholds:
+        out[f"threshold.{t.code}"] = evaluate(t.expr, row)
+    out["missing_fields"] = _row_missing(row, prep.groups, relevant)
+    return out
+
+
+def classify_case(
+    case: Case | Mapping[str, Any],
+    plan: Plan | str | Path,
+    mode: Mode = "first",
+    *,
+    crosswalks: CrosswalkArg = None,
+) -> dict[str, Any]:
+    """The columns :func:`classify` adds, for one case (an :class:`mns.Case` or a mapping of
+    column -> value, as a table row), computed by the per-case evaluator."""
+    _check_mode(mode)
+    values, label = _case_values(case)
+    prep = prepare(plan, values.keys(), crosswalks=crosswalks)
+    return _classify_row(Row(values, prep.binding, label), prep, mode)
+
+
+# ---------------------------------------------------------------------------------------------
+# whole tables
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r} is not one of {', '.join(map(repr, MODES))}")
+
+
+def _source(cases: Any) -> tuple[pa.Schema, Iterator[pa.RecordBatch], bool]:
+    import pyarrow as pa
+
+    if isinstance(cases, pa.Table):
+        return cases.schema, iter(cases.to_batches(max_chunksize=BATCH_ROWS)), True
+    if isinstance(cases, pa.RecordBatchReader):
+        return cases.schema, iter(cases), False
+    if isinstance(cases, pa.RecordBatch):
+        return cases.schema, iter([cases]), False
+    if isinstance(cases, Mapping | str | bytes) or not isinstance(cases, Iterable):
+        raise TypeError(
+            "cases must be a pyarrow Table, a RecordBatchReader or an iterable of RecordBatches, "
+            f"not {type(cases).__name__}"
+        )
+    batches = iter(cases)
+    try:
+        first = next(batches)
+    except StopIteration:
+        raise MnsError("no record batches to classify: pass a Table (even empty) to give the schema") from None
+    if not isinstance(first, pa.RecordBatch):
+        raise TypeError(f"cases must be record batches, not {type(first).__name__}")
+
+    def chained() -> Iterator[pa.RecordBatch]:
+        yield first
+        yield from batches
+
+    return first.schema, chained(), False
+
+
+def _ordered_map(fn: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
+    """``map(fn, items)`` in order, ``workers`` at a time (Arrow kernels release the GIL)."""
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mns-classify") as pool:
+        pending: collections.deque[Any] = collections.deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def classify(
+    cases: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch],
+    plan: Plan | str | Path,
+    mode: Mode = "first",
+    *,
+    crosswalks: CrosswalkArg = None,
+    threads: int | None = None,
+) -> pa.Table | pa.RecordBatchReader:
+    """Classify ``cases`` with ``plan``'s rules.
+
+    Returns the cases' columns followed by:
+
+    - ``mode="first"``: ``need_group`` (dictionary string): the code of the first need group,
+      in plan order, whose rule holds; ``"unknown"`` when that depends on missing values;
+      ``"unassigned"`` when no rule holds. ``mode="all"``: ``need_group.<code>`` (bool, null
+      where unknown) for every need group with a rule, so cases in several groups show.
+    - ``threshold.<service code>`` (bool, null where unknown) for every service with a threshold.
+    - ``missing_fields`` (list of column names): for cases whose need group is unknown (with
+      ``"all"``: some group is unknown), the missing columns the unknown rules depend on;
+      null for the others.
+
+    A Table gives a Table; a RecordBatchReader or an iterable of batches gives a
+    RecordBatchReader that classifies batch by batch as it is read. Where the cases lack the
+    plan's language but have one a crosswalk derives it from (``crosswalks``, the plan's
+    ``crosswalks`` files, then the shipped ones), the crosswalk is applied and named in the
+    schema metadata ``mns.crosswalks``. Input columns with the names of the output columns
+    are replaced. ``threads`` batches are classified at once (default: the CPU count, at
+    most 4); the result is the same whatever it is.
+    """
+    import pyarrow as pa
+
+    from mns.rules.arrow import check_schema
+
+    _check_mode(mode)
+    plan = _plan(plan)
+    schema, batches, is_table = _source(cases)
+    prep = prepare(plan, schema.names, crosswalks=crosswalks)
+    check_schema(schema, prep.binding)
+    out_schema, keep = _output_schema(schema, prep, mode)
+    workers = threads if threads is not None else min(pa.cpu_count(), 4)
+
+    def run(batch: pa.RecordBatch) -> pa.RecordBatch:
+        if batch.schema != schema and batch.schema.names != schema.names:
+            raise MnsError("a record batch has other columns than the first one", item="cases")
+        return _classify_batch(batch, prep, mode, keep, out_schema)
+
+    results = _ordered_map(run, batches, workers)
+    if is_table:
+        return pa.Table.from_batches(list(results), schema=out_schema)
+    return pa.RecordBatchReader.from_batches(out_schema, results)
+
+
+def _output_schema(schema: pa.Schema, prep: Prepared, mode: Mode) -> tuple[pa.Schema, list[int]]:
+    import pyarrow as pa
+
+    new: list[pa.Field] = []
+    if mode == "first":
+        new.append(pa.field("need_group", pa.dictionary(pa.int32(), pa.string()), nullable=False))
+    else:
+        new.extend(pa.field(f"need_group.{g.code}", pa.bool_()) for g in prep.groups)
+    new.extend(pa.field(f"threshold.{t.code}", pa.bool_()) for t in prep.thresholds)
+    new.append(pa.field("missing_fields", pa.list_(pa.string())))
+    names = {f.name for f in new}
+    keep = [i for i, name in enumerate(schema.names) if name not in names]
+    metadata = dict(schema.metadata or {})
+    metadata[b"mns.plan"] = prep.plan.name.encode()
+    metadata[b"mns.classify_mode"] = mode.encode()
+    metadata[b"mns.crosswalks"] = _crosswalk_metadata(prep.binding.applied).encode()
+    fields = [schema.field(i) for i in keep] + new
+    return pa.schema(fields, metadata=metadata), keep
+
+
+def _bits(array: pa.Array) -> Any:
+    """A null-free bool array as a numpy uint8 array of 0 and 1."""
+    import numpy as np
+
+    buf = array.buffers()[1]
+    raw = np.frombuffer(buf, np.uint8)
+    return np.unpackbits(raw, bitorder="little", count=array.offset + len(array))[array.offset :]
+
+
+def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
+    """The ``need_group`` column: the code of the first rule that is not false (unknown if it
+    is unknown), built from bitmaps, never from strings."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dictionary = pa.array([*prep.group_codes, UNASSIGNED, UNKNOWN], pa.string())
+    unassigned, unknown = len(prep.group_codes), len(prep.group_codes) + 1
+    position = {code: i for i, code in enumerate(prep.group_codes)}
+    width = (unknown).bit_length()
+    bits: list[pa.Array | None] = [None] * width
+
+    def add(mask: pa.Array, code: int) -> None:
+        for j in range(width):
+            if code >> j & 1:
+                seen = bits[j]
+                bits[j] = mask if seen is None else pc.or_(seen, mask)
+
+    remaining: pa.Array | None = None  # rows where every rule so far is false
+    unknown_rows: pa.Array | None = None
+    for rule, result in zip(prep.groups, results, strict=True):
+        if result.null_count:
+            held, not_false = pc.fill_null(result, False), pc.fill_null(result, True)
+        else:
+            held = not_false = result
+        first_here = not_false if remaining is None else pc.and_(remaining, not_false)
+        remaining = pc.invert(not_false) if remaining is None else pc.and_not(remaining, not_false)
+        if result.null_count:
+            unknown_here = pc.and_not(first_here, held)
+            unknown_rows = unknown_here if unknown_rows is None else pc.or_(unknown_rows, unknown_here)
+            first_here = pc.and_(first_here, held)
+        add(first_here, position[rule.code])
+    if remaining is None:
+        indices = np.full(n, unassigned, np.int32)
+    else:
+        add(remaining, unassigned)
+        if unknown_rows is not None:
+            add(unknown_rows, unknown)
+        packed = np.zeros(n, np.uint8 if width <= 8 else np.int32)
+        for j, mask in enumerate(bits):
+            if mask is not None:
+                packed |= _bits(mask).astype(packed.dtype) << j
+        indices = packed.astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), dictionary)
+
+
+def _missing_fields(view: Any, results: Sequence[pa.Array], prep: Prepared, mode: Mode, n: int) -> pa.Array:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    list_type = pa.list_(pa.string())
+    unknown_rules = [k for k, r in enumerate(results) if r.null_count]
+    if not unknown_rules:
+        return pa.nulls(n, list_type)
+    relevant: dict[int, pa.Array] = {}
+    if mode == "first":
+        no_true_before: pa.Array | None = None
+        for k, result in enumerate(results[: max(unknown_rules) + 1]):
+            if result.null_count:
+                is_null = pc.is_null(result)
+                relevant[k] = is_null if no_true_before is None else pc.and_(is_null, no_true_before)
+            held = pc.fill_null(result, False) if result.null_count else result
+            no_true_before = pc.invert(held) if no_true_before is None else pc.and_not(no_true_before, held)
+    else:
+        relevant = {k: pc.is_null(results[k]) for k in unknown_rules}
+    fields = sorted({f for k in relevant for f in prep.groups[k].leaves})
+    masks = []
+    for name in fields:
+        src = prep.binding.sources[name]
+        assert isinstance(src, Present | Absent)
+        leaf_null = pc.is_null(view.column(src.column))
+        related: pa.Array | None = None
+        for k, rel in relevant.items():
+            if name in prep.groups[k].leaves:
+                related = rel if related is None else pc.or_(related, rel)
+        assert related is not None
+        masks.append(_bits(pc.and_(leaf_null, related)))
+    matrix = np.stack(masks, axis=1).astype(bool)  # rows x fields
+    counts = matrix.sum(axis=1)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    _, field_index = np.nonzero(matrix)  # row-major: by row, then by field (sorted names)
+    values = pa.array(fields, pa.string()).take(pa.array(field_index, pa.int32()))
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(counts == 0))
+
+
+def _classify_batch(
+    batch: pa.RecordBatch, prep: Prepared, mode: Mode, keep: list[int], out_schema: pa.Schema
+) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    from mns.rules.arrow import Batch, broadcast
+    from mns.rules.arrow import evaluate as arrow_evaluate
+
+    n = batch.num_rows
+    view = Batch(batch, prep.binding)
+    groups = [broadcast(arrow_evaluate(g.expr, view), n) for g in prep.groups]
+    columns = [batch.column(i) for i in keep]
+    if mode == "first":
+        columns.append(_first(groups, prep, n))
+    else:
+        columns.extend(groups)
+    columns.extend(broadcast(arrow_evaluate(t.expr, view), n) for t in prep.thresholds)
+    columns.append(_missing_fields(view, groups, prep, mode, n))
+    return pa.RecordBatch.from_arrays(columns, schema=out_schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# explaining one case
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """One need group's rule or one service's threshold, evaluated for a case."""
+
+    kind: str  #: "need_group" or "threshold"
+    code: str
+    name: str
+    rule: str | None  #: None: the plan gives no rule
+    outcome: bool | None  #: None: unknown (or no rule)
+    condition: Condition | None = None  #: the rule's conditions with the values seen
+    missing: tuple[str, ...] = ()  #: when unknown: the missing columns the rule depends on
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    """Why a case is in its need group and which service thresholds it meets."""
+
+    case: str  #: e.g. "case 'C001'"
+    plan: str
+    language: str
+    need_group: str  #: as classify(mode="first") gives it: a code, "unassigned" or "unknown"
+    missing_fields: tuple[str, ...]  #: when the need group is unknown
+    need_groups: tuple[Outcome, ...]
+    thresholds: tuple[Outcome, ...]
+    crosswalks: tuple[str, ...] = ()  #: the crosswalks applied, one line each
+
+    def render(self) -> str:
+        """Plain text a practitioner can read."""
+        return render(self)
+
+
+def explain(
+    case: Case | Mapping[str, Any],
+    plan: Plan | str | Path,
+    *,
+    crosswalks: CrosswalkArg = None,
+) -> Explanation:
+    """For each need group in plan order and each service threshold: whether it holds for
+    ``case``, which conditions held and which failed, and the values seen. ``case`` is an
+    :class:`mns.Case` or a mapping of column -> value (a table row). ``.render()`` gives the
+    plain text."""
+    values, label = _case_values(case)
+    prep = prepare(plan, values.keys(), crosswalks=crosswalks)
+    row = Row(values, prep.binding, label)
+    classified = _classify_row(row, prep, "first")
+
+    def outcome(rule: PlanRule) -> Outcome:
+        cond = _traced(rule, row)
+        missing: tuple[str, ...] = ()
+        if cond.outcome is None:
+            missing = tuple(f for f in rule.leaves if _leaf(row, f) is None)
+        return Outcome(
+            kind=rule.kind, code=rule.code, name=rule.name, rule=rule.text, outcome=cond.outcome,
+            condition=cond, missing=missing,
+        )
+
+    by_code = {g.code: g for g in prep.groups}
+    group_outcomes = []
+    for g in prep.plan.need_groups:
+        if g.code in by_code:
+            group_outcomes.append(outcome(by_code[g.code]))
+        else:
+            group_outcomes.append(Outcome(kind="need_group", code=g.code, name=g.name, rule=None, outcome=None))
+    return Explanation(
+        case=label,
+        plan=prep.plan.name,
+        language=prep.language.name,
+        need_group=classified["need_group"],
+        missing_fields=tuple(classified["missing_fields"] or ()),
+        need_groups=tuple(group_outcomes),
+        thresholds=tuple(outcome(t) for t in prep.thresholds),
+        crosswalks=tuple(a.describe() for a in prep.binding.applied),
+    )
+
+
+def _traced(rule: PlanRule, row: Row) -> Condition:
+    return _derive_notes(trace(rule.expr, rule.text, row), rule.expr, row)
+
+
+def _derive_notes(cond: Condition, expr: ir.Expr, row: Row) -> Condition:
+    from mns.rules.case import _parts
+
+    sub_exprs = _parts(expr)
+    if sub_exprs:
+        parts = tuple(_derive_notes(c, e, row) for c, e in zip(cond.parts, sub_exprs, strict=True))
+        return attrs.evolve(cond, parts=parts)
+    notes = []
+    for c in ir.columns(expr):
+        src = row.binding.sources[c.name]
+        if isinstance(src, Derived):
+            sub = trace(src.expr, src.rule, row)
+            cw = src.crosswalk
+            notes.append(attrs.evolve(sub, text=f"{c.name} from {cw.source}->{cw.target}: {sub.text}"))
+    return attrs.evolve(cond, parts=tuple(notes)) if notes else cond
+
+
+# ---------------------------------------------------------------------------------------------
+# plain text
+
+
+def _value(value: ir.Scalar) -> str:
+    if value is None:
+        return "missing"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+_MARK = {True: "[yes]", False: "[no] ", None: "[?]  "}
+
+
+def _render_condition(cond: Condition, depth: int, lines: list[str]) -> None:
+    pad = "    " * depth + "  "
+    seen = ""
+    if not cond.parts and cond.values:
+        seen = "   (" + ", ".join(f"{name} = {_value(v)}" for name, v in cond.values) + ")"
+    lines.append(f"{pad}{_MARK[cond.outcome]} {cond.text}{seen}")
+    for part in cond.parts:
+        _render_condition(part, depth + 1, lines)
+
+
+def _verdict(o: Outcome) -> str:
+    if o.rule is None:
+        return "no rule in the plan"
+    if o.outcome is None:
+        return "UNKNOWN: depends on missing " + ", ".join(o.missing)
+    if o.kind == "need_group":
+        return "HOLDS" if o.outcome else "does not hold"
+    return "MET" if o.outcome else "not met"
+
+
+def render(explanation: Explanation) -> str:
+    """The plain-text rendering of an :class:`Explanation`."""
+    e = explanation
+    lines = [f"{e.case[0].upper()}{e.case[1:]}, plan {e.plan!r} (language {e.language!r})"]
+    lines.extend(f"Crosswalk: {c}" for c in e.crosswalks)
+    lines.append("")
+    if e.need_group == UNKNOWN:
+        lines.append(
+            "Need group: unknown - it depends on missing values: " + ", ".join(e.missing_fields)
+        )
+    elif e.need_group == UNASSIGNED:
+        lines.append("Need group: none (no need group's rule holds)")
+    else:
+        name = next(o.name for o in e.need_groups if o.code == e.need_group)
+        lines.append(f"Need group: {e.need_group} {name} (the first, in plan order, whose rule holds)")
+    for title, outcomes in (("Need groups, in plan order", e.need_groups), ("Service thresholds", e.thresholds)):
+        if not outcomes:
+            continue
+        lines.extend(["", f"{title}:"])
+        for o in outcomes:
+            lines.append(f"  {o.code} {o.name}: {_verdict(o)}")
+            if o.condition is not None:
+                _render_condition(o.condition, 1, lines)
+    lines.append("")
+    lines.append("[yes] holds, [no] does not hold, [?] unknown because a value is missing.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# ``mns.classify`` is this module's function, but importing this module also sets the
+# attribute ``classify`` of the package ``mns`` to the module (Python does so for every
+# submodule). So that ``mns.classify(cases, plan)`` works whichever came first, the module
+# can be called too, and calls the function.
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return classify(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,158 @@
+"""Exampleshire: an invented locality of about 80,000 residents, its audit and its plan.
+
+Everything is generated deterministically by :mod:`mns.synth` from a seed; nothing comes from
+real records. ``exampleshire()`` gives the plan (``exampleshire.toml``), the year's referrals
+to children's social care, a 200-case audit sample grouped by a professional panel and by a
+shadow group of service users, a re-audit sample a year later, and the child population by
+locality::
+
+    from mns.demo import exampleshire
+    demo = exampleshire()
+    demo.sample.assignments        # professional and shadow need groups of the 200 cases
+    demo.referrals.cases           # every referral of the year (about 1,000)
+    demo.plan.need_groups          # ten need groups in three clusters
+
+See ``docs/explanation/exampleshire.md`` for how it is made and what is realistic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns.plan import Plan, load_plan
+from mns.records.bundle import Records
+from mns.records.model import Audit, Role
+from mns.synth import _geography, _scenario, _weights
+from mns.synth import _build_records as build_records
+from mns.synth import _population_table as population_table
+
+__all__ = ["LOCALITY", "Demo", "exampleshire", "plan_path"]
+
+LOCALITY = "Exampleshire"
+LA_CODE = "Q900"
+#: Localities (postcode districts; ``Q`` is no real UK postcode area).
+AREAS = tuple(f"QE{i}" for i in range(1, 17))
+RESIDENTS = 80_000
+BASELINE_YEAR = 2025  #: collection year of the audited referrals: April 2024 - March 2025
+REFERRALS_PER_CHILD = 0.06  #: referrals a year per child (England: about 0.055)
+SAMPLE_SIZE = 200
+#: A year later: more criminal exploitation and self-harm, less domestic abuse.
+REAUDIT_SHIFT = {"C3": 1.8, "C2": 1.2, "A1": 0.75}
+REAUDIT_GROWTH = 1.04
+PANEL = "Exampleshire multi-agency panel"
+SHADOW = "Exampleshire parents' and young people's group"
+_DEMO_STREAM = 8001
+
+
+def plan_path() -> Path:
+    """The path of the shipped demo plan, ``mns/demo/exampleshire.toml``."""
+    return Path(str(resources.files("mns.demo") / "exampleshire.toml"))
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Demo:
+    """The Exampleshire demo: plan, referrals, audit samples and population."""
+
+    seed: int
+    year: int  #: collection year of the baseline audit (2025 = April 2024 - March 2025)
+    plan_path: Path
+    plan: Plan
+    sample: Records  #: the 200 audited referrals, with professional and shadow assignments
+    referrals: Records  #: every referral of the year (no assignments: they were not audited)
+    reaudit: Records  #: 200 referrals of the next year, audited the same way
+    reaudit_referrals: Records  #: every referral of the next year (the re-audit's frame)
+    population: pa.Table  #: ``area``, ``la``, ``children``, ``residents`` by locality
+    audit: Audit  #: the baseline audit run
+    reaudit_audit: Audit  #: the re-audit run
+
+
+def _audit(name: str, year: int, sample: int, population: int) -> Audit:
+    start, end = dt.date(year - 1, 4, 1), dt.date(year, 3, 31)
+    return Audit(
+        name=name,
+        locality=LOCALITY,
+        sample_frame=(
+            f"all referrals to children's social care, {start.day} {start:%B %Y} - "
+            f"{end.day} {end:%B %Y}"
+        ),
+        period_start=start,
+        period_end=end,
+        sample_size=sample,
+        population_size=population,
+        sampling_fraction=sample / population,
+        role=Role.PROFESSIONAL,
+    )
+
+
+def _subset(records: Records, case_ids: pa.Array, *, assignments: bool) -> Records:
+    """``records`` restricted to ``case_ids`` (and without assignments unless asked)."""
+
+    def keep(table: pa.Table) -> pa.Table:
+        return table.filter(pc.is_in(table.column("case_id"), value_set=case_ids))
+
+    return Records(
+        provenance=records.provenance,
+        cases=keep(records.cases),
+        services=keep(records.services),
+        outcomes=keep(records.outcomes),
+        assignments=keep(records.assignments) if assignments else records.assignments.slice(0, 0),
+        issues=records.issues,
+        extra={name: keep(table) for name, table in records.extra.items()},
+    )
+
+
+def _year(
+    seed: int, year: int, geo: _geography.Geography, growth: float, shift: dict[str, float]
+) -> tuple[Records, pa.Array]:
+    """One year's referrals and a simple random sample of ``SAMPLE_SIZE`` of their case ids."""
+    rng = np.random.default_rng([seed, _DEMO_STREAM, year])
+    n = int(rng.poisson(float(geo.children.sum()) * REFERRALS_PER_CHILD * growth))
+    base = _weights(None, referral=True)
+    from mns.synth import PROFILES
+
+    weights = {code: float(w) * shift.get(code, 1.0) for code, w in zip(PROFILES, base, strict=True)}
+    scenario = _scenario(
+        seed=seed,
+        year=year,
+        areas=None,
+        cohort="referral",
+        weights=weights,
+        geo=geo,
+        prefix=f"EX{year}-",
+    )
+    year_seed = int(np.random.SeedSequence([seed, _DEMO_STREAM, year]).generate_state(1)[0])
+    records = build_records(
+        n, scenario, seed=year_seed, audit=f"exampleshire-{year}", auditors=(PANEL, SHADOW)
+    )
+    picked = np.sort(rng.choice(n, size=SAMPLE_SIZE, replace=False))
+    ids = records.cases.column("case_id").take(pa.array(picked)).combine_chunks()
+    return records, ids
+
+
+def exampleshire(seed: int = 2026) -> Demo:
+    """Build the Exampleshire demo for ``seed`` (the same seed gives the same demo)."""
+    geo = _geography.locality(seed, AREAS, LA_CODE, RESIDENTS, stream=_DEMO_STREAM)
+    year = BASELINE_YEAR
+    referrals, sample_ids = _year(seed, year, geo, 1.0, {})
+    later, reaudit_ids = _year(seed, year + 1, geo, REAUDIT_GROWTH, REAUDIT_SHIFT)
+    path = plan_path()
+    return Demo(
+        seed=seed,
+        year=year,
+        plan_path=path,
+        plan=load_plan(path),
+        sample=_subset(referrals, sample_ids, assignments=True),
+        referrals=_subset(referrals, referrals.cases.column("case_id"), assignments=False),
+        reaudit=_subset(later, reaudit_ids, assignments=True),
+        reaudit_referrals=_subset(later, later.cases.column("case_id"), assignments=False),
+        population=population_table(geo),
+        audit=_audit(f"exampleshire-{year}", year, SAMPLE_SIZE, referrals.cases.num_rows),
+        reaudit_audit=_audit(f"exampleshire-{year + 1}", year + 1, SAMPLE_SIZE, later.cases.num_rows),
+    )

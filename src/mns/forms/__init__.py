@@ -1,0 +1,17 @@
+"""Audit forms: the XLSX workbook auditors fill, the printable single-case form, and the
+adapter that reads filled workbooks back."""
+
+from mns.forms.printable import render_printable, write_printable
+from mns.forms.reader import form_adapter, read_workbooks, sniff
+from mns.forms.workbook import build_workbook, form_fields, write_workbook
+
+__all__ = [
+    "build_workbook",
+    "form_adapter",
+    "form_fields",
+    "read_workbooks",
+    "render_printable",
+    "sniff",
+    "write_printable",
+    "write_workbook",
+]

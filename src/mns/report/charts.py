@@ -1,0 +1,354 @@
+"""The report's charts: matplotlib figures rendered offline to inline SVG.
+
+No pyplot (no global figure state, safe in threads), text kept as SVG text in a generic
+sans-serif font (no font files, nothing fetched), ids salted per chart so that several
+charts in one page never share an id, and no creation date, so the same tables give the
+same bytes. Suppressed values (``None``) are never drawn as numbers: bars are left out and
+heat-map cells are greyed and marked with the suppression symbol.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = [
+    "PALETTE",
+    "bars_with_intervals",
+    "demand_and_capacity",
+    "heatmap",
+    "paired_bars",
+    "stacked_bars",
+    "svg",
+]
+
+#: Colour-blind-safe categorical colours (Okabe and Ito).
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+_GREY = "#bdbdbd"
+_INK = "#222222"
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+_SIZE = re.compile(r'\s(width|height)="[^"]*"')
+
+
+def _rc(salt: str) -> dict[str, Any]:
+    return {
+        "svg.fonttype": "none",
+        "svg.hashsalt": salt,
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "Liberation Sans"],
+        "font.size": 9,
+        "axes.edgecolor": "#888888",
+        "axes.labelcolor": _INK,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "xtick.color": _INK,
+        "ytick.color": _INK,
+        "figure.dpi": 72,
+    }
+
+
+@contextmanager
+def _figure(salt: str, width: float, height: float) -> Iterator[Any]:
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_rc(salt)):  # type: ignore[arg-type]
+        fig = Figure(figsize=(width, height), layout="constrained")
+        yield fig
+
+
+def svg(fig: Any, *, title: str) -> str:
+    """``fig`` as an inline ``<svg>`` element that scales with the page, labelled ``title``."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.DOTALL)
+    head = _SVG_OPEN.search(text)
+    assert head is not None
+    opening = _SIZE.sub("", head.group(0))
+    from html import escape
+
+    opening = opening.replace(
+        "<svg", f'<svg role="img" aria-label="{escape(title)}" class="chart"', 1
+    )
+    return text[: head.start()] + opening + text[head.end() :].strip()
+
+
+def _height(n: int, per: float = 0.32, base: float = 1.1) -> float:
+    return max(1.8, base + per * n)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def bars_with_intervals(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    *,
+    colors: Sequence[str] | None = None,
+    xlabel: str,
+    title: str,
+    salt: str,
+    percent: bool = False,
+    legend: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Horizontal bars with interval whiskers, first label at the top; a ``None`` value is
+    a suppressed one: no bar, and the suppression symbol in its place."""
+    n = len(labels)
+    with _figure(salt, 7.0, _height(n)) as fig:
+        ax = fig.subplots()
+        ys = list(range(n))[::-1]
+        for i, y in enumerate(ys):
+            value = values[i]
+            color = colors[i] if colors else PALETTE[0]
+            if value is None:
+                ax.text(0, y, " c (suppressed)", va="center", ha="left", color="#666666")
+                continue
+            ax.barh(y, value, color=color, height=0.65)
+            low, high = lows[i], highs[i]
+            if low is not None and high is not None:
+                ax.errorbar(
+                    value,
+                    y,
+                    xerr=[[max(0.0, value - low)], [max(0.0, high - value)]],
+                    fmt="none",
+                    ecolor=_INK,
+                    elinewidth=1,
+                    capsize=3,
+                )
+        ax.set_yticks(ys, labels)
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(left=0)
+        if percent:
+            ax.xaxis.set_major_formatter(_percent_formatter())
+        ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        if legend:
+            _legend(ax, legend)
+        return svg(fig, title=title)
+
+
+def _percent_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: _pct(v))
+
+
+def _legend(ax: Any, items: Sequence[tuple[str, str]]) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=color, label=label) for label, color in items]
+    ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
+
+
+def heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    *,
+    title: str,
+    salt: str,
+    percent: bool = True,
+    colorbar_label: str = "",
+    cmap: str = "Blues",
+    column_rotation: float = 60,
+) -> str:
+    """A grid of ``values`` (rows x columns) shaded by size and labelled in each cell;
+    ``None`` cells are suppressed: grey, marked ``c``."""
+    import numpy as np
+    from matplotlib import colormaps
+
+    n_rows, n_cols = len(rows), len(columns)
+    data = np.array(
+        [[math.nan if v is None else float(v) for v in row] for row in values], dtype=float
+    ).reshape(n_rows, n_cols)
+    finite = data[np.isfinite(data)]
+    top = float(finite.max()) if finite.size else 1.0
+    top = top if top > 0 else 1.0
+    width = min(11.0, max(4.5, 1.6 + 0.42 * n_cols))
+    height = max(2.0, 1.4 + 0.34 * n_rows + 0.06 * max((len(c) for c in columns), default=0))
+    colormap = colormaps[cmap].with_extremes(bad=_GREY)
+    with _figure(salt, width, height) as fig:
+        ax = fig.subplots()
+        image = ax.imshow(
+            np.ma.masked_invalid(data), cmap=colormap, vmin=0, vmax=top, aspect="auto"
+        )
+        ax.set_xticks(range(n_cols), columns, rotation=column_rotation, ha="right")
+        ax.set_yticks(range(n_rows), rows)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        font = 7 if n_cols > 12 else 8
+        for r in range(n_rows):
+            for c in range(n_cols):
+                v = data[r, c]
+                if math.isnan(v):
+                    text, color = "c", _INK
+                else:
+                    text = _pct(v) if percent else f"{v:,.0f}"
+                    color = "white" if v > 0.6 * top else _INK
+                ax.text(c, r, text, ha="center", va="center", fontsize=font, color=color)
+        bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.01)
+        if percent:
+            bar.ax.yaxis.set_major_formatter(_percent_formatter())
+        if colorbar_label:
+            bar.set_label(colorbar_label)
+        return svg(fig, title=title)
+
+
+def stacked_bars(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], str]],
+    *,
+    xlabel: str,
+    title: str,
+    salt: str,
+) -> str:
+    """Horizontal stacked bars, one per label; ``series`` is (name, values, colour).
+    A bar with any suppressed part is drawn without it and marked ``c``."""
+    n = len(labels)
+    with _figure(salt, 7.0, _height(n)) as fig:
+        ax = fig.subplots()
+        ys = list(range(n))[::-1]
+        left = [0.0] * n
+        hidden = [False] * n
+        for name, values, color in series:
+            widths = []
+            for i, v in enumerate(values):
+                if v is None:
+                    hidden[i] = True
+                    widths.append(0.0)
+                else:
+                    widths.append(float(v))
+            ax.barh(ys, widths, left=left, color=color, height=0.65, label=name)
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        for i, y in enumerate(ys):
+            if hidden[i]:
+                ax.text(left[i], y, "  c", va="center", ha="left", color="#666666")
+        ax.set_yticks(ys, labels)
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        return svg(fig, title=title)
+
+
+def paired_bars(
+    labels: Sequence[str],
+    first: tuple[str, Sequence[float | None], Sequence[float | None], Sequence[float | None]],
+    second: tuple[str, Sequence[float | None], Sequence[float | None], Sequence[float | None]],
+    *,
+    xlabel: str,
+    title: str,
+    salt: str,
+    percent: bool = True,
+) -> str:
+    """Two bars per label (e.g. baseline and re-audit), each (name, values, lows, highs)."""
+    n = len(labels)
+    with _figure(salt, 7.0, _height(n, per=0.45)) as fig:
+        ax = fig.subplots()
+        ys = [float(y) for y in range(n)][::-1]
+        for offset, (name, values, lows, highs), color in (
+            (0.2, first, PALETTE[4]),
+            (-0.2, second, PALETTE[0]),
+        ):
+            for i, y in enumerate(ys):
+                v = values[i]
+                if v is None:
+                    ax.text(
+                        0, y + offset, " c", va="center", ha="left", color="#666666", fontsize=7
+                    )
+                    continue
+                ax.barh(y + offset, v, height=0.38, color=color)
+                lo, hi = lows[i], highs[i]
+                if lo is not None and hi is not None:
+                    ax.errorbar(
+                        v,
+                        y + offset,
+                        xerr=[[max(0.0, v - lo)], [max(0.0, hi - v)]],
+                        fmt="none",
+                        ecolor=_INK,
+                        elinewidth=0.8,
+                        capsize=2,
+                    )
+            ax.barh([], [], color=color, label=name)
+        ax.set_yticks(ys, labels)
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(left=0)
+        if percent:
+            ax.xaxis.set_major_formatter(_percent_formatter())
+        ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        return svg(fig, title=title)
+
+
+def demand_and_capacity(
+    labels: Sequence[str],
+    demand: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    capacity: Sequence[float | None],
+    *,
+    xlabel: str,
+    title: str,
+    salt: str,
+) -> str:
+    """Estimated demand per service (bars with intervals) against its planned capacity
+    (a black tick); a service with no capacity in the plan has no tick."""
+    n = len(labels)
+    with _figure(salt, 7.0, _height(n, per=0.38)) as fig:
+        ax = fig.subplots()
+        ys = list(range(n))[::-1]
+        for i, y in enumerate(ys):
+            d = demand[i]
+            if d is None:
+                ax.text(0, y, " c (suppressed)", va="center", ha="left", color="#666666")
+            else:
+                over = capacity[i] is not None and d > float(capacity[i] or 0)
+                ax.barh(y, d, height=0.6, color=PALETTE[5] if over else PALETTE[2])
+                lo, hi = lows[i], highs[i]
+                if lo is not None and hi is not None:
+                    ax.errorbar(
+                        d,
+                        y,
+                        xerr=[[max(0.0, d - lo)], [max(0.0, hi - d)]],
+                        fmt="none",
+                        ecolor=_INK,
+                        elinewidth=1,
+                        capsize=3,
+                    )
+            cap = capacity[i]
+            if cap is not None:
+                ax.plot([cap, cap], [y - 0.42, y + 0.42], color="black", linewidth=2.2)
+        ax.set_yticks(ys, labels)
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(left=0)
+        ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        _legend(
+            ax,
+            [
+                ("demand within capacity", PALETTE[2]),
+                ("demand above capacity", PALETTE[5]),
+                ("planned capacity (black line)", "black"),
+            ],
+        )
+        return svg(fig, title=title)

@@ -1,0 +1,269 @@
+"""The Arrow compiler: a checked rule on a whole record batch with ``pyarrow.compute``.
+
+Three-valued logic maps onto Arrow's nulls: ``and_kleene``, ``or_kleene``, ``invert`` and the
+comparison kernels already propagate unknowns as SQL does; ``in`` and ``count`` get the same
+treatment by hand. Comparisons of a dictionary-encoded column with a text are decided once on
+the (small) dictionary and then on the integer codes, never on the strings of every row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns.errors import SchemaError
+from mns.rules import ir
+from mns.rules.bind import Absent, Binding, Derived, Present
+
+__all__ = ["Batch", "check_schema", "evaluate"]
+
+Value = pa.Array | pa.Scalar
+_NULL_BOOL = pa.scalar(None, pa.bool_())
+_TRUE = pa.scalar(True)
+_FALSE = pa.scalar(False)
+
+
+def _scalar(value: Any) -> pa.Scalar:
+    if isinstance(value, bool):
+        return pa.scalar(value, pa.bool_())
+    if isinstance(value, int):
+        return pa.scalar(value, pa.int64())
+    if isinstance(value, float):
+        return pa.scalar(value, pa.float64())
+    if isinstance(value, str):
+        return pa.scalar(value, pa.string())
+    if isinstance(value, dt.date):
+        return pa.scalar(value, pa.date32())
+    raise TypeError(f"not a rule literal: {value!r}")  # pragma: no cover
+
+
+def _fits(actual: pa.DataType, want: ir.Type) -> bool:
+    if want is ir.Type.BOOL:
+        return bool(pa.types.is_boolean(actual))
+    if want is ir.Type.NUMBER:
+        return bool(pa.types.is_integer(actual) or pa.types.is_floating(actual))
+    if want is ir.Type.DATE:
+        return bool(pa.types.is_date(actual))
+    if pa.types.is_dictionary(actual):
+        actual = actual.value_type
+    return bool(pa.types.is_string(actual) or pa.types.is_large_string(actual))
+
+
+_WANT = {
+    ir.Type.BOOL: "bool",
+    ir.Type.NUMBER: "an integer or floating type",
+    ir.Type.STRING: "string or dictionary<string>",
+    ir.Type.DATE: "date32",
+}
+
+
+def check_schema(schema: pa.Schema, binding: Binding) -> None:
+    """Raise :class:`SchemaError` when a present column's Arrow type does not fit its rule type."""
+    problems = []
+    for name, src in binding.sources.items():
+        if not isinstance(src, Present):
+            continue
+        col = src.column
+        actual = schema.field(name).type
+        if not _fits(actual, col.type):
+            problems.append(f"column {name!r} is {actual}, but a {col.kind} needs {_WANT[col.type]}")
+    if problems:
+        raise SchemaError("the cases do not fit the plan's rules: " + "; ".join(problems), item="cases")
+
+
+class Batch:
+    """One record batch seen through a :class:`Binding`; columns are computed once."""
+
+    def __init__(self, batch: pa.RecordBatch, binding: Binding) -> None:
+        self.batch = batch
+        self.binding = binding
+        self.n = batch.num_rows
+        self.cache: dict[str, pa.Array] = {}
+
+    def column(self, column: ir.Column) -> pa.Array:
+        name = column.name
+        found = self.cache.get(name)
+        if found is not None:
+            return found
+        src = self.binding.sources[name]
+        if isinstance(src, Present):
+            array = self.batch.column(name)
+        elif isinstance(src, Absent):
+            array = self._absent(src)
+        else:
+            assert isinstance(src, Derived)
+            array = broadcast(evaluate(src.expr, self), self.n)
+        self.cache[name] = array
+        return array
+
+    def _absent(self, src: Absent) -> pa.Array:
+        typ = {
+            ir.Type.BOOL: pa.bool_(),
+            ir.Type.NUMBER: pa.int64(),
+            ir.Type.STRING: pa.string(),
+            ir.Type.DATE: pa.date32(),
+        }[src.column.type]
+        if not src.year_specific:
+            return pa.nulls(self.n, typ)
+        ref_col = ir.Column(span=(0, 0), name="reference_date", type=ir.Type.DATE, kind="date")
+        ref = self.column(ref_col)
+        if pa.types.is_date64(ref.type):
+            ref = ref.cast(pa.date32())
+        year = pc.add(pc.year(ref), pc.cast(pc.greater_equal(pc.month(ref), 4), pa.int64()))
+        c = src.column
+        collected: Value = _TRUE
+        if c.valid_from is not None:
+            collected = pc.and_kleene(collected, pc.greater_equal(year, c.valid_from))
+        if c.valid_to is not None:
+            collected = pc.and_kleene(collected, pc.less_equal(year, c.valid_to))
+        # collected that year -> missing; not collected -> false; no reference date -> missing
+        return broadcast(pc.if_else(collected, _NULL_BOOL, _FALSE), self.n)
+
+
+def broadcast(value: Value, n: int) -> pa.Array:
+    """``value`` as an array of length ``n`` (a scalar is repeated)."""
+    if isinstance(value, pa.Scalar):
+        return pc.fill_null(pa.nulls(n, value.type), value) if value.is_valid else pa.nulls(n, value.type)
+    return value
+
+
+def _plain(value: Value) -> Value:
+    if isinstance(value, pa.DictionaryArray):
+        return value.dictionary_decode()
+    return value
+
+
+def _dict_equal(array: pa.DictionaryArray, value: str) -> pa.Array:
+    """``array == value`` decided on the dictionary, then mapped through the integer codes."""
+    dictionary = array.dictionary
+    on_dictionary = pc.equal(dictionary, value)
+    if dictionary.null_count == 0:
+        hits = np.flatnonzero(on_dictionary.to_numpy(zero_copy_only=False))
+        if len(hits) <= 1:
+            code = int(hits[0]) if len(hits) else -1
+            return pc.fill_null(pc.equal(array.indices, pa.scalar(code, array.indices.type)), False)
+    return pc.take(on_dictionary, array.indices)
+
+
+def _is_in(value: Value, values: tuple[Any, ...]) -> Value:
+    if isinstance(value, pa.Scalar):
+        found = value.is_valid and any(value.as_py() == v for v in values)
+        return pa.scalar(found, pa.bool_()) if value.is_valid else _NULL_BOOL
+    if isinstance(value, pa.DictionaryArray):
+        on_dictionary = _is_in(value.dictionary, values)
+        return pc.take(on_dictionary, value.indices)
+    typ = value.type
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        exact = all(isinstance(v, int) for v in values) and not pa.types.is_floating(typ)
+        target = pa.int64() if exact else pa.float64()
+        value = value.cast(target)
+        value_set = pa.array(values, target)
+    elif pa.types.is_date(typ):
+        value = value.cast(pa.date32())
+        value_set = pa.array(values, pa.date32())
+    elif pa.types.is_boolean(typ):
+        value_set = pa.array(values, pa.bool_())
+    else:
+        value_set = pa.array(values, typ)
+    found = pc.is_in(value, value_set=value_set)
+    if value.null_count:
+        found = pc.if_else(pc.is_null(value), _NULL_BOOL, found)
+    return found
+
+
+_KERNELS = {
+    "==": pc.equal,
+    "!=": pc.not_equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
+
+
+def _count(expr: ir.Count, batch: Batch) -> tuple[Value, Value]:
+    low: Value = pa.scalar(0, pa.int16())
+    high: Value = pa.scalar(0, pa.int16())
+    for arg in expr.args:
+        v = evaluate(arg, batch)
+        low = pc.add(low, pc.cast(pc.fill_null(v, False), pa.int16()))
+        high = pc.add(high, pc.cast(pc.fill_null(v, True), pa.int16()))
+    return low, high
+
+
+def _compare_intervals(op: str, a: tuple[Value, Value], b: tuple[Value, Value]) -> Value:
+    (alo, ahi), (blo, bhi) = a, b
+    if op == "<":
+        t, f = pc.less(ahi, blo), pc.greater_equal(alo, bhi)
+    elif op == "<=":
+        t, f = pc.less_equal(ahi, blo), pc.greater(alo, bhi)
+    elif op == ">":
+        t, f = pc.greater(alo, bhi), pc.less_equal(ahi, blo)
+    elif op == ">=":
+        t, f = pc.greater_equal(alo, bhi), pc.less(ahi, blo)
+    else:
+        eq_t = pc.and_kleene(
+            pc.and_kleene(pc.equal(alo, ahi), pc.equal(blo, bhi)), pc.equal(alo, blo)
+        )
+        eq_f = pc.or_kleene(pc.less(ahi, blo), pc.less(bhi, alo))
+        t, f = (eq_t, eq_f) if op == "==" else (eq_f, eq_t)
+    return pc.if_else(t, _TRUE, pc.if_else(f, _FALSE, _NULL_BOOL))
+
+
+def _compare(expr: ir.Compare, batch: Batch) -> Value:
+    left, right = expr.left, expr.right
+    if isinstance(left, ir.Count) or isinstance(right, ir.Count):
+        a = _count(left, batch) if isinstance(left, ir.Count) else (evaluate(left, batch),) * 2
+        b = _count(right, batch) if isinstance(right, ir.Count) else (evaluate(right, batch),) * 2
+        return _compare_intervals(expr.op, a, b)  # type: ignore[arg-type]
+    lv, rv = evaluate(left, batch), evaluate(right, batch)
+    if expr.op in ("==", "!=") and isinstance(rv, pa.Scalar) and isinstance(lv, pa.DictionaryArray):
+        lv, rv = rv, lv
+    if expr.op in ("==", "!=") and isinstance(lv, pa.Scalar) and isinstance(rv, pa.DictionaryArray):
+        if lv.is_valid and isinstance(lv.as_py(), str):
+            equal = _dict_equal(rv, lv.as_py())
+            return equal if expr.op == "==" else pc.invert(equal)
+    lv, rv = _plain(lv), _plain(rv)
+    if pa.types.is_date64(lv.type):
+        lv = lv.cast(pa.date32())
+    if pa.types.is_date64(rv.type):
+        rv = rv.cast(pa.date32())
+    return _KERNELS[expr.op](lv, rv)
+
+
+def evaluate(expr: ir.Expr, batch: Batch) -> Value:
+    """The value of ``expr`` on every row of ``batch``: an array, or a scalar when ``expr``
+    names no column. Conditions are bool, null where unknown."""
+    if isinstance(expr, ir.Const):
+        return _scalar(expr.value)
+    if isinstance(expr, ir.Column):
+        return batch.column(expr)
+    if isinstance(expr, ir.Not):
+        return pc.invert(evaluate(expr.arg, batch))
+    if isinstance(expr, ir.And):
+        result = evaluate(expr.args[0], batch)
+        for arg in expr.args[1:]:
+            result = pc.and_kleene(result, evaluate(arg, batch))
+        return result
+    if isinstance(expr, ir.Or):
+        result = evaluate(expr.args[0], batch)
+        for arg in expr.args[1:]:
+            result = pc.or_kleene(result, evaluate(arg, batch))
+        return result
+    if isinstance(expr, ir.Missing):
+        if isinstance(expr.arg, ir.Count):
+            return _FALSE
+        return pc.is_null(evaluate(expr.arg, batch))
+    if isinstance(expr, ir.Compare):
+        return _compare(expr, batch)
+    if isinstance(expr, ir.In):
+        found = _is_in(evaluate(expr.arg, batch), expr.values)
+        return pc.invert(found) if expr.negated else found
+    if isinstance(expr, ir.Count):
+        low, high = _count(expr, batch)
+        return pc.if_else(pc.equal(low, high), low, pa.scalar(None, pa.int16()))
+    raise AssertionError(f"unknown expression {expr!r}")  # pragma: no cover

@@ -1,0 +1,119 @@
+"""The two evaluators agree: Arrow compute on whole batches == the per-case evaluator, row by
+row, on random rules over random tables with nulls in every column; and classify gives the
+same result streamed (any batch split) as in one go, and as classify_case on each row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mns.classify import classify, classify_case
+from mns.lang import dump_language
+from mns.plan.model import NeedGroup, Plan, Service
+from mns.rules import ir
+from mns.rules.arrow import Batch, broadcast
+from mns.rules.arrow import evaluate as arrow_evaluate
+from mns.rules.bind import bind
+from mns.rules.case import Row, evaluate
+from mns.rules.check import check
+from mns.rules.syntax import parse
+from tests.rules import gen
+
+# The property this module exists for: many examples whatever the profile (>= 500).
+MANY = settings(
+    max_examples=max(500, settings().max_examples),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SOME = settings(
+    max_examples=max(150, settings().max_examples // 2),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _arrow(expr: ir.Expr, batches: list[pa.RecordBatch], available: list[str]) -> list[Any]:
+    binding = bind([("rule", c) for c in ir.columns(expr)], available)
+    out: list[Any] = []
+    for batch in batches:
+        out.extend(broadcast(arrow_evaluate(expr, Batch(batch, binding)), batch.num_rows).to_pylist())
+    return out
+
+
+def _per_case(expr: ir.Expr, table: pa.Table) -> list[Any]:
+    binding = bind([("rule", c) for c in ir.columns(expr)], table.column_names)
+    return [evaluate(expr, Row(row, binding)) for row in table.to_pylist()]
+
+
+@MANY
+@given(st.data(), gen.rules)
+def test_arrow_and_per_case_agree_row_by_row(data: st.DataObject, rule: str) -> None:
+    expr = check(parse(rule), rule, gen.SCOPE)
+    table = data.draw(gen.tables())
+    batches = data.draw(gen.splits(table))
+    expected = _per_case(expr, table)
+    assert _arrow(expr, batches, table.column_names) == expected
+    assert all(v is None or isinstance(v, bool) for v in expected)
+
+
+# --- classify ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def language_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("lang") / "t.toml"
+    path.write_text(dump_language(gen.LANGUAGE), "utf-8")
+    return path
+
+
+def _plan(language: Path, groups: list[str], thresholds: list[str]) -> Plan:
+    return Plan(
+        name="random plan",
+        language=str(language),
+        need_groups=tuple(NeedGroup(code=f"G{i}", name=f"group {i}", rule=r) for i, r in enumerate(groups)),
+        services=tuple(
+            Service(code=f"S{i}", name=f"service {i}", need_groups=("G0",), threshold=r)
+            for i, r in enumerate(thresholds)
+        ),
+    )
+
+
+def _rows(table: pa.Table, names: list[str]) -> list[dict[str, Any]]:
+    return table.select(names).to_pylist()
+
+
+@SOME
+@given(
+    st.data(),
+    st.lists(gen.rules, min_size=0, max_size=5),
+    st.lists(gen.rules, max_size=2),
+    st.sampled_from(["first", "all"]),
+)
+def test_classify_agrees_with_classify_case_and_streams(
+    language_file: Path, data: st.DataObject, groups: list[str], thresholds: list[str], mode: str
+) -> None:
+    plan = _plan(language_file, groups, thresholds)
+    table = data.draw(gen.tables())
+    whole = classify(table, plan, mode)  # type: ignore[arg-type]
+    assert isinstance(whole, pa.Table)
+    added = [n for n in whole.column_names if n not in table.column_names]
+    got = _rows(whole, added)
+    expected = [classify_case(row, plan, mode) for row in table.to_pylist()]  # type: ignore[arg-type]
+    assert got == expected
+
+    batches = data.draw(gen.splits(table))
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        yield from batches
+
+    reader = classify(stream(), plan, mode, threads=data.draw(st.sampled_from([1, 2])))  # type: ignore[arg-type]
+    assert isinstance(reader, pa.RecordBatchReader)
+    streamed = reader.read_all()
+    assert streamed.schema == whole.schema
+    assert _rows(streamed, whole.column_names) == _rows(whole, whole.column_names)
