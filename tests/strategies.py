@@ -33,7 +33,7 @@ from mns.records.model import (
     ServiceEpisode,
 )
 
-text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+text = st.text(st.characters(codec="utf-8"), max_size=30)
 words = st.text(string.ascii_letters + " -'", min_size=1, max_size=30).filter(str.strip)
 codes = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=8).filter(
     lambda c: not c.startswith("_")

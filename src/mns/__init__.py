@@ -68,6 +68,7 @@ _EXPORTS = {
     "classify": "mns.classify:classify",
     "explain": "mns.classify:explain",
     "synth": "mns.synth",
+    "demo": "mns.demo",
     # analyses and disclosure
     "profile": "mns.analyses:profile",
     "crosstab": "mns.analyses:crosstab",

@@ -56,7 +56,7 @@ MODES = ("first", "all")
 UNASSIGNED = "unassigned"  #: no need group's rule holds
 UNKNOWN = "unknown"  #: membership depends on missing values
 #: Rows per batch when a whole table is classified (tables are split, zero-copy, into these).
-BATCH_ROWS = 1 << 20
+BATCH_ROWS = 1 << 19
 
 Mode = Literal["first", "all"]
 CrosswalkArg = Iterable[Crosswalk | str | Path] | None
@@ -273,15 +273,15 @@ def _check_mode(mode: str) -> None:
         raise ValueError(f"mode {mode!r} is not one of {', '.join(map(repr, MODES))}")
 
 
-def _source(cases: Any) -> tuple[pa.Schema, Iterator[pa.RecordBatch], bool]:
+def _source(cases: Any) -> tuple[pa.Schema, pa.Table | Iterator[pa.RecordBatch]]:
     import pyarrow as pa
 
     if isinstance(cases, pa.Table):
-        return cases.schema, iter(cases.to_batches(max_chunksize=BATCH_ROWS)), True
+        return cases.schema, cases
     if isinstance(cases, pa.RecordBatchReader):
-        return cases.schema, iter(cases), False
+        return cases.schema, iter(cases)
     if isinstance(cases, pa.RecordBatch):
-        return cases.schema, iter([cases]), False
+        return cases.schema, iter([cases])
     if isinstance(cases, Mapping | str | bytes) or not isinstance(cases, Iterable):
         raise TypeError(
             "cases must be a pyarrow Table, a RecordBatchReader or an iterable of RecordBatches, "
@@ -299,7 +299,7 @@ def _source(cases: Any) -> tuple[pa.Schema, Iterator[pa.RecordBatch], bool]:
         yield first
         yield from batches
 
-    return first.schema, chained(), False
+    return first.schema, chained()
 
 
 def _ordered_map(fn: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
@@ -352,21 +352,53 @@ def classify(
 
     _check_mode(mode)
     plan = _plan(plan)
-    schema, batches, is_table = _source(cases)
+    schema, source = _source(cases)
     prep = prepare(plan, schema.names, crosswalks=crosswalks)
     check_schema(schema, prep.binding)
     out_schema, keep = _output_schema(schema, prep, mode)
     workers = threads if threads is not None else min(pa.cpu_count(), 4)
+    if isinstance(source, pa.Table):
+        return _classify_table(source, prep, mode, keep, out_schema, workers)
 
     def run(batch: pa.RecordBatch) -> pa.RecordBatch:
-        if batch.schema != schema and batch.schema.names != schema.names:
-            raise MnsError("a record batch has other columns than the first one", item="cases")
-        return _classify_batch(batch, prep, mode, keep, out_schema)
+        if batch.schema.names != schema.names:
+            raise MnsError(
+                "a record batch has other columns than the first one: "
+                f"{batch.schema.names} != {schema.names}",
+                item="cases",
+            )
+        columns = [batch.column(i) for i in keep] + _new_columns(batch, batch.num_rows, prep, mode)
+        return pa.RecordBatch.from_arrays(columns, schema=out_schema)
 
-    results = _ordered_map(run, batches, workers)
-    if is_table:
-        return pa.Table.from_batches(list(results), schema=out_schema)
-    return pa.RecordBatchReader.from_batches(out_schema, results)
+    return pa.RecordBatchReader.from_batches(out_schema, _ordered_map(run, source, workers))
+
+
+def _classify_table(
+    table: pa.Table, prep: Prepared, mode: Mode, keep: list[int], out_schema: pa.Schema, workers: int
+) -> pa.Table:
+    """A whole table: the rules run on slices of ``BATCH_ROWS`` rows of just the columns they
+    read (combined into one chunk each, whatever the table's chunking); the input columns go
+    to the result as they are (zero-copy)."""
+    import pyarrow as pa
+
+    read = [name for name, src in prep.binding.sources.items() if isinstance(src, Present)]
+    starts = range(0, table.num_rows, BATCH_ROWS)
+
+    def run(start: int) -> list[pa.Array]:
+        part = table.slice(start, BATCH_ROWS).select(read).combine_chunks()
+        batch = pa.RecordBatch.from_arrays(
+            [part.column(i).chunk(0) if part.column(i).num_chunks else pa.array([], part.schema.field(i).type)
+             for i in range(part.num_columns)],
+            schema=part.schema,
+        )
+        return _new_columns(batch, min(BATCH_ROWS, table.num_rows - start), prep, mode)
+
+    parts = list(_ordered_map(run, iter(starts), workers))
+    new_fields = list(out_schema)[len(keep) :]
+    columns = [table.column(i) for i in keep] + [
+        pa.chunked_array([p[j] for p in parts], type=field.type) for j, field in enumerate(new_fields)
+    ]
+    return pa.Table.from_arrays(columns, schema=out_schema)
 
 
 def _output_schema(schema: pa.Schema, prep: Prepared, mode: Mode) -> tuple[pa.Schema, list[int]]:
@@ -398,9 +430,24 @@ def _bits(array: pa.Array) -> Any:
     return np.unpackbits(raw, bitorder="little", count=array.offset + len(array))[array.offset :]
 
 
+def _held(result: pa.Array) -> pa.Array:
+    """True where ``result`` is true; false where false or unknown (a bitmap operation)."""
+    import pyarrow.compute as pc
+
+    return pc.and_kleene(result, pc.is_valid(result)) if result.null_count else result
+
+
+def _not_false(result: pa.Array) -> pa.Array:
+    """True where ``result`` is true or unknown; false where false."""
+    import pyarrow.compute as pc
+
+    return pc.or_kleene(result, pc.is_null(result)) if result.null_count else result
+
+
 def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
-    """The ``need_group`` column: the code of the first rule that is not false (unknown if it
-    is unknown), built from bitmaps, never from strings."""
+    """The ``need_group`` column: the code of the first rule that is not false (``unknown`` if
+    that rule is unknown), built with bitmap operations and the bits of the integer codes,
+    never from strings."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -408,7 +455,7 @@ def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
     dictionary = pa.array([*prep.group_codes, UNASSIGNED, UNKNOWN], pa.string())
     unassigned, unknown = len(prep.group_codes), len(prep.group_codes) + 1
     position = {code: i for i, code in enumerate(prep.group_codes)}
-    width = (unknown).bit_length()
+    width = unknown.bit_length()
     bits: list[pa.Array | None] = [None] * width
 
     def add(mask: pa.Array, code: int) -> None:
@@ -420,10 +467,7 @@ def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
     remaining: pa.Array | None = None  # rows where every rule so far is false
     unknown_rows: pa.Array | None = None
     for rule, result in zip(prep.groups, results, strict=True):
-        if result.null_count:
-            held, not_false = pc.fill_null(result, False), pc.fill_null(result, True)
-        else:
-            held = not_false = result
+        held, not_false = _held(result), _not_false(result)
         first_here = not_false if remaining is None else pc.and_(remaining, not_false)
         remaining = pc.invert(not_false) if remaining is None else pc.and_not(remaining, not_false)
         if result.null_count:
@@ -446,6 +490,9 @@ def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
 
 
 def _missing_fields(view: Any, results: Sequence[pa.Array], prep: Prepared, mode: Mode, n: int) -> pa.Array:
+    """``missing_fields``: for each row whose classification is unknown, the missing columns
+    the unknown rules that matter depend on (sorted); null elsewhere. Nothing is computed for
+    a batch where no rule is unknown."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -454,57 +501,68 @@ def _missing_fields(view: Any, results: Sequence[pa.Array], prep: Prepared, mode
     unknown_rules = [k for k, r in enumerate(results) if r.null_count]
     if not unknown_rules:
         return pa.nulls(n, list_type)
-    relevant: dict[int, pa.Array] = {}
-    if mode == "first":
+    relevant: dict[int, pa.Array] = {}  # rule -> rows where that unknown rule matters
+    if mode == "first":  # the unknown rules before the first rule that holds
         no_true_before: pa.Array | None = None
         for k, result in enumerate(results[: max(unknown_rules) + 1]):
             if result.null_count:
                 is_null = pc.is_null(result)
                 relevant[k] = is_null if no_true_before is None else pc.and_(is_null, no_true_before)
-            held = pc.fill_null(result, False) if result.null_count else result
+            held = _held(result)
             no_true_before = pc.invert(held) if no_true_before is None else pc.and_not(no_true_before, held)
     else:
         relevant = {k: pc.is_null(results[k]) for k in unknown_rules}
+    any_relevant: pa.Array | None = None
+    for rel in relevant.values():
+        any_relevant = rel if any_relevant is None else pc.or_(any_relevant, rel)
+    assert any_relevant is not None
+    rows = np.flatnonzero(_bits(any_relevant))
+    if not len(rows):
+        return pa.nulls(n, list_type)
     fields = sorted({f for k in relevant for f in prep.groups[k].leaves})
-    masks = []
+    masks = []  # per field: is it missing and does it matter, on the unknown rows
     for name in fields:
         src = prep.binding.sources[name]
         assert isinstance(src, Present | Absent)
-        leaf_null = pc.is_null(view.column(src.column))
         related: pa.Array | None = None
         for k, rel in relevant.items():
             if name in prep.groups[k].leaves:
                 related = rel if related is None else pc.or_(related, rel)
         assert related is not None
-        masks.append(_bits(pc.and_(leaf_null, related)))
-    matrix = np.stack(masks, axis=1).astype(bool)  # rows x fields
-    counts = matrix.sum(axis=1)
+        masks.append(_bits(pc.and_(pc.is_null(view.column(src.column)), related))[rows])
+    # Each unknown row's set of missing fields as a bit pattern; rows share a few patterns,
+    # so each pattern's list is built once and the rows take theirs.
+    patterns = np.zeros(len(rows), dtype=object if len(fields) > 63 else np.uint64)
+    for f, mask in enumerate(masks):
+        patterns |= mask.astype(patterns.dtype) << (f if patterns.dtype == object else np.uint64(f))
+    unique, which = np.unique(patterns, return_inverse=True)
+    lists = pa.array(
+        [[fields[f] for f in range(len(fields)) if int(u) >> f & 1] for u in unique], list_type
+    )
+    # the ListArray straight from offsets: row r holds its pattern's names
+    sizes = np.asarray([len(x) for x in lists.to_pylist()], np.int32)
+    row_sizes = sizes[which]
+    counts = np.zeros(n, np.int32)
+    counts[rows] = row_sizes
     offsets = np.zeros(n + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
-    _, field_index = np.nonzero(matrix)  # row-major: by row, then by field (sorted names)
-    values = pa.array(fields, pa.string()).take(pa.array(field_index, pa.int32()))
+    starts = lists.offsets.to_numpy()[:-1][which]
+    within = np.arange(int(row_sizes.sum()), dtype=np.int32) - np.repeat(offsets[rows], row_sizes)
+    values = lists.values.take(pa.array(np.repeat(starts, row_sizes) + within, pa.int32()))
     return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(counts == 0))
 
 
-def _classify_batch(
-    batch: pa.RecordBatch, prep: Prepared, mode: Mode, keep: list[int], out_schema: pa.Schema
-) -> pa.RecordBatch:
-    import pyarrow as pa
-
+def _new_columns(batch: pa.RecordBatch, n: int, prep: Prepared, mode: Mode) -> list[pa.Array]:
+    """The columns classify adds, for one batch of ``n`` rows (the batch may have no columns)."""
     from mns.rules.arrow import Batch, broadcast
     from mns.rules.arrow import evaluate as arrow_evaluate
 
-    n = batch.num_rows
-    view = Batch(batch, prep.binding)
+    view = Batch(batch, prep.binding, n)
     groups = [broadcast(arrow_evaluate(g.expr, view), n) for g in prep.groups]
-    columns = [batch.column(i) for i in keep]
-    if mode == "first":
-        columns.append(_first(groups, prep, n))
-    else:
-        columns.extend(groups)
+    columns = [_first(groups, prep, n)] if mode == "first" else list(groups)
     columns.extend(broadcast(arrow_evaluate(t.expr, view), n) for t in prep.thresholds)
     columns.append(_missing_fields(view, groups, prep, mode, n))
-    return pa.RecordBatch.from_arrays(columns, schema=out_schema)
+    return columns
 
 
 # ---------------------------------------------------------------------------------------------

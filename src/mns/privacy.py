@@ -66,7 +66,9 @@ _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*(?:([0-9])\s*([A-Z]{2})?)
 def _key(key: str | bytes) -> bytes:
     data = key.encode("utf-8") if isinstance(key, str) else bytes(key)
     if not data:
-        raise ValueError("the pseudonymisation key is empty; give a secret of 16 characters or more")
+        raise ValueError(
+            "the pseudonymisation key is empty; give a secret of 16 characters or more"
+        )
     return data
 
 
@@ -89,6 +91,8 @@ def _map_strings(
         )
     if pa.types.is_dictionary(values.type):  # map the dictionary, then re-encode (no duplicates)
         dictionary = _map_strings(values.dictionary, fn)
+        if dictionary.equals(values.dictionary):
+            return values  # nothing changes (e.g. postcodes already districts)
         return pc.take(dictionary, values.indices).dictionary_encode().cast(values.type)
     distinct = pc.unique(values)
     mapped = pa.array(
@@ -97,7 +101,9 @@ def _map_strings(
     return pc.take(mapped, pc.index_in(values, value_set=distinct))
 
 
-def pseudonymise(values: pa.Array | pa.ChunkedArray, key: str | bytes) -> pa.Array | pa.ChunkedArray:
+def pseudonymise(
+    values: pa.Array | pa.ChunkedArray, key: str | bytes
+) -> pa.Array | pa.ChunkedArray:
     """``values`` (strings, plain or dictionary) with every identifier replaced by its pseudonym."""
     secret = _key(key)
     return _map_strings(values, lambda v: pseudonym(v, secret))
@@ -134,7 +140,7 @@ def coarsen_postcodes(
 def role(field: pa.Field, table: str) -> str | None:
     """The privacy role of a column: ``identifier``, ``birth_date``, ``postcode`` or None."""
     if field.metadata and ROLE_KEY in field.metadata:
-        return field.metadata[ROLE_KEY].decode()
+        return str(field.metadata[ROLE_KEY].decode())
     if (table, field.name) in _POSTCODE_COLUMNS:
         return "postcode"
     return _BY_NAME.get(field.name)
@@ -149,7 +155,11 @@ def _mask_all(value: str) -> str:
 
 
 def _protect_table(
-    table: pa.Table, name: str, key: bytes | None, level: PostcodeLevel | None, roles: dict[str, str]
+    table: pa.Table,
+    name: str,
+    key: bytes | None,
+    level: PostcodeLevel | None,
+    roles: dict[str, str],
 ) -> pa.Table:
     for i, field in enumerate(table.schema):
         kind = role(field, name)

@@ -343,5 +343,10 @@ def margin(
     if population is not None and n > population:
         raise MnsError(f"n = {n} is more than the population of {population}", field="n")
     z = _z(confidence)
-    fpc = 1.0 if population is None or population == 1 else (population - n) / (population - 1)
+    if population is None:
+        fpc = 1.0
+    elif n == population:
+        fpc = 0.0  # a census: no sampling error
+    else:
+        fpc = (population - n) / (population - 1)
     return z * math.sqrt(share * (1 - share) / n * fpc)

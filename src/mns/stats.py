@@ -81,13 +81,11 @@ def wilson_arrays(
         )
         low = np.clip(centre - half, 0.0, 1.0)
         high = np.clip(centre + half, 0.0, 1.0)
-    bad = ~(m > 0) | ~(total > 0)
-    low = np.where(bad, np.nan, low)
-    high = np.where(bad, np.nan, high)
     # exact ends: 0 successes give 0, all successes give 1 (no rounding drift)
     low = np.where(x == 0, 0.0, low)
     high = np.where(x == total, 1.0, high)
-    return low, high
+    bad = ~(m > 0) | ~(total > 0) | np.isnan(p)
+    return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
 
 
 def wilson(count: float, n: float, confidence: float = 0.95) -> tuple[float, float]:

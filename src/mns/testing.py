@@ -68,6 +68,13 @@ __all__ = [
 SNIFF_LIMIT = 0.010  #: seconds one sniff call may take on a 4 KiB head (generous on purpose)
 PathLike = str | Path
 SampleKey = PathLike | tuple[PathLike, ...]
+#: samples and their records per table; keys: files, folders, or tuples of files
+Samples = (
+    Mapping[Path, Mapping[str, int]]
+    | Mapping[str, Mapping[str, int]]
+    | Mapping[tuple[PathLike, ...], Mapping[str, int]]
+    | Mapping[SampleKey, Mapping[str, int]]
+)
 
 
 @pytest.fixture
@@ -84,11 +91,10 @@ def plugin_manager() -> Iterator[Manager]:
 
 
 def _plain(table: pa.Table) -> pa.Table:
-    columns = []
-    for column in table.columns:
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        columns.append(column.combine_chunks())
+    columns = [
+        (c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c).combine_chunks()
+        for c in table.columns
+    ]
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
@@ -147,10 +153,17 @@ def sample_records() -> Records:
     )
     outcomes = pa.table({"case_id": ["C1"], "outcome": ["school attendance"], "achieved": [True]})
     assignments = pa.table(
-        {"case_id": ["C1", "C2"], "audit": ["baseline"] * 2, "role": ["professional"] * 2, "need_group": ["NG1", "NG2"]}
+        {
+            "case_id": ["C1", "C2"],
+            "audit": ["baseline"] * 2,
+            "role": ["professional"] * 2,
+            "need_group": ["NG1", "NG2"],
+        }
     )
     return Records(
-        provenance=Provenance(adapter="sample", collection_year=2024, reference_date=dt.date(2024, 3, 31)),
+        provenance=Provenance(
+            adapter="sample", collection_year=2024, reference_date=dt.date(2024, 3, 31)
+        ),
         cases=schema.conform(cases, "cases"),
         services=schema.conform(services, "services"),
         outcomes=schema.conform(outcomes, "outcomes"),
@@ -185,7 +198,10 @@ def builtin_samples(folder: PathLike) -> dict[Path, tuple[str, dict[str, int]]]:
 def _json_line(row: Mapping[str, Any]) -> str:
     import json
 
-    return json.dumps({k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}) + "\n"
+    return (
+        json.dumps({k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()})
+        + "\n"
+    )
 
 
 # --- the suite -------------------------------------------------------------------------------
@@ -235,7 +251,7 @@ def _resolve(adapter: str | Adapter) -> Adapter:
 
 def conformance(
     adapter: str | Adapter,
-    samples: Mapping[SampleKey, Mapping[str, int]],
+    samples: Samples,
     *,
     other_samples: Iterable[PathLike] = (),
     options: Mapping[str, Any] | None = None,
@@ -263,7 +279,7 @@ def conformance(
         source: Any = list(paths) if len(paths) > 1 else paths[0]
         try:
             first = read(source, chosen, **given)
-        except Exception as exc:  # noqa: BLE001 - report, do not stop the suite
+        except Exception as exc:
             checks.check(False, f"reads {label}", f"{type(exc).__name__}: {exc}")
             continue
         checks.check(True, f"reads {label}", "")
@@ -285,7 +301,7 @@ def conformance(
             batched = read(source, chosen, batch_size=size, **given)
             diff = records_difference(first, batched)
             checks.check(not diff, f"batch_size={size} {label}", "; ".join(diff))
-        _check_strict(checks, chosen, source, given, first, label)
+        _check_strict(checks, chosen, source=source, options=given, lenient=first, label=label)
     heads = [_head(p) for sample in samples for p in _files(_key(sample))]
     _check_sniff(checks, chosen, heads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -314,7 +330,7 @@ def _head(path: Path, size: int = 4096) -> bytes:
 def _sniff(adapter: Adapter, head: bytes) -> object:
     try:
         return adapter.sniff(head)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return exc
 
 
@@ -324,7 +340,9 @@ def _check_schemas(checks: _Checks, adapter: Adapter, records: Records, label: s
         table = getattr(records, name)
         expected = schema.SCHEMAS[name]
         for field in expected:
-            actual = table.schema.field(field.name).type if field.name in table.column_names else None
+            actual = (
+                table.schema.field(field.name).type if field.name in table.column_names else None
+            )
             if actual != field.type:
                 problems.append(f"{name}.{field.name} is {actual}, expected {field.type}")
         if name != "issues" and name not in adapter.tables and table.num_rows:
@@ -335,7 +353,13 @@ def _check_schemas(checks: _Checks, adapter: Adapter, records: Records, label: s
 
 
 def _check_strict(
-    checks: _Checks, adapter: Adapter, source: Any, options: Mapping[str, Any], lenient: Records, label: str
+    checks: _Checks,
+    adapter: Adapter,
+    *,
+    source: Any,
+    options: Mapping[str, Any],
+    lenient: Records,
+    label: str,
 ) -> None:
     from mns.records.io import read
 
@@ -351,7 +375,7 @@ def _check_strict(
             else f"the RecordError does not say where: {exc!r}",
         )
         return
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks.check(False, f"strict {label}", f"strict=True raised {type(exc).__name__}: {exc}")
         return
     diff = records_difference(lenient, strict)
@@ -382,5 +406,7 @@ def _check_sniff(checks: _Checks, adapter: Adapter, heads: Sequence[bytes]) -> N
         _sniff(adapter, big)
     mean = (time.perf_counter() - start) / calls
     if mean > SNIFF_LIMIT:
-        problems.append(f"sniff takes {mean * 1000:.1f} ms per call (limit {SNIFF_LIMIT * 1000:.0f} ms)")
+        problems.append(
+            f"sniff takes {mean * 1000:.1f} ms per call (limit {SNIFF_LIMIT * 1000:.0f} ms)"
+        )
     checks.check(not problems, "sniff is pure and fast", "; ".join(problems))

@@ -13,6 +13,8 @@ from click.testing import CliRunner, Result
 import mns
 from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_ISSUES, EXIT_USAGE
+from mns.lang import crosswalks, language, languages
+from mns.plugins import Adapter, hookimpl
 from mns.plugins.manager import Manager, use_manager
 
 
@@ -60,19 +62,19 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_languages_lists_the_shipped_ones() -> None:
     result = run("languages")
     assert result.exit_code == 0
-    for name in mns.languages():
+    for name in languages():
         assert name in result.output
     data = json.loads(run("languages", "--json").stdout)
-    assert [row["name"] for row in data["languages"]] == list(mns.languages())
-    assert {(w["source"], w["target"]) for w in data["crosswalks"]} == set(mns.crosswalks())
+    assert [row["name"] for row in data["languages"]] == list(languages())
+    assert {(w["source"], w["target"]) for w in data["crosswalks"]} == set(crosswalks())
 
 
 def test_one_language_with_year_filter() -> None:
     data = json.loads(run("languages", "cin", "--json").stdout)
     codes = {i["code"] for i in data["indicators"]}
-    assert codes == set(mns.language("cin").codes())
+    assert codes == set(language("cin").codes())
     early = json.loads(run("languages", "cin", "--year", "2020", "--json").stdout)
-    assert {i["code"] for i in early["indicators"]} == set(mns.language("cin").codes(2020))
+    assert {i["code"] for i in early["indicators"]} == set(language("cin").codes(2020))
     assert len(early["indicators"]) < len(data["indicators"])
 
 
@@ -111,8 +113,8 @@ def test_adapters_lists_builtin_and_failures(manager: Manager) -> None:
     class Broken:
         __name__ = "broken_plugin"
 
-        @mns.hookimpl
-        def mns_adapters(self) -> Iterator[mns.Adapter]:
+        @hookimpl
+        def mns_adapters(self) -> Iterator[Adapter]:
             raise ImportError("needs lxml>=99")
             yield  # pragma: no cover
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -28,9 +29,9 @@ def rows(ws: Worksheet) -> dict[str, int]:
 
 def fill(
     path: Path,
-    entries: Mapping[tuple[str, str], object],
+    entries: Mapping[tuple[str, str], Any],
     *,
-    cover: Mapping[str, object] | None = None,
+    cover: Mapping[str, Any] | None = None,
     out: Path | None = None,
 ) -> dict[tuple[str, str], str]:
     """Write ``entries`` ((case_id, field key) -> cell value) and cover values (``"role"``,

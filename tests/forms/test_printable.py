@@ -10,10 +10,10 @@ import attrs
 import pytest
 from hypothesis import given
 
-import mns
 from mns.forms import render_printable, write_printable
 from mns.forms.printable import PLAIN_RATING_LABELS
 from mns.lang import Kind, Language
+from mns.lang import language as shipped
 from mns.plan.model import NeedGroup, Plan
 from mns.records.model import Case
 from tests.strategies import languages
@@ -53,12 +53,13 @@ def _self_contained(page: _Page) -> None:
 
 @pytest.mark.parametrize("plain", [False, True])
 def test_every_indicator_of_the_mns_language(plain: bool) -> None:
-    language = mns.language("mns")
+    language = shipped("mns")
     page = render_printable(plain=plain)
     parsed = _parse(page)
     texts = set(parsed.text)
     _self_contained(parsed)
-    assert "@media print" in page and "@page" in page
+    assert "@media print" in page
+    assert "@page" in page
     for indicator in language.indicators:
         words = indicator.plain_label if plain else indicator.label
         assert words  # the shipped language has plain wording for every indicator
@@ -95,10 +96,13 @@ def test_any_language_renders_escaped(language: Language) -> None:
 
 
 def test_markup_in_labels_is_text() -> None:
-    shipped = mns.language("mns")
-    odd = attrs.evolve(shipped.indicator("homeless"), label='<script>alert(1)</script> & "homeless"')
+    mns_language = shipped("mns")
+    odd = attrs.evolve(
+        mns_language.indicator("homeless"), label='<script>alert(1)</script> & "homeless"'
+    )
     language = attrs.evolve(
-        shipped, indicators=tuple(odd if i.code == "homeless" else i for i in shipped.indicators)
+        mns_language,
+        indicators=tuple(odd if i.code == "homeless" else i for i in mns_language.indicators),
     )
     page = render_printable(language=language)
     assert "<script>" not in page
@@ -122,25 +126,25 @@ def test_known_answers_are_ticked(tmp_path: Path) -> None:
     page = path.read_text("utf-8")
     assert "R042" in page
     assert "NG1: Young carers" in page
-    language = mns.language("mns")
+    language = shipped("mns")
 
     def block(code: str) -> str:
         label = html.escape(language.indicator(code).label, quote=True)
         start = page.index(f'<div class="label">{label}</div>')
         return page[start : page.index('<div class="item">', start + 1)]
 
-    assert '\u2612</span> Yes' in block("homeless")
-    assert '\u2610</span> No' in block("homeless")
-    assert '\u2612</span> No' in block("low_income")
-    assert '\u2612</span> 2' in block("family_conflict_level")
-    assert '\u2612</span> Foster care' in block("living_with")
+    assert "\u2612</span> Yes" in block("homeless")
+    assert "\u2610</span> No" in block("homeless")
+    assert "\u2612</span> No" in block("low_income")
+    assert "\u2612</span> 2" in block("family_conflict_level")
+    assert "\u2612</span> Foster care" in block("living_with")
     assert block("housing_problems").count("\u2612") == 0
     ticked = page.count("\u2612")
     assert ticked == 4
 
 
 def test_subset_and_title() -> None:
-    language = mns.language("mns")
+    language = shipped("mns")
     flags = [i.code for i in language.indicators if i.kind is Kind.FLAG][:3]
     page = render_printable(plain=True, indicators=flags, title="Our family")
     assert "<title>Our family</title>" in page

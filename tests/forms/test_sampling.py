@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pytest
@@ -13,12 +14,14 @@ from hypothesis import strategies as st
 import mns
 from mns.errors import MnsError, SchemaError
 from mns.records.model import Audit, Role
-from mns.sampling import Sample, margin, sample, sample_size
+from mns.sampling import Allocation, Sample, margin, sample, sample_size
 
 AREAS = ("North", "South", "East", None)
 
 
-def _cases(n: int, areas: list[str | None] | None = None, agencies: list[str] | None = None) -> pa.Table:
+def _cases(
+    n: int, areas: Sequence[str | None] | None = None, agencies: Sequence[str] | None = None
+) -> pa.Table:
     columns = {"case_id": [f"C{i:05d}" for i in range(n)]}
     table = pa.table(columns)
     if areas is not None:
@@ -52,7 +55,9 @@ def test_sample_size_known_values() -> None:
 
 
 @given(st.floats(0.01, 0.3), st.floats(0.05, 0.95), st.none() | st.integers(1, 100_000))
-def test_sample_size_reaches_the_margin(target: float, share: float, population: int | None) -> None:
+def test_sample_size_reaches_the_margin(
+    target: float, share: float, population: int | None
+) -> None:
     n = sample_size(margin=target, share=share, population=population)
     assert margin(n, share=share, population=population) <= target + 1e-9
     if n > 1:  # and one case fewer would not
@@ -77,7 +82,7 @@ def test_margin_of_200_cases() -> None:
 def test_stratified_sample_invariants(cases: pa.Table, data: st.DataObject) -> None:
     strata = {str(a) for a in cases.column("area").to_pylist()}
     n = data.draw(st.integers(len(strata), cases.num_rows))
-    allocation = data.draw(st.sampled_from(["proportional", "equal"]))
+    allocation: Allocation = data.draw(st.sampled_from(["proportional", "equal"]))
     seed = data.draw(st.integers(0, 2**32))
     drawn = sample(cases, n, seed=seed, strata="area", allocation=allocation)
 
@@ -106,7 +111,9 @@ def test_stratified_sample_invariants(cases: pa.Table, data: st.DataObject) -> N
     assert weights == pytest.approx({r["stratum"]: float(r["population"]) for r in rows})
     # each case is in the stratum its area says
     for area, label in zip(
-        drawn.cases.column("area").to_pylist(), drawn.cases.column("stratum").to_pylist(), strict=True
+        drawn.cases.column("area").to_pylist(),
+        drawn.cases.column("stratum").to_pylist(),
+        strict=True,
     ):
         assert label == f"area={'(missing)' if area is None else area}"
     if allocation == "proportional":
@@ -130,7 +137,9 @@ def test_same_sample_whatever_the_row_order_or_batches(
 
 
 @given(populations(), st.integers(0, 1000), st.data())
-def test_larger_samples_contain_smaller_ones(cases: pa.Table, seed: int, data: st.DataObject) -> None:
+def test_larger_samples_contain_smaller_ones(
+    cases: pa.Table, seed: int, data: st.DataObject
+) -> None:
     small = data.draw(st.integers(1, cases.num_rows))
     large = data.draw(st.integers(small, cases.num_rows))
     a = set(sample(cases, small, seed=seed).cases.column("case_id").to_pylist())
@@ -166,7 +175,9 @@ def test_two_fields_explicit_sizes_and_audit_template() -> None:
         "area=S; agency=school": 2,
         "area=(missing); agency=police": 1,
     }
-    drawn = sample(_cases(8, areas, agencies), sizes, seed=3, strata=["area", "agency"], audit=template)
+    drawn = sample(
+        _cases(8, areas, agencies), sizes, seed=3, strata=["area", "agency"], audit=template
+    )
     assert isinstance(drawn, Sample)
     assert drawn.audit.name == "baseline-2026"
     assert drawn.audit.locality == "Northtown"
@@ -180,7 +191,11 @@ def test_two_fields_explicit_sizes_and_audit_template() -> None:
     }
     assert drawn.cases.num_rows == 7
     weights = dict(
-        zip(drawn.cases.column("case_id").to_pylist(), drawn.cases.column("sample_weight").to_pylist(), strict=True)
+        zip(
+            drawn.cases.column("case_id").to_pylist(),
+            drawn.cases.column("sample_weight").to_pylist(),
+            strict=True,
+        )
     )
     assert sorted(weights.values()) == [1.0] * 6 + [2.0]
 
@@ -216,7 +231,9 @@ def test_unstratified_sample_records_one_fraction() -> None:
         ({"n": {"area=N": 9, "area=S": 1}, "strata": "area"}, MnsError, "must be 1 to 5"),
     ],
 )
-def test_bad_requests_say_what_to_do(kwargs: dict[str, object], error: type[Exception], words: str) -> None:
+def test_bad_requests_say_what_to_do(
+    kwargs: dict[str, object], error: type[Exception], words: str
+) -> None:
     cases = _cases(10, ["N", "S"] * 5)
     args = {"seed": 1, **kwargs}
     with pytest.raises(error, match=words):

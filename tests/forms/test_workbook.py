@@ -1,13 +1,16 @@
-"""The audit-form workbook: sheets, pre-filled facts and working drop-downs, read back with openpyxl."""
+"""The audit-form workbook: sheets, pre-filled facts and working drop-downs, read back with
+openpyxl as a spreadsheet program would see them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 import mns
@@ -15,6 +18,7 @@ from mns.errors import MnsError
 from mns.forms import build_workbook, sniff, write_workbook
 from mns.forms._layout import COVER, GUIDANCE, LISTS, META, SAMPLE
 from mns.lang import Kind
+from mns.lang import language as shipped
 from mns.plan.model import NeedGroup, Plan, Service
 
 PLAN = Plan(
@@ -56,7 +60,9 @@ def _list_values(wb: Workbook, formula: str) -> list[object]:
 def form(tmp_path_factory: pytest.TempPathFactory) -> Path:
     drawn = mns.sample(_cases(), 9, seed=2, strata="area", audit="baseline-2026")
     path = tmp_path_factory.mktemp("form") / "professional.xlsx"
-    written = write_workbook(path, drawn, plan=PLAN, auditor="Team A", reference_date=dt.date(2026, 3, 31))
+    written = write_workbook(
+        path, drawn, plan=PLAN, auditor="Team A", reference_date=dt.date(2026, 3, 31)
+    )
     assert written == path
     return path
 
@@ -66,7 +72,7 @@ def test_sheets_and_cover(form: Path) -> None:
     assert wb.sheetnames == [COVER, SAMPLE, GUIDANCE, LISTS, META]
     assert wb[LISTS].sheet_state == "hidden"
     assert wb[META].sheet_state == "hidden"
-    assert wb.active.title == COVER
+    assert wb.sheetnames[wb.index(wb.active)] == COVER  # type: ignore[arg-type]
     cover = wb[COVER]
     assert cover["B3"].value == "baseline-2026"
     assert cover["B4"].value == "professional"
@@ -84,15 +90,29 @@ def test_sheets_and_cover(form: Path) -> None:
 def test_known_facts_prefilled(form: Path) -> None:
     ws = load_workbook(form)[SAMPLE]
     keys = [c.value for c in ws[2]]
-    assert keys[:7] == ["case_id", "reference_date", "age", "sex", "area", "stratum", "sample_weight"]
+    assert keys[:7] == [
+        "case_id",
+        "reference_date",
+        "age",
+        "sex",
+        "area",
+        "stratum",
+        "sample_weight",
+    ]
     assert keys[-4:] == ["need_group", "consensus", "services", "notes"]
     drawn = mns.sample(_cases(), 9, seed=2, strata="area")
     expected = drawn.cases.to_pylist()
     for offset, case in enumerate(expected):
-        row = [c.value for c in ws[3 + offset]]
+        row: list[Any] = [c.value for c in ws[3 + offset]]
         assert row[0] == case["case_id"]
         assert row[1].date() == case["reference_date"]
-        assert row[2:7] == [case["age"], case["sex"], case["area"], case["stratum"], case["sample_weight"]]
+        assert row[2:7] == [
+            case["age"],
+            case["sex"],
+            case["area"],
+            case["stratum"],
+            case["sample_weight"],
+        ]
         homeless = row[keys.index("mns.homeless")]
         assert homeless == {True: "yes", False: "no", None: None}[case["mns.homeless"]]
     assert ws.max_row == 2 + len(expected)
@@ -104,10 +124,10 @@ def test_every_indicator_has_a_working_drop_down(form: Path) -> None:
     on exactly the case rows of the right column."""
     wb = load_workbook(form)
     ws: Worksheet = wb[SAMPLE]
-    keys = {c.value: c.column_letter for c in ws[2]}
+    keys = {c.value: get_column_letter(c.column or 0) for c in ws[2]}
     last = ws.max_row
     validations = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
-    language = mns.language("mns")
+    language = shipped("mns")
     for indicator in language.indicators:
         column = keys[f"mns.{indicator.code}"]
         dv = validations.pop(f"{column}3:{column}{last}")
@@ -138,7 +158,7 @@ def test_every_indicator_has_a_working_drop_down(form: Path) -> None:
 def test_guidance_defines_every_column(form: Path) -> None:
     ws = load_workbook(form)[GUIDANCE]
     text = {str(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
-    language = mns.language("mns")
+    language = shipped("mns")
     for indicator in language.indicators:
         assert indicator.label in text
         assert indicator.definition in text
@@ -147,15 +167,19 @@ def test_guidance_defines_every_column(form: Path) -> None:
         assert label in text
     for group in PLAN.need_groups:
         assert group.name in text
-    assert "service codes separated by ';': FFT = Functional family therapy; SB = Short breaks" in text
+    assert (
+        "service codes separated by ';': FFT = Functional family therapy; SB = Short breaks" in text
+    )
 
 
 def test_sniff_claims_forms_only(form: Path, tmp_path: Path) -> None:
     assert sniff(form.read_bytes()[:4096])
     other = Workbook()
-    other.active.title = "List 1"
+    first = other.active
+    assert isinstance(first, Worksheet)
+    first.title = "List 1"
     other.create_sheet("List 2")
-    other.active["A1"] = "Child ID"
+    first["A1"] = "Child ID"
     plain = tmp_path / "annex_a.xlsx"
     other.save(plain)
     assert not sniff(plain.read_bytes()[:4096])
@@ -177,7 +201,7 @@ def test_user_language_subset_and_required(tmp_path: Path) -> None:
     )
     ws = wb[SAMPLE]
     keys = [c.value for c in ws[2]]
-    labels = [c.value for c in ws[1]]
+    labels = [str(c.value) for c in ws[1]]
     assert keys == [
         "case_id", "reference_date", "age", "sex", "area",
         "mns.homeless", "mns.family_conflict_level", "need_group", "consensus", "services", "notes",
@@ -205,6 +229,8 @@ def test_user_language_subset_and_required(tmp_path: Path) -> None:
         (pa.table({"case_id": ["a"]}), {"required": ["homles"]}, "required field 'homles'"),
     ],
 )
-def test_bad_input_is_refused_clearly(table: pa.Table, kwargs: dict[str, object], words: str) -> None:
+def test_bad_input_is_refused_clearly(
+    table: pa.Table, kwargs: dict[str, object], words: str
+) -> None:
     with pytest.raises(MnsError, match=words):
         build_workbook(table, **kwargs)  # type: ignore[arg-type]

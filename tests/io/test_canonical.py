@@ -119,8 +119,33 @@ def test_sniff_claims_canonical_headers_only() -> None:
 # --- the invariant: records in the source = accepted + rejected ------------------------------
 
 _cell = st.one_of(
-    st.sampled_from(["", " ", "C1", "M", "F", "u", "X", "5", "-1", "200", "2.5", "true", "no", "maybe",
-                     "2024-03-31", "2024-02-30", "31/03/2024", "N1", "N9", "ZZ", '"', ",", "é"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "C1",
+            "M",
+            "F",
+            "u",
+            "X",
+            "5",
+            "-1",
+            "200",
+            "2.5",
+            "true",
+            "no",
+            "maybe",
+            "2024-03-31",
+            "2024-02-30",
+            "31/03/2024",
+            "N1",
+            "N9",
+            "ZZ",
+            '"',
+            ",",
+            "é",
+        ]
+    ),
     st.text(alphabet="abcXYZ019 -/.,\"'", max_size=8),
 )
 _row = st.lists(_cell, min_size=0, max_size=len(HEADER) + 2)
@@ -132,7 +157,9 @@ def _is_record(cells: list[str]) -> bool:
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(_row, max_size=25))
-def test_csv_records_in_equal_accepted_plus_rejected(rows: list[list[str]], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_csv_records_in_equal_accepted_plus_rejected(
+    rows: list[list[str]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     path = tmp_path_factory.mktemp("csv") / "cases.csv"
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -149,7 +176,9 @@ def test_csv_records_in_equal_accepted_plus_rejected(rows: list[list[str]], tmp_
     assert pc.all(pc.is_valid(records.cases.column("case_id"))).as_py() is not False
 
 
-_value = st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.floats(allow_nan=False), _cell)
+_value = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 300), st.floats(allow_nan=False), _cell
+)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -166,11 +195,16 @@ def test_jsonl_records_in_equal_accepted_plus_rejected(
     lines: list[dict[str, object] | str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     path = tmp_path_factory.mktemp("jsonl") / "cases.jsonl"
-    path.write_text("".join((json.dumps(item) if isinstance(item, dict) else item) + "\n" for item in lines))
+    path.write_text(
+        "".join((json.dumps(item) if isinstance(item, dict) else item) + "\n" for item in lines)
+    )
     records = mns.read(path)
     expected = sum(1 for item in lines if not isinstance(item, str) or item.strip())
     # an object whose values are all empty is not a record
     expected -= sum(
-        1 for item in lines if isinstance(item, dict) and all(v is None or (isinstance(v, str) and not v.strip()) for v in item.values())
+        1
+        for item in lines
+        if isinstance(item, dict)
+        and all(v is None or (isinstance(v, str) and not v.strip()) for v in item.values())
     )
     assert records.cases.num_rows + rejected(records.issues, "cases") == expected

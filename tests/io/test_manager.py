@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 
 import mns
 from mns.plugins import manager as manager_module
-from mns.plugins.manager import Manager, PluginWarning, _autoload_setting
-from mns.testing import plugin_manager  # noqa: F401 - a pytest fixture
+from mns.plugins.manager import Manager, PluginWarning, _autoload_setting, adapters
 
 
 def _plugin(name: str, *adapters: mns.Adapter) -> types.ModuleType:
@@ -34,7 +34,7 @@ def _adapter(name: str, **kw: object) -> mns.Adapter:
 
 
 def test_builtin_adapters_come_through_the_hook(plugin_manager: Manager) -> None:
-    found = {a.name: a.plugin for a in mns.adapters()}
+    found = {a.name: a.plugin for a in adapters()}
     assert found == {"canonical": "builtin", "mapping": "builtin"}
     assert [a.name for a in plugin_manager.adapters()] == sorted(found)
 
@@ -42,13 +42,13 @@ def test_builtin_adapters_come_through_the_hook(plugin_manager: Manager) -> None
 def test_mns_adapters_works_as_a_function_and_as_the_module(plugin_manager: Manager) -> None:
     import mns.adapters as module
 
-    assert module() == plugin_manager.adapters()
-    assert mns.adapters() == plugin_manager.adapters()
+    exported = cast(Callable[[], object], mns.adapters)  # the module, or the function
+    assert exported() == cast(Callable[[], object], module)() == plugin_manager.adapters()
 
 
 def test_a_registered_plugin_is_used_by_read(plugin_manager: Manager, tmp_path: object) -> None:
     plugin_manager.add(_plugin("acme", _adapter("acme", suffixes=(".acme",))))
-    assert {a.name: a.plugin for a in mns.adapters()}["acme"] == "acme"
+    assert {a.name: a.plugin for a in adapters()}["acme"] == "acme"
     assert plugin_manager.adapter("acme").suffixes == (".acme",)
     with pytest.raises(mns.AdapterError, match="did you mean 'acme'"):
         plugin_manager.adapter("acmee")
@@ -58,10 +58,12 @@ def test_duplicate_names_are_an_error_naming_every_provider(plugin_manager: Mana
     plugin_manager.add(_plugin("one", _adapter("acme")))
     plugin_manager.add(_plugin("two", _adapter("acme")))
     with pytest.raises(mns.AdapterError, match="'acme' is provided by plugins 'one', 'two'"):
-        mns.adapters()
+        adapters()
     plugin_manager.add(_plugin("three", _adapter("canonical")))
-    with pytest.raises(mns.AdapterError, match="'canonical' is provided by plugins 'builtin', 'three'"):
-        mns.adapters()
+    with pytest.raises(
+        mns.AdapterError, match="'canonical' is provided by plugins 'builtin', 'three'"
+    ):
+        adapters()
 
 
 def test_a_misspelled_hook_fails_check_pending_and_is_isolated(plugin_manager: Manager) -> None:
@@ -77,7 +79,7 @@ def test_a_misspelled_hook_fails_check_pending_and_is_isolated(plugin_manager: M
     (failure,) = plugin_manager.failures()
     assert failure.plugin == "typo"
     assert "mns_adapter" in failure.error
-    assert [a.name for a in mns.adapters()] == ["canonical", "mapping"]
+    assert [a.name for a in adapters()] == ["canonical", "mapping"]
 
 
 def test_a_hook_that_raises_or_yields_junk_is_left_out(plugin_manager: Manager) -> None:
@@ -90,8 +92,8 @@ def test_a_hook_that_raises_or_yields_junk_is_left_out(plugin_manager: Manager) 
     bad.mns_adapters = mns_adapters  # type: ignore[attr-defined]
     plugin_manager.add(bad)
     plugin_manager.add(_plugin("good", _adapter("good")))
-    with pytest.warns(PluginWarning, match="yield mns.Adapter"):
-        names = [a.name for a in mns.adapters()]
+    with pytest.warns(PluginWarning, match=r"yield mns.Adapter"):
+        names = [a.name for a in adapters()]
     assert names == ["canonical", "good", "mapping"]
     assert [f.plugin for f in plugin_manager.failures()] == ["bad"]
 
@@ -102,11 +104,13 @@ def test_an_entry_point_that_fails_to_import_is_warned_about_and_listed(
     good = _plugin("fake_good_plugin", _adapter("fake-good"))
     monkeypatch.setitem(sys.modules, "fake_good_plugin", good)
     points = [
-        importlib.metadata.EntryPoint(name="broken", value="no_such_module_for_mns_tests", group="mns"),
+        importlib.metadata.EntryPoint(
+            name="broken", value="no_such_module_for_mns_tests", group="mns"
+        ),
         importlib.metadata.EntryPoint(name="fine", value="fake_good_plugin", group="mns"),
     ]
     monkeypatch.setattr(manager_module.importlib.metadata, "entry_points", lambda group: points)
-    with pytest.warns(PluginWarning, match="'broken'.*failed to load"):
+    with pytest.warns(PluginWarning, match=r"'broken'.*failed to load"):
         manager = Manager(autoload=True)
     assert [a.name for a in manager.adapters()] == ["canonical", "fake-good", "mapping"]
     (failure,) = manager.failures()
@@ -145,7 +149,7 @@ def test_autoload_setting_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_adapter_records_validate_themselves() -> None:
-    with pytest.raises(ValueError, match="taken by mns.read"):
+    with pytest.raises(ValueError, match=r"taken by mns.read"):
         _adapter("acme", options=(mns.Option(name="strict", description="no"),))
     with pytest.raises(ValueError, match="not canonical tables"):
         _adapter("acme", tables=("cases", "children"))

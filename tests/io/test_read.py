@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import mns
 from mns.plugins.manager import Manager
 from mns.records import schema
-from mns.testing import assert_records_equal, builtin_samples, plugin_manager, sample_records  # noqa: F401
+from mns.testing import assert_records_equal, builtin_samples, sample_records
 
 
 def _plugin(*adapters: mns.Adapter) -> Any:
@@ -33,7 +33,12 @@ def _echo(name: str, **kw: Any) -> mns.Adapter:
     """An adapter whose cases are the names of the files it was given, and the options."""
 
     def read(sources: Sequence[mns.Source], options: Any) -> mns.Records:
-        cases = pa.table({"case_id": [s.name for s in sources], "agency": [repr(sorted(options.items()))] * len(sources)})
+        cases = pa.table(
+            {
+                "case_id": [s.name for s in sources],
+                "agency": [repr(sorted(options.items()))] * len(sources),
+            }
+        )
         return mns.Records(cases=schema.conform(cases, "cases"))
 
     return mns.Adapter(name=name, description=name, read=read, **kw)
@@ -54,9 +59,11 @@ def test_choice_by_name_then_suffix_then_sniff(plugin_manager: Manager, tmp_path
     assert mns.read(tmp_path / "a.dat").provenance.adapter == "alpha"  # suffix, then sniff
     assert mns.read(tmp_path / "a.dat", adapter="beta").provenance.adapter == "beta"  # name wins
     assert mns.read(tmp_path / "g.txt").provenance.adapter == "gamma"  # sniff alone
-    with pytest.raises(mns.AdapterError, match="several adapters.*'alpha'.*'beta'"):
+    with pytest.raises(mns.AdapterError, match=r"several adapters.*'alpha'.*'beta'"):
         mns.read(tmp_path / "z.dat")
-    with pytest.raises(mns.AdapterError, match="no adapter recognises .*unknown.txt.*installed adapters"):
+    with pytest.raises(
+        mns.AdapterError, match=r"no adapter recognises .*unknown.txt.*installed adapters"
+    ):
         mns.read(tmp_path / "unknown.txt")
     with pytest.raises(mns.AdapterError, match="unknown adapter 'delta'"):
         mns.read(tmp_path / "a.dat", adapter="delta")
@@ -67,11 +74,14 @@ def test_sources_paths_folders_and_file_objects(plugin_manager: Manager, tmp_pat
     for name in ("b.dat", "a.dat", ".hidden.dat"):
         (tmp_path / name).write_bytes(b"x")
     from_folder = mns.read(tmp_path)
-    assert from_folder.cases.column("case_id").to_pylist() == [str(tmp_path / "a.dat"), str(tmp_path / "b.dat")]
+    assert from_folder.cases.column("case_id").to_pylist() == [
+        str(tmp_path / "a.dat"),
+        str(tmp_path / "b.dat"),
+    ]
     listed = mns.read([tmp_path / "b.dat", str(tmp_path / "a.dat")])
     assert listed.cases.num_rows == 2
     stream = io.BytesIO(b"x")
-    stream.name = "upload.dat"  # type: ignore[attr-defined]
+    stream.name = "upload.dat"
     read = mns.read(stream)
     assert read.cases.column("case_id").to_pylist() == ["upload.dat"]
     assert read.provenance.files[0].sha256 == hashlib.sha256(b"x").hexdigest()
@@ -83,22 +93,34 @@ def test_sources_paths_folders_and_file_objects(plugin_manager: Manager, tmp_pat
 
 
 def test_options_are_checked_and_defaulted(plugin_manager: Manager, tmp_path: Path) -> None:
-    adapter = _echo("alpha", suffixes=(".dat",), options=(mns.Option(name="year", description="y", default=2024),))
+    adapter = _echo(
+        "alpha",
+        suffixes=(".dat",),
+        options=(mns.Option(name="year", description="y", default=2024),),
+    )
     plugin_manager.add(_plugin(adapter))
     (tmp_path / "a.dat").write_bytes(b"x")
     seen = mns.read(tmp_path / "a.dat").cases.column("agency").to_pylist()[0]
     assert seen == repr([("batch_size", None), ("strict", False), ("year", 2024)])
-    with pytest.raises(mns.AdapterError, match="does not take option.*yeer.*it takes: year"):
+    with pytest.raises(mns.AdapterError, match=r"does not take option.*yeer.*it takes: year"):
         mns.read(tmp_path / "a.dat", yeer=2023)
 
 
-def test_adapter_failures_are_wrapped_with_adapter_plugin_and_file(plugin_manager: Manager, tmp_path: Path) -> None:
+def test_adapter_failures_are_wrapped_with_adapter_plugin_and_file(
+    plugin_manager: Manager, tmp_path: Path
+) -> None:
     def read(sources: Any, options: Any) -> mns.Records:
         raise ZeroDivisionError("boom")
 
-    plugin_manager.add(_plugin(mns.Adapter(name="bad", description="b", read=read, suffixes=(".bad",))), name="badplug")
+    plugin_manager.add(
+        _plugin(mns.Adapter(name="bad", description="b", read=read, suffixes=(".bad",))),
+        name="badplug",
+    )
     (tmp_path / "x.bad").write_bytes(b"x")
-    with pytest.raises(mns.AdapterError, match=r"adapter 'bad' \(plugin badplug\) failed reading .*x.bad: ZeroDivisionError: boom") as caught:
+    with pytest.raises(
+        mns.AdapterError,
+        match=r"adapter 'bad' \(plugin badplug\) failed reading .*x.bad: ZeroDivisionError: boom",
+    ) as caught:
         mns.read(tmp_path / "x.bad")
     assert (caught.value.adapter, caught.value.plugin) == ("bad", "badplug")
 
@@ -127,8 +149,13 @@ def test_write_then_read_gives_the_records_back(tmp_path: Path) -> None:
     )
     folder = mns.write(records, tmp_path / "out")
     assert sorted(p.name for p in folder.iterdir()) == [
-        "assignments.parquet", "cases.parquet", "children.parquet", "issues.parquet",
-        "outcomes.parquet", "provenance.mns.json", "services.parquet",
+        "assignments.parquet",
+        "cases.parquet",
+        "children.parquet",
+        "issues.parquet",
+        "outcomes.parquet",
+        "provenance.mns.json",
+        "services.parquet",
     ]
     back = mns.read(folder)
     assert back.provenance.adapter == "sample"  # the stored provenance, not the reader's
@@ -144,7 +171,7 @@ def test_write_then_read_gives_the_records_back(tmp_path: Path) -> None:
 
 _districts = st.sampled_from(["NW1", "SW1A", "B33", "Northwick East", None])
 _dates = st.one_of(st.none(), st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)))
-_ids = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
+_ids = st.text(min_size=1, max_size=12)
 
 
 @st.composite
@@ -155,21 +182,35 @@ def _records(draw: st.DrawFn) -> mns.Records:
         {
             "case_id": pa.array(ids, pa.string()),
             "reference_date": pa.array([draw(_dates) for _ in range(n)], pa.date32()),
-            "birth_month": pa.array([d and d.replace(day=1) for d in (draw(_dates) for _ in range(n))], pa.date32()),
-            "age": pa.array([draw(st.one_of(st.none(), st.integers(0, 25))) for _ in range(n)], pa.int16()),
+            "birth_month": pa.array(
+                [d and d.replace(day=1) for d in (draw(_dates) for _ in range(n))], pa.date32()
+            ),
+            "age": pa.array(
+                [draw(st.one_of(st.none(), st.integers(0, 25))) for _ in range(n)], pa.int16()
+            ),
             "sex": pa.array([draw(st.sampled_from(["M", "F", "U", None])) for _ in range(n)]),
             "area": pa.array([draw(_districts) for _ in range(n)], pa.string()),
-            "cin.4B": pa.array([draw(st.one_of(st.none(), st.booleans())) for _ in range(n)], pa.bool_()),
+            "cin.4B": pa.array(
+                [draw(st.one_of(st.none(), st.booleans())) for _ in range(n)], pa.bool_()
+            ),
         }
     )
     services = pa.table(
         {
-            "case_id": pa.array([draw(st.sampled_from(ids)) for _ in range(n and draw(st.integers(0, 5)))], pa.string()),
+            "case_id": pa.array(
+                [draw(st.sampled_from(ids)) for _ in range(n and draw(st.integers(0, 5)))],
+                pa.string(),
+            ),
         }
     )
-    services = services.append_column("service", pa.array(["support"] * services.num_rows, pa.string()))
+    services = services.append_column(
+        "service", pa.array(["support"] * services.num_rows, pa.string())
+    )
     return mns.Records(
-        provenance=mns.Provenance(adapter="hypothesis", collection_year=draw(st.one_of(st.none(), st.integers(2000, 2030)))),
+        provenance=mns.Provenance(
+            adapter="hypothesis",
+            collection_year=draw(st.one_of(st.none(), st.integers(2000, 2030))),
+        ),
         cases=schema.conform(cases, "cases"),
         services=schema.conform(services, "services"),
     )
@@ -177,7 +218,9 @@ def _records(draw: st.DrawFn) -> mns.Records:
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=_records())
-def test_write_read_round_trip_property(records: mns.Records, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_write_read_round_trip_property(
+    records: mns.Records, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     folder = tmp_path_factory.mktemp("rt")
     back = mns.read(mns.write(records, folder))
     for name in schema.TABLES:

@@ -18,10 +18,20 @@ PLAN = {
         {"code": "B", "name": "Parenting"},
     ],
     "need_group": [
-        {"code": "A1", "name": "Domestic abuse", "cluster": "A", "rule": "cin.3A or cin.3B",
-         "description": "Children living with domestic abuse."},
-        {"code": "A2", "name": "Family conflict", "cluster": "A", "rule": "cin.21",
-         "description": "Conflict & <breakdown> in the family."},
+        {
+            "code": "A1",
+            "name": "Domestic abuse",
+            "cluster": "A",
+            "rule": "cin.3A or cin.3B",
+            "description": "Children living with domestic abuse.",
+        },
+        {
+            "code": "A2",
+            "name": "Family conflict",
+            "cluster": "A",
+            "rule": "cin.21",
+            "description": "Conflict & <breakdown> in the family.",
+        },
         {"code": "B1", "name": "Parental mental health", "cluster": "B", "rule": "cin.4B"},
     ],
     "service": [
@@ -41,7 +51,7 @@ def tables() -> dict[str, pa.Table]:
         "need_groups": pa.table(
             {
                 "need_group": groups,
-                "cases": [80, 60, 3, 57],
+                "cases": [80, 60, None, 57],
                 "share": [0.4, 0.3, None, 0.285],
                 "share_low": [0.335, 0.24, None, 0.227],
                 "share_high": [0.469, 0.367, None, 0.351],
@@ -88,7 +98,7 @@ def tables() -> dict[str, pa.Table]:
                 "need_group": groups,
                 "baseline_cases": [70, 70, 6, 54],
                 "baseline_share": [0.35, 0.35, 0.03, 0.27],
-                "reaudit_cases": [80, 60, 3, 57],
+                "reaudit_cases": [80, 60, None, 57],
                 "reaudit_share": [0.4, 0.3, None, 0.285],
                 "difference": [0.05, -0.05, None, 0.015],
                 "difference_low": [-0.04, -0.14, None, -0.07],
@@ -129,15 +139,38 @@ def tables() -> dict[str, pa.Table]:
     }
 
 
-def symbols() -> dict[str, dict[str, list[str | None]]]:
+def suppressed() -> dict[str, set[tuple[int, str]]]:
+    """The withheld cells of :func:`tables` (they are null there)."""
+    return {
+        name: {
+            (row, column) for column, marks in by_column.items() for row, m in enumerate(marks) if m
+        }
+        for name, by_column in _marks().items()
+    }
+
+
+def _marks() -> dict[str, dict[str, list[str | None]]]:
     c = "c"
     return {
-        "need_groups": {"share": [None, None, c, None], "share_low": [None, None, c, None],
-                        "share_high": [None, None, c, None]},
+        "need_groups": {
+            "cases": [None, None, c, None],
+            "share": [None, None, c, None],
+            "share_low": [None, None, c, None],
+            "share_high": [None, None, c, None],
+        },
         "prevalence": {"cases": [None] * 4 + [c, c], "share": [None] * 4 + [c, c]},
         "matching": {"matched": [None] * 5 + [c], "unmet": [None] * 5 + [c]},
         "confusion": {"cases": [None] * 4 + [c, None]},
-        "change": {"reaudit_share": [None, None, c, None], "difference": [None, None, c, None]},
+        "change": {
+            k: [None, None, c, None]
+            for k in (
+                "reaudit_cases",
+                "reaudit_share",
+                "difference",
+                "difference_low",
+                "difference_high",
+            )
+        },
         "areas": {k: [None, None, c] for k in ("cases", "rate", "rate_low", "rate_high")},
     }
 
@@ -147,7 +180,7 @@ def report_input(**changes: object) -> ReportInput:
         "title": "Handmade audit <test>",
         "plan": plan(),
         "tables": tables(),
-        "symbols": symbols(),
+        "suppressed": suppressed(),
         "sources": {
             "sample": Provenance(
                 adapter="canonical",

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import mns_example
 import pyarrow.compute as pc
 import pytest
 
 import mns
 import mns.testing
-import mns_example
 from mns.plugins.manager import Manager
-from mns.testing import plugin_manager  # noqa: F401 - a pytest fixture
 
 SAMPLES = Path(__file__).parent / "samples"
 CLEAN = SAMPLES / "northwick-2024.nweh"

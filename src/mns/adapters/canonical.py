@@ -34,7 +34,7 @@ from mns.errors import MnsError
 from mns.plugins.adapter import Adapter, Option, Source
 from mns.records import schema
 from mns.records.bundle import Provenance, Records
-from mns.records.issues import IssueLog
+from mns.records.issues import Action, IssueLog, Severity
 
 __all__ = ["ADAPTER", "read_canonical", "sniff_canonical"]
 
@@ -74,18 +74,19 @@ def _stem(name: str) -> str:
 
 def _indicator_types(names: Sequence[str]) -> tuple[dict[str, pa.DataType], dict[str, Any]]:
     """Arrow types (and allowed values / ranges) of the indicator columns among ``names``."""
-    import mns
+    from mns.lang import language, languages
     from mns.lang.model import Kind
 
     types: dict[str, pa.DataType] = {}
     rules: dict[str, Any] = {}
+    shipped = set(languages())
     for name in names:
         if not _INDICATOR.match(name):
             continue
         lang_name, code = name.split(".", 1)
-        if lang_name not in mns.languages():
+        if lang_name not in shipped:
             continue
-        indicator = mns.language(lang_name).by_code.get(code)
+        indicator = language(lang_name).by_code.get(code)
         if indicator is None:
             continue
         types[name] = schema.indicator_type(indicator)
@@ -152,18 +153,34 @@ class _Where:
                 return n
             n = moved
 
-    def log(self, log: IssueLog, index: int, **fields: Any) -> None:
-        where = {self.kind: self.at(index)}
-        severity = fields.pop("severity")
-        log.add(severity, fields.pop("action"), fields.pop("message"), **where, **fields)
+    def log(
+        self,
+        log: IssueLog,
+        index: int,
+        *,
+        severity: Severity,
+        action: Action,
+        message: str,
+        **fields: Any,
+    ) -> None:
+        """Log an issue about the record at ``index`` (in read order)."""
+        number = self.at(index)
+        if self.kind == "line":
+            log.add(severity, action, message, line=number, **fields)
+        else:
+            log.add(severity, action, message, row=number, **fields)
 
 
 # --- coercion of text columns and checks of typed columns -----------------------------------
 
 
 def _blank_to_null(column: pa.Array) -> pa.Array:
+    """Text trimmed of surrounding spaces, with blank values made null."""
     trimmed = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    blank = pc.equal(trimmed, "")
+    if not pc.any(blank).as_py():
+        return trimmed
+    return pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
 
 
 def _bad(raw: pa.Array, result: pa.Array) -> np.ndarray:
@@ -192,7 +209,9 @@ def _coerce_column(column: pa.Array, target: pa.DataType) -> pa.Array:
         ok = pc.match_substring_regex(column, _INTEGER)
         text = pc.if_else(ok, column, pa.scalar(None, pa.string()))
         # values beyond int64 stay text-valid but cannot convert: treat as bad
-        wide = pc.if_else(pc.less_equal(pc.utf8_length(text), 18), text, pa.scalar(None, pa.string()))
+        wide = pc.if_else(
+            pc.less_equal(pc.utf8_length(text), 18), text, pa.scalar(None, pa.string())
+        )
         numbers = pc.cast(wide, pa.int64())
         info = np.iinfo(target.to_pandas_dtype())
         inside = pc.and_(
@@ -238,7 +257,7 @@ def _coerce(
             kind = pa.string()
         converted = _coerce_column(raw, kind)
         key = name in target.keys
-        for i in _bad(raw, converted):
+        for i in _bad(raw, converted).tolist():
             where.log(
                 log,
                 int(index[i]),
@@ -268,6 +287,18 @@ def _drop_empty_rows(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
     return table.filter(pa.array(mask)), np.flatnonzero(mask)
 
 
+def _only(column: pa.ChunkedArray, allowed: Sequence[str]) -> bool:
+    """Whether a dictionary column's dictionaries hold only ``allowed`` values (cheap: the
+    dictionaries are small); False for other columns, which are then checked value by value."""
+    if not pa.types.is_dictionary(column.type):
+        return False
+    permitted = pa.array(allowed, pa.string())
+    return all(
+        pc.all(pc.is_in(chunk.dictionary, value_set=permitted)).as_py() is not False
+        for chunk in column.chunks
+    )
+
+
 def _check(
     table: pa.Table, target: _Target, where: _Where, log: IssueLog, index: np.ndarray
 ) -> pa.Table:
@@ -285,13 +316,16 @@ def _check(
                         int(index[i]),
                         severity="error",
                         action="rejected",
-                        message=f"the file has no {name!r} column, which every {target.table} record needs",
+                        message=f"the file has no {name!r} column, which every "
+                        f"{target.table} record needs",
                         field=name,
                     )
                 reject[:] = True
             continue
-        nulls = np.asarray(pc.is_null(table.column(name)).to_numpy(zero_copy_only=False), dtype=bool)
-        for i in np.flatnonzero(nulls & ~reject):
+        nulls = np.asarray(
+            pc.is_null(table.column(name)).to_numpy(zero_copy_only=False), dtype=bool
+        )
+        for i in np.flatnonzero(nulls & ~reject).tolist():
             where.log(
                 log,
                 int(index[i]),
@@ -303,7 +337,7 @@ def _check(
             )
         reject |= nulls
     for name, allowed in target.values.items():
-        if name not in table.column_names:
+        if name not in table.column_names or _only(table.column(name), allowed):
             continue
         column = table.column(name)
         text = column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
@@ -312,7 +346,7 @@ def _check(
         if not len(bad_rows):
             continue
         key = name in target.keys
-        for i in bad_rows:
+        for i in bad_rows.tolist():
             if reject[i] and not key:
                 continue
             where.log(
@@ -320,7 +354,8 @@ def _check(
                 int(index[i]),
                 severity="error",
                 action="rejected" if key else "blanked",
-                message=f"{text[i].as_py()!r} is not an allowed value; use one of {', '.join(allowed)}",
+                message=f"{text[i].as_py()!r} is not an allowed value; "
+                f"use one of {', '.join(allowed)}",
                 column=name,
                 field=name,
                 value=text[i].as_py(),
@@ -339,10 +374,12 @@ def _check(
             continue
         column = table.column(name)
         outside = pc.or_(pc.less(column, low), pc.greater(column, high))
-        bad_rows = np.flatnonzero(np.asarray(pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool))
+        bad_rows = np.flatnonzero(
+            np.asarray(pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool)
+        )
         if not len(bad_rows):
             continue
-        for i in bad_rows:
+        for i in bad_rows.tolist():
             if reject[i]:
                 continue
             where.log(
@@ -389,7 +426,9 @@ def _header(source: Source, log: IssueLog) -> tuple[list[str], bytes]:
             name = f"column_{i + 1}"
             log.warning(f"column {i + 1} has no header; read as {name!r}", row=1, column=name)
         if name in out:
-            renamed = f"{name}#{out.count(name) + sum(1 for o in out if o.startswith(name + '#')) + 1}"
+            renamed = (
+                f"{name}#{out.count(name) + sum(1 for o in out if o.startswith(name + '#')) + 1}"
+            )
             log.warning(
                 f"header {name!r} appears more than once; this column is read as {renamed!r}",
                 row=1,
@@ -441,8 +480,7 @@ def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
                 timestamp_parsers=["%Y-%m-%d"],
             ),
         )
-        if any(pa.types.is_string(t) for t in types.values()):
-            typed = _trim_text(typed)
+        typed = _trim_text(typed)
     except pa.ArrowInvalid:
         typed = None
     if typed is None:  # a problem somewhere: read as text and locate each one
@@ -463,8 +501,8 @@ def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
             ),
         )
         for number, found, raw in skipped:
-            if not raw.strip(" ,\t\r"):
-                continue  # a blank line with stray separators is not a record
+            if not any(c.strip() for c in next(csv.reader([raw]), [])):
+                continue  # a row of blank cells is not a record
             log.error(
                 f"the row has {found} cells but the header has {len(names)}",
                 row=number,
@@ -478,13 +516,29 @@ def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
 
 
 def _trim_text(table: pa.Table) -> pa.Table:
+    """Text columns with surrounding spaces removed and blank values made null (dictionary
+    columns: only when their dictionaries hold such values, so clean files cost nothing)."""
     for i, field in enumerate(table.schema):
-        if pa.types.is_string(field.type) and table.column(i).null_count < table.num_rows:
-            column = table.column(i)
-            trimmed = pc.utf8_trim_whitespace(column)
-            trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-            table = table.set_column(i, field, trimmed)
+        column = table.column(i)
+        if pa.types.is_string(field.type) and column.null_count < table.num_rows:
+            table = table.set_column(i, field, _blank_to_null(column.combine_chunks()))
+        elif pa.types.is_dictionary(field.type) and any(
+            _needs_trim(chunk.dictionary) for chunk in column.chunks
+        ):
+            chunks = [
+                _blank_to_null(pc.take(chunk.dictionary, chunk.indices)).dictionary_encode()
+                for chunk in column.chunks
+            ]
+            table = table.set_column(i, field, pa.chunked_array(chunks, field.type))
     return table
+
+
+def _needs_trim(values: pa.Array) -> bool:
+    if len(values) == 0:
+        return False
+    return not pc.all(pc.equal(pc.utf8_trim_whitespace(values), values)).as_py() or bool(
+        pc.any(pc.equal(values, "")).as_py()
+    )
 
 
 def _json_text(value: Any) -> str | None:
@@ -506,10 +560,18 @@ def _read_jsonl(source: Source, table: str, log: IssueLog, batch_size: int | Non
             try:
                 item = json.loads(raw)
             except json.JSONDecodeError as exc:
-                log.error(f"not valid JSON: {exc.msg} (at character {exc.pos + 1})", line=number, value=raw.strip()[:200])
+                log.error(
+                    f"not valid JSON: {exc.msg} (at character {exc.pos + 1})",
+                    line=number,
+                    value=raw.strip()[:200],
+                )
                 continue
             if not isinstance(item, dict):
-                log.error(f"expected a JSON object, found {type(item).__name__}", line=number, value=raw.strip()[:200])
+                log.error(
+                    f"expected a JSON object, found {type(item).__name__}",
+                    line=number,
+                    value=raw.strip()[:200],
+                )
                 continue
             for key in item:
                 if key not in names:
@@ -539,11 +601,23 @@ def _read_parquet(
 
     handle: Any = str(source.path) if source.path is not None else source.open()
     file = pq.ParquetFile(handle)
-    data = file.read() if batch_size is None else _batched(file, batch_size)
-    stored = (data.schema.metadata or {}).get(b"mns.table", b"").decode()
+    arrow = file.schema_arrow
+    stored = (arrow.metadata or {}).get(b"mns.table", b"").decode()
     name = option or stored or _table_for(source, None, log)
     log = log.bind(table=name)
-    target = _target(name, data.column_names)
+    target = _target(name, arrow.names)
+    # text columns that should be categories are read straight into dictionaries
+    wanted = [
+        n
+        for n in arrow.names
+        if pa.types.is_dictionary(target.types.get(n, pa.null()))
+        and pa.types.is_string(arrow.field(n).type)
+    ]
+    if wanted:
+        if source.path is None:
+            handle.seek(0)
+        file = pq.ParquetFile(handle, read_dictionary=wanted)
+    data = file.read() if batch_size is None else _batched(file, batch_size)
     if not target.canonical:
         return name, data
     try:
@@ -592,7 +666,9 @@ def read_canonical(sources: Sequence[Source], options: Mapping[str, Any]) -> Rec
 
     option = options.get("table")
     if option is not None and option not in schema.TABLES:
-        raise MnsError(f"table={option!r} is not a canonical table; choose from {', '.join(schema.TABLES)}")
+        raise MnsError(
+            f"table={option!r} is not a canonical table; choose from {', '.join(schema.TABLES)}"
+        )
     batch_size = options.get("batch_size")
     log = IssueLog(adapter="canonical")  # errors are found column by column: see raise_first
     found: dict[str, list[pa.Table]] = {}
@@ -602,7 +678,9 @@ def read_canonical(sources: Sequence[Source], options: Mapping[str, Any]) -> Rec
         file_log = log.bind(source=source.name)
         if lowered.endswith(_PROVENANCE_SUFFIX):
             with source.open() as stream:
-                provenance = records_io.provenance_from_json(stream.read().decode("utf-8"), source.name)
+                provenance = records_io.provenance_from_json(
+                    stream.read().decode("utf-8"), source.name
+                )
             continue
         if lowered.endswith(".parquet"):
             name, data = _read_parquet(source, option, file_log, batch_size)
@@ -615,8 +693,8 @@ def read_canonical(sources: Sequence[Source], options: Mapping[str, Any]) -> Rec
                 data = _read_csv(source, name, file_log)
         found.setdefault(name, []).append(data)
     tables: dict[str, pa.Table] = {}
-    for name, parts in found.items():
-        parts = [p for p in parts if p.num_columns] or parts[:1]
+    for name, read_parts in found.items():
+        parts = [p for p in read_parts if p.num_columns] or read_parts[:1]
         merged = parts[0] if len(parts) == 1 else pa.concat_tables(parts, promote_options="default")
         if name in schema.TABLES:
             merged = schema.conform(merged, name) if merged.num_columns else schema.empty(name)
@@ -625,7 +703,9 @@ def read_canonical(sources: Sequence[Source], options: Mapping[str, Any]) -> Rec
         log.raise_first()
     issues = tables.pop("issues", schema.empty("issues"))
     if len(log):
-        issues = pa.concat_tables([schema.conform(issues, "issues"), log.table()], promote_options="default")
+        issues = pa.concat_tables(
+            [schema.conform(issues, "issues"), log.table()], promote_options="default"
+        )
     return Records(
         provenance=provenance,
         **{name: tables.pop(name) for name in schema.TABLES if name in tables},
@@ -671,7 +751,9 @@ def _canonical_names(names: Sequence[str]) -> bool:
 
 ADAPTER = Adapter(
     name="canonical",
-    description="mns's own tables as Parquet, CSV or JSON Lines files (cases.parquet, services.csv, ...)",
+    description=(
+        "mns's own tables as Parquet, CSV or JSON Lines files (cases.parquet, services.csv, ...)"
+    ),
     read=read_canonical,
     suffixes=(".parquet", ".csv", ".jsonl", ".ndjson", _PROVENANCE_SUFFIX),
     sniff=sniff_canonical,
@@ -685,4 +767,3 @@ ADAPTER = Adapter(
     ),
     version="1",
 )
-

@@ -61,7 +61,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["ADAPTER", "FieldMap", "Mapping_", "MappingError", "MultiMap", "load_mapping", "read_mapping"]
+__all__ = [
+    "ADAPTER",
+    "FieldMap",
+    "MappingError",
+    "Mapping_",
+    "MultiMap",
+    "load_mapping",
+    "read_mapping",
+]
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 _TOP = (
@@ -144,7 +152,9 @@ def _unknown_keys(file: str, where: str, given: Mapping[str, Any], allowed: Sequ
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _fail(file, where, f"unknown key {key!r}{hint}; allowed keys are {', '.join(allowed)}")
+            raise _fail(
+                file, where, f"unknown key {key!r}{hint}; allowed keys are {', '.join(allowed)}"
+            )
 
 
 def _regex(file: str, where: str, text: Any) -> re.Pattern[str] | None:
@@ -167,11 +177,15 @@ def _codes(file: str, where: str, raw: Any) -> dict[str, str]:
     for code, aliases in raw.items():
         names = [aliases] if isinstance(aliases, str) else aliases
         if not isinstance(names, list) or not all(isinstance(a, (str, int)) for a in names):
-            raise _fail(file, f"{where}.{code}", "give the aliases as a list of text, e.g. [\"Male\", \"Boy\"]")
+            raise _fail(
+                file, f"{where}.{code}", 'give the aliases as a list of text, e.g. ["Male", "Boy"]'
+            )
         for alias in [code, *names]:
             key = _norm(str(alias))
             if key in out and out[key] != code:
-                raise _fail(file, where, f"alias {alias!r} is given for both {out[key]!r} and {code!r}")
+                raise _fail(
+                    file, where, f"alias {alias!r} is given for both {out[key]!r} and {code!r}"
+                )
             out[key] = code
     return out
 
@@ -180,7 +194,9 @@ def _letter(file: str, where: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{1,3}", value):
-        raise _fail(file, where, f"letter must be a column letter such as 'A' or 'AB', not {value!r}")
+        raise _fail(
+            file, where, f"letter must be a column letter such as 'A' or 'AB', not {value!r}"
+        )
     return value.upper()
 
 
@@ -188,8 +204,70 @@ def _formats(file: str, where: str, value: Any, default: tuple[str, ...]) -> tup
     if value is None:
         return default
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise _fail(file, where, 'date_formats must be a list of strptime formats, e.g. ["%d/%m/%Y"]')
+        raise _fail(
+            file, where, 'date_formats must be a list of strptime formats, e.g. ["%d/%m/%Y"]'
+        )
     return tuple(value)
+
+
+def _one_column(file: str, where: str, spec: Mapping[str, Any]) -> None:
+    if ("column" in spec) == ("letter" in spec):
+        raise _fail(file, where, "give exactly one of column (the header) or letter (e.g. 'C')")
+
+
+def _field_map(file: str, table: str, name: str, raw: Any, formats: tuple[str, ...]) -> FieldMap:
+    where = f"fields.{name}"
+    spec = {"column": raw} if isinstance(raw, str) else raw
+    if not isinstance(spec, Mapping):
+        raise _fail(file, where, 'give a table, e.g. { column = "Child ID" }, or a header')
+    _unknown_keys(file, where, spec, _FIELD_KEYS)
+    names = schema.SCHEMAS[table].names
+    if name not in names and not re.fullmatch(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+", name):
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise _fail(
+            file,
+            where,
+            f"{name!r} is not a field of {table}{hint}; fields are {', '.join(names)} "
+            "and indicator columns '<language>.<code>'",
+        )
+    _one_column(file, where, spec)
+    return FieldMap(
+        field=name,
+        column=spec.get("column"),
+        letter=_letter(file, f"{where}.letter", spec.get("letter")),
+        pattern=_regex(file, f"{where}.pattern", spec.get("pattern")),
+        codes=_codes(file, f"{where}.codes", spec.get("codes")),
+        date_formats=_formats(file, f"{where}.date_formats", spec.get("date_formats"), formats),
+    )
+
+
+def _multi_map(file: str, table: str, name: str, spec: Any) -> MultiMap:
+    where = f"multi.{name}"
+    if not isinstance(spec, Mapping):
+        raise _fail(file, where, "give a table with column, separator and language")
+    _unknown_keys(file, where, spec, _MULTI_KEYS)
+    _one_column(file, where, spec)
+    if table != "cases":
+        raise _fail(file, where, "multi-valued columns fill indicator columns of cases only")
+    language = spec.get("language")
+    if not isinstance(language, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", language):
+        raise _fail(
+            file,
+            f"{where}.language",
+            f"{language!r}: name the language whose codes the cell lists, e.g. 'cin'",
+        )
+    separator = _regex(file, f"{where}.separator", spec.get("separator", "[;,]"))
+    assert separator is not None
+    return MultiMap(
+        name=name,
+        column=spec.get("column"),
+        letter=_letter(file, f"{where}.letter", spec.get("letter")),
+        separator=separator,
+        language=language,
+        pattern=_regex(file, f"{where}.pattern", spec.get("pattern")),
+        codes=_codes(file, f"{where}.codes", spec.get("codes")),
+    )
 
 
 def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mapping_:
@@ -214,63 +292,17 @@ def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mappin
         raise _fail(file, "reference_date", f"{reference!r} must be a TOML date, e.g. 2024-03-31")
     year = raw.get("collection_year")
     if year is not None and (not isinstance(year, int) or not 1990 <= year <= 2100):
-        raise _fail(file, "collection_year", f"{year!r} must be the year a collection ends, e.g. 2024")
+        raise _fail(
+            file, "collection_year", f"{year!r} must be the year a collection ends, e.g. 2024"
+        )
     expected = schema.SCHEMAS[table]
-    fields = []
-    for name, spec in dict(raw.get("fields", {})).items():
-        where = f"fields.{name}"
-        if not isinstance(spec, Mapping):
-            spec = {"column": spec} if isinstance(spec, str) else spec
-        if not isinstance(spec, Mapping):
-            raise _fail(file, where, "give a table, e.g. { column = \"Child ID\" }, or a header")
-        _unknown_keys(file, where, spec, _FIELD_KEYS)
-        if name not in expected.names and not re.fullmatch(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+", name):
-            close = difflib.get_close_matches(name, expected.names, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _fail(
-                file,
-                where,
-                f"{name!r} is not a field of {table}{hint}; fields are {', '.join(expected.names)} "
-                "and indicator columns '<language>.<code>'",
-            )
-        if ("column" in spec) == ("letter" in spec):
-            raise _fail(file, where, "give exactly one of column (the header) or letter (e.g. 'C')")
-        fields.append(
-            FieldMap(
-                field=name,
-                column=spec.get("column"),
-                letter=_letter(file, f"{where}.letter", spec.get("letter")),
-                pattern=_regex(file, f"{where}.pattern", spec.get("pattern")),
-                codes=_codes(file, f"{where}.codes", spec.get("codes")),
-                date_formats=_formats(file, f"{where}.date_formats", spec.get("date_formats"), formats),
-            )
-        )
-    multi = []
-    for name, spec in dict(raw.get("multi", {})).items():
-        where = f"multi.{name}"
-        if not isinstance(spec, Mapping):
-            raise _fail(file, where, "give a table with column, separator and language")
-        _unknown_keys(file, where, spec, _MULTI_KEYS)
-        if ("column" in spec) == ("letter" in spec):
-            raise _fail(file, where, "give exactly one of column (the header) or letter (e.g. 'C')")
-        language = spec.get("language")
-        if table != "cases":
-            raise _fail(file, where, "multi-valued columns fill indicator columns of cases only")
-        if not isinstance(language, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", language):
-            raise _fail(file, f"{where}.language", f"{language!r}: name the language whose codes the cell lists, e.g. 'cin'")
-        separator = _regex(file, f"{where}.separator", spec.get("separator", "[;,]"))
-        assert separator is not None
-        multi.append(
-            MultiMap(
-                name=name,
-                column=spec.get("column"),
-                letter=_letter(file, f"{where}.letter", spec.get("letter")),
-                separator=separator,
-                language=language,
-                pattern=_regex(file, f"{where}.pattern", spec.get("pattern")),
-                codes=_codes(file, f"{where}.codes", spec.get("codes")),
-            )
-        )
+    fields = [
+        _field_map(file, table, name, spec, formats)
+        for name, spec in dict(raw.get("fields", {})).items()
+    ]
+    multi = [
+        _multi_map(file, table, name, spec) for name, spec in dict(raw.get("multi", {})).items()
+    ]
     constants = dict(raw.get("constants", {}))
     for name in constants:
         if name not in expected.names:
@@ -279,7 +311,9 @@ def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mappin
     keys = [f.name for f in expected if not f.nullable]
     missing = [k for k in keys if k not in mapped and k not in constants]
     if missing:
-        raise _fail(file, "fields", f"every {table} record needs {', '.join(missing)}: map a column to it")
+        raise _fail(
+            file, "fields", f"every {table} record needs {', '.join(missing)}: map a column to it"
+        )
     return Mapping_(
         file=file,
         table=table,
@@ -328,7 +362,8 @@ def _csv_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid:
     except UnicodeDecodeError as exc:
         text = data.decode("cp1252", errors="replace")
         log.warning(
-            f"the file is not UTF-8 (byte {exc.start + 1}); read as Windows-1252. Export it as UTF-8 "
+            f"the file is not UTF-8 (byte {exc.start + 1}); read as Windows-1252. "
+            "Export it as UTF-8 "
             "to be sure of accented names"
         )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
@@ -343,7 +378,9 @@ def _xlsx_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid | None
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
-        raise MnsError(f"{source.name}: not a readable XLSX workbook: {exc}", file=source.name) from exc
+        raise MnsError(
+            f"{source.name}: not a readable XLSX workbook: {exc}", file=source.name
+        ) from exc
     names = list(book.sheetnames)
     wanted = mapping.sheet
     if wanted is None:
@@ -354,13 +391,18 @@ def _xlsx_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid | None
     elif wanted not in names:
         close = [n for n in names if _norm(n) == _norm(wanted)]
         if close:
-            log.warning(f"sheet {wanted!r} not found; read {close[0]!r}, whose name differs only in case or spaces", sheet=close[0])
+            log.warning(
+                f"sheet {wanted!r} not found; read {close[0]!r}, "
+                "whose name differs only in case or spaces",
+                sheet=close[0],
+            )
             wanted = close[0]
         else:
             hint = difflib.get_close_matches(wanted, names, n=1)
             extra = f" (did you mean {hint[0]!r}?)" if hint else ""
             log.error(
-                f"sheet {wanted!r} not found{extra}; the workbook has {', '.join(repr(n) for n in names)}. "
+                f"sheet {wanted!r} not found{extra}; the workbook has "
+                f"{', '.join(repr(n) for n in names)}. "
                 "Fix `sheet` in the mapping file",
                 action="rejected",
                 sheet=wanted,
@@ -369,7 +411,9 @@ def _xlsx_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid | None
             )
             return None
     sheet = book[wanted]
-    rows = ((i, row) for i, row in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), 1))
+    rows = (
+        (i, row) for i, row in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), 1)
+    )
     return _Grid(rows=rows, sheet=wanted, letters=True)
 
 
@@ -409,10 +453,14 @@ class _Reader:
         self.target = _target(mapping.table, names)
         self.multi_codes: dict[str, dict[str, str]] = {}
         self.headless: set[int] = set()
+        self.fields: dict[str, _Column] = {}
+        self.multi: dict[str, _Column] = {}
 
     # -- header --
 
-    def header(self, cells: Sequence[Any], row: int) -> tuple[dict[str, _Column], dict[str, _Column]]:
+    def header(self, cells: Sequence[Any], row: int) -> None:
+        """Locate the mapped columns in the header row (``fields``, ``multi``), and warn
+        about repeated, missing and unmapped ones."""
         headers = [_text(c, "") or "" for c in cells]
         by_name: dict[str, list[int]] = {}
         for i, h in enumerate(headers):
@@ -425,7 +473,13 @@ class _Reader:
             if letter is not None:
                 index = _letter_index(letter)
                 if index >= len(headers):
-                    self._header_error(what, f"column {letter} is beyond the last column ({column_letter(len(headers) - 1) if headers else 'none'})", row, letter)
+                    self._header_error(
+                        what,
+                        f"column {letter} is beyond the last column "
+                        f"({column_letter(len(headers) - 1) if headers else 'none'})",
+                        row,
+                        letter,
+                    )
                     return _Column(None, letter)
                 used.add(index)
                 return _Column(index, letter if self.grid.letters else (headers[index] or letter))
@@ -444,8 +498,9 @@ class _Reader:
                 return _Column(None, column)
             if len(found) > 1:
                 self.log.warning(
-                    f"header {column!r} appears in columns {', '.join(column_letter(i) for i in found)}; "
-                    f"read column {column_letter(found[0])} (give letter = '...' in the mapping to choose)",
+                    f"header {column!r} appears in columns "
+                    f"{', '.join(column_letter(i) for i in found)}; read column "
+                    f"{column_letter(found[0])} (give letter = '...' in the mapping to choose)",
                     row=row,
                     column=self._where(found[0], headers),
                     field=what,
@@ -453,8 +508,10 @@ class _Reader:
             used.add(found[0])
             return _Column(found[0], self._where(found[0], headers))
 
-        fields = {f.field: locate(f.field, f.column, f.letter) for f in self.mapping.fields}
-        multi = {m.name: locate(f"multi.{m.name}", m.column, m.letter) for m in self.mapping.multi}
+        self.fields = {f.field: locate(f.field, f.column, f.letter) for f in self.mapping.fields}
+        self.multi = {
+            m.name: locate(f"multi.{m.name}", m.column, m.letter) for m in self.mapping.multi
+        }
         ignored = {_norm(i) for i in self.mapping.ignore}
         for i, h in enumerate(headers):
             if i in used:
@@ -468,7 +525,19 @@ class _Reader:
                     row=row,
                     column=self._where(i, headers),
                 )
-        return fields, multi
+
+    def beyond(self, cells: Sequence[Any], row: int, width: int) -> None:
+        """Warn about values in columns with no header: inside the header's width (once per
+        column) or beyond it (once per row)."""
+        if self.headless:
+            self.headless_values(cells, row)
+        if len(cells) > width and any(not _blank(c) for c in cells[width:]):
+            last = column_letter(width - 1) if width else "none"
+            self.log.warning(
+                f"the row has values beyond the last headed column ({last}); they are not read",
+                row=row,
+                column=column_letter(width) if self.grid.letters else None,
+            )
 
     def headless_values(self, cells: Sequence[Any], row: int) -> None:
         """Warn (once per column) about values in a column that has no header."""
@@ -476,23 +545,31 @@ class _Reader:
             if i < len(cells) and not _blank(cells[i]):
                 self.headless.discard(i)
                 self.log.warning(
-                    f"column {column_letter(i)} has no header but holds values (first at row {row}); "
-                    f"it is not read. Give it a header, or map it with letter = '{column_letter(i)}'",
+                    f"column {column_letter(i)} has no header but holds values (first at row "
+                    f"{row}); it is not read. Give it a header, or map it with "
+                    f"letter = '{column_letter(i)}'",
                     row=row,
                     column=column_letter(i),
                     value=cells[i],
                 )
 
     def _where(self, index: int, headers: Sequence[str]) -> str:
+        """A column as the user finds it: its letter in a spreadsheet; its header in a CSV
+        (with the letter when the header is blank or repeated)."""
         if self.grid.letters:
             return column_letter(index)
-        return headers[index] if index < len(headers) and headers[index] else column_letter(index)
+        header = headers[index] if index < len(headers) else ""
+        if not header:
+            return column_letter(index)
+        if sum(1 for h in headers if _norm(h) == _norm(header)) > 1:
+            return f"{header} ({column_letter(index)})"
+        return header
 
     def _header_error(self, field: str, message: str, row: int, column: str) -> None:
         key = field in self.target.keys
-        self.log.error(
-            message + ("" if key else "; the field is left empty"),
-            action="rejected" if key else "blanked",
+        self.log.error(  # the records themselves are rejected row by row when it is a key
+            message + ("; every record needs it" if key else "; the field is left empty"),
+            action="blanked",
             row=row,
             column=column if self.grid.letters else None,
             field=field,
@@ -515,31 +592,69 @@ class _Reader:
             match = fmap.pattern.search(text)
             if match is not None:
                 groups = match.groupdict()
-                text = (groups.get("code") or (match.group(1) if match.groups() else match.group(0))).strip()
+                text = (
+                    groups.get("code") or (match.group(1) if match.groups() else match.group(0))
+                ).strip()
         if fmap.codes:
             code = fmap.codes.get(_norm(text))
             if code is not None:
                 text = code
             elif not self.target.values.get(fmap.field) and not pa.types.is_boolean(kind):
-                return self._bad(fmap, original, row, where, record, f"{original!r} is not one of the codes the mapping lists ({', '.join(sorted(set(fmap.codes.values())))})")
+                return self._bad(
+                    fmap,
+                    original,
+                    f"{original!r} is not one of the codes the mapping lists "
+                    f"({', '.join(sorted(set(fmap.codes.values())))})",
+                    row=row,
+                    where=where,
+                    record=record,
+                )
         if pa.types.is_boolean(kind):
             lowered = text.casefold()
             if lowered in _TRUE:
                 return True
             if lowered in _FALSE:
                 return False
-            return self._bad(fmap, original, row, where, record, f"{original!r} is not yes/no (map it under codes: true = [...], false = [...])")
+            return self._bad(
+                fmap,
+                original,
+                f"{original!r} is not yes/no (map it under codes: true = [...], false = [...])",
+                row=row,
+                where=where,
+                record=record,
+            )
         if pa.types.is_integer(kind) or pa.types.is_floating(kind):
             try:
                 number = float(text)
             except ValueError:
-                return self._bad(fmap, original, row, where, record, f"{original!r} is not a number")
+                return self._bad(
+                    fmap,
+                    original,
+                    f"{original!r} is not a number",
+                    row=row,
+                    where=where,
+                    record=record,
+                )
             if pa.types.is_integer(kind):
                 if not number.is_integer():
-                    return self._bad(fmap, original, row, where, record, f"{original!r} is not a whole number")
+                    return self._bad(
+                        fmap,
+                        original,
+                        f"{original!r} is not a whole number",
+                        row=row,
+                        where=where,
+                        record=record,
+                    )
                 low, high = self.target.ranges.get(fmap.field, (-(2**31), 2**31 - 1))
                 if not low <= number <= high:
-                    return self._bad(fmap, original, row, where, record, f"{original!r} is outside {low}-{high}")
+                    return self._bad(
+                        fmap,
+                        original,
+                        f"{original!r} is outside {low}-{high}",
+                        row=row,
+                        where=where,
+                        record=record,
+                    )
                 return int(number)
             return number
         allowed = self.target.values.get(fmap.field)
@@ -547,11 +662,21 @@ class _Reader:
             folded = {a.casefold(): a for a in allowed}
             found = folded.get(text.casefold())
             if found is None:
-                return self._bad(fmap, original, row, where, record, f"{original!r} is not an allowed value ({', '.join(allowed)}); map it under codes in the mapping file")
+                return self._bad(
+                    fmap,
+                    original,
+                    f"{original!r} is not an allowed value ({', '.join(allowed)}); "
+                    "map it under codes in the mapping file",
+                    row=row,
+                    where=where,
+                    record=record,
+                )
             return found
         return text
 
-    def _date(self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None) -> dt.date | None:
+    def _date(
+        self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None
+    ) -> dt.date | None:
         if isinstance(raw, dt.datetime):
             return raw.date()
         if isinstance(raw, dt.date):
@@ -559,7 +684,8 @@ class _Reader:
         if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 1 <= raw < 2958466:
             value = dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
             self.log.warning(
-                f"a number, {raw!r}, where a date was expected: read as the spreadsheet date {value.isoformat()}",
+                f"a number, {raw!r}, where a date was expected: read as the spreadsheet "
+                f"date {value.isoformat()}",
                 row=row,
                 column=where,
                 field=fmap.field,
@@ -569,13 +695,23 @@ class _Reader:
             return value
         text = " ".join(str(raw).split())
         for form in fmap.date_formats:
-            try:
-                return dt.datetime.strptime(text, form).date()
-            except ValueError:
-                continue
-        return self._bad(fmap, raw, row, where, record, f"{text!r} is not a date in any of the formats {', '.join(fmap.date_formats)}")
+            parsed = _strptime(text, form)
+            if parsed is not None:
+                return parsed
+        self._bad(
+            fmap,
+            raw,
+            f"{text!r} is not a date in any of the formats {', '.join(fmap.date_formats)}",
+            row=row,
+            where=where,
+            record=record,
+        )
+        return None
 
-    def _bad(self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None, message: str) -> None:
+    def _bad(
+        self, fmap: FieldMap, raw: Any, message: str, *, row: int, where: str, record: str | None
+    ) -> Any:
+        """Log a bad value: blanked (returns None), or the record rejected (raises)."""
         key = fmap.field in self.target.keys
         self.log.error(
             message,
@@ -587,21 +723,22 @@ class _Reader:
             record=record,
         )
         if key:
-            raise _Rejected
-        return None
+            raise _RejectedError
 
-    def codes(self, mmap: MultiMap, raw: Any, row: int, where: str, record: str | None) -> list[str] | None:
-        import mns
+    def codes(
+        self, mmap: MultiMap, raw: Any, row: int, where: str, record: str | None
+    ) -> list[str] | None:
+        from mns.lang import language, languages
 
         if _blank(raw):
             return None
         known = self.multi_codes.get(mmap.name)
         if known is None:
             known = {}
-            if mmap.language in mns.languages():
+            if mmap.language in languages():
                 from mns.lang.model import Kind
 
-                lang = mns.language(str(mmap.language))
+                lang = language(str(mmap.language))
                 known = {i.code.casefold(): i.code for i in lang.indicators if i.kind is Kind.FLAG}
             self.multi_codes[mmap.name] = known
         out = []
@@ -612,13 +749,17 @@ class _Reader:
             if mmap.pattern is not None:
                 match = mmap.pattern.search(item)
                 if match is not None:
-                    item = (match.groupdict().get("code") or (match.group(1) if match.groups() else match.group(0))).strip()
+                    item = (
+                        match.groupdict().get("code")
+                        or (match.group(1) if match.groups() else match.group(0))
+                    ).strip()
             item = mmap.codes.get(_norm(item), item)
             if known:
                 code = known.get(item.casefold())
                 if code is None:
                     self.log.error(
-                        f"{item!r} is not a flag code of language {mmap.language!r}; it is left out "
+                        f"{item!r} is not a flag code of language {mmap.language!r}; "
+                        "it is left out "
                         "(map it under codes in the mapping file)",
                         action="blanked",
                         row=row,
@@ -645,7 +786,14 @@ class _Reader:
         return out
 
 
-class _Rejected(Exception):
+def _strptime(text: str, form: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text, form).date()
+    except ValueError:
+        return None
+
+
+class _RejectedError(Exception):
     """The current record is rejected (already logged)."""
 
 
@@ -656,114 +804,123 @@ def _letter_index(letter: str) -> int:
     return n - 1
 
 
-def _read_one(source: Source, mapping: Mapping_, log: IssueLog, batch_size: int | None) -> pa.Table | None:
-    lowered = source.name.lower()
+def _cell(cells: Sequence[Any], column: _Column) -> Any:
+    index = column.index
+    return cells[index] if index is not None and index < len(cells) else None
+
+
+def _keys(
+    reader: _Reader, cells: Sequence[Any], number: int, seen: dict[str, int]
+) -> dict[str, Any]:
+    """The key fields of one row; raises :class:`_RejectedError` (logged) without them."""
+    mapping, log = reader.mapping, reader.log
+    out: dict[str, Any] = {}
+    for fmap in mapping.fields:
+        if fmap.field not in reader.target.keys:
+            continue
+        col = reader.fields[fmap.field]
+        if col.index is None:
+            log.error(
+                f"the record has no {fmap.field}: column {col.name!r} is not in the file",
+                row=number,
+                field=fmap.field,
+            )
+            raise _RejectedError
+        value = reader.convert(fmap, _cell(cells, col), number, col.name, None)
+        if value is None:
+            log.error(
+                f"{fmap.field} is empty; every {mapping.table} record needs one",
+                row=number,
+                column=col.name,
+                field=fmap.field,
+            )
+            raise _RejectedError
+        out[fmap.field] = value
+    record = out.get("case_id")
+    if mapping.table == "cases" and record is not None:
+        if record in seen:
+            log.error(
+                f"case_id {record!r} appears again (first at row {seen[record]}); one row per case",
+                row=number,
+                column=reader.fields["case_id"].name,
+                field="case_id",
+                value=record,
+                record=record,
+            )
+            raise _RejectedError
+        seen[record] = number
+    return out
+
+
+def _read_one(
+    source: Source, mapping: Mapping_, log: IssueLog, batch_size: int | None
+) -> pa.Table | None:
     if source.head(8).strip() == b"":
         log.warning("the file is empty")
         return None
-    grid = _xlsx_grid(source, mapping, log) if lowered.endswith((".xlsx", ".xlsm")) else _csv_grid(source, mapping, log)
+    spreadsheet = source.name.lower().endswith((".xlsx", ".xlsm"))
+    grid = _xlsx_grid(source, mapping, log) if spreadsheet else _csv_grid(source, mapping, log)
     if grid is None:
         return None
-    if grid.sheet is not None:
-        log = log.bind(sheet=grid.sheet)
-    reader = _Reader(mapping, log, grid)
-    fields: dict[str, _Column] | None = None
-    multi: dict[str, _Column] = {}
+    reader = _Reader(mapping, log.bind(sheet=grid.sheet) if grid.sheet else log, grid)
     values: dict[str, list[Any]] = {f.field: [] for f in mapping.fields}
     lists: dict[str, list[list[str] | None]] = {m.name: [] for m in mapping.multi}
     seen: dict[str, int] = {}
-    fmaps = mapping.fields
-    key_fields = [f for f in fmaps if f.field in reader.target.keys]
-    other_fields = [f for f in fmaps if f.field not in reader.target.keys]
-    width = 0
+    width: int | None = None
+    rows = 0
     for number, cells in grid.rows:
         if number < mapping.header_row:
             continue
         if number == mapping.header_row:
-            fields, multi = reader.header(cells, number)
+            reader.header(cells, number)
             width = len(cells)
             continue
-        if all(_blank(c) for c in cells):
+        if width is None or all(_blank(c) for c in cells):
             continue
-        assert fields is not None
-        if reader.headless:
-            reader.headless_values(cells, number)
-        if len(cells) > width and any(not _blank(c) for c in cells[width:]):
-            log.warning(
-                f"the row has values beyond the last headed column ({column_letter(width - 1) if width else 'none'}); they are not read",
-                row=number,
-                column=column_letter(width) if grid.letters else None,
-            )
-        row_values: dict[str, Any] = {}
+        reader.beyond(cells, number, width)
         try:
-            record = None
-            for fmap in key_fields:
-                col = fields[fmap.field]
-                if col.index is None:
-                    log.error(
-                        f"the record has no {fmap.field}: column {col.name!r} is not in the file",
-                        row=number,
-                        field=fmap.field,
-                    )
-                    raise _Rejected
-                raw = cells[col.index] if col.index < len(cells) else None
-                value = reader.convert(fmap, raw, number, col.name, None)
-                if value is None:
-                    reader.log.error(
-                        f"{fmap.field} is empty; every {mapping.table} record needs one",
-                        row=number,
-                        column=col.name,
-                        field=fmap.field,
-                    )
-                    raise _Rejected
-                row_values[fmap.field] = value
-            record = row_values.get("case_id")
-            if mapping.table == "cases" and record is not None:
-                if record in seen:
-                    log.error(
-                        f"case_id {record!r} appears again (first at row {seen[record]}); one row per case",
-                        row=number,
-                        column=fields["case_id"].name,
-                        field="case_id",
-                        value=record,
-                        record=record,
-                    )
-                    raise _Rejected
-                seen[record] = number
-        except _Rejected:
+            row_values = _keys(reader, cells, number, seen)
+        except _RejectedError:
             continue
-        for fmap in other_fields:
-            col = fields[fmap.field]
-            raw = cells[col.index] if col.index is not None and col.index < len(cells) else None
-            row_values[fmap.field] = reader.convert(fmap, raw, number, col.name, record)
-        for fmap in fmaps:
+        record = row_values.get("case_id")
+        for fmap in mapping.fields:
+            if fmap.field not in row_values:
+                col = reader.fields[fmap.field]
+                row_values[fmap.field] = reader.convert(
+                    fmap, _cell(cells, col), number, col.name, record
+                )
             values[fmap.field].append(row_values[fmap.field])
         for mmap in mapping.multi:
-            col = multi[mmap.name]
-            raw = cells[col.index] if col.index is not None and col.index < len(cells) else None
-            lists[mmap.name].append(reader.codes(mmap, raw, number, col.name, record))
-    if fields is None:
+            col = reader.multi[mmap.name]
+            lists[mmap.name].append(reader.codes(mmap, _cell(cells, col), number, col.name, record))
+        rows += 1
+    if width is None:
         log.warning(f"the file has no header row (expected at row {mapping.header_row})")
         return None
-    return _build(mapping, reader, values, lists, batch_size)
+    return _build(mapping, reader, rows=rows, values=values, lists=lists, batch_size=batch_size)
 
 
 def _build(
     mapping: Mapping_,
     reader: _Reader,
+    *,
+    rows: int,
     values: Mapping[str, list[Any]],
     lists: Mapping[str, list[list[str] | None]],
     batch_size: int | None,
 ) -> pa.Table:
-    import mns
+    from mns.lang import language, languages
 
-    rows = len(next(iter(values.values()))) if values else 0
     step = batch_size or max(rows, 1)
     columns: dict[str, pa.ChunkedArray] = {}
 
     def chunked(data: list[Any], kind: pa.DataType) -> pa.ChunkedArray:
         plain = kind.value_type if pa.types.is_dictionary(kind) else kind
-        parts = [pa.array(data[i : i + step], plain) for i in range(0, max(rows, 1), step)] if rows else [pa.array([], plain)]
+        parts = (
+            [pa.array(data[i : i + step], plain) for i in range(0, max(rows, 1), step)]
+            if rows
+            else [pa.array([], plain)]
+        )
         out = pa.chunked_array(parts, plain)
         return out.cast(kind) if pa.types.is_dictionary(kind) else out
 
@@ -775,12 +932,14 @@ def _build(
         cells = lists[mmap.name]
         present = {c for codes in cells if codes for c in codes}
         order: list[str] = []
-        if mmap.language in mns.languages():
-            order = [c for c in mns.language(str(mmap.language)).codes() if c in present]
+        if mmap.language in languages():
+            order = [c for c in language(str(mmap.language)).codes() if c in present]
         order += sorted(present - set(order))
         for code in order:
             name = f"{mmap.language}.{code}"
-            columns[name] = chunked([None if codes is None else code in codes for codes in cells], pa.bool_())
+            columns[name] = chunked(
+                [None if codes is None else code in codes for codes in cells], pa.bool_()
+            )
     return pa.table(columns)
 
 
@@ -792,8 +951,10 @@ def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
             "the mapping adapter needs a mapping file: mns.read(path, adapter='mapping', "
             "mapping='export.toml') (see docs/reference/mapping-files.md)"
         )
-    mapping = given if isinstance(given, Mapping_) else (
-        mapping_from_dict(given) if isinstance(given, Mapping) else load_mapping(given)
+    mapping = (
+        given
+        if isinstance(given, Mapping_)
+        else (mapping_from_dict(given) if isinstance(given, Mapping) else load_mapping(given))
     )
     if options.get("sheet"):
         mapping = attrs.evolve(mapping, sheet=options["sheet"])
@@ -803,9 +964,13 @@ def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
         table = _read_one(source, mapping, log.bind(source=source.name), options.get("batch_size"))
         if table is not None:
             parts.append(table)
-    data = pa.concat_tables(parts, promote_options="default") if parts else schema.empty(mapping.table)
+    data = (
+        pa.concat_tables(parts, promote_options="default") if parts else schema.empty(mapping.table)
+    )
     tables = {mapping.table: schema.conform(data, mapping.table)}
-    provenance = Provenance(collection_year=mapping.collection_year, reference_date=mapping.reference_date)
+    provenance = Provenance(
+        collection_year=mapping.collection_year, reference_date=mapping.reference_date
+    )
     return Records(provenance=provenance, issues=log.table(), **tables)
 
 
@@ -816,8 +981,12 @@ ADAPTER = Adapter(
     suffixes=(".csv", ".xlsx", ".xlsm"),
     tables=("cases", "services", "outcomes", "assignments"),
     options=(
-        Option(name="mapping", description="the mapping file (a path to TOML, or a dict)", default=None),
-        Option(name="sheet", description="the sheet to read, overriding the mapping's", default=None),
+        Option(
+            name="mapping", description="the mapping file (a path to TOML, or a dict)", default=None
+        ),
+        Option(
+            name="sheet", description="the sheet to read, overriding the mapping's", default=None
+        ),
     ),
     version="1",
 )

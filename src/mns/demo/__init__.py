@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from mns.plan import Plan, load_plan
 from mns.records.bundle import Records
 from mns.records.model import Audit, Role
-from mns.synth import _geography, _scenario, _weights
+from mns.synth import PROFILES, _geography, _scenario, _weights
 from mns.synth import _build_records as build_records
 from mns.synth import _population_table as population_table
 
@@ -91,10 +91,13 @@ def _audit(name: str, year: int, sample: int, population: int) -> Audit:
     )
 
 
-def _subset(records: Records, case_ids: pa.Array, *, assignments: bool) -> Records:
-    """``records`` restricted to ``case_ids`` (and without assignments unless asked)."""
+def _subset(records: Records, case_ids: pa.Array | None, *, assignments: bool) -> Records:
+    """``records`` restricted to ``case_ids`` (all when None), without assignments unless
+    asked."""
 
     def keep(table: pa.Table) -> pa.Table:
+        if case_ids is None:
+            return table
         return table.filter(pc.is_in(table.column("case_id"), value_set=case_ids))
 
     return Records(
@@ -115,9 +118,9 @@ def _year(
     rng = np.random.default_rng([seed, _DEMO_STREAM, year])
     n = int(rng.poisson(float(geo.children.sum()) * REFERRALS_PER_CHILD * growth))
     base = _weights(None, referral=True)
-    from mns.synth import PROFILES
-
-    weights = {code: float(w) * shift.get(code, 1.0) for code, w in zip(PROFILES, base, strict=True)}
+    weights = {
+        code: float(w) * shift.get(code, 1.0) for code, w in zip(PROFILES, base, strict=True)
+    }
     scenario = _scenario(
         seed=seed,
         year=year,
@@ -149,10 +152,12 @@ def exampleshire(seed: int = 2026) -> Demo:
         plan_path=path,
         plan=load_plan(path),
         sample=_subset(referrals, sample_ids, assignments=True),
-        referrals=_subset(referrals, referrals.cases.column("case_id"), assignments=False),
+        referrals=_subset(referrals, None, assignments=False),
         reaudit=_subset(later, reaudit_ids, assignments=True),
-        reaudit_referrals=_subset(later, later.cases.column("case_id"), assignments=False),
+        reaudit_referrals=_subset(later, None, assignments=False),
         population=population_table(geo),
         audit=_audit(f"exampleshire-{year}", year, SAMPLE_SIZE, referrals.cases.num_rows),
-        reaudit_audit=_audit(f"exampleshire-{year + 1}", year + 1, SAMPLE_SIZE, later.cases.num_rows),
+        reaudit_audit=_audit(
+            f"exampleshire-{year + 1}", year + 1, SAMPLE_SIZE, later.cases.num_rows
+        ),
     )

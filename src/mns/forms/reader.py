@@ -10,8 +10,9 @@ silently:
   audit and is reported;
 - ``cases`` has one row per case. When a case is in several workbooks, its row comes from
   the first by audit group (professional, then mixed, then shadow), then by the order the
-  workbooks were given, then by row; every value elsewhere that differs from the kept one is
-  reported with its cell, so no answer is lost.
+  workbooks were given, then by row; each other row is reported with the fields whose answers
+  differ, and every row read, from every workbook, is in ``Records.extra["form_rows"]`` with
+  its audit group, so no answer is lost (and two groups' answers can be compared).
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ from mns.records import schema
 from mns.records.bundle import Provenance, Records, SourceFile
 from mns.records.issues import Action, IssueLog, Severity
 
-__all__ = ["ADAPTER_NAME", "form_adapter", "read_workbooks", "sniff"]
+__all__ = ["ADAPTER_NAME", "ROWS_TABLE", "form_adapter", "read_workbooks", "sniff"]
 
 ADAPTER_NAME = "audit-form"
+#: ``Records.extra`` table with every case row read, from every workbook: ``case_id``, the
+#: ``source`` file and ``row``, the cover's ``audit``, ``role`` and ``auditor``, then the same
+#: columns as ``cases``. Sorted by case, then as ``cases`` chooses among repeats.
+ROWS_TABLE = "form_rows"
 _ROLE_ORDER = {"professional": 0, "mixed": 1, "shadow": 2}
 _AGE = (0, 120)
 
@@ -226,6 +231,9 @@ class _Row:
     values: dict[str, Any]  # field key -> value (cases fields only)
     cells: dict[str, str]  # field key -> cell reference
     assignment: dict[str, Any] | None
+    audit: str
+    role: str | None
+    auditor: str | None
 
 
 @attrs.frozen(kw_only=True)
@@ -484,6 +492,9 @@ class _SampleReader:
                 values=values,
                 cells=refs,
                 assignment=self.assignment(number, case_id, assignment),
+                audit=self.cover.audit,
+                role=self.cover.role,
+                auditor=self.cover.auditor,
             )
         )
 
@@ -578,58 +589,70 @@ def _as_sources(sources: Iterable[Source | str | Path]) -> list[Source]:
     return [s if isinstance(s, Source) else Source.from_path(s) for s in sources]
 
 
-def _cases_table(rows: Sequence[_Row], fields: Mapping[str, Field], issues: _Issues) -> pa.Table:
+def _columns(rows: Sequence[_Row], fields: Mapping[str, Field]) -> dict[str, pa.Array]:
+    """The ``cases`` columns of ``rows``, typed, indicators before stratum and weight."""
+    keys = [k for k in fields if fields[k].table == "cases"]
+    tail: list[str] = [k for k in ("stratum", "sample_weight") if k in keys]
+    keys = [k for k in keys if k not in tail] + tail
+    arrays = {
+        key: pa.array([r.values.get(key) for r in rows], arrow_type(fields[key])) for key in keys
+    }
+    if "case_id" not in arrays:
+        arrays["case_id"] = pa.array([r.case_id for r in rows], pa.string())
+    return arrays
+
+
+def _cases_table(
+    rows: Sequence[_Row], fields: Mapping[str, Field], issues: _Issues
+) -> tuple[pa.Table, pa.Table]:
+    """``cases`` (one row per case) and every row read (:data:`ROWS_TABLE`)."""
     kept: dict[str, _Row] = {}
     for row in sorted(rows, key=lambda r: r.order):
         first = kept.get(row.case_id)
         if first is None:
             kept[row.case_id] = row
             continue
+        differ = [
+            key
+            for key, value in row.values.items()
+            if value is not None and value != first.values.get(key)
+        ]
+        shown = ", ".join(differ[:6]) + (", ..." if len(differ) > 6 else "")
+        answers = (
+            f"{len(differ)} answer(s) here differ from it ({shown}); "
+            if differ
+            else "the answers here agree with it; "
+        )
         issues.add(
             row.source,
             f"{row.cells['case_id']}: case {row.case_id!r} is audited more than once (also "
-            f"{first.source} {first.cells['case_id']}); every need-group assignment is kept, and "
-            "the cases table has one row for the case, from the other row (any value here that "
-            "differs is reported)",
+            f"{first.source} {first.cells['case_id']}). Each need-group assignment is kept; the "
+            f"cases table keeps the other row (professional, then mixed, then shadow audits, then "
+            f"the order the workbooks were given); {answers}every row read is in "
+            f"Records.extra[{ROWS_TABLE!r}]",
             sheet=SAMPLE,
             row=row.row,
             column=_letters(row.cells["case_id"]),
             table="cases",
             record=row.case_id,
-            field="case_id",
-            value=row.case_id,
+            field=differ[0] if len(differ) == 1 else "case_id",
+            value=_text(row.values[differ[0]]) if len(differ) == 1 else row.case_id,
             severity="warning",
             action="rejected",
         )
-        for key, value in row.values.items():
-            if value is None or value == first.values.get(key):
-                continue
-            issues.add(
-                row.source,
-                f"{row.cells[key]}: case {row.case_id!r} has {key} {_text(value)!r} here but "
-                f"{_text(first.values.get(key))!r} in {first.source} {first.cells.get(key, '')}; "
-                "the cases table keeps the latter (professional, then mixed, then shadow audits, "
-                "then the order the workbooks were given)",
-                sheet=SAMPLE,
-                row=row.row,
-                column=_letters(row.cells[key]),
-                table="cases",
-                record=row.case_id,
-                field=key,
-                value=_text(value),
-                severity="warning",
-                action="rejected",
-            )
     ordered = [kept[k] for k in sorted(kept)]
-    keys = [k for k in fields if fields[k].table == "cases"]
-    tail: list[str] = [k for k in ("stratum", "sample_weight") if k in keys]
-    keys = [k for k in keys if k not in tail] + tail
-    arrays = {
-        key: pa.array([r.values.get(key) for r in ordered], arrow_type(fields[key])) for key in keys
+    cases = schema.conform(pa.table(_columns(ordered, fields)), "cases")
+    every = sorted(rows, key=lambda r: (r.case_id, r.order))
+    where = {
+        "source": pa.array([r.source for r in every], pa.string()),
+        "row": pa.array([r.row for r in every], pa.int64()),
+        "audit": pa.array([r.audit for r in every], schema.CATEGORY),
+        "role": pa.array([r.role for r in every], schema.CATEGORY),
+        "auditor": pa.array([r.auditor for r in every], schema.CATEGORY),
     }
-    if "case_id" not in arrays:
-        arrays["case_id"] = pa.array([r.case_id for r in ordered], pa.string())
-    return schema.conform(pa.table(arrays), "cases")
+    columns = _columns(every, fields)
+    read = pa.table({"case_id": columns.pop("case_id"), **where, **columns})
+    return cases, read
 
 
 def _letters(ref: str) -> str:
@@ -683,7 +706,7 @@ def read_workbooks(sources: Iterable[Source | str | Path], *, strict: bool = Fal
         rows.extend(found)
         services.extend((case_id, code, index, row) for case_id, code, row in received)
         assignments.extend((r.order, r.assignment) for r in found if r.assignment is not None)
-    cases = _cases_table(rows, fields, issues)
+    cases, every_row = _cases_table(rows, fields, issues)
     assignments.sort(key=lambda item: (item[1]["case_id"], item[0]))
     assignment_table = schema.conform(
         pa.Table.from_pylist([a for _, a in assignments], schema=_plain(schema.ASSIGNMENTS)),
@@ -716,6 +739,7 @@ def read_workbooks(sources: Iterable[Source | str | Path], *, strict: bool = Fal
         assignments=assignment_table,
         services=service_table,
         issues=issues.table(),
+        extra={ROWS_TABLE: every_row},
     )
 
 

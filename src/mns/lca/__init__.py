@@ -15,12 +15,12 @@ StepMix is imported only when a model is fitted, so ``import mns`` stays cheap.
 """
 
 from mns.lca._compare import ClassComparison, align, compare_classes
-from mns.lca._report import Section, what_the_data_suggests
+from mns.lca._report import ReportSection, what_the_data_suggests
 from mns.lca._suggest import Suggestion, suggest_groups
 
 __all__ = [
     "ClassComparison",
-    "Section",
+    "ReportSection",
     "Suggestion",
     "align",
     "compare_classes",

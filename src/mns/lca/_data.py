@@ -90,7 +90,7 @@ class Item:
 
 @attrs.frozen(kw_only=True, eq=False)
 class Event:
-    """A yes/no statement about one item, as rule text, with where it holds and where it is known."""
+    """A yes/no statement about one item as rule text, where it holds and where it is known."""
 
     column: str
     text: str  #: the statement in the rule language
@@ -149,7 +149,9 @@ def _columns(table: pa.Table, indicators: str | Sequence[str] | None, what: str)
     seen: set[str] = set()
     for c in columns:
         if not isinstance(c, str):
-            raise SchemaError(f"{what}: indicators must be column names, not {c!r}", field="indicators")
+            raise SchemaError(
+                f"{what}: indicators must be column names, not {c!r}", field="indicators"
+            )
         if c in seen:
             raise SchemaError(f"{what}: indicators names {c!r} twice", field=c)
         seen.add(c)
@@ -163,12 +165,14 @@ def _columns(table: pa.Table, indicators: str | Sequence[str] | None, what: str)
             )
         if _kind(table, c) is None:
             raise SchemaError(
-                f"{what}: column {c!r} is {table.schema.field(c).type}; an indicator must be a flag "
-                "(bool), a rating (integer 0-3) or a category (string)",
+                f"{what}: column {c!r} is {table.schema.field(c).type}; an indicator must be a "
+                "flag (bool), a rating (integer 0-3) or a category (string)",
                 field=c,
             )
     if not columns:
-        raise SchemaError(f"{what}: indicators is empty; name at least three columns", field="indicators")
+        raise SchemaError(
+            f"{what}: indicators is empty; name at least three columns", field="indicators"
+        )
     return sorted(columns)
 
 
@@ -185,7 +189,9 @@ def _item(table: pa.Table, column: str, kind: str, what: str) -> Item:
         data = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
         return Item(column=column, kind=kind, levels=(), data=np.asarray(data, dtype=np.float64))
     if kind == RATING:
-        data = np.asarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        data = np.asarray(
+            pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
         bad = ~np.isnan(data) & ~np.isin(data, (0.0, 1.0, 2.0, 3.0))
         if bad.any():
             value = data[bad][0]
@@ -239,7 +245,9 @@ def _quote(value: str) -> str:
         return f"'{value}'"
     if '"' not in value:
         return f'"{value}"'
-    raise SchemaError(f"category value {value!r} has both kinds of quote and cannot be written in a rule")
+    raise SchemaError(
+        f"category value {value!r} has both kinds of quote and cannot be written in a rule"
+    )
 
 
 def events(item: Item) -> list[Event]:
@@ -248,15 +256,36 @@ def events(item: Item) -> list[Event]:
     data = np.where(known, item.data, -1.0)
     out: list[Event] = []
     if item.kind == FLAG:
-        out.append(Event(column=item.column, text=item.column, negation=f"not {item.column}",
-                         value=data == 1.0, known=known))
+        out.append(
+            Event(
+                column=item.column,
+                text=item.column,
+                negation=f"not {item.column}",
+                value=data == 1.0,
+                known=known,
+            )
+        )
     elif item.kind == RATING:
-        for t in (1, 2, 3):
-            out.append(Event(column=item.column, text=f"{item.column} >= {t}",
-                             negation=f"{item.column} < {t}", value=data >= t, known=known))
+        out.extend(
+            Event(
+                column=item.column,
+                text=f"{item.column} >= {t}",
+                negation=f"{item.column} < {t}",
+                value=data >= t,
+                known=known,
+            )
+            for t in (1, 2, 3)
+        )
     else:
         for i, level in enumerate(item.levels):
             q = _quote(level)
-            out.append(Event(column=item.column, text=f"{item.column} == {q}",
-                             negation=f"{item.column} != {q}", value=data == i, known=known))
+            out.append(
+                Event(
+                    column=item.column,
+                    text=f"{item.column} == {q}",
+                    negation=f"{item.column} != {q}",
+                    value=data == i,
+                    known=known,
+                )
+            )
     return [e for e in out if 0 < int(e.value[e.known].sum()) < int(e.known.sum())]

@@ -52,7 +52,17 @@ def lifts(events: Sequence[Event], modal: Ints, k: int, labels: dict[str, str]) 
     """One row per class and event: prevalence in the class, overall, lift and rank."""
     rows: dict[str, list[Any]] = {
         name: []
-        for name in ("class", "rank", "event", "indicator", "label", "cases", "prevalence", "overall", "lift")
+        for name in (
+            "class",
+            "rank",
+            "event",
+            "indicator",
+            "label",
+            "cases",
+            "prevalence",
+            "overall",
+            "lift",
+        )
     }
     overall = [_share(float(e.value.sum()), float(e.known.sum())) for e in events]
     for c in range(k):
@@ -64,7 +74,9 @@ def lifts(events: Sequence[Event], modal: Ints, k: int, labels: dict[str, str]) 
             lift = p / o if p is not None and o else None
             stats.append((e, have, p, o, lift))
 
-        def key(s: tuple[Event, int, float | None, float | None, float | None]) -> tuple[int, float, str]:
+        def key(
+            s: tuple[Event, int, float | None, float | None, float | None],
+        ) -> tuple[int, float, str]:
             e, _, p, _, lift = s
             strong = p is not None and p >= DISTINCT_PREVALENCE
             return (0 if strong else 1, -(lift if lift is not None else -1.0), e.text)
@@ -98,17 +110,27 @@ def summary(indicators: pa.Table, c: int, top: int = 4) -> str:
     """A line for people: the class's most distinguishing indicators with prevalence and lift."""
     mine = indicators.filter(pc.equal(indicators["class"], c)).sort_by("rank").to_pylist()
     strong = [
-        r for r in mine if r["prevalence"] is not None and r["prevalence"] >= DISTINCT_PREVALENCE
-        and r["lift"] is not None and r["lift"] >= 1.25
+        r
+        for r in mine
+        if r["prevalence"] is not None
+        and r["prevalence"] >= DISTINCT_PREVALENCE
+        and r["lift"] is not None
+        and r["lift"] >= 1.25
     ]
     if strong:
-        return "; ".join(f"{r['event']} {r['prevalence']:.0%} (x{r['lift']:.1f})" for r in strong[:top])
+        return "; ".join(
+            f"{r['event']} {r['prevalence']:.0%} (x{r['lift']:.1f})" for r in strong[:top]
+        )
     common = sorted(
         (r for r in mine if r["prevalence"] is not None),
         key=lambda r: (-r["prevalence"], r["event"]),
     )
-    listed = "; ".join(f"{r['event']} {r['prevalence']:.0%} (x{r['lift']:.1f})" for r in common[:top])
-    return "no indicator is much more common than overall" + (f"; most common: {listed}" if listed else "")
+    listed = "; ".join(
+        f"{r['event']} {r['prevalence']:.0%} (x{r['lift']:.1f})" for r in common[:top]
+    )
+    return "no indicator is much more common than overall" + (
+        f"; most common: {listed}" if listed else ""
+    )
 
 
 def _band(age: int | None) -> str:
@@ -161,7 +183,15 @@ def demographics(table: pa.Table, rows: Ints, modal: Ints, k: int) -> pa.Table:
                 out["cases"].append(count)
                 out["share"].append(_share(count, float(sizes[c])))
                 out["overall"].append(_share(totals[v], float(len(values))))
-    types = (pa.int32(), pa.string(), pa.int32(), pa.string(), pa.int64(), pa.float64(), pa.float64())
+    types = (
+        pa.int32(),
+        pa.string(),
+        pa.int32(),
+        pa.string(),
+        pa.int64(),
+        pa.float64(),
+        pa.float64(),
+    )
     return pa.table({n: pa.array(out[n], t) for n, t in zip(names, types, strict=True)})
 
 
@@ -197,8 +227,17 @@ def _combine(a: _Expr, op: str, b: _Expr) -> _Expr:
     text = f"{_wrap(a, op)} {op} {_wrap(b, op)}"
     terms, cols = a.terms + b.terms, a.columns | b.columns
     if op == "and":
-        return _Expr(text=text, op=op, terms=terms, columns=cols, true=a.true & b.true, false=a.false | b.false)
-    return _Expr(text=text, op=op, terms=terms, columns=cols, true=a.true | b.true, false=a.false & b.false)
+        return _Expr(
+            text=text,
+            op=op,
+            terms=terms,
+            columns=cols,
+            true=a.true & b.true,
+            false=a.false | b.false,
+        )
+    return _Expr(
+        text=text, op=op, terms=terms, columns=cols, true=a.true | b.true, false=a.false & b.false
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -234,15 +273,22 @@ def _f1(true: Bools, members: Bools, size: int) -> float:
     return 2 * tp / total if total else 0.0
 
 
-def _count(chosen: Sequence[Event], t: int) -> _Expr:
+def _count(chosen: Sequence[Event], t: int, at_most: bool = False) -> _Expr:
     """``count(...) >= t`` over ``chosen`` (``any`` when t is 1, ``all`` when t is all of them),
-    true when t are known to hold, false when even the unknown ones could not make t."""
+    true when t are known to hold, false when even the unknown ones could not make t;
+    with ``at_most``, ``count(...) <= t`` (``not any`` when t is 0)."""
     holds = np.zeros(chosen[0].value.shape, dtype=np.int64)
     unknown = np.zeros_like(holds)
     for e in chosen:
         holds += e.value & e.known
         unknown += ~e.known
     args = ", ".join(e.text for e in chosen)
+    cols = frozenset(e.column for e in chosen)
+    if at_most:
+        text = f"not any({args})" if t == 0 else f"count({args}) <= {t}"
+        return _Expr(
+            text=text, op="lit", terms=1, columns=cols, true=holds + unknown <= t, false=holds > t
+        )
     if t == 1:
         text = f"any({args})"
     elif t == len(chosen):
@@ -253,7 +299,7 @@ def _count(chosen: Sequence[Event], t: int) -> _Expr:
         text=text,
         op="lit",
         terms=1,
-        columns=frozenset(e.column for e in chosen),
+        columns=cols,
         true=holds >= t,
         false=holds + unknown < t,
     )
@@ -263,14 +309,18 @@ def draft_rule(events: Sequence[Event], members: Bools) -> Draft:
     """A short rule that approximates membership of a class, found greedily by F1.
 
     Candidates are single conditions (an indicator, its absence, a rating threshold, a
-    category value) that are more common in the class than outside it, and ``count(...) >= t``
-    over the class's most telling indicators. The best candidate is extended by ``and`` /
+    category value) that are more common in the class than outside it, ``count(...) >= t``
+    over the indicators most common in the class compared with outside it, and
+    ``count(...) <= t`` over those most often absent. The best candidate is extended by ``and`` /
     ``or`` with another, while F1 improves by at least ``MIN_GAIN``, up to ``MAX_TERMS``
     conditions, each indicator used once.
     """
     size = int(members.sum())
     scored: list[tuple[float, float, str, _Expr]] = []
     telling: dict[str, tuple[float, Event]] = {}  # per column: its most telling positive event
+    absent: dict[
+        str, tuple[float, Event]
+    ] = {}  # per column: the event most often absent in the class
     for e in events:
         known = e.known
         inside = float((known & members).sum())
@@ -279,6 +329,8 @@ def draft_rule(events: Sequence[Event], members: Bools) -> Draft:
         p_out = float((e.value & ~members).sum()) / outside if outside else 0.0
         if p_in > p_out and (e.column not in telling or p_in - p_out > telling[e.column][0]):
             telling[e.column] = (p_in - p_out, e)
+        if p_in < p_out and (e.column not in absent or p_out - p_in > absent[e.column][0]):
+            absent[e.column] = (p_out - p_in, e)
         for negated in (False, True):
             lit = _literal(e, negated)
             share_in = 1.0 - p_in if negated else p_in
@@ -291,17 +343,25 @@ def draft_rule(events: Sequence[Event], members: Bools) -> Draft:
     by_f1 = sorted(scored, key=lambda s: (-s[0], s[2]))[:POOL]
     by_gap = sorted(scored, key=lambda s: (-s[1], s[2]))[:POOL]
     top = [e for _, e in sorted(telling.values(), key=lambda g: (-g[0], g[1].text))][:COUNT_MAX]
+    low = [e for _, e in sorted(absent.values(), key=lambda g: (-g[0], g[1].text))][:COUNT_MAX]
     counts = [
         (_f1(c.true, members, size), c.text, c)
         for m in range(COUNT_MIN, len(top) + 1)
         for t in range(1, m + 1)
         for c in [_count(top[:m], t)]
+    ] + [
+        (_f1(c.true, members, size), c.text, c)
+        for m in range(COUNT_MIN, len(low) + 1)
+        for t in range(m)
+        for c in [_count(low[:m], t, at_most=True)]
     ]
     pool: dict[str, _Expr] = {s[2]: s[3] for s in [*by_f1, *by_gap]}
     pool.update({c[1]: c[2] for c in sorted(counts, key=lambda c: (-c[0], c[1]))[:COUNTS_KEPT]})
     names = sorted(pool)
-    best_f1, best = max(((_f1(pool[n].true, members, size), pool[n]) for n in names),
-                        key=lambda s: (s[0], -len(s[1].columns)))
+    best_f1, best = max(
+        ((_f1(pool[n].true, members, size), pool[n]) for n in names),
+        key=lambda s: (s[0], -len(s[1].columns)),
+    )
     while best.terms < MAX_TERMS:
         step: tuple[float, _Expr] | None = None
         for name in names:

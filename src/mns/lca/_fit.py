@@ -81,7 +81,13 @@ def patterns(items: Sequence[Item]) -> Patterns:
     matrix = np.column_stack([items[i].data for i in order])
     coded = np.where(np.isnan(matrix), -1, matrix).astype(np.int8)
     rows = np.flatnonzero((coded >= 0).any(axis=1)).astype(np.int64)
-    unique, inverse, counts = np.unique(coded[rows], axis=0, return_inverse=True, return_counts=True)
+    kept = np.ascontiguousarray(coded[rows])
+    # one bytes key per row: much faster than np.unique(axis=0), and sorted the same way for all
+    keys = kept.view(np.dtype((np.void, kept.shape[1]))).reshape(-1)
+    _, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    unique = kept[first]
     cats = [items[i] for i in order if items[i].kind != FLAG]
     levels = [it.n_levels for it in cats]
     return Patterns(
@@ -100,7 +106,7 @@ def patterns(items: Sequence[Item]) -> Patterns:
 def n_parameters(k: int, pats: Patterns) -> int:
     """Free parameters of a k-class model: class shares and item response probabilities."""
     n_cat = pats.matrix.shape[1] - pats.n_flags
-    return (k - 1) + k * pats.n_flags + k * (pats.total_levels - n_cat)
+    return int((k - 1) + k * pats.n_flags + k * (pats.total_levels - n_cat))
 
 
 def _descriptor(pats: Patterns) -> dict[str, dict[str, Any]]:
@@ -120,7 +126,9 @@ def _descriptor(pats: Patterns) -> dict[str, dict[str, Any]]:
     return descriptor
 
 
-def _profiles(params: dict[str, Any], items: Sequence[Item], pats: Patterns, k: int) -> list[Floats]:
+def _profiles(
+    params: dict[str, Any], items: Sequence[Item], pats: Patterns, k: int
+) -> list[Floats]:
     out: list[Floats] = [np.empty((k, 0))] * len(items)
     measurement = params["measurement"]
     if pats.n_flags:
@@ -173,7 +181,9 @@ def fit_one(k: int, items: Sequence[Item], pats: Patterns, settings: Settings) -
     order = np.argsort(-weights, kind="stable")
     starts = [float(v) * n for v in model.lower_bound_buffer_]
     best = max(starts)
-    close = max(0.05, n * settings.tol * 10)
+    # starts that stopped within this of the best reached the same optimum (EM stops a little
+    # short of it, by more when it crawls); distinct optima lie much further apart
+    close = max(1.0, 1e-5 * abs(best))
     return Fit(
         k=k,
         log_likelihood=log_likelihood,
@@ -194,13 +204,15 @@ def not_fitted(k: int, pats: Patterns, items: Sequence[Item]) -> str | None:
     params = n_parameters(k, pats)
     if k > n:
         return f"not fitted: {k} classes for {n} cases"
+    if k > pats.counts.size:
+        return f"not fitted: {k} classes but only {pats.counts.size} different answer patterns"
     if params >= n:
         return f"not fitted: {params} parameters for {n} cases"
-    cells = sum(math.log(it.n_levels) for it in items)
-    if math.log(params + 1) >= cells:
+    cells = math.prod(it.n_levels for it in items)
+    if params > cells - 1:
         return (
-            f"not fitted: {params} parameters but only {round(math.exp(cells))} possible answer "
-            f"patterns over {len(items)} indicators, so the model is not identified"
+            f"not fitted: {params} parameters but only {cells} possible answer patterns over "
+            f"{len(items)} indicators, so the model is not identified"
         )
     return None
 
@@ -222,7 +234,9 @@ def class_sizes(fit: Fit, pats: Patterns) -> np.ndarray[Any, np.dtype[np.int64]]
 def problems(fit: Fit, pats: Patterns, items: Sequence[Item], settings: Settings) -> list[str]:
     """What makes a fit unusable as a grouping: empty, tiny or near-duplicate classes."""
     out: list[str] = []
-    if not np.all(np.isfinite(fit.posterior)) or not all(np.all(np.isfinite(p)) for p in fit.profiles):
+    if not np.all(np.isfinite(fit.posterior)) or not all(
+        np.all(np.isfinite(p)) for p in fit.profiles
+    ):
         return ["the fit failed (its estimates are not finite numbers)"]
     sizes = class_sizes(fit, pats)
     for c, size in enumerate(sizes):

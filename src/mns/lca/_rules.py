@@ -45,11 +45,15 @@ def evaluate(rule: str, table: pa.Table) -> npt.NDArray[np.bool_]:
     parts = []
     for batch in table.to_batches():
         value = broadcast(evaluate_arrow(expr, Batch(batch, binding)), batch.num_rows)
-        parts.append(np.asarray(pc.fill_null(value, False).to_numpy(zero_copy_only=False), dtype=bool))
+        parts.append(
+            np.asarray(pc.fill_null(value, False).to_numpy(zero_copy_only=False), dtype=bool)
+        )
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
-def rules_table(drafts: Sequence[Draft], fitted: pa.Table, modal: npt.NDArray[np.int64]) -> pa.Table:
+def rules_table(
+    drafts: Sequence[Draft], fitted: pa.Table, modal: npt.NDArray[np.int64]
+) -> pa.Table:
     """One row per class: the draft rule and its precision and recall against the class.
 
     ``fitted`` holds the fitted cases, in the order of ``modal`` (their class, 0-based).

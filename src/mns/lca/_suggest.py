@@ -66,13 +66,17 @@ class Suggestion:
 
 
 def _ks(k: int | Iterable[int]) -> list[int]:
-    values = [k] if isinstance(k, numbers.Integral) else list(k)
+    values: list[Any] = list(k) if isinstance(k, Iterable) else [k]
     if not values:
-        raise MnsError(f"{WHAT}: k is empty; give the numbers of classes to try, e.g. range(2, 13)", field="k")
+        raise MnsError(
+            f"{WHAT}: k is empty; give the numbers of classes to try, e.g. range(2, 13)", field="k"
+        )
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or int(v) < 1:
-            raise MnsError(f"{WHAT}: k must hold whole numbers of classes of 1 or more, not {v!r}", field="k")
+            raise MnsError(
+                f"{WHAT}: k must hold whole numbers of classes of 1 or more, not {v!r}", field="k"
+            )
         out.append(int(v))
     return sorted(set(out))
 
@@ -81,7 +85,9 @@ def _check(name: str, value: Any, low: float, integral: bool = True) -> None:
     ok = isinstance(value, numbers.Integral) if integral else isinstance(value, numbers.Real)
     if isinstance(value, bool) or not ok or value < low:
         kind = "a whole number" if integral else "a number"
-        raise MnsError(f"{WHAT}: {name} must be {kind} of at least {low}, not {value!r}", field=name)
+        raise MnsError(
+            f"{WHAT}: {name} must be {kind} of at least {low}, not {value!r}", field=name
+        )
 
 
 def _labels(columns: Sequence[str]) -> dict[str, str]:
@@ -176,7 +182,10 @@ def _recommend(
     done = {k: f for k, f in fits.items() if isinstance(f, Fit)}
     if not done:
         reasons = "; ".join(f"k = {k}: {f}" for k, f in fits.items())
-        raise MnsError(f"{WHAT}: no model could be fitted ({reasons}); try fewer classes or more cases", field="k")
+        raise MnsError(
+            f"{WHAT}: no model could be fitted ({reasons}); try fewer classes or more cases",
+            field="k",
+        )
     crit = {
         name: {k: -2 * f.log_likelihood + f.parameters * pen for k, f in done.items()}
         for name, pen in (
@@ -212,7 +221,7 @@ def _recommend(
     parts.append("; ".join(others) + ".")
     if best == max(done) and len(done) > 1:
         parts.append(
-            f"BIC is lowest at the largest k fitted: fit larger k to see where it turns, and "
+            "BIC is lowest at the largest k fitted: fit larger k to see where it turns, and "
             "remember that many classes can also mean the indicators depend on each other "
             "within classes (see the explanation)."
         )
@@ -220,8 +229,10 @@ def _recommend(
     entropy = _entropy(fit, pats)
     if entropy is not None:
         quality = (
-            "classes are well separated" if entropy >= 0.8
-            else "classes are fairly well separated" if entropy >= 0.6
+            "classes are well separated"
+            if entropy >= 0.8
+            else "classes are fairly well separated"
+            if entropy >= 0.6
             else "many cases sit between classes, so memberships are uncertain"
         )
         parts.append(f"Entropy {entropy:.2f}: {quality}.")
@@ -258,7 +269,9 @@ def _profiles_table(fit: Fit, items: Sequence[Item]) -> pa.Table:
             "probability": pa.array(rows["probability"], pa.float64()),
         }
     )
-    return table.sort_by([("class", "ascending"), ("indicator", "ascending"), ("value", "ascending")])
+    return table.sort_by(
+        [("class", "ascending"), ("indicator", "ascending"), ("value", "ascending")]
+    )
 
 
 def _membership(table: pa.Table, fit: Fit, pats: Patterns) -> pa.Table:
@@ -286,7 +299,9 @@ def _check_ids(table: pa.Table) -> None:
     ids = pc.cast(table.column("case_id"), pa.string())
     if ids.null_count:
         row = int(np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[0])
-        raise SchemaError(f"{WHAT}: row {row + 1} has no case_id; every case needs one", field="case_id")
+        raise SchemaError(
+            f"{WHAT}: row {row + 1} has no case_id; every case needs one", field="case_id"
+        )
     counts = pc.value_counts(ids)
     dup = counts.filter(pc.greater(counts.field("counts"), 1))
     if len(dup):
@@ -335,7 +350,9 @@ def suggest_groups(
     _check("duplicate_distance", duplicate_distance, 0, integral=False)
     ks = _ks(k)
     if choose is not None and choose not in ks:
-        raise MnsError(f"{WHAT}: choose = {choose!r} is not among the k fitted ({ks})", field="choose")
+        raise MnsError(
+            f"{WHAT}: choose = {choose!r} is not among the k fitted ({ks})", field="choose"
+        )
     table = _data.as_table(cases, WHAT)
     _check_ids(table)
     items, dropped = _data.select(table, indicators, WHAT)
@@ -348,7 +365,9 @@ def suggest_groups(
         )
     pats = _fit.patterns(items)
     if pats.n == 0:
-        raise SchemaError(f"{WHAT}: no case has a value for any of the indicators", field="indicators")
+        raise SchemaError(
+            f"{WHAT}: no case has a value for any of the indicators", field="indicators"
+        )
     settings = Settings(
         seed=int(seed),
         n_init=int(n_init),
@@ -359,7 +378,8 @@ def suggest_groups(
     )
     fits = _fit.fit_all(ks, items, pats, settings)
     found = {
-        kk: _fit.problems(f, pats, items, settings) if isinstance(f, Fit) else [] for kk, f in fits.items()
+        kk: _fit.problems(f, pats, items, settings) if isinstance(f, Fit) else []
+        for kk, f in fits.items()
     }
     recommended, reason = _recommend(fits, found, pats, settings.n_init)
     described = recommended if choose is None else choose
@@ -367,11 +387,21 @@ def suggest_groups(
     if isinstance(fit, str):
         raise MnsError(f"{WHAT}: choose = {choose}: {fit}", field="choose")
     return _describe_fit(
-        table, items, dropped, pats, fits, found, fit, recommended, reason, settings.seed
+        table=table,
+        items=items,
+        dropped=dropped,
+        pats=pats,
+        fits=fits,
+        found=found,
+        fit=fit,
+        recommended=recommended,
+        reason=reason,
+        seed=settings.seed,
     )
 
 
 def _describe_fit(
+    *,
     table: pa.Table,
     items: Sequence[Item],
     dropped: Sequence[tuple[str, str]],
@@ -385,8 +415,13 @@ def _describe_fit(
 ) -> Suggestion:
     labels = _labels([it.column for it in items])
     events = [
-        _data.Event(column=e.column, text=e.text, negation=e.negation, value=e.value[pats.rows],
-                    known=e.known[pats.rows])
+        _data.Event(
+            column=e.column,
+            text=e.text,
+            negation=e.negation,
+            value=e.value[pats.rows],
+            known=e.known[pats.rows],
+        )
         for it in items
         for e in _data.events(it)
     ]

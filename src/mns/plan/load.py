@@ -10,13 +10,16 @@ import difflib
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
 from mns.converters import describe_errors, make_converter
 from mns.errors import PlanError, UnknownCodeError
 from mns.plan.model import Plan
+
+if TYPE_CHECKING:
+    from mns.lang.model import Language
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -105,8 +108,9 @@ def check_plan(plan: Plan) -> Iterator[tuple[str, str]]:
     """Every cross-reference problem in ``plan``, as ``(place, message)`` pairs."""
     from mns.lang import language as find_language
 
+    lang = None
     try:
-        find_language(plan.language)
+        lang = find_language(plan.language)
     except UnknownCodeError as exc:
         yield "[plan] field language", exc.message
     except Exception as exc:  # a user's language file that fails to load
@@ -136,6 +140,28 @@ def check_plan(plan: Plan) -> Iterator[tuple[str, str]]:
         for ng in s.need_groups:
             if ng not in groups:
                 yield place, f"unknown need group {ng!r} {_hint(ng, groups)}"
+    if lang is not None:
+        yield from _check_rules(plan, lang)
+
+
+def _check_rules(plan: Plan, lang: Language) -> Iterator[tuple[str, str]]:
+    """Parse and type-check every need-group rule and service threshold in the plan's language;
+    each problem's message shows the rule with a caret under the place."""
+    from mns.errors import RuleError
+    from mns.rules.check import Scope, check
+    from mns.rules.syntax import parse
+
+    scope = Scope(language=lang)
+    rules = [
+        (f"need_group[{i}] (code {g.code!r}) field rule", g.rule) for i, g in enumerate(plan.need_groups)
+    ] + [(f"service[{i}] (code {s.code!r}) field threshold", s.threshold) for i, s in enumerate(plan.services)]
+    for place, rule in rules:
+        if rule is None:
+            continue
+        try:
+            check(parse(rule), rule, scope)
+        except RuleError as exc:
+            yield place, exc.message
 
 
 def dump_plan(plan: Plan) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import attrs
 
@@ -61,7 +61,7 @@ class Source:
 
             def opener() -> IO[bytes]:
                 file.seek(start)
-                return _Borrowed(file)
+                return cast(IO[bytes], _Borrowed(file))
 
             return cls(name=label, opener=opener)
         return cls.from_bytes(label, file.read())
@@ -120,13 +120,23 @@ def _suffixes(value: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted({(s if s.startswith(".") else f".{s}").lower() for s in value}))
 
 
-def _check_tables(instance: Adapter, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+def _check_tables(
+    instance: Adapter, attribute: attrs.Attribute[Any], value: tuple[str, ...]
+) -> None:
     unknown = sorted(set(value) - set(TABLES))
     if unknown:
         raise ValueError(
             f"Adapter {instance.name!r}: tables {unknown} are not canonical tables; "
             f"choose from {', '.join(TABLES)} (offer others through Records.extra)"
         )
+
+
+def _tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _tuple_of_options(value: Iterable[Option]) -> tuple[Option, ...]:
+    return tuple(value)
 
 
 def _never(head: bytes) -> bool:
@@ -152,8 +162,10 @@ class Adapter:
     read: Callable[[Sequence[Source], Mapping[str, Any]], Records] = attrs.field(eq=False)
     suffixes: tuple[str, ...] = attrs.field(default=(), converter=_suffixes)
     sniff: Callable[[bytes], bool] = attrs.field(default=_never, eq=False)
-    tables: tuple[str, ...] = attrs.field(default=("cases",), converter=tuple, validator=_check_tables)
-    options: tuple[Option, ...] = attrs.field(default=(), converter=tuple)
+    tables: tuple[str, ...] = attrs.field(
+        default=("cases",), converter=_tuple_of_str, validator=_check_tables
+    )
+    options: tuple[Option, ...] = attrs.field(default=(), converter=_tuple_of_options)
     version: str = ""
     plugin: str = attrs.field(default="", eq=False)
 

@@ -22,8 +22,8 @@ import importlib
 import importlib.metadata
 import os
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 import attrs
 import pluggy
@@ -110,7 +110,7 @@ class Manager(pluggy.PluginManager):
                 continue
             try:
                 plugin = ep.load()
-            except Exception as exc:  # noqa: BLE001 - isolate discovery failures
+            except Exception as exc:
                 self._fail(ep.name, ep.value, exc)
                 continue
             if self.add(plugin, name=ep.name, target=ep.value):
@@ -125,7 +125,7 @@ class Manager(pluggy.PluginManager):
         try:
             self.register(plugin, name=label)
             self.check_pending()
-        except Exception as exc:  # noqa: BLE001 - isolate discovery failures
+        except Exception as exc:
             with contextlib.suppress(Exception):
                 self.unregister(name=label)
             self._fail(label, target, exc)
@@ -182,14 +182,15 @@ class Manager(pluggy.PluginManager):
         for impl in self.hook.mns_adapters.get_hookimpls():
             plugin = self.get_name(impl.plugin) or impl.plugin_name
             try:
-                items = list(impl.function())
-                for item in items:
+                yielded = list(cast(Iterable[object], impl.function()))
+                items = [item for item in yielded if isinstance(item, Adapter)]
+                for item in yielded:
                     if not isinstance(item, Adapter):
                         raise TypeError(
                             f"mns_adapters yielded {type(item).__name__} {item!r}; "
                             "yield mns.Adapter(...) records"
                         )
-            except Exception as exc:  # noqa: BLE001 - isolate discovery failures
+            except Exception as exc:
                 self._fail(plugin, getattr(impl.plugin, "__name__", plugin), exc)
                 continue
             for item in items:
@@ -197,7 +198,8 @@ class Manager(pluggy.PluginManager):
         clashes = {name: items for name, items in found.items() if len(items) > 1}
         if clashes:
             lines = [
-                f"adapter {name!r} is provided by plugins {', '.join(repr(a.plugin) for a in items)}"
+                f"adapter {name!r} is provided by plugins "
+                + ", ".join(repr(a.plugin) for a in items)
                 for name, items in sorted(clashes.items())
             ]
             raise AdapterError(

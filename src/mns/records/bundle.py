@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 import pyarrow as pa
@@ -42,23 +44,31 @@ class Provenance:
     warnings: tuple[str, ...] = ()
 
 
-def _table(name: str) -> attrs.Attribute:  # type: ignore[type-arg]
-    def check(instance: object, attribute: attrs.Attribute, value: pa.Table) -> None:  # type: ignore[type-arg]
+def _meets(name: str) -> Callable[[object, attrs.Attribute[Any], pa.Table], None]:
+    """A validator: the value is a pyarrow Table meeting the canonical schema ``name``."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: pa.Table) -> None:
         if not isinstance(value, pa.Table):
-            raise TypeError(f"Records.{attribute.name} must be a pyarrow Table, not {type(value).__name__}")
+            raise TypeError(
+                f"Records.{attribute.name} must be a pyarrow Table, not {type(value).__name__}"
+            )
         schema.check(value, name)
 
-    return attrs.field(factory=lambda: schema.empty(name), validator=check)  # type: ignore[no-any-return]
+    return check
 
 
-def _check_extra(instance: object, attribute: attrs.Attribute, value: Mapping[str, pa.Table]) -> None:  # type: ignore[type-arg]
+def _check_extra(
+    instance: object, attribute: attrs.Attribute[Any], value: Mapping[str, pa.Table]
+) -> None:
     for name, table in value.items():
         if name in schema.TABLES:
             raise ValueError(
                 f"Records.extra: {name!r} is a canonical table; put it in Records.{name} instead"
             )
         if not isinstance(table, pa.Table):
-            raise TypeError(f"Records.extra[{name!r}] must be a pyarrow Table, not {type(table).__name__}")
+            raise TypeError(
+                f"Records.extra[{name!r}] must be a pyarrow Table, not {type(table).__name__}"
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -70,11 +80,21 @@ class Records:
     """
 
     provenance: Provenance = attrs.field(factory=Provenance)
-    cases: pa.Table = _table("cases")
-    services: pa.Table = _table("services")
-    outcomes: pa.Table = _table("outcomes")
-    assignments: pa.Table = _table("assignments")
-    issues: pa.Table = _table("issues")
+    cases: pa.Table = attrs.field(
+        factory=functools.partial(schema.empty, "cases"), validator=_meets("cases")
+    )
+    services: pa.Table = attrs.field(
+        factory=functools.partial(schema.empty, "services"), validator=_meets("services")
+    )
+    outcomes: pa.Table = attrs.field(
+        factory=functools.partial(schema.empty, "outcomes"), validator=_meets("outcomes")
+    )
+    assignments: pa.Table = attrs.field(
+        factory=functools.partial(schema.empty, "assignments"), validator=_meets("assignments")
+    )
+    issues: pa.Table = attrs.field(
+        factory=functools.partial(schema.empty, "issues"), validator=_meets("issues")
+    )
     extra: Mapping[str, pa.Table] = attrs.field(factory=dict, validator=_check_extra)
 
     @property

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import attrs
 import pyarrow as pa
@@ -75,8 +76,8 @@ def sources(source: SourceLike) -> tuple[Source, ...]:
                 f"{str(path)!r} does not exist (or is not a file or folder)", file=str(path)
             )
         return (Source.from_path(path),)
-    if isinstance(source, Iterable):
-        found = tuple(s for item in source for s in sources(item))
+    if isinstance(source, Iterable) and not isinstance(source, bytes):
+        found = tuple(s for item in source for s in sources(cast(SourceLike, item)))
         if not found:
             raise AdapterError("no files to read: the list of sources is empty")
         names = [s.name for s in found]
@@ -105,7 +106,7 @@ def _claims_suffix(adapter: Adapter, name: str) -> bool:
 def _sniffs(adapter: Adapter, heads: Sequence[bytes]) -> bool:
     try:
         return all(bool(adapter.sniff(head)) for head in heads)
-    except Exception:  # noqa: BLE001 - a sniff that raises does not claim the file
+    except Exception:
         return False
 
 
@@ -113,7 +114,9 @@ def _listing(adapters: Iterable[Adapter]) -> str:
     return ", ".join(f"{a.name!r} (plugin {a.plugin or '?'})" for a in adapters)
 
 
-def choose(files: Sequence[Source], candidates: Sequence[Adapter], adapter: str | None = None) -> Adapter:
+def choose(
+    files: Sequence[Source], candidates: Sequence[Adapter], adapter: str | None = None
+) -> Adapter:
     """The adapter for ``files``: the one named, else the only one claiming every file's
     suffix (``sniff`` decides between several), else the only one whose ``sniff`` claims
     every file. None or several is an :class:`mns.AdapterError` listing them."""
@@ -179,7 +182,7 @@ def _checksum(source: Source) -> SourceFile:
     digest = hashlib.sha256()
     size = 0
     with source.open() as stream:
-        while chunk := stream.read(1 << 20):
+        while chunk := stream.read(1 << 22):
             digest.update(chunk)
             size += len(chunk)
     return SourceFile(name=source.name, sha256=digest.hexdigest(), size=size)
@@ -251,12 +254,15 @@ def read(
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: give a positive number of rows")
     files = sources(source)
-    if isinstance(adapter, Adapter):
-        chosen = adapter
-    else:
-        chosen = choose(files, manager.adapters(), adapter)
+    chosen = adapter if isinstance(adapter, Adapter) else choose(files, manager.adapters(), adapter)
     given = {**_options(chosen, options), "strict": strict, "batch_size": batch_size}
-    records = _call(chosen, files, given)
+    # files on disk are hashed while the adapter reads them (hashlib releases the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        on_disk = {f.name: pool.submit(_checksum, f) for f in files if f.path is not None}
+        records = _call(chosen, files, given)
+        checksums = tuple(
+            on_disk[f.name].result() if f.name in on_disk else _checksum(f) for f in files
+        )
     provenance = records.provenance
     notes = list(provenance.warnings)
     already = provenance.pseudonymised
@@ -276,7 +282,7 @@ def read(
             provenance,
             adapter=chosen.name,
             adapter_version=chosen.version,
-            files=tuple(_checksum(f) for f in files),
+            files=checksums,
         )
     provenance = attrs.evolve(
         provenance, pseudonymised=already or key is not None, warnings=tuple(notes)
@@ -333,11 +339,14 @@ def write(records: Records, folder: str | Path, *, overwrite: bool = False) -> P
 
     path = Path(folder)
     if path.exists() and not path.is_dir():
-        raise MnsError(f"{str(path)!r} is a file; give a folder to write records to", file=str(path))
+        raise MnsError(
+            f"{str(path)!r} is a file; give a folder to write records to", file=str(path)
+        )
     for name in records.extra:
         if not name.replace("_", "").replace("-", "").isalnum() or name.startswith("-"):
             raise MnsError(
-                f"extra table name {name!r} cannot be a file name: use letters, digits, '_' and '-'",
+                f"extra table name {name!r} cannot be a file name: "
+                "use letters, digits, '_' and '-'",
                 item=name,
             )
     path.mkdir(parents=True, exist_ok=True)
@@ -352,9 +361,10 @@ def write(records: Records, folder: str | Path, *, overwrite: bool = False) -> P
         if old.is_file() and (old.suffix == ".parquet" or old.name == PROVENANCE_FILE):
             old.unlink()
     for name, table in tables(records).items():
-        if name not in schema.TABLES:  # say which table it is, as canonical tables do
+        if name in schema.TABLES:
+            pq.write_table(table, path / f"{name}.parquet")
+        else:  # say which table it is, as canonical tables do
             meta = {**(table.schema.metadata or {}), b"mns.table": name.encode()}
-            table = table.replace_schema_metadata(meta)
-        pq.write_table(table, path / f"{name}.parquet")
+            pq.write_table(table.replace_schema_metadata(meta), path / f"{name}.parquet")
     (path / PROVENANCE_FILE).write_text(provenance_to_json(records.provenance), "utf-8")
     return path

@@ -50,6 +50,7 @@ ACTIONS: tuple[Action, ...] = ("rejected", "blanked", "kept")
 
 _COLUMNS = tuple(schema.ISSUES.names)
 _LOCATION = ("source", "sheet", "row", "line")
+_BINDABLE = ("source", "sheet", "table", "row", "line", "column", "record")
 
 
 def column_letter(index: int) -> str:
@@ -109,10 +110,14 @@ class IssueLog:
         self._store = _Store()
 
     def bind(self, **defaults: Any) -> IssueLog:
-        """A log writing to the same rows with other defaults (``source``, ``sheet``, ``table``)."""
-        unknown = sorted(set(defaults) - {"source", "sheet", "table"})
+        """A log writing to the same rows with other defaults: ``source``, ``sheet``,
+        ``table``, and for the problems of one record ``row``, ``line``, ``column``, ``record``
+        (e.g. ``log.bind(line=12, record="EH-0001")``)."""
+        unknown = sorted(set(defaults) - set(_BINDABLE))
         if unknown:
-            raise TypeError(f"IssueLog.bind: unknown default(s) {unknown}; use source, sheet, table")
+            raise TypeError(
+                f"IssueLog.bind: unknown default(s) {unknown}; use {', '.join(_BINDABLE)}"
+            )
         child = IssueLog(strict=self.strict, adapter=self.adapter)
         child._defaults = {**self._defaults, **defaults}
         child._store = self._store
@@ -199,17 +204,27 @@ class IssueLog:
     ) -> None:
         """Log one issue (the general form of :meth:`error` and :meth:`warning`)."""
         if severity not in SEVERITIES:
-            raise ValueError(f"IssueLog: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+            raise ValueError(
+                f"IssueLog: severity {severity!r} is not one of {', '.join(SEVERITIES)}"
+            )
         if action not in ACTIONS:
             raise ValueError(f"IssueLog: action {action!r} is not one of {', '.join(ACTIONS)}")
-        values = {
-            "source": self._defaults["source"] if source is None else source,
-            "sheet": self._defaults["sheet"] if sheet is None else sheet,
+        given = {
+            "source": source,
+            "sheet": sheet,
+            "table": table,
             "row": row,
-            "column": column,
             "line": line,
-            "table": self._defaults["table"] if table is None else table,
-            "record": _text(record),
+            "column": column,
+            "record": record,
+        }
+        where: dict[str, Any] = {
+            k: self._defaults.get(k) if v is None else v for k, v in given.items()
+        }
+        row, line = where["row"], where["line"]
+        values = {
+            **where,
+            "record": _text(where["record"]),
             "field": field,
             "value": _text(value),
             "severity": severity,
@@ -321,7 +336,7 @@ def rejected(issues: pa.Table, table: str | None = None) -> int:
     if picked.num_rows == 0:
         return 0
     located = pc.or_(pc.is_valid(picked.column("row")), pc.is_valid(picked.column("line")))
-    unlocated = picked.num_rows - int(pc.sum(pc.cast(located, pa.int64())).as_py() or 0)
     keys = picked.filter(located).select(["table", *_LOCATION])
-    distinct = keys.group_by(keys.column_names).aggregate([]).num_rows if keys.num_rows else 0
+    unlocated: int = picked.num_rows - keys.num_rows
+    distinct: int = keys.group_by(keys.column_names).aggregate([]).num_rows if keys.num_rows else 0
     return distinct + unlocated

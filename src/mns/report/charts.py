@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
+    "NO_CLUSTER",
     "PALETTE",
     "bars_with_intervals",
     "demand_and_capacity",
@@ -38,9 +39,10 @@ PALETTE = (
     "#000000",
 )
 _GREY = "#bdbdbd"
+#: The colour of need groups outside any cluster ("unassigned", "unknown").
+NO_CLUSTER = "#9e9e9e"
 _INK = "#222222"
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>")
-_SIZE = re.compile(r'\s(width|height)="[^"]*"')
 
 
 def _rc(salt: str) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def _rc(salt: str) -> dict[str, Any]:
         "svg.hashsalt": salt,
         "font.family": "sans-serif",
         "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "Liberation Sans"],
-        "font.size": 9,
+        "font.size": 10,
         "axes.edgecolor": "#888888",
         "axes.labelcolor": _INK,
         "axes.spines.top": False,
@@ -70,8 +72,9 @@ def _figure(salt: str, width: float, height: float) -> Iterator[Any]:
         yield fig
 
 
-def svg(fig: Any, *, title: str) -> str:
-    """``fig`` as an inline ``<svg>`` element that scales with the page, labelled ``title``."""
+def svg(fig: Any, *, title: str, salt: str) -> str:
+    """``fig`` as an inline ``<svg>`` element that scales with the page, labelled ``title``,
+    its ids prefixed with ``salt``."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
@@ -79,13 +82,25 @@ def svg(fig: Any, *, title: str) -> str:
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.DOTALL)
     head = _SVG_OPEN.search(text)
     assert head is not None
-    opening = _SIZE.sub("", head.group(0))
+    opening = head.group(0)
     from html import escape
 
     opening = opening.replace(
         "<svg", f'<svg role="img" aria-label="{escape(title)}" class="chart"', 1
     )
-    return text[: head.start()] + opening + text[head.end() :].strip()
+    text = text[: head.start()] + opening + text[head.end() :].strip()
+    return _prefix_ids(text, f"c{salt}-")
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(url\(#|href="#)([^")]+)')
+
+
+def _prefix_ids(text: str, prefix: str) -> str:
+    """Every id of the SVG (and every reference to one) prefixed, so that several charts in
+    one page never share an id (matplotlib numbers its groups from 1 in each figure)."""
+    text = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', text)
+    return _REF.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
 
 
 def _height(n: int, per: float = 0.32, base: float = 1.1) -> float:
@@ -112,7 +127,7 @@ def bars_with_intervals(
     """Horizontal bars with interval whiskers, first label at the top; a ``None`` value is
     a suppressed one: no bar, and the suppression symbol in its place."""
     n = len(labels)
-    with _figure(salt, 7.0, _height(n)) as fig:
+    with _figure(salt, 9.0, _height(n)) as fig:
         ax = fig.subplots()
         ys = list(range(n))[::-1]
         for i, y in enumerate(ys):
@@ -142,7 +157,7 @@ def bars_with_intervals(
         ax.set_axisbelow(True)
         if legend:
             _legend(ax, legend)
-        return svg(fig, title=title)
+        return svg(fig, title=title, salt=salt)
 
 
 def _percent_formatter() -> Any:
@@ -152,10 +167,13 @@ def _percent_formatter() -> Any:
 
 
 def _legend(ax: Any, items: Sequence[tuple[str, str]]) -> None:
+    """A legend to the right of the axes, where it never hides a bar."""
     from matplotlib.patches import Patch
 
     handles = [Patch(color=color, label=label) for label, color in items]
-    ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8
+    )
 
 
 def heatmap(
@@ -210,7 +228,7 @@ def heatmap(
             bar.ax.yaxis.set_major_formatter(_percent_formatter())
         if colorbar_label:
             bar.set_label(colorbar_label)
-        return svg(fig, title=title)
+        return svg(fig, title=title, salt=salt)
 
 
 def stacked_bars(
@@ -224,12 +242,12 @@ def stacked_bars(
     """Horizontal stacked bars, one per label; ``series`` is (name, values, colour).
     A bar with any suppressed part is drawn without it and marked ``c``."""
     n = len(labels)
-    with _figure(salt, 7.0, _height(n)) as fig:
+    with _figure(salt, 9.0, _height(n)) as fig:
         ax = fig.subplots()
         ys = list(range(n))[::-1]
         left = [0.0] * n
         hidden = [False] * n
-        for name, values, color in series:
+        for _name, values, color in series:
             widths = []
             for i, v in enumerate(values):
                 if v is None:
@@ -237,7 +255,7 @@ def stacked_bars(
                     widths.append(0.0)
                 else:
                     widths.append(float(v))
-            ax.barh(ys, widths, left=left, color=color, height=0.65, label=name)
+            ax.barh(ys, widths, left=left, color=color, height=0.65)
             left = [a + b for a, b in zip(left, widths, strict=True)]
         for i, y in enumerate(ys):
             if hidden[i]:
@@ -246,8 +264,8 @@ def stacked_bars(
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
-        return svg(fig, title=title)
+        _legend(ax, [(name, color) for name, _, color in series])
+        return svg(fig, title=title, salt=salt)
 
 
 def paired_bars(
@@ -262,10 +280,10 @@ def paired_bars(
 ) -> str:
     """Two bars per label (e.g. baseline and re-audit), each (name, values, lows, highs)."""
     n = len(labels)
-    with _figure(salt, 7.0, _height(n, per=0.45)) as fig:
+    with _figure(salt, 9.0, _height(n, per=0.45)) as fig:
         ax = fig.subplots()
         ys = [float(y) for y in range(n)][::-1]
-        for offset, (name, values, lows, highs), color in (
+        for offset, (_name, values, lows, highs), color in (
             (0.2, first, PALETTE[4]),
             (-0.2, second, PALETTE[0]),
         ):
@@ -288,7 +306,6 @@ def paired_bars(
                         elinewidth=0.8,
                         capsize=2,
                     )
-            ax.barh([], [], color=color, label=name)
         ax.set_yticks(ys, labels)
         ax.set_xlabel(xlabel)
         ax.set_xlim(left=0)
@@ -296,8 +313,8 @@ def paired_bars(
             ax.xaxis.set_major_formatter(_percent_formatter())
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
-        return svg(fig, title=title)
+        _legend(ax, [(first[0], PALETTE[4]), (second[0], PALETTE[0])])
+        return svg(fig, title=title, salt=salt)
 
 
 def demand_and_capacity(
@@ -314,7 +331,7 @@ def demand_and_capacity(
     """Estimated demand per service (bars with intervals) against its planned capacity
     (a black tick); a service with no capacity in the plan has no tick."""
     n = len(labels)
-    with _figure(salt, 7.0, _height(n, per=0.38)) as fig:
+    with _figure(salt, 9.0, _height(n, per=0.38)) as fig:
         ax = fig.subplots()
         ys = list(range(n))[::-1]
         for i, y in enumerate(ys):
@@ -338,6 +355,8 @@ def demand_and_capacity(
             cap = capacity[i]
             if cap is not None:
                 ax.plot([cap, cap], [y - 0.42, y + 0.42], color="black", linewidth=2.2)
+            else:
+                ax.text(0, y - 0.42, " no capacity in the plan", fontsize=7, color="#666666")
         ax.set_yticks(ys, labels)
         ax.set_xlabel(xlabel)
         ax.set_xlim(left=0)
@@ -351,4 +370,4 @@ def demand_and_capacity(
                 ("planned capacity (black line)", "black"),
             ],
         )
-        return svg(fig, title=title)
+        return svg(fig, title=title, salt=salt)

@@ -32,6 +32,12 @@ SYMBOLS: Mapping[str, str] = {
     ":": "not available",
 }
 
+#: The report loads nothing and runs nothing: a browser refuses (and reports) any attempt.
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'"
+)
+
 FORMATS = ("text", "count", "percent", "rate", "number", "ratio", "code")
 
 
@@ -188,6 +194,10 @@ td.code, th.code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; fon
 figure { margin: 1rem 0; }
 figcaption { color: var(--muted); font-size: 0.9rem; }
 svg.chart { max-width: 100%; height: auto; display: block; }
+td.planned { background: #e6f4ea; }
+.matrix td { text-align: right; white-space: nowrap; }
+.matrix .m { color: #00734d; } .matrix .u { color: #b34700; font-weight: 600; }
+.matrix .x { color: #8a6100; }
 .note { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.6rem 1rem; }
 .absent { color: var(--muted); font-style: italic; }
 dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
@@ -208,6 +218,7 @@ def page(
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="mns">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f'<header><h1>{escape(title)}</h1><p class="lede">{escape(lede)}</p></header>\n'
         f'<nav aria-label="Contents"><b>Contents</b><ol>{items}</ol></nav>\n'

@@ -8,7 +8,8 @@ function of :class:`ReportInput`, so the report that ``mns audit`` writes and th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 import attrs
 import pyarrow as pa
@@ -16,11 +17,12 @@ import pyarrow as pa
 from mns.plan.model import Plan
 from mns.records.bundle import Provenance
 
-__all__ = ["ReportInput", "Symbols"]
+__all__ = ["ReportInput", "Suppressed"]
 
-#: Per table, per column: the symbol each row's cell shows instead of its value
-#: (``"c"`` suppressed, ``"z"`` not applicable, ``":"`` not available) or ``None``.
-Symbols = Mapping[str, Mapping[str, Sequence["str | None"]]]
+#: Per table, the cells withheld by disclosure control, as (row, column) pairs.
+Suppressed = Mapping[str, AbstractSet[tuple[int, str]]]
+
+_NULL_KEY = b"mns.null"  # the field metadata naming the symbol of a column's nulls
 
 
 @attrs.frozen(kw_only=True)
@@ -28,7 +30,9 @@ class ReportInput:
     """Everything one report shows.
 
     ``tables`` are the published tables by name (see :mod:`mns.audit` for the names and
-    their columns); ``symbols`` marks their suppressed cells. ``sources`` names each input
+    their columns); ``suppressed`` lists their withheld cells (shown as ``c``). Other empty
+    cells show the symbol their column's metadata gives (``z`` not applicable), else ``:``
+    (not available), as in the CSV files. ``sources`` names each input
     (``"sample"``, ``"baseline"``, ``"referrals"``...) with its provenance. ``min_count`` is
     the disclosure threshold, ``None`` when disclosure control was switched off.
     """
@@ -36,7 +40,7 @@ class ReportInput:
     title: str
     plan: Plan
     tables: Mapping[str, pa.Table]
-    symbols: Symbols = attrs.field(factory=dict)
+    suppressed: Suppressed = attrs.field(factory=dict)
     sources: Mapping[str, Provenance] = attrs.field(factory=dict)
     min_count: int | None = 5
     reference_date: str | None = None  #: ISO date the audit describes, if known
@@ -49,8 +53,12 @@ class ReportInput:
         return self.tables.get(name)
 
     def symbol(self, table: str, column: str, row: int) -> str | None:
-        """The symbol shown in place of ``table[column][row]``, if any."""
-        marks = self.symbols.get(table, {}).get(column)
-        if marks is None or row >= len(marks):
+        """The symbol shown in place of ``table[column][row]``: ``c`` for a withheld cell,
+        the column's symbol for another empty cell, ``None`` for a cell with a value."""
+        if (row, column) in self.suppressed.get(table, ()):
+            return "c"
+        data = self.tables.get(table)
+        if data is None or column not in data.column_names or data.column(column)[row].is_valid:
             return None
-        return marks[row]
+        raw = (data.schema.field(column).metadata or {}).get(_NULL_KEY)
+        return raw.decode() if raw else ":"

@@ -218,7 +218,7 @@ def need_groups(ri: ReportInput) -> Section:
         _values(ri, name, table, "share"),
         _values(ri, name, table, "share_low"),
         _values(ri, name, table, "share_high"),
-        colors=[colors.get(clusters.get(c, ""), charts.PALETTE[7]) for c in codes],
+        colors=[colors.get(clusters.get(c, ""), charts.NO_CLUSTER) for c in codes],
         xlabel="Share of the cases audited",
         title="Share of cases in each need group, with 95% intervals",
         salt=_salt(ri, name),
@@ -329,24 +329,33 @@ def matching(ri: ReportInput) -> Section:
             html=intro
             + _absent("No services received were recorded, so nothing could be matched."),
         )
-    groups = list(dict.fromkeys(table.column("need_group").to_pylist()))
-    matched = _values(ri, name, table, "matched")
-    unmet = _values(ri, name, table, "unmet")
-    unplanned = _values(ri, name, table, "unplanned")
-    per_group: dict[str, list[float | None]] = {g: [0.0, 0.0, 0.0] for g in groups}
-    for i, g in enumerate(table.column("need_group").to_pylist()):
-        for k, series in enumerate((matched, unmet, unplanned)):
-            current = per_group[g][k]
-            value = series[i]
-            per_group[g][k] = None if current is None or value is None else current + value
+    group_codes = table.column("need_group").to_pylist()
+    groups = sorted(set(group_codes), key=_order(ri))
+    series = {k: _values(ri, name, table, k) for k in ("matched", "unmet", "unplanned")}
+    totals: dict[str, dict[str, float]] = {g: dict.fromkeys(series, 0.0) for g in groups}
+    hidden: set[str] = set()
+    for i, g in enumerate(group_codes):
+        for k, values in series.items():
+            value = values[i]
+            if value is None:
+                hidden.add(g)
+            else:
+                totals[g][k] += float(value)
     chart = charts.stacked_bars(
         [_group_label(ri, g) for g in groups],
         [
-            ("matched", [per_group[g][0] for g in groups], charts.PALETTE[2]),
-            ("unmet", [per_group[g][1] for g in groups], charts.PALETTE[5]),
-            ("unplanned", [per_group[g][2] for g in groups], charts.PALETTE[1]),
+            (
+                k,
+                [None if g in hidden and totals[g][k] == 0 else totals[g][k] for g in groups],
+                color,
+            )
+            for k, color in (
+                ("matched", charts.PALETTE[2]),
+                ("unmet", charts.PALETTE[5]),
+                ("unplanned", charts.PALETTE[1]),
+            )
         ],
-        xlabel="Cases (summed over services)",
+        xlabel="Cases (added up over the services)",
         title="Matched, unmet and unplanned services by need group",
         salt=_salt(ri, name),
     )
@@ -362,20 +371,84 @@ def matching(ri: ReportInput) -> Section:
     ]
     body = (
         intro
+        + _matrix(ri, table, groups)
         + _figure(
             chart,
-            "Each bar adds up a need group's cases over the services; a bar marked c has a "
-            "suppressed part left out.",
+            "Each bar adds up a need group's cases over the services; a bar marked c leaves "
+            "out a suppressed count.",
         )
-        + render_table(
-            shown,
-            columns,
-            id="table-matching",
-            caption="The matching matrix: need groups by services",
-            symbol=_symbolizer(ri, name),
+        + _details(
+            "The matching matrix as a list",
+            render_table(
+                shown,
+                columns,
+                id="table-matching",
+                caption="Need groups by services, one row per pair",
+                symbol=_symbolizer(ri, name),
+            ),
         )
     )
     return Section(id="matching", heading=heading, html=body)
+
+
+def _matrix(ri: ReportInput, table: pa.Table, groups: Sequence[str]) -> str:
+    """The matching matrix: need groups (rows) by services (columns); each cell shows the
+    matched, unmet and unplanned counts, and cells the plan provides for are shaded."""
+    services = sorted(set(table.column("service").to_pylist()), key=_service_order(ri))
+    pairs = zip(
+        table.column("need_group").to_pylist(), table.column("service").to_pylist(), strict=True
+    )
+    cells = {pair: row for row, pair in enumerate(pairs)}
+    planned = table.column("planned").to_pylist()
+    head = "".join(
+        f'<th scope="col" data-service="{escape(s)}">{escape(_service_label(ri, s))}</th>'
+        for s in services
+    )
+    rows = []
+    for g in groups:
+        tds = []
+        for s in services:
+            row = cells.get((g, s))
+            if row is None:
+                tds.append('<td class="none">\u2013</td>')
+                continue
+            parts = "<br>".join(_matrix_parts(ri, table, row)) or "\u2013"
+            cls = ' class="planned"' if planned[row] else ""
+            tds.append(
+                f'<td{cls} data-need-group="{escape(g)}" data-service="{escape(s)}">{parts}</td>'
+            )
+        rows.append(f'<tr><th scope="row">{escape(_group_label(ri, g))}</th>{"".join(tds)}</tr>')
+    return (
+        '<div class="table-wrap"><table id="matrix-matching" class="matrix">'
+        "<caption>The matching matrix: need groups by services (shaded: the plan gives "
+        "the group this service)</caption>"
+        f'<thead><tr><th scope="col">Need group</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _matrix_parts(ri: ReportInput, table: pa.Table, row: int) -> list[str]:
+    parts = []
+    for key, mark in (("matched", "m"), ("unmet", "u"), ("unplanned", "x")):
+        symbol = ri.symbol("matching", key, row)
+        value = table.column(key)[row].as_py()
+        if symbol is not None:
+            meaning = escape(SYMBOLS.get(symbol, symbol))
+            parts.append(
+                f'<span class="{mark} symbol" data-column="{key}" data-symbol="{escape(symbol)}" '
+                f'title="{key}: {meaning}">{key} {escape(symbol)}</span>'
+            )
+        elif value:
+            parts.append(
+                f'<span class="{mark}" data-column="{key}" data-value="{value!r}">'
+                f"{key} {escape(format_value(value, 'count'))}</span>"
+            )
+    return parts
+
+
+def _service_order(ri: ReportInput) -> Callable[[str], tuple[int, str]]:
+    rank = {s.code: i for i, s in enumerate(ri.plan.services)}
+    return lambda code: (rank.get(code, len(rank)), str(code))
 
 
 def agreement(ri: ReportInput) -> Section:

@@ -78,10 +78,10 @@ def check_schema(schema: pa.Schema, binding: Binding) -> None:
 class Batch:
     """One record batch seen through a :class:`Binding`; columns are computed once."""
 
-    def __init__(self, batch: pa.RecordBatch, binding: Binding) -> None:
+    def __init__(self, batch: pa.RecordBatch, binding: Binding, n: int | None = None) -> None:
         self.batch = batch
         self.binding = binding
-        self.n = batch.num_rows
+        self.n = batch.num_rows if n is None else n
         self.cache: dict[str, pa.Array] = {}
 
     def column(self, column: ir.Column) -> pa.Array:
@@ -137,16 +137,26 @@ def _plain(value: Value) -> Value:
     return value
 
 
+def _dict_lookup(array: pa.DictionaryArray, on_dictionary: pa.Array) -> pa.Array:
+    """A condition decided on the dictionary (``on_dictionary``), mapped to every row through
+    the integer codes: a comparison of codes when few entries match, else a ``take``."""
+    if on_dictionary.null_count == 0:
+        hits = np.flatnonzero(on_dictionary.to_numpy(zero_copy_only=False))
+        if len(hits) <= _FEW:
+            indices = array.indices
+            result: Value = pc.equal(indices, pa.scalar(int(hits[0]) if len(hits) else -1, indices.type))
+            for hit in hits[1:]:
+                result = pc.or_kleene(result, pc.equal(indices, pa.scalar(int(hit), indices.type)))
+            return result
+    return pc.take(on_dictionary, array.indices)
+
+
+_FEW = 4  #: up to this many matching dictionary entries, compare codes rather than take
+
+
 def _dict_equal(array: pa.DictionaryArray, value: str) -> pa.Array:
     """``array == value`` decided on the dictionary, then mapped through the integer codes."""
-    dictionary = array.dictionary
-    on_dictionary = pc.equal(dictionary, value)
-    if dictionary.null_count == 0:
-        hits = np.flatnonzero(on_dictionary.to_numpy(zero_copy_only=False))
-        if len(hits) <= 1:
-            code = int(hits[0]) if len(hits) else -1
-            return pc.fill_null(pc.equal(array.indices, pa.scalar(code, array.indices.type)), False)
-    return pc.take(on_dictionary, array.indices)
+    return _dict_lookup(array, pc.equal(array.dictionary, value))
 
 
 def _is_in(value: Value, values: tuple[Any, ...]) -> Value:
@@ -154,8 +164,7 @@ def _is_in(value: Value, values: tuple[Any, ...]) -> Value:
         found = value.is_valid and any(value.as_py() == v for v in values)
         return pa.scalar(found, pa.bool_()) if value.is_valid else _NULL_BOOL
     if isinstance(value, pa.DictionaryArray):
-        on_dictionary = _is_in(value.dictionary, values)
-        return pc.take(on_dictionary, value.indices)
+        return _dict_lookup(value, _is_in(value.dictionary, values))
     typ = value.type
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
         exact = all(isinstance(v, int) for v in values) and not pa.types.is_floating(typ)
@@ -173,6 +182,22 @@ def _is_in(value: Value, values: tuple[Any, ...]) -> Value:
     if value.null_count:
         found = pc.if_else(pc.is_null(value), _NULL_BOOL, found)
     return found
+
+
+def _same_int(value: Value, other: Value) -> Value:
+    """An integer literal as a scalar of the other side's integer type when it fits, so the
+    column is compared as it is rather than widened to int64 first."""
+    if (
+        isinstance(value, pa.Scalar)
+        and isinstance(other, pa.Array)
+        and pa.types.is_integer(value.type)
+        and pa.types.is_integer(other.type)
+        and value.is_valid
+    ):
+        info = np.iinfo(other.type.to_pandas_dtype())
+        if info.min <= value.as_py() <= info.max:
+            return pa.scalar(value.as_py(), other.type)
+    return value
 
 
 _KERNELS = {
@@ -228,6 +253,7 @@ def _compare(expr: ir.Compare, batch: Batch) -> Value:
             equal = _dict_equal(rv, lv.as_py())
             return equal if expr.op == "==" else pc.invert(equal)
     lv, rv = _plain(lv), _plain(rv)
+    lv, rv = _same_int(lv, rv), _same_int(rv, lv)
     if pa.types.is_date64(lv.type):
         lv = lv.cast(pa.date32())
     if pa.types.is_date64(rv.type):

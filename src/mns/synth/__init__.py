@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from mns.records import schema
@@ -26,27 +27,27 @@ from mns.records.bundle import Provenance, Records
 from mns.synth import _cases, _model, _records
 from mns.synth._geography import Geography, geography
 
-__all__ = ["PROFILES", "batches", "cases", "population", "profile_codes", "records"]
+__all__ = ["COHORTS", "PROFILES", "batches", "cases", "population", "records"]
 
 #: The latent need profiles: the demo plan's need-group codes and ``"low_need"``.
 PROFILES: tuple[str, ...] = tuple(p.code for p in _model.PROFILES)
-COHORTS = _cases.COHORTS
+#: The values ``cases(..., cohort=...)`` accepts (``None`` too).
+COHORTS: tuple[str, ...] = _cases.COHORTS
 
 
-def profile_codes() -> tuple[str, ...]:
-    """The latent profiles' codes: the demo plan's need groups, then ``"low_need"``."""
-    return PROFILES
+def _n(x: int) -> str:
+    return f"{x:,}" if x >= 10_000 else str(x)
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"mns.synth: {name} must be a whole number, not {value!r}")
     if not low <= int(value) <= high:
-        raise ValueError(f"mns.synth: {name} = {value} is outside {low:,}-{high:,}")
+        raise ValueError(f"mns.synth: {name} = {value} is outside {_n(low)}-{_n(high)}")
     return int(value)
 
 
-def _weights(weights: Mapping[str, float] | None, referral: bool) -> np.ndarray:  # type: ignore[type-arg]
+def _weights(weights: Mapping[str, float] | None, referral: bool) -> npt.NDArray[np.float64]:
     base = {p.code: (p.referral_weight if referral else p.weight) for p in _model.PROFILES}
     for code, w in (weights or {}).items():
         if code not in base:
@@ -107,7 +108,7 @@ class _Blank:
     def __init__(self, rng: np.random.Generator, n: int, share: float) -> None:
         self.rng, self.n, self.share = rng, n, share
 
-    def __call__(self) -> np.ndarray | None:  # type: ignore[type-arg]
+    def __call__(self) -> npt.NDArray[np.bool_] | None:
         if self.share <= 0:
             return None
         return self.rng.random(self.n) < self.share
@@ -122,16 +123,19 @@ def _frame_batches(
         yield block, frame, _cases.to_batch(frame, scenario, sch, blank)
 
 
-def _rebatch(batches: Iterator[pa.RecordBatch], schema_: pa.Schema, size: int) -> Iterator[pa.RecordBatch]:
+def _rebatch(
+    batches: Iterator[pa.RecordBatch], schema_: pa.Schema, size: int
+) -> Iterator[pa.RecordBatch]:
     """The rows of ``batches`` again, in batches of ``size`` rows (the last may be shorter)."""
     pending: list[pa.RecordBatch] = []
     held = 0
-    for batch in batches:
-        while batch.num_rows:
-            take = min(size - held, batch.num_rows)
-            pending.append(batch.slice(0, take))
+    for whole in batches:
+        rest = whole
+        while rest.num_rows:
+            take = min(size - held, rest.num_rows)
+            pending.append(rest.slice(0, take))
             held += take
-            batch = batch.slice(take)
+            rest = rest.slice(take)
             if held == size:
                 yield _concat(pending, schema_)
                 pending, held = [], 0
@@ -265,7 +269,9 @@ def _build_records(
         service_batches.append(service)
         outcome_batches.append(_records.outcomes(frame, scenario, matched, seed, block))
         assignment_batches.append(
-            _records.assignments(frame, scenario, audit, seed, block, auditors)
+            _records.assignments(
+                frame, scenario, audit=audit, seed=seed, block=block, auditors=auditors
+            )
         )
         truth.append(
             pa.RecordBatch.from_arrays(

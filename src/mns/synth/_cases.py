@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -64,6 +65,12 @@ class Scenario:
     cohort: str | None  #: None: each case's cohort follows how far it went
     geography: Geography
     prefix: str = "C"  #: case ids are prefix + eight digits
+    profiles: Alias = attrs.field(init=False)
+    areas: Alias = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "profiles", alias(self.weights[None, :]))
+        object.__setattr__(self, "areas", alias(self.geography.case_weights[None, :]))
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -81,7 +88,7 @@ class Frame:
     area: Ints
     reference: Ints  #: days since 1970-01-01
     birth_month: Ints  #: days since 1970-01-01 of the first of the birth month (unborn: unset)
-    factors: Bools  #: (n, len(FACTORS)), False where not assessed
+    factors: Bools  #: (len(FACTORS), n): one contiguous row per factor; False if not assessed
     disabilities: Bools  #: (n, len(DISABILITIES))
     primary_need: Ints
     source: Ints
@@ -92,11 +99,21 @@ class Frame:
     def size(self) -> int:
         return len(self.profile)
 
+    def head(self, n: int) -> Frame:
+        """The first ``n`` cases."""
+        if n >= self.size:
+            return self
+        changes = {
+            f.name: getattr(self, f.name)[:n]
+            for f in attrs.fields(Frame)
+            if f.name not in ("start", "factors")
+        }
+        return attrs.evolve(self, factors=self.factors[:, :n], **changes)
 
-def _pmf(table: Mapping[str, float], codes: Sequence[str], allowed: Sequence[str] = ()) -> Floats:
+
+def _pmf(table: Mapping[str, float], codes: Sequence[str]) -> Floats:
+    """The probabilities of ``table`` in the order of ``codes`` (0 for codes it lacks)."""
     p = np.array([table.get(c, 0.0) for c in codes], dtype=np.float64)
-    if allowed:
-        p[[c not in allowed for c in codes]] = 0.0
     return np.asarray(p / p.sum(), dtype=np.float64)
 
 
@@ -104,19 +121,19 @@ def _pmf(table: Mapping[str, float], codes: Sequence[str], allowed: Sequence[str
 class Tables:
     """The model's parameters as arrays, for one collection year."""
 
-    factor_p: npt.NDArray[np.float32]  #: (K, F)
+    factor_p: npt.NDArray[np.uint16]  #: (F, K): P(factor | profile) in units of 1/65536
     min_age: Ints  #: (F,), -1 for factors not about the child
-    age_cdf: Floats  #: (K, 18)
+    age: Alias  #: (K, 18)
     female: Floats
     unborn: Floats
     disabled: Floats
-    need_cdf: Floats  #: (K, 10)
-    source_cdf: Floats  #: (K, S)
-    status_cdf: Floats  #: (K, 4)
-    abuse_cdf: Floats  #: (K, 5)
-    closure_cdf: Floats  #: (4, 1 + 9): open, RC1..RC9
-    ethnicity_cdf: Floats
-    asylum_cdf: Floats  #: over ETHNICITY codes
+    need: Alias  #: (K, 10)
+    source: Alias  #: (K, S)
+    status: Alias  #: (K, 4)
+    abuse: Alias  #: (K, 5)
+    closure: Alias  #: (4, 1 + 9): open, RC1..RC9
+    ethnicity: Alias
+    asylum: Alias  #: over ETHNICITY codes
     disability_p: Floats
     sources: tuple[str, ...]  #: referral-source codes valid in the year
 
@@ -126,7 +143,9 @@ def tables(year: int) -> Tables:
     """The parameter arrays for ``year`` (referral source and closure codes valid in it)."""
     cin = language("cin")
     sources = tuple(v.code for v in cin.indicator("referral_source").values if valid_in(v, year))
-    closures = tuple(v.code for v in cin.indicator("reason_for_closure").values if valid_in(v, year))
+    closures = tuple(
+        v.code for v in cin.indicator("reason_for_closure").values if valid_in(v, year)
+    )
     profiles = m.PROFILES
     factor_p = np.zeros((len(profiles), len(FACTORS)), dtype=np.float64)
     for k, prof in enumerate(profiles):
@@ -149,40 +168,63 @@ def tables(year: int) -> Tables:
         closure_p[s, 0] = 1 - closure_p[s, 1:].sum()
     ethnicities = tuple(m.ETHNICITIES)
     return Tables(
-        factor_p=factor_p.astype(np.float32),
+        factor_p=np.ascontiguousarray(np.rint(factor_p.T * 65536).clip(0, 65535), dtype=np.uint16),
         min_age=np.array([m.CHILD_MIN_AGE.get(c, -1) for c in FACTORS], dtype=np.int64),
-        age_cdf=_cdf(np.array([m.AGE_SHAPES[p.age] for p in profiles])),
+        age=alias(np.array([m.AGE_SHAPES[p.age] for p in profiles])),
         female=np.array([p.female for p in profiles]),
         unborn=np.array([p.unborn for p in profiles]),
         disabled=np.array([p.disabled for p in profiles]),
-        need_cdf=_cdf(np.array([_pmf(p.primary_need, m.PRIMARY_NEEDS) for p in profiles])),
-        source_cdf=_cdf(source_p),
-        status_cdf=_cdf(np.array([p.status for p in profiles])),
-        abuse_cdf=_cdf(np.array([_pmf(p.abuse, m.CATEGORIES_OF_ABUSE) for p in profiles])),
-        closure_cdf=_cdf(closure_p),
-        ethnicity_cdf=_cdf(_pmf(m.ETHNICITIES, ethnicities)[None, :])[0],
-        asylum_cdf=_cdf(_pmf(m.ASYLUM_ETHNICITIES, ethnicities)[None, :])[0],
+        need=alias(np.array([_pmf(p.primary_need, m.PRIMARY_NEEDS) for p in profiles])),
+        source=alias(source_p),
+        status=alias(np.array([p.status for p in profiles])),
+        abuse=alias(np.array([_pmf(p.abuse, m.CATEGORIES_OF_ABUSE) for p in profiles])),
+        closure=alias(closure_p),
+        ethnicity=alias(_pmf(m.ETHNICITIES, ethnicities)[None, :]),
+        asylum=alias(_pmf(m.ASYLUM_ETHNICITIES, ethnicities)[None, :]),
         disability_p=np.array(list(m.DISABILITIES.values())),
         sources=sources,
     )
 
 
-def _cdf(p: Floats) -> Floats:
-    """Row-wise cumulative sums, normalised so the last column is exactly 1."""
-    c = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-    c[:, -1] = 1.0
-    return np.asarray(c, dtype=np.float64)
+@attrs.frozen(eq=False)
+class Alias:
+    """Walker's alias tables for drawing from each row of a probability table in O(1)."""
+
+    prob: Floats  #: (rows, width): keep column j with this probability...
+    alias: Ints  #: ...else take this column
 
 
-def _pick(cdf: Floats, rows: Ints | None, u: Floats) -> Ints:
-    """Inverse-CDF draws: row ``rows[i]`` of ``cdf`` (or the single row) at uniform ``u[i]``."""
-    width = cdf.shape[-1]
-    if rows is None:
-        return np.minimum(np.searchsorted(cdf, u, side="right"), width - 1).astype(np.int64)
-    # row k of the table shifted up by k: one sorted array, one vectorised search
-    shifted = (cdf + np.arange(cdf.shape[0])[:, None]).reshape(-1)
-    out = np.searchsorted(shifted, u + rows, side="right") - rows * width
-    return np.minimum(out, width - 1).astype(np.int64)
+def alias(p: Floats) -> Alias:
+    """Alias tables (Vose's method) for each row of the non-negative table ``p``."""
+    p = np.atleast_2d(np.asarray(p, dtype=np.float64))
+    rows, width = p.shape
+    prob = np.ones((rows, width))
+    other = np.tile(np.arange(width, dtype=np.int64), (rows, 1))
+    for r in range(rows):
+        scaled = (p[r] / p[r].sum() * width).tolist()
+        small = [j for j, x in enumerate(scaled) if x < 1.0]
+        large = [j for j, x in enumerate(scaled) if x >= 1.0]
+        while small and large:
+            s_, l_ = small.pop(), large[-1]
+            prob[r, s_] = scaled[s_]
+            other[r, s_] = l_
+            scaled[l_] -= 1.0 - scaled[s_]
+            if scaled[l_] < 1.0:
+                small.append(large.pop())
+        # what remains is 1 up to rounding
+    return Alias(prob=prob, alias=other)
+
+
+def _pick(table: Alias, rows: Ints | None, u: Floats) -> Ints:
+    """Draws from row ``rows[i]`` of ``table`` (or its only row) with one uniform ``u[i]`` each:
+    its integer part (scaled by the width) picks a column, its fraction keeps it or its alias."""
+    width = table.prob.shape[1]
+    scaled = u * width
+    column = np.minimum(scaled.astype(np.int64), width - 1)
+    fraction = scaled - column
+    row = np.zeros(len(u), dtype=np.int64) if rows is None else rows
+    keep = fraction < table.prob[row, column]
+    return np.asarray(np.where(keep, column, table.alias[row, column]), dtype=np.int64)
 
 
 def _days(year: int, month: int, day: int) -> int:
@@ -192,46 +234,46 @@ def _days(year: int, month: int, day: int) -> int:
 def draw(scenario: Scenario, start: int, n: int, rng: np.random.Generator) -> Frame:
     """Draw ``n`` cases numbered from ``start`` with ``rng``."""
     t = tables(scenario.year)
-    k = len(m.PROFILES)
-    profile = np.searchsorted(np.cumsum(scenario.weights), rng.random(n), side="right")
-    profile = np.minimum(profile, k - 1).astype(np.int64)
-    age = _pick(t.age_cdf, profile, rng.random(n))
+    profile = _pick(scenario.profiles, None, rng.random(n))
+    age = _pick(t.age, profile, rng.random(n))
     unborn = (age == 0) & (rng.random(n) < t.unborn[profile])
     u = rng.random(n)
     sex = np.where(u < t.female[profile], 1, 0).astype(np.int64)
     sex[unborn | (rng.random(n) < P_SEX_UNKNOWN)] = 2
-    status = _pick(t.status_cdf, profile, rng.random(n))
+    status = _pick(t.status, profile, rng.random(n))
     assessed = rng.random(n) < np.asarray(P_ASSESSED)[status]
 
     # assessment factors, conditionally independent given the profile
-    factors = rng.random((n, len(FACTORS)), dtype=np.float32) < t.factor_p[profile]
+    u16 = rng.integers(0, 1 << 16, size=(len(FACTORS), n), dtype=np.uint16)
+    factors = np.empty((len(FACTORS), n), dtype=np.bool_)
+    for j in range(len(FACTORS)):
+        np.less(u16[j], t.factor_p[j][profile], out=factors[j])
     child_age = np.where(unborn, -1, age)
-    factors &= child_age[:, None] >= t.min_age[None, :]
-    factors &= assessed[:, None]
+    factors &= child_age[None, :] >= t.min_age[:, None]
+    factors &= assessed[None, :]
 
-    ethnicity = _pick(t.ethnicity_cdf, None, rng.random(n))
-    uasc = factors[:, _FACTOR["9A"]]
+    ethnicity = _pick(t.ethnicity, None, rng.random(n))
+    uasc = factors[_FACTOR["9A"]]
     if uasc.any():
-        ethnicity[uasc] = _pick(t.asylum_cdf, None, rng.random(int(uasc.sum())))
+        ethnicity[uasc] = _pick(t.asylum, None, rng.random(int(uasc.sum())))
         sex[uasc & (rng.random(n) < 0.9)] = 0
     nobt = unborn & (rng.random(n) < 0.7)
     ethnicity[nobt] = list(m.ETHNICITIES).index("NOBT")
 
     disabled = ~unborn & (rng.random(n) < t.disabled[profile])
-    disabilities = (rng.random((n, len(m.DISABILITIES))) < t.disability_p[None, :]) & disabled[:, None]
+    disabilities = (rng.random((n, len(m.DISABILITIES))) < t.disability_p[None, :]) & disabled[
+        :, None
+    ]
     none_drawn = disabled & ~disabilities.any(axis=1)
     disabilities[none_drawn, list(m.DISABILITIES).index("DDA")] = True
 
-    primary_need = _pick(t.need_cdf, profile, rng.random(n))
-    source = _pick(t.source_cdf, profile, rng.random(n))
-    closure = _pick(t.closure_cdf, status, rng.random(n)) - 1
+    primary_need = _pick(t.need, profile, rng.random(n))
+    source = _pick(t.source, profile, rng.random(n))
+    closure = _pick(t.closure, status, rng.random(n)) - 1
     on_plan = (status == 2) | ((status == 3) & (rng.random(n) < P_CP_IF_LOOKED_AFTER))
-    abuse = np.where(on_plan, _pick(t.abuse_cdf, profile, rng.random(n)), -1)
+    abuse = np.where(on_plan, _pick(t.abuse, profile, rng.random(n)), -1)
 
-    weights = scenario.geography.case_weights
-    area = np.minimum(
-        np.searchsorted(np.cumsum(weights), rng.random(n), side="right"), len(weights) - 1
-    ).astype(np.int64)
+    area = _pick(scenario.areas, None, rng.random(n))
 
     first = _days(scenario.year - 1, 4, 1)
     last = _days(scenario.year, 3, 31)
@@ -262,17 +304,20 @@ def draw(scenario: Scenario, start: int, n: int, rng: np.random.Generator) -> Fr
 
 
 def frames(scenario: Scenario, n: int, seed: int) -> Iterator[Frame]:
-    """The ``n`` cases of ``scenario`` for ``seed``, in blocks of ``BLOCK``."""
+    """The ``n`` cases of ``scenario`` for ``seed``, in blocks of ``BLOCK``.
+
+    A block is always drawn whole and then cut, so the first *m* cases never depend on ``n``.
+    """
     for block, start in enumerate(range(0, n, BLOCK)):
         rng = np.random.default_rng([seed, CASE_STREAM, block])
-        yield draw(scenario, start, min(BLOCK, n - start), rng)
+        yield draw(scenario, start, BLOCK, rng).head(n - start)
 
 
 # --- Arrow ------------------------------------------------------------------------------
 
 
 def ids(prefix: str, start: int, n: int, digits: int = 8) -> pa.StringArray:
-    """``prefix`` + zero-padded case numbers ``start+1 .. start+n``, built without Python strings."""
+    """``prefix`` + zero-padded case numbers ``start+1 .. start+n``, without Python strings."""
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
     width = len(head) + digits
     buf = np.empty((n, width), dtype=np.uint8)
@@ -285,23 +330,43 @@ def ids(prefix: str, start: int, n: int, digits: int = 8) -> pa.StringArray:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf.reshape(-1)))
 
 
+def _validity(mask: Bools | None) -> tuple[pa.Buffer | None, int]:
+    """The validity bitmap of an array whose rows in ``mask`` are null, and the null count."""
+    if mask is None:
+        return None, 0
+    nulls = int(np.count_nonzero(mask))
+    if nulls == 0:
+        return None, 0
+    return pa.py_buffer(np.packbits(~mask, bitorder="little")), nulls
+
+
+def _fixed(values: npt.NDArray[Any], typ: pa.DataType, mask: Bools | None) -> pa.Array:
+    """A fixed-width Arrow array over ``values`` (already of the type's width), built from
+    buffers: much faster than ``pa.array(values, mask=...)``."""
+    validity, nulls = _validity(mask)
+    data = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(typ, len(data), [validity, pa.py_buffer(data)], null_count=nulls)
+
+
+def flags(values: Bools, mask: Bools | None = None) -> pa.Array:
+    """A bool array (bit-packed with numpy), null where ``mask``."""
+    validity, nulls = _validity(mask)
+    data = pa.py_buffer(np.packbits(values, bitorder="little"))
+    return pa.Array.from_buffers(pa.bool_(), len(values), [validity, data], null_count=nulls)
+
+
 def _category(codes: Ints, dictionary: Sequence[str], mask: Bools | None) -> pa.DictionaryArray:
-    indices = pa.array(codes.astype(np.int32), mask=mask)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, pa.string()))
+    indices = _fixed(codes.astype(np.int32), pa.int32(), mask)
+    return pa.DictionaryArray.from_arrays(indices, _dictionary(tuple(dictionary)))
 
 
-def _or(*masks: Bools | None) -> Bools | None:
-    present = [x for x in masks if x is not None]
-    if not present:
-        return None
-    out = present[0]
-    for x in present[1:]:
-        out = out | x
-    return out
+@functools.lru_cache(maxsize=64)
+def _dictionary(values: tuple[str, ...]) -> pa.Array:
+    return pa.array(values, pa.string())
 
 
 def _date(days: Ints, mask: Bools | None) -> pa.Array:
-    return pa.array(days.astype(np.int32), pa.int32(), mask=mask).cast(pa.date32())
+    return _fixed(days.astype(np.int32), pa.date32(), mask)
 
 
 def to_batch(
@@ -325,10 +390,10 @@ def to_batch(
         "child_id": ids(scenario.prefix + "K", frame.start, n),
         "reference_date": _date(frame.reference, None),
         "birth_month": _date(frame.birth_month, frame.unborn),
-        "age": pa.array(frame.age.astype(np.int16)),
+        "age": _fixed(frame.age.astype(np.int16), pa.int16(), None),
         "sex": _category(frame.sex, SEXES, None),
         "ethnicity": _category(frame.ethnicity, tuple(m.ETHNICITIES), None),
-        "disability": pa.array(frame.disabilities.any(axis=1)),
+        "disability": flags(np.asarray(frame.disabilities.any(axis=1))),
         "area": _category(frame.area, geo.areas, None),
         "la": _category(geo.la_of[frame.area], geo.las, None),
         "cohort": _category(cohort_codes, COHORTS, None),
@@ -338,22 +403,22 @@ def to_batch(
     cin = language("cin")
     year = scenario.year
     valid_factors = [c for c in FACTORS if valid_in(cin.indicator(c), year)]
-    any_factor = frame.factors[:, [_FACTOR[c] for c in valid_factors]].any(axis=1)
+    any_factor = frame.factors[[_FACTOR[c] for c in valid_factors]].any(axis=0)
     for ind in cin.indicators:
         if not valid_in(ind, year):
             continue
         name = f"cin.{ind.code}"
         code = ind.code
         if code in _FACTOR:
-            columns[name] = pa.array(frame.factors[:, _FACTOR[code]], mask=no_factors)
+            columns[name] = flags(frame.factors[_FACTOR[code]], no_factors)
         elif code in ("18A", "19A"):
             b, c = _FACTOR[code[:2] + "B"], _FACTOR[code[:2] + "C"]
-            columns[name] = pa.array(frame.factors[:, b] | frame.factors[:, c], mask=no_factors)
+            columns[name] = flags(frame.factors[b] | frame.factors[c], no_factors)
         elif code == "21":
-            columns[name] = pa.array(~any_factor, mask=no_factors)
+            columns[name] = flags(np.asarray(~any_factor), no_factors)
         elif code.startswith("disability_") and code[len("disability_") :] in m.DISABILITIES:
             j = list(m.DISABILITIES).index(code[len("disability_") :])
-            columns[name] = pa.array(frame.disabilities[:, j])
+            columns[name] = flags(np.ascontiguousarray(frame.disabilities[:, j]))
         elif code == "primary_need":
             columns[name] = _category(frame.primary_need, m.PRIMARY_NEEDS, None)
         elif code == "referral_source":
@@ -384,6 +449,6 @@ def _blanked(column: pa.Array, mask: Bools) -> pa.Array:
     import pyarrow.compute as pc
 
     if pa.types.is_dictionary(column.type):
-        indices = pc.if_else(pa.array(mask), pa.scalar(None, column.indices.type), column.indices)
+        indices = pc.if_else(flags(mask), pa.scalar(None, column.indices.type), column.indices)
         return pa.DictionaryArray.from_arrays(indices, column.dictionary)
-    return pc.if_else(pa.array(mask), pa.scalar(None, column.type), column)
+    return pc.if_else(flags(mask), pa.scalar(None, column.type), column)

@@ -98,9 +98,7 @@ def geography(seed: int, areas: int | None) -> Geography:
     )
 
 
-def locality(
-    seed: int, names: tuple[str, ...], la: str, residents: int, stream: int
-) -> Geography:
+def locality(seed: int, names: tuple[str, ...], la: str, residents: int, stream: int) -> Geography:
     """One local authority made of the localities ``names`` with about ``residents`` people."""
     n = len(names)
     rng = np.random.default_rng([seed, GEO_STREAM, stream])

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from mns.records import schema
 from mns.synth import _model as m
-from mns.synth._cases import Frame, Scenario, _category, _date, ids
+from mns.synth._cases import FACTORS, Frame, Scenario, _category, _date, flags, ids
 
 __all__ = [
     "MATCHED",
@@ -45,13 +45,23 @@ NFA_FACTOR = 0.15  #: services reach cases closed after referral much less often
 MATCHED: Mapping[str, frozenset[str]] = {
     "A1": frozenset({"family_support", "idva", "da_recovery", "housing_support", "refuge"}),
     "A2": frozenset(
-        {"family_support", "edge_of_care", "parenting_programme", "school_mentoring",
-         "education_welfare"}
-    ),  # fmt: skip
+        {
+            "family_support",
+            "edge_of_care",
+            "parenting_programme",
+            "school_mentoring",
+            "education_welfare",
+        }
+    ),
     "A3": frozenset(
-        {"family_support", "adult_mental_health", "school_mentoring", "education_welfare",
-         "young_carers"}
-    ),  # fmt: skip
+        {
+            "family_support",
+            "adult_mental_health",
+            "school_mentoring",
+            "education_welfare",
+            "young_carers",
+        }
+    ),
     "B1": frozenset({"family_support", "substance_treatment", "health_visiting"}),
     "B2": frozenset(
         {"family_support", "health_visiting", "parenting_programme", "housing_support", "refuge"}
@@ -61,9 +71,15 @@ MATCHED: Mapping[str, frozenset[str]] = {
     "C1": frozenset({"family_support", "adult_mental_health", "health_visiting"}),
     "C2": frozenset({"camhs", "school_mentoring", "education_welfare"}),
     "C3": frozenset(
-        {"edge_of_care", "camhs", "school_mentoring", "education_welfare",
-         "exploitation_support", "return_interview"}
-    ),  # fmt: skip
+        {
+            "edge_of_care",
+            "camhs",
+            "school_mentoring",
+            "education_welfare",
+            "exploitation_support",
+            "return_interview",
+        }
+    ),
 }
 
 # Assignment model: a case file misleads both audit groups alike (shared misreading), then
@@ -86,9 +102,7 @@ def _profile_services() -> Floats:
 _PROFILE_P = _profile_services()
 
 
-def _episodes(
-    frame: Frame, rng: np.random.Generator
-) -> tuple[Ints, Ints, Ints, Ints, Ints]:
+def _episodes(frame: Frame, rng: np.random.Generator) -> tuple[Ints, Ints, Ints, Ints, Ints]:
     """(case row, service index, start day, end day or -1, detail code or -1) of every episode."""
     n = frame.size
     status, age = frame.status, frame.age
@@ -118,11 +132,20 @@ def _episodes(
     cp = status == 2
     looked_after = status == 3
     on_plan = frame.abuse >= 0
-    add(cp | (looked_after & (rng.random(n) < 0.5)) | ((status == 1) & (rng.random(n) < 0.12)),
-        "s47", s47_start)  # fmt: skip
+    add(
+        on_plan | (looked_after & (rng.random(n) < 0.5)) | ((status == 1) & (rng.random(n) < 0.12)),
+        "s47",
+        s47_start,
+    )
     add(on_plan, "cp_plan", s47_start + 15, frame.abuse)
-    cin_start = np.where(cp, s47_start + 15 + rng.integers(180, 400, n), ref + rng.integers(20, 60, n))
-    add(((status == 1) & (rng.random(n) < 0.92)) | (cp & (rng.random(n) < 0.4)), "cin_plan", cin_start)
+    cin_start = np.where(
+        cp, s47_start + 15 + rng.integers(180, 400, n), ref + rng.integers(20, 60, n)
+    )
+    add(
+        ((status == 1) & (rng.random(n) < 0.92)) | (cp & (rng.random(n) < 0.4)),
+        "cin_plan",
+        cin_start,
+    )
     placement = np.where(
         age >= 16,
         np.searchsorted(np.cumsum(_PLACEMENT_P_16), rng.random(n) * _PLACEMENT_P_16.sum()),
@@ -137,7 +160,7 @@ def _episodes(
             continue
         p = _PROFILE_P[frame.profile, j] * reach
         if spec.drivers:
-            driven = frame.factors[:, [_FACTOR_INDEX[c] for c in spec.drivers]].any(axis=1)
+            driven = frame.factors[[_FACTOR_INDEX[c] for c in spec.drivers]].any(axis=0)
             p = 1 - (1 - p) * (1 - spec.driver_p * driven * reach)
         p = np.where((age >= spec.min_age) & (age <= spec.max_age) & ~frame.unborn, p, 0.0)
         if spec.code == "health_visiting":  # universal service that reaches unborn babies' mothers
@@ -153,13 +176,7 @@ def _episodes(
     )
 
 
-def _factor_index() -> Mapping[str, int]:
-    from mns.synth._cases import FACTORS
-
-    return {code: j for j, code in enumerate(FACTORS)}
-
-
-_FACTOR_INDEX = _factor_index()
+_FACTOR_INDEX = {code: j for j, code in enumerate(FACTORS)}
 
 
 def services(
@@ -245,7 +262,7 @@ def outcomes(
             case_ids.take(pa.array(row)),
             _category(kind, codes, None),
             _date(recorded, None),
-            pa.array(achieved, mask=unknown),
+            flags(achieved, unknown),
             pa.nulls(count, pa.float64()),
             pa.nulls(count, pa.string()),
         ],
@@ -273,6 +290,7 @@ def _misread(rng: np.random.Generator, truth: Ints) -> Ints:
 def assignments(
     frame: Frame,
     scenario: Scenario,
+    *,
     audit: str,
     seed: int,
     block: int,
@@ -293,7 +311,9 @@ def assignments(
         placed.append(group)
         consensus.append(rng.random(n) < np.where(right, 0.85, 0.45))
     group_codes = tuple(p.code for p in m.PROFILES if p.code != m.LOW_NEED)
-    lookup = np.array([group_codes.index(p.code) if p.code != m.LOW_NEED else -1 for p in m.PROFILES])
+    lookup = np.array(
+        [group_codes.index(p.code) if p.code != m.LOW_NEED else -1 for p in m.PROFILES]
+    )
     group = lookup[np.stack(placed, axis=1).reshape(-1)]
     role = np.tile(np.array([0, 1]), n)
     row = np.repeat(np.arange(n), 2)
@@ -307,7 +327,7 @@ def assignments(
             _category(role, ("professional", "shadow"), None),
             _category(np.maximum(group, 0), group_codes, group < 0),
             _category(np.maximum(auditor, 0), names, auditor < 0),
-            pa.array(np.stack(consensus, axis=1).reshape(-1)),
+            flags(np.stack(consensus, axis=1).reshape(-1)),
             pa.nulls(2 * n, pa.string()),
         ],
         schema=schema.ASSIGNMENTS,

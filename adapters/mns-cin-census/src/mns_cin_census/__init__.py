@@ -20,8 +20,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-import mns
-
+from mns.plugins import Adapter, Option, hookimpl
+from mns.records.bundle import Records
+from mns.records.io import read as mns_read
 from mns_cin_census.read import RELATIONAL, Part, batches, read_sources, to_parquet
 from mns_cin_census.write import write, xsd_errors
 
@@ -48,12 +49,14 @@ def sniff(head: bytes) -> bool:
     content; ``<Message>`` alone is too common)."""
     if b"<Message" not in head:
         return False
-    return any(mark in head for mark in (b">CIN<", b"<CINdetails", b"<LAchildID", b"<ChildIdentifiers"))
+    return any(
+        mark in head for mark in (b">CIN<", b"<CINdetails", b"<LAchildID", b"<ChildIdentifiers")
+    )
 
 
-def adapter() -> mns.Adapter:
+def adapter() -> Adapter:
     """The ``cin-census`` adapter record."""
-    return mns.Adapter(
+    return Adapter(
         name=ADAPTER,
         description="DfE Children in Need census, England (XML, 2016-17 to 2025-26)",
         suffixes=(".xml",),
@@ -61,12 +64,17 @@ def adapter() -> mns.Adapter:
         read=read_sources,
         tables=("cases", "services"),
         options=(
-            mns.Option(name="year", description="collection year (2024 = 2023-24); default: the file's header"),
-            mns.Option(
-                name="reference_date",
-                description="census reference date (YYYY-MM-DD); default: the file's header, else 31 March",
+            Option(
+                name="year",
+                description="collection year (2024 = 2023-24); default: the file's header",
             ),
-            mns.Option(
+            Option(
+                name="reference_date",
+                description=(
+                    "census reference date (YYYY-MM-DD); default: the file's header, else 31 March"
+                ),
+            ),
+            Option(
                 name="relational",
                 description="also give the DfE validator's relational tables in Records.extra",
                 default=True,
@@ -76,8 +84,8 @@ def adapter() -> mns.Adapter:
     )
 
 
-@mns.hookimpl
-def mns_adapters() -> Iterable[mns.Adapter]:
+@hookimpl
+def mns_adapters() -> Iterable[Adapter]:
     """The adapters this distribution provides."""
     yield adapter()
 
@@ -89,12 +97,17 @@ def read(
     reference_date: dt.date | str | None = None,
     relational: bool = True,
     **options: Any,
-) -> mns.Records:
+) -> Records:
     """``mns.read(source, adapter=...)`` with this adapter: one or more CIN census files.
 
     Other keyword options are ``mns.read``'s (``strict``, ``pseudonymise``, ``postcode``,
     ``batch_size``).
     """
-    return mns.read(
-        source, adapter=adapter(), year=year, reference_date=reference_date, relational=relational, **options
+    return mns_read(
+        source,
+        adapter=adapter(),
+        year=year,
+        reference_date=reference_date,
+        relational=relational,
+        **options,
     )

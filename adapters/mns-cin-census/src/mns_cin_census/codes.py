@@ -1,7 +1,7 @@
 """The code set of every coded CIN census element in a collection year.
 
 Codes that are needs (factors, primary need, referral source, reason for closure, category
-of abuse, disability) come from ``mns.language("cin")`` with their years of validity; the
+of abuse, disability) come from ``language("cin")`` with their years of validity; the
 structural ones from :mod:`mns_cin_census.spec`.
 """
 
@@ -11,9 +11,9 @@ import functools
 from collections.abc import Mapping
 
 import attrs
-import mns
 import pyarrow as pa
 
+from mns.lang import Indicator, Value, language, valid_in
 from mns_cin_census import spec
 
 __all__ = ["CodeSet", "code_sets", "factor_codes"]
@@ -54,47 +54,54 @@ class CodeSet:
         if span is not None:
             first, last = span
             when = (
-                f"from {first}" if last is None else f"until {last}" if first is None else f"from {first} to {last}"
+                f"from {first}"
+                if last is None
+                else f"until {last}"
+                if first is None
+                else f"from {first} to {last}"
             )
             return f"<{self.element}> {code!r} is not valid in the {year} collection (valid {when})"
         shown = ", ".join(self.valid[:25]) + (", ..." if len(self.valid) > 25 else "")
         return f"<{self.element}> {code!r} is not a code of this element; expected one of {shown}"
 
 
-def _span(item: mns.lang.Value | mns.lang.Indicator) -> tuple[int | None, int | None]:
+def _span(item: Value | Indicator) -> tuple[int | None, int | None]:
     return (item.valid_from, item.valid_to)
 
 
 def factor_codes(year: int | None) -> tuple[str, ...]:
     """Assessment factor codes valid in ``year`` (all of them when ``None``), in language order."""
-    lang = mns.language("cin")
+    lang = language("cin")
     return tuple(
-        i.code for i in lang.indicators if i.dimension == "assessment_factors" and mns.lang.valid_in(i, year)
+        i.code for i in lang.indicators if i.dimension == "assessment_factors" and valid_in(i, year)
     )
 
 
 @functools.cache
 def code_sets(year: int | None) -> Mapping[str, CodeSet]:
     """Every coded element's :class:`CodeSet` in ``year`` (``None``: the union of all years)."""
-    lang = mns.language("cin")
+    lang = language("cin")
     out: dict[str, CodeSet] = {}
     for element, code in _BY_INDICATOR.items():
         values = lang.indicator(code).values
         out[element] = CodeSet(
             element=element,
-            valid=tuple(v.code for v in values if mns.lang.valid_in(v, year)),
+            valid=tuple(v.code for v in values if valid_in(v, year)),
             known={v.code: _span(v) for v in values},
         )
     factors = [i for i in lang.indicators if i.dimension == "assessment_factors"]
     out["AssessmentFactors"] = CodeSet(
         element="AssessmentFactors",
-        valid=tuple(i.code for i in factors if mns.lang.valid_in(i, year)),
+        valid=tuple(i.code for i in factors if valid_in(i, year)),
         known={i.code: _span(i) for i in factors},
     )
     disabilities = [i for i in lang.indicators if i.dimension == "disability"]
     out["Disability"] = CodeSet(
         element="Disability",
-        valid=("NONE", *(i.code.removeprefix("disability_") for i in disabilities if mns.lang.valid_in(i, year))),
+        valid=(
+            "NONE",
+            *(i.code.removeprefix("disability_") for i in disabilities if valid_in(i, year)),
+        ),
         known={i.code.removeprefix("disability_"): _span(i) for i in disabilities},
     )
     for element, codes in _FIXED.items():

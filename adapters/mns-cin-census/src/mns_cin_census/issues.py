@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
 from mns.records import schema
 from mns.records.issues import Action, IssueLog, Severity
 
@@ -43,10 +44,17 @@ class Issues:
         self.source = source
 
     def file_error(
-        self, message: str, *, line: int | None = None, field: str | None = None, value: str | None = None
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        value: str | None = None,
     ) -> None:
-        """The whole file (or the rest of it) could not be read."""
-        self.log.error(message, action="rejected", line=line, field=field, value=value, table="cases")
+        """The file, or the rest of it, could not be read. The episodes lost are reported
+        one by one with :meth:`reject`; this issue names no canonical table, so that it is
+        not counted as a record."""
+        self.log.error(message, action="rejected", line=line, field=field, value=value, table="file")
 
     def structure(
         self,
@@ -61,7 +69,15 @@ class Issues:
     ) -> None:
         """An element out of place: unexpected, repeated, or from another year's shape."""
         value = value.strip() if isinstance(value, str) else value
-        self.log.add(severity, action, message, line=line, field=field, value=value or None, table=canonical(table))
+        self.log.add(
+            severity,
+            action,
+            message,
+            line=line,
+            field=field,
+            value=value or None,
+            table=canonical(table),
+        )
 
     def missing_block(self, table: str, tag: str, parent: str, line: int | None) -> None:
         """A block the schema requires is absent."""
@@ -73,17 +89,31 @@ class Issues:
             table=canonical(table),
         )
 
-    def reject(self, table: str, message: str, *, line: int | None, record: str | None = None) -> None:
+    def reject(
+        self, table: str, message: str, *, line: int | None, record: str | None = None
+    ) -> None:
         """A record (an episode of need, a service block) was not read."""
         self.log.error(message, action="rejected", line=line, record=record, table=canonical(table))
 
     def header(
-        self, field: str, value: str | None, line: int | None, problem: str, *, severity: Severity = "error"
+        self,
+        field: str,
+        value: str | None,
+        line: int | None,
+        problem: str,
+        *,
+        severity: Severity = "error",
     ) -> None:
         """A header value that cannot be used."""
         action: Action = "blanked" if severity == "error" else "kept"
         self.log.add(
-            severity, action, f"<{field}> {value!r} {problem}", line=line, field=field, value=value, table="cases"
+            severity,
+            action,
+            f"<{field}> {value!r} {problem}",
+            line=line,
+            field=field,
+            value=value,
+            table="cases",
         )
 
     def rows(
@@ -104,10 +134,19 @@ class Issues:
             return
         msgs = [messages] * n if isinstance(messages, str) else list(messages)
         vals = [None if v is None else str(v) for v in values] if values is not None else [None] * n
-        recs = [None if r is None else str(r) for r in records] if records is not None else [None] * n
+        recs = (
+            [None if r is None else str(r) for r in records] if records is not None else [None] * n
+        )
         line_list = [None if x is None or x < 0 else int(x) for x in lines]
         if severity == "error" and self.log.strict:  # raise at the first, located
-            self.log.error(msgs[0], action=action, line=line_list[0], field=field, value=vals[0], record=recs[0])
+            self.log.error(
+                msgs[0],
+                action=action,
+                line=line_list[0],
+                field=field,
+                value=vals[0],
+                record=recs[0],
+            )
         data = {
             "source": [self.source] * n,
             "sheet": [None] * n,

@@ -10,8 +10,11 @@ time.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import datetime as dt
-from collections.abc import Iterator
+import gc
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 import attrs
@@ -30,25 +33,25 @@ class RawTable:
     Each row is ``(parent, ordinal, line, value_1, ..., value_n, line_1, ..., line_n)``:
     ``parent`` is the row index of the enclosing block in its own table (the child index
     for child-level tables), ``ordinal`` numbers the block within its parent (1, 2, ...),
-    ``line`` is the block's start line, and each field has its raw text (``None`` when the
-    element is absent) and the line of its element (``None`` when absent).
+    ``line`` is the block's start line, and each field has its raw text and the line of its
+    element: a value ``None`` with a line is an empty element, with no line an absent one.
     """
 
     name: str
     fields: tuple[str, ...]
-    rows: list[tuple[Any, ...]] = attrs.field(factory=list)
+    rows: list[Sequence[Any]] = attrs.field(factory=list)
 
-    def columns(self) -> dict[str, list[Any]]:
-        """The rows transposed: ``parent``, ``ordinal``, ``line``, each field and ``line:<field>``."""
+    def columns(self) -> dict[str, Sequence[Any]]:
+        """The rows transposed: ``parent``, ``ordinal``, ``line``, each field, ``line:<field>``."""
         names = ("parent", "ordinal", "line", *self.fields, *(f"line:{f}" for f in self.fields))
         if not self.rows:
             return {n: [] for n in names}
-        return dict(zip(names, map(list, zip(*self.rows, strict=True)), strict=True))
+        return dict(zip(names, zip(*self.rows, strict=True), strict=True))
 
 
 @attrs.define
 class RawBatch:
-    """The raw rows of a run of whole children, table by table (``Child`` holds one row per child)."""
+    """The raw rows of a run of whole children, table by table (``Child``: one row per child)."""
 
     tables: dict[str, RawTable]
 
@@ -83,7 +86,7 @@ class _Compiled:
 def _compile(block: spec.Block, ns: str) -> _Compiled:
     return _Compiled(
         table=block.table or "Child",
-        fields={ns + f: i for i, f in enumerate(block.fields)},
+        fields={ns + f: 3 + i for i, f in enumerate(block.fields)},  # slot in a raw row
         blocks={ns + b.tag: (_compile(b, ns), b) for b in block.blocks},
         lists={ns + k: (ns + leaf, table) for k, (leaf, table) in block.lists.items()},
         once=frozenset(ns + t for t in block.once),
@@ -101,6 +104,52 @@ def _fields_of(block: spec.Block) -> dict[str, tuple[str, ...]]:
 
 
 _TABLE_FIELDS = _fields_of(spec.CHILD)
+
+
+def scan_tags(reopen: Callable[[], IO[bytes]], name: str, from_line: int = 1) -> list[int]:
+    """The lines, from ``from_line`` on, where a start tag ``<name`` (or ``<prefix:name``)
+    begins, found by scanning the raw bytes a block at a time (nothing is parsed)."""
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(name.encode()) + rb"[\s/>]")
+    found: list[int] = []
+    line = 1  # the line at the start of ``data``
+    data = b""
+    with reopen() as stream:
+        while True:
+            block = stream.read(1 << 20)
+            data += block
+            # matches starting in the last 256 bytes wait for the next block (unless at the end)
+            cut = len(data) if not block else max(0, len(data) - 256)
+            last = 0
+            for match in pattern.finditer(data, 0, len(data)):
+                if match.start() >= cut:
+                    break
+                line += data.count(b"\n", last, match.start())
+                last = match.start()
+                if line >= from_line:
+                    found.append(line)
+            line += data.count(b"\n", last, cut)
+            data = data[cut:]
+            if not block:
+                return found
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is built.
+
+    A batch is millions of small, acyclic objects; the collector would walk them again and
+    again (a third of the reading time) and find nothing to free. Its previous state is
+    restored on exit, and before every ``yield`` to the caller.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _localname(tag: Any) -> str:
     return str(tag).rpartition("}")[2]
 
@@ -114,24 +163,40 @@ class Parser:
     """
 
     def __init__(
-        self, stream: IO[bytes], issues: Issues, *, batch_size: int = 5000, year: int | None = None
+        self,
+        stream: IO[bytes],
+        issues: Issues,
+        *,
+        batch_size: int = 5000,
+        year: int | None = None,
+        reopen: Callable[[], IO[bytes]] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self._stream = stream
+        self._reopen = reopen
         self._issues = issues
         self._batch_size = batch_size
         self._year_override = year
         self.year = year  #: the collection year: the caller's, else the header's
         self.header = Header()
         self.children_read = 0
-        self._shape_seen: dict[tuple[str, str], list[int]] = {}  # (block, why) -> [count, first line]
+        self.refused = False  #: the file was refused whole (DOCTYPE, wrong root, not XML)
+        self._shape_seen: dict[
+            tuple[str, str], list[int]
+        ] = {}  # (block, why) -> [count, first line]
         self._ns = ""
         self._child: _Compiled | None = None
 
     # ------------------------------------------------------------------ batches
+    def empty_batch(self) -> RawBatch:
+        """A batch without children (its tables have the right columns)."""
+        return self._new_batch()
+
     def _new_batch(self) -> RawBatch:
-        return RawBatch(tables={name: RawTable(name=name, fields=f) for name, f in _TABLE_FIELDS.items()})
+        return RawBatch(
+            tables={name: RawTable(name=name, fields=f) for name, f in _TABLE_FIELDS.items()}
+        )
 
     def batches(self) -> Iterator[RawBatch]:
         """Raw batches of whole children, in file order."""
@@ -150,6 +215,8 @@ class Parser:
         batch = self._new_batch()
         started = False
         child_start: int | None = None
+        was_enabled = gc.isenabled()
+        gc.disable()
         try:
             for event, el in context:
                 if not started:
@@ -169,7 +236,11 @@ class Parser:
                     if parent is not None:
                         self._drop_before(el, parent)
                     if batch.children >= self._batch_size:
+                        if was_enabled:
+                            gc.enable()
                         yield batch
+                        was_enabled = gc.isenabled()
+                        gc.disable()
                         batch = self._new_batch()
                 elif tag == self._ns + "Header":
                     self._read_header(el)
@@ -178,6 +249,8 @@ class Parser:
         except etree.XMLSyntaxError as exc:
             self._syntax_error(exc, child_start)
         finally:
+            if was_enabled:
+                gc.enable()
             self._report_shapes()
         if batch.children:
             yield batch
@@ -186,7 +259,10 @@ class Parser:
         """Refuse a DOCTYPE and a root other than ``Message``; learn the namespace, if any."""
         root = el.getroottree().getroot() if el is not None else getattr(context, "root", None)
         if root is None:
-            self._issues.file_error("the file holds no XML element; a CIN census file's root is <Message>")
+            self._issues.file_error(
+                "the file holds no XML element; a CIN census file's root is <Message>"
+            )
+            self.refused = True
             return False
         docinfo = root.getroottree().docinfo
         if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
@@ -197,14 +273,19 @@ class Parser:
                 value=docinfo.doctype or "<!DOCTYPE>",
                 field="DOCTYPE",
             )
+            self.refused = True
+            self._lost(1, "the file was refused (it declares a DOCTYPE)")
             return False
         if _localname(root.tag) != "Message":
             self._issues.file_error(
-                f"the root element is <{_localname(root.tag)}>; a CIN census file's root is <Message>",
+                f"the root element is <{_localname(root.tag)}>; a CIN census file's root is "
+                "<Message>",
                 line=root.sourceline,
                 field="Message",
                 value=_localname(root.tag),
             )
+            self.refused = True
+            self._lost(1, f"the file was refused (its root is <{_localname(root.tag)}>)")
             return False
         tag = str(root.tag)
         self._ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
@@ -212,7 +293,7 @@ class Parser:
         return True
 
     def _drop_before(self, el: Any, parent: Any) -> None:
-        """Delete the already-read siblings before ``el`` (and report any that are not ``Child``)."""
+        """Delete the siblings read before ``el``; report any that is not a ``Child``."""
         child_tag = self._ns + "Child"
         while True:
             prev = el.getprevious()
@@ -230,14 +311,29 @@ class Parser:
     def _syntax_error(self, exc: etree.XMLSyntaxError, child_start: int | None) -> None:
         line = exc.lineno or None
         if child_start is not None:
-            self._issues.reject(
-                "Child",
+            self._issues.file_error(
                 f"the XML stops being well-formed inside the <Child> starting at line {child_start} "
                 f"({exc.msg}); that child was not read, nor anything after it",
-                line=child_start,
+                line=line,
             )
+            self._lost(child_start, f"the file stops being well-formed at line {line}")
         else:
-            self._issues.file_error(f"the file is not well-formed XML ({exc.msg}); reading stopped here", line=line)
+            self.refused = self.refused or self.children_read == 0 and self.header.line is None
+            self._issues.file_error(
+                f"the file is not well-formed XML ({exc.msg}); reading stopped here", line=line
+            )
+            if line is not None:
+                self._lost(line, f"the file stops being well-formed at line {line}")
+
+    def _lost(self, from_line: int, why: str) -> None:
+        """Report every episode of need (``<CINdetails>`` start tag) from ``from_line`` on as
+        not read. The bytes are scanned, not parsed: nothing is expanded or fetched."""
+        if self._reopen is None:
+            return
+        for line in scan_tags(self._reopen, "CINdetails", from_line):
+            self._issues.reject(
+                "CINdetails", f"the episode of need at line {line} was not read: {why}", line=line
+            )
 
     # ------------------------------------------------------------------ header
     def _read_header(self, el: Any) -> None:
@@ -250,19 +346,28 @@ class Parser:
                 sources += 1
                 if sources > 1:
                     self._issues.structure(
-                        "Header", "a second <Source> in the header was ignored", line=part.sourceline, field="Source"
+                        "Header",
+                        "a second <Source> in the header was ignored",
+                        line=part.sourceline,
+                        field="Source",
                     )
                     continue
             elif name != "CollectionDetails":
                 self._issues.structure(
-                    "Header", f"unexpected element <{name}> in <Header>; it was ignored", line=part.sourceline, field=name
+                    "Header",
+                    f"unexpected element <{name}> in <Header>; it was ignored",
+                    line=part.sourceline,
+                    field=name,
                 )
                 continue
             for leaf in part:
                 key = _localname(leaf.tag)
                 if key not in spec.TABLES["Header"].fields:
                     self._issues.structure(
-                        "Header", f"unexpected element <{key}> in <{name}>; it was ignored", line=leaf.sourceline, field=key
+                        "Header",
+                        f"unexpected element <{key}> in <{name}>; it was ignored",
+                        line=leaf.sourceline,
+                        field=key,
                     )
                     continue
                 h.values[key] = (leaf.text or "").strip()
@@ -270,7 +375,13 @@ class Parser:
         self._interpret_header()
         if self._year_override is None:
             h = self.header
-            self.year = h.year if h.year is not None else h.reference_date.year if h.reference_date else None
+            self.year = (
+                h.year
+                if h.year is not None
+                else h.reference_date.year
+                if h.reference_date
+                else None
+            )
 
     def _interpret_header(self) -> None:
         h = self.header
@@ -280,29 +391,43 @@ class Parser:
                 h.year = int(year)
             except ValueError:
                 self._issues.header(
-                    "Year", year, h.lines.get("Year"), "is not a year (expected e.g. 2024 for 2023-24)"
+                    "Year",
+                    year,
+                    h.lines.get("Year"),
+                    "is not a year (expected e.g. 2024 for 2023-24)",
                 )
         ref = h.values.get("ReferenceDate")
         if ref:
             try:
                 h.reference_date = dt.date.fromisoformat(ref)
             except ValueError:
-                self._issues.header("ReferenceDate", ref, h.lines.get("ReferenceDate"), "is not a date (YYYY-MM-DD)")
+                self._issues.header(
+                    "ReferenceDate", ref, h.lines.get("ReferenceDate"), "is not a date (YYYY-MM-DD)"
+                )
         collection = h.values.get("Collection")
         if collection and collection != "CIN":
-            self._issues.header("Collection", collection, h.lines.get("Collection"), "is not 'CIN'", severity="warning")
+            self._issues.header(
+                "Collection",
+                collection,
+                h.lines.get("Collection"),
+                "is not 'CIN'",
+                severity="warning",
+            )
         lea = h.values.get("LEA")
         if lea:
             if len(lea) == 3 and lea.isdigit():
                 h.lea = lea
             else:
-                self._issues.header("LEA", lea, h.lines.get("LEA"), "is not a three-digit local authority code")
+                self._issues.header(
+                    "LEA", lea, h.lines.get("LEA"), "is not a three-digit local authority code"
+                )
         if h.year is not None and h.reference_date is not None and h.reference_date.year != h.year:
             self._issues.header(
                 "ReferenceDate",
                 ref,
                 h.lines.get("ReferenceDate"),
-                f"is not in the collection year {h.year} the header gives (<Year>); the year was kept",
+                f"is not in the collection year {h.year} the header gives (<Year>); the year was "
+                "kept",
                 severity="warning",
             )
 
@@ -310,40 +435,40 @@ class Parser:
     def _read_child(self, el: Any, batch: RawBatch) -> None:
         assert self._child is not None
         tables = batch.tables
-        index = len(tables["Child"].rows)
-        self._block(el, self._child, tables, None, self.children_read + 1, index)
+        self._block(el, self._child, tables, None, self.children_read + 1)
         self.children_read += 1
 
     def _block(
-        self, el: Any, comp: _Compiled, tables: dict[str, RawTable], parent: int | None, ordinal: int, index: int
+        self,
+        el: Any,
+        comp: _Compiled,
+        tables: dict[str, RawTable],
+        parent: int | None,
+        ordinal: int,
     ) -> None:
-        """Read block ``el`` into row ``index`` of its table (children first, own row last)."""
+        """Read block ``el`` into a new row of its table, then its nested blocks into theirs."""
         fields = comp.fields
         n = len(fields)
-        values: list[Any] = [None] * (2 * n)
+        rows = tables[comp.table].rows
+        index = len(rows)
+        row: list[Any] = [parent, ordinal, el.sourceline, *([None] * (2 * n))]
+        rows.append(row)
         counts: dict[str, int] = {}
-        for sub in el:
-            tag = sub.tag
-            i = fields.get(tag)
-            if i is not None:
-                if values[n + i] is not None:
+        for tag, text, line, sub in [(c.tag, c.text, c.sourceline, c) for c in el]:
+            slot = fields.get(tag)
+            if slot is not None:
+                if row[slot + n] is None:
+                    row[slot] = text  # None: present but empty (its line says it is there)
+                    row[slot + n] = line
+                else:
                     self._issues.structure(
                         comp.table,
-                        f"<{_localname(tag)}> appears twice in the <{_localname(el.tag)}> starting at line "
+                        f"<{_localname(tag)}> appears twice in the <{_localname(el.tag)}> "
+                        "starting at line "
                         f"{el.sourceline}; the first was kept",
-                        line=sub.sourceline,
+                        line=line,
                         field=_localname(tag),
-                        value=sub.text,
-                    )
-                    continue
-                values[i] = sub.text if sub.text is not None else ""
-                values[n + i] = sub.sourceline
-                if len(sub):
-                    self._issues.structure(
-                        comp.table,
-                        f"<{_localname(tag)}> holds elements where a value was expected; they were ignored",
-                        line=sub.sourceline,
-                        field=_localname(tag),
+                        value=text,
                     )
                 continue
             nested = comp.blocks.get(tag)
@@ -353,17 +478,23 @@ class Parser:
                 if k > 1 and tag in comp.once:
                     self._issues.structure(
                         comp.table,
-                        f"<{sub_spec.tag}> appears more than once in a <{_localname(el.tag)}>; only the first was read",
-                        line=sub.sourceline,
+                        f"<{sub_spec.tag}> appears more than once in a <{_localname(el.tag)}>; "
+                        "only the first was read",
+                        line=line,
                         field=sub_spec.tag,
                     )
                     continue
                 year = self.year
-                if year is not None and sub_spec.first_year is not None and year < sub_spec.first_year:
-                    seen = self._shape_seen.setdefault((sub_spec.tag, str(sub_spec.first_year)), [0, sub.sourceline])
+                if (
+                    year is not None
+                    and sub_spec.first_year is not None
+                    and year < sub_spec.first_year
+                ):
+                    seen = self._shape_seen.setdefault(
+                        (sub_spec.tag, str(sub_spec.first_year)), [0, line]
+                    )
                     seen[0] += 1
-                sub_table = tables[sub_comp.table]
-                self._block(sub, sub_comp, tables, index, k, len(sub_table.rows))
+                self._block(sub, sub_comp, tables, index, k)
                 continue
             container = comp.lists.get(tag)
             if container is not None:
@@ -371,8 +502,9 @@ class Parser:
                 if counts[tag] > 1:
                     self._issues.structure(
                         comp.table,
-                        f"<{_localname(tag)}> appears twice in a <{_localname(el.tag)}>; its items were read as one list",
-                        line=sub.sourceline,
+                        f"<{_localname(tag)}> appears twice in a <{_localname(el.tag)}>; its "
+                        "items were read as one list",
+                        line=line,
                         field=_localname(tag),
                     )
                 self._list(sub, container, tables, index)
@@ -380,40 +512,50 @@ class Parser:
             self._issues.structure(
                 comp.table,
                 f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it was ignored",
-                line=sub.sourceline,
+                line=line,
                 field=_localname(tag),
-                value=sub.text if len(sub) == 0 else None,
+                value=text if len(sub) == 0 else None,
             )
         for tag in comp.required:
             if tag not in counts:
-                self._issues.missing_block(comp.table, _localname(tag), _localname(el.tag), el.sourceline)
-        tables[comp.table].rows.append((parent, ordinal, el.sourceline, *values))
-
-    def _list(self, el: Any, container: tuple[str, str], tables: dict[str, RawTable], parent: int) -> None:
-        leaf, table = container
-        rows = tables[table].rows
-        k = 0
-        for item in el:
-            if item.tag != leaf:
-                self._issues.structure(
-                    table,
-                    f"unexpected element <{_localname(item.tag)}> in <{_localname(el.tag)}>; it was ignored",
-                    line=item.sourceline,
-                    field=_localname(item.tag),
+                self._issues.missing_block(
+                    comp.table, _localname(tag), _localname(el.tag), el.sourceline
                 )
-                continue
-            k += 1
-            line = item.sourceline
-            rows.append((parent, k, line, item.text if item.text is not None else "", line))
-        if k == 0:
+
+    def _list(
+        self, el: Any, container: tuple[str, str], tables: dict[str, RawTable], parent: int
+    ) -> None:
+        leaf, table = container
+        items = [(c.tag, c.text, c.sourceline) for c in el]
+        if any(tag != leaf for tag, _, _ in items):
+            for tag, _, line in items:
+                if tag != leaf:
+                    self._issues.structure(
+                        table,
+                        f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it "
+                        "was ignored",
+                        line=line,
+                        field=_localname(tag),
+                    )
+            items = [item for item in items if item[0] == leaf]
+        if not items:
             self._issues.structure(
                 table,
-                f"<{_localname(el.tag)}> is empty; the schema requires at least one <{_localname(leaf)}>"
-                + (" (use 21 when no factor was identified)" if table == "AssessmentFactors" else ""),
+                f"<{_localname(el.tag)}> is empty; the schema requires at least one "
+                f"<{_localname(leaf)}>"
+                + (
+                    " (use 21 when no factor was identified)"
+                    if table == "AssessmentFactors"
+                    else ""
+                ),
                 line=el.sourceline,
                 field=_localname(el.tag),
                 action="kept",
             )
+            return
+        tables[table].rows.extend(
+            [(parent, k, line, text, line) for k, (_, text, line) in enumerate(items, start=1)]
+        )
 
     def _report_shapes(self) -> None:
         for (block, first), (count, line) in sorted(self._shape_seen.items()):

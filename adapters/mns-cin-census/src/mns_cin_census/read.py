@@ -15,18 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import mns
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from mns.records.issues import IssueLog
 
+from mns.plugins import Source
+from mns.privacy import PostcodeLevel
+from mns.records import schema as mns_schema
+from mns.records.bundle import Provenance, Records
+from mns.records.issues import IssueLog
 from mns_cin_census import spec, tables
 from mns_cin_census.issues import Issues
-from mns_cin_census.parse import Header, Parser
-from mns_cin_census.validate import Context, validate
+from mns_cin_census.parse import Header, Parser, gc_paused
+from mns_cin_census.validate import Context, report_tally, validate
 
-__all__ = ["RELATIONAL", "Part", "batches", "read", "read_sources", "to_parquet"]
+__all__ = ["RELATIONAL", "Part", "batches", "read_sources", "to_parquet"]
 
 ADAPTER = "cin-census"
 DEFAULT_BATCH = 5000
@@ -70,10 +73,11 @@ def _mark(table: pa.Table) -> pa.Table:
     fields = []
     for field in table.schema:
         if field.name in _IDENTIFIERS:
-            field = field.with_metadata(privacy.IDENTIFIER)
+            fields.append(field.with_metadata(privacy.IDENTIFIER))
         elif field.name in _BIRTH_DATES:
-            field = field.with_metadata(privacy.BIRTH_DATE)
-        fields.append(field)
+            fields.append(field.with_metadata(privacy.BIRTH_DATE))
+        else:
+            fields.append(field)
     return pa.Table.from_arrays(table.columns, schema=pa.schema(fields))
 
 
@@ -83,15 +87,21 @@ def _context(
     """The year and reference date to use: the caller's, else the header's."""
     if year is not None and header.year is not None and year != header.year:
         issues.log.warning(
-            f"the header gives the collection year {header.year}; the year given by the caller, {year}, was used",
+            f"the header gives the collection year {header.year}; the year given by the caller, "
+            f"{year}, was used",
             line=header.lines.get("Year"),
             field="Year",
             value=str(header.year),
             table="cases",
         )
-    if reference_date is not None and header.reference_date is not None and reference_date != header.reference_date:
+    if (
+        reference_date is not None
+        and header.reference_date is not None
+        and reference_date != header.reference_date
+    ):
         issues.log.warning(
-            f"the header gives the reference date {header.reference_date}; the date given by the caller, "
+            f"the header gives the reference date {header.reference_date}; the date given by the "
+            "caller, "
             f"{reference_date}, was used",
             line=header.lines.get("ReferenceDate"),
             field="ReferenceDate",
@@ -106,7 +116,8 @@ def _context(
         use_ref = dt.date(use_year, 3, 31)
     if use_year is None:
         issues.log.warning(
-            "the file states no collection year (Header/CollectionDetails/Year) and none was given: codes "
+            "the file states no collection year (Header/CollectionDetails/Year) and none was "
+            "given: codes "
             "were checked against every year's code sets; pass year=... to check one year's",
             line=header.line,
             field="Year",
@@ -115,7 +126,8 @@ def _context(
     elif not spec.FIRST_YEAR <= use_year <= spec.LAST_YEAR:
         issues.log.warning(
             f"the collection year {use_year} is outside the years this adapter knows "
-            f"({spec.FIRST_YEAR}-{spec.LAST_YEAR}); the file was read with the nearest year's shape",
+            f"({spec.FIRST_YEAR}-{spec.LAST_YEAR}); the file was read with the nearest year's "
+            "shape",
             line=header.lines.get("Year"),
             field="Year",
             value=str(use_year),
@@ -140,7 +152,7 @@ def _header_table(name: str, header: Header) -> pa.Table:
 
 
 def batches(
-    source: mns.Source | str | Path,
+    source: Source | str | Path,
     log: IssueLog,
     *,
     year: int | None = None,
@@ -153,38 +165,49 @@ def batches(
     Problems go to ``log`` (an :class:`mns.records.issues.IssueLog`); the ``Header`` table
     comes with the first part. Memory holds one batch, whatever the file's size.
     """
-    src = source if isinstance(source, mns.Source) else mns.Source.from_path(source)
+    src = source if isinstance(source, Source) else Source.from_path(source)
     flog = log.bind(source=src.name)
     issues = Issues(flog, src.name)
     with src.open() as stream:
-        parser = Parser(stream, issues, batch_size=batch_size, year=year)
+        parser = Parser(stream, issues, batch_size=batch_size, year=year, reopen=src.open)
         ctx: Context | None = None
         schema: pa.Schema | None = None
         sent_header = False
+        tally: dict[str, list[int]] = {}
         for raw in parser.batches():
             if ctx is None:
                 ctx = _context(src.name, parser.header, year, reference_date, issues)
                 schema = tables.cases_schema(ctx.year)
             assert schema is not None
-            batch = validate(raw, ctx, issues)
+            with gc_paused():
+                batch = validate(raw, ctx, issues, tally)
             extra: dict[str, pa.Table] = {}
             if relational:
                 if not sent_header:
                     extra["Header"] = _header_table(src.name, parser.header)
                     sent_header = True
                 extra.update({k: _mark(v) for k, v in batch.tables.items()})
-            services, service_lines = tables.services(batch)
+            with gc_paused():
+                services, service_lines = tables.services(batch)
+                cases = tables.cases(batch, ctx, schema)
             yield Part(
-                cases=tables.cases(batch, ctx, schema),
+                cases=cases,
                 services=services,
                 extra=extra,
                 context=ctx,
-                case_lines=np.asarray(batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64),
+                case_lines=np.asarray(
+                    batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64
+                ),
                 service_lines=service_lines,
             )
+        if ctx is not None:
+            report_tally(tally, ctx, issues)
         if ctx is None:  # no child at all (empty, refused or truncated early)
-            ctx = _context(src.name, parser.header, year, reference_date, issues)
-            if parser.children_read == 0 and parser.header.line is not None:
+            if parser.refused:
+                ctx = Context(source=src.name, year=year, reference_date=reference_date)
+            else:
+                ctx = _context(src.name, parser.header, year, reference_date, issues)
+            if parser.children_read == 0 and not parser.refused:
                 issues.log.error(
                     "the file holds no <Child>; a CIN census file has at least one",
                     action="kept",
@@ -193,10 +216,14 @@ def batches(
                     table="cases",
                 )
             schema = tables.cases_schema(ctx.year)
-            empty_extra = {"Header": _header_table(src.name, parser.header)} if relational else {}
+            empty_extra: dict[str, pa.Table] = {}
+            if relational:
+                empty = validate(parser.empty_batch(), ctx, issues)
+                empty_extra = {"Header": _header_table(src.name, parser.header)}
+                empty_extra.update({k: _mark(v) for k, v in empty.tables.items()})
             yield Part(
                 cases=schema.empty_table(),
-                services=mns.schema.SERVICES.empty_table(),
+                services=mns_schema.SERVICES.empty_table(),
                 extra=empty_extra,
                 context=ctx,
                 case_lines=np.zeros(0, dtype=np.int64),
@@ -211,19 +238,25 @@ def _union_schema(schemas: Sequence[pa.Schema]) -> pa.Schema:
             names.setdefault(f.name, f)
     ordered = list(tables.cases_schema(None))
     known = {f.name for f in ordered}
-    fields = [f for f in ordered if f.name in names] + [f for n, f in names.items() if n not in known]
-    return pa.schema(fields, metadata=mns.schema.CASES.metadata)
+    fields = [f for f in ordered if f.name in names] + [
+        f for n, f in names.items() if n not in known
+    ]
+    return pa.schema(fields, metadata=mns_schema.CASES.metadata)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     arrays = [
-        table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema
+        table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _dedupe(
-    cases: pa.Table, services: pa.Table, case_origin: list[tuple[str, int]], service_origin: list[tuple[str, int]],
+    cases: pa.Table,
+    services: pa.Table,
+    case_origin: list[tuple[str, int]],
+    service_origin: list[tuple[str, int]],
     log: IssueLog,
 ) -> tuple[pa.Table, pa.Table]:
     """Make case ids unique: a second episode with the same child and referral date (in the
@@ -236,7 +269,9 @@ def _dedupe(
     dup = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")
     if len(dup) == 0:
         return cases, services
-    rows = np.flatnonzero(np.asarray(pc.is_in(ids, value_set=dup).to_numpy(zero_copy_only=False), dtype=bool))
+    rows = np.flatnonzero(
+        np.asarray(pc.is_in(ids, value_set=dup).to_numpy(zero_copy_only=False), dtype=bool)
+    )
     new_ids = ids.to_pylist()
     seen: dict[str, int] = {}
     rename: dict[tuple[str, tuple[str, int]], str] = {}
@@ -260,12 +295,16 @@ def _dedupe(
         )
     cases = cases.set_column(0, cases.schema.field(0), pa.array(new_ids, pa.string()))
     sid = services.column("case_id").combine_chunks()
-    srows = np.flatnonzero(np.asarray(pc.is_in(sid, value_set=dup).to_numpy(zero_copy_only=False), dtype=bool))
+    srows = np.flatnonzero(
+        np.asarray(pc.is_in(sid, value_set=dup).to_numpy(zero_copy_only=False), dtype=bool)
+    )
     if len(srows):
         service_ids = sid.to_pylist()
         for r in srows:
             service_ids[r] = rename.get((service_ids[r], service_origin[r]), service_ids[r])
-        services = services.set_column(0, services.schema.field(0), pa.array(service_ids, pa.string()))
+        services = services.set_column(
+            0, services.schema.field(0), pa.array(service_ids, pa.string())
+        )
     return cases, services
 
 
@@ -273,8 +312,8 @@ def _origins(parts: Sequence[tuple[str, np.ndarray[Any, Any]]]) -> list[tuple[st
     return [(name, int(line)) for name, lines in parts for line in lines]
 
 
-def read_sources(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> mns.Records:
-    """The adapter's ``read``: every CIN census file given, as one :class:`mns.Records`.
+def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
+    """The adapter's ``read``: every CIN census file given, as one :class:`Records`.
 
     Options: ``year`` and ``reference_date`` (override the header), ``relational`` (offer the
     relational tables in ``extra``; default true), ``strict``, ``batch_size``.
@@ -296,7 +335,9 @@ def read_sources(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> m
     years: set[int | None] = set()
     refs: set[dt.date | None] = set()
     for src in sources:
-        for part in batches(src, log, year=year, reference_date=ref, batch_size=batch_size, relational=relational):
+        for part in batches(
+            src, log, year=year, reference_date=ref, batch_size=batch_size, relational=relational
+        ):
             years.add(part.context.year)
             refs.add(part.context.reference_date)
             cases_parts.append(part.cases)
@@ -305,13 +346,23 @@ def read_sources(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> m
             service_lines.append((src.name, part.service_lines))
             for name, table in part.extra.items():
                 extra_parts.setdefault(name, []).append(table)
-    schema = _union_schema([t.schema for t in cases_parts]) if cases_parts else tables.cases_schema(year)
-    cases = pa.concat_tables([_conform(t, schema) for t in cases_parts]) if cases_parts else schema.empty_table()
-    services = pa.concat_tables(service_parts) if service_parts else mns.schema.SERVICES.empty_table()
+    schema = (
+        _union_schema([t.schema for t in cases_parts]) if cases_parts else tables.cases_schema(year)
+    )
+    cases = (
+        pa.concat_tables([_conform(t, schema) for t in cases_parts])
+        if cases_parts
+        else schema.empty_table()
+    )
+    services = (
+        pa.concat_tables(service_parts) if service_parts else mns_schema.SERVICES.empty_table()
+    )
     if cases.num_rows:
         ids = cases.column("case_id")
         if pc.count_distinct(ids).as_py() != cases.num_rows:
-            cases, services = _dedupe(cases, services, _origins(case_lines), _origins(service_lines), log)
+            cases, services = _dedupe(
+                cases, services, _origins(case_lines), _origins(service_lines), log
+            )
     cases = cases.take(pc.sort_indices(cases, sort_keys=[("case_id", "ascending")]))
     keys = pa.table(
         {
@@ -320,12 +371,17 @@ def read_sources(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> m
             "start_date": services.column("start_date"),
         }
     )
-    services = services.take(pc.sort_indices(keys, sort_keys=[(k, "ascending") for k in keys.column_names]))
-    extra = {name: pa.concat_tables(parts, promote_options="permissive") for name, parts in extra_parts.items()}
+    services = services.take(
+        pc.sort_indices(keys, sort_keys=[(k, "ascending") for k in keys.column_names])
+    )
+    extra = {
+        name: pa.concat_tables(parts, promote_options="permissive")
+        for name, parts in extra_parts.items()
+    }
     only_year = next(iter(years)) if len(years) == 1 else None
     only_ref = next(iter(refs)) if len(refs) == 1 else None
-    return mns.Records(
-        provenance=mns.Provenance(collection_year=only_year, reference_date=only_ref),
+    return Records(
+        provenance=Provenance(collection_year=only_year, reference_date=only_ref),
         cases=cases,
         services=services,
         issues=log.table(),
@@ -334,7 +390,7 @@ def read_sources(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> m
 
 
 def to_parquet(
-    source: mns.Source | str | Path,
+    source: Source | str | Path,
     folder: str | Path,
     *,
     year: int | None = None,
@@ -342,7 +398,7 @@ def to_parquet(
     batch_size: int = DEFAULT_BATCH,
     relational: bool = True,
     pseudonymise: str | bytes | None = None,
-    postcode: str | None = "district",
+    postcode: PostcodeLevel | None = "district",
 ) -> Path:
     """Read one CIN census file straight into Parquet files in ``folder`` (``cases``,
     ``services``, ``issues`` and, with ``relational``, one per relational table), a batch at
@@ -353,6 +409,7 @@ def to_parquet(
     renamed (``read`` does that); issues say where they are.
     """
     import pyarrow.parquet as pq
+
     from mns import privacy
 
     out = Path(folder)
@@ -369,15 +426,22 @@ def to_parquet(
 
     try:
         for part in batches(
-            source, log, year=year, reference_date=reference_date, batch_size=batch_size, relational=relational
+            source,
+            log,
+            year=year,
+            reference_date=reference_date,
+            batch_size=batch_size,
+            relational=relational,
         ):
             named = {"cases": part.cases, "services": part.services, **part.extra}
-            protected = privacy.protect(named, mns.schema.ISSUES.empty_table(), key=key, postcode=postcode)  # type: ignore[arg-type]
+            protected = privacy.protect(
+                named, mns_schema.ISSUES.empty_table(), key=key, postcode=postcode
+            )
             for name, table in protected.tables.items():
                 write(name, table)
         # the empty tables tell protect which issue fields hold identifiers or birth dates
         shapes = {name: w.schema.empty_table() for name, w in writers.items()}
-        issues = privacy.protect(shapes, log.table(), key=key, postcode=postcode).issues  # type: ignore[arg-type]
+        issues = privacy.protect(shapes, log.table(), key=key, postcode=postcode).issues
         write("issues", issues)
     finally:
         for writer in writers.values():

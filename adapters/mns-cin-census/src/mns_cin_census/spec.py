@@ -78,7 +78,13 @@ class Table:
         return (*self.keys, *self.fields)
 
 
-_D, _C, _T, _Y, _N = FieldType.DATE, FieldType.CODE, FieldType.TEXT, FieldType.YES_NO, FieldType.COUNT
+_D, _C, _T, _Y, _N = (
+    FieldType.DATE,
+    FieldType.CODE,
+    FieldType.TEXT,
+    FieldType.YES_NO,
+    FieldType.COUNT,
+)
 
 TABLES: Mapping[str, Table] = {
     t.name: t
@@ -112,8 +118,18 @@ TABLES: Mapping[str, Table] = {
                 "PersonDeathDate": _D,
             },
         ),
-        Table(name="ChildCharacteristics", keys=("LAchildID",), fields={"Ethnicity": _C}, mandatory=("Ethnicity",)),
-        Table(name="Disabilities", keys=("LAchildID",), fields={"Disability": _C}, mandatory=("Disability",)),
+        Table(
+            name="ChildCharacteristics",
+            keys=("LAchildID",),
+            fields={"Ethnicity": _C},
+            mandatory=("Ethnicity",),
+        ),
+        Table(
+            name="Disabilities",
+            keys=("LAchildID",),
+            fields={"Disability": _C},
+            mandatory=("Disability",),
+        ),
         Table(
             name="CINdetails",
             keys=("LAchildID", "CINdetailsID"),
@@ -171,7 +187,12 @@ TABLES: Mapping[str, Table] = {
                 "LatestCategoryOfAbuse": _C,
                 "NumberOfPreviousCPP": _N,
             },
-            mandatory=("CPPstartDate", "InitialCategoryOfAbuse", "LatestCategoryOfAbuse", "NumberOfPreviousCPP"),
+            mandatory=(
+                "CPPstartDate",
+                "InitialCategoryOfAbuse",
+                "LatestCategoryOfAbuse",
+                "NumberOfPreviousCPP",
+            ),
         ),
         Table(
             name="Reviews",
@@ -228,7 +249,11 @@ CHILD = Block(
     tag="Child",
     table=None,
     blocks=(
-        Block(tag="ChildIdentifiers", table="ChildIdentifiers", fields=("LAchildID", *_fields("ChildIdentifiers"))),
+        Block(
+            tag="ChildIdentifiers",
+            table="ChildIdentifiers",
+            fields=("LAchildID", *_fields("ChildIdentifiers")),
+        ),
         Block(
             tag="ChildCharacteristics",
             table="ChildCharacteristics",
@@ -244,9 +269,16 @@ CHILD = Block(
                     tag="Assessments",
                     table="Assessments",
                     fields=_fields("Assessments"),
-                    lists={"FactorsIdentifiedAtAssessment": ("AssessmentFactors", "AssessmentFactors")},
+                    lists={
+                        "FactorsIdentifiedAtAssessment": ("AssessmentFactors", "AssessmentFactors")
+                    },
                 ),
-                Block(tag="CINPlanDates", table="CINplanDates", fields=_fields("CINplanDates"), first_year=2022),
+                Block(
+                    tag="CINPlanDates",
+                    table="CINplanDates",
+                    fields=_fields("CINplanDates"),
+                    first_year=2022,
+                ),
                 Block(tag="Section47", table="Section47", fields=_fields("Section47")),
                 Block(
                     tag="ChildProtectionPlans",
@@ -301,5 +333,11 @@ def shape(year: int | None) -> Shape:
     """
     if year is None:
         return Shape(year=None, sex_element=None, xsd=None)
-    xsd = "CIN_schema_2021.xsd" if year == 2021 else "CIN_schema_2024.xsd" if 2022 <= year <= 2024 else None
+    xsd = (
+        "CIN_schema_2021.xsd"
+        if year == 2021
+        else "CIN_schema_2024.xsd"
+        if 2022 <= year <= 2024
+        else None
+    )
     return Shape(year=year, sex_element="GenderCurrent" if year <= 2024 else "Sex", xsd=xsd)

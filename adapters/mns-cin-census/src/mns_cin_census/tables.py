@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import mns
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns.lang import language
+from mns.records import schema as mns_schema
 from mns_cin_census.codes import code_sets, factor_codes
 from mns_cin_census.validate import CATEGORY, Batch, Context
 
@@ -49,7 +50,7 @@ _CASE_KEY = ("LAchildID", "CINdetailsID")
 def cases_schema(year: int | None) -> pa.Schema:
     """The ``cases`` schema of a collection year: the fixed columns and the ``cin``
     indicators valid that year (every year's when ``None``)."""
-    return mns.schema.cases_schema([mns.language("cin")], year)
+    return mns_schema.cases_schema([language("cin")], year)
 
 
 def _days(values: pa.Array) -> np.ndarray[Any, Any]:
@@ -108,115 +109,138 @@ def case_ids(batch: Batch) -> pa.Array:
     cin = batch.tables["CINdetails"]
     ids = cin.column("LAchildID").combine_chunks()
     dates = cin.column("CINreferralDate").combine_chunks().cast(pa.string())
-    number = pc.binary_join_element_wise("#", cin.column("CINdetailsID").combine_chunks().cast(pa.string()), "")
+    number = pc.binary_join_element_wise(
+        "#", cin.column("CINdetailsID").combine_chunks().cast(pa.string()), ""
+    )
     return pc.binary_join_element_wise(ids, pc.coalesce(dates, number), "/")
+
+
+def _age(batch: Batch, referral: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Age in whole years at referral (0 for a child referred before birth, or unborn: an
+    expected birth date and no birth date), and the month of birth, per episode."""
+    idents = batch.tables["ChildIdentifiers"]
+    take_child = pa.array(batch.child["CINdetails"], pa.int64())
+    birth, expected = (
+        _by_child(
+            idents.column(name).combine_chunks(), batch.child["ChildIdentifiers"], batch.size
+        ).take(take_child)
+        for name in ("PersonBirthDate", "ExpectedPersonBirthDate")
+    )
+    years = pc.subtract(pc.year(referral), pc.year(birth))
+    before_birthday = pc.or_(
+        pc.less(pc.month(referral), pc.month(birth)),
+        pc.and_(
+            pc.equal(pc.month(referral), pc.month(birth)), pc.less(pc.day(referral), pc.day(birth))
+        ),
+    )
+    age = pc.max_element_wise(pc.subtract(years, pc.cast(before_birthday, pa.int64())), 0)
+    unborn = pc.and_(pc.and_(pc.is_null(birth), pc.is_valid(expected)), pc.is_valid(referral))
+    return pc.if_else(unborn, 0, age).cast(pa.int16()), pc.floor_temporal(birth, unit="month")
+
+
+def _disabilities(batch: Batch, year: int | None) -> dict[str, pa.Array]:
+    """``disability`` and the ``cin.disability_*`` flags per episode; null when the child
+    has no (valid) disability recorded, NONE included."""
+    child = batch.child["CINdetails"]
+    codes = _plain(batch.tables["Disabilities"].column("Disability").combine_chunks())
+    valid = code_sets(year)["Disability"].valid
+    matrix, known = _flags(batch.child["Disabilities"], codes, valid, batch.size)
+    # any code but NONE: disabled (NONE beside another code: the other code wins)
+    disabled = np.asarray(np.delete(matrix, valid.index("NONE"), axis=1).any(axis=1), dtype=bool)
+    out = {"disability": pa.array(disabled[child], pa.bool_(), mask=~known[child])}
+    for j, code in enumerate(valid):
+        if code != "NONE":
+            out[f"cin.disability_{code}"] = pa.array(
+                matrix[child, j], pa.bool_(), mask=~known[child]
+            )
+    return out
+
+
+def _factors(batch: Batch, year: int | None) -> dict[str, pa.Array]:
+    """The ``cin.<factor>`` flags: the factors of each episode's latest assessment."""
+    n = batch.tables["CINdetails"].num_rows
+    asm = batch.tables["Assessments"]
+    starts = asm.column("AssessmentActualStartDate").combine_chunks()
+    latest_asm = latest(batch.parent["Assessments"], starts, n)
+    is_latest = np.zeros(asm.num_rows + 1, dtype=bool)
+    is_latest[latest_asm[latest_asm >= 0]] = True
+    fac_parent = batch.parent["AssessmentFactors"]
+    picked = is_latest[fac_parent] if len(fac_parent) else np.zeros(0, dtype=bool)
+    fac_case = (
+        batch.parent["Assessments"][fac_parent[picked]]
+        if picked.any()
+        else np.zeros(0, dtype=np.int64)
+    )
+    codes = _plain(batch.tables["AssessmentFactors"].column("AssessmentFactors").combine_chunks())
+    factors = factor_codes(year)
+    matrix, known = _flags(fac_case, codes.filter(pa.array(picked)), factors, n)
+    return {
+        f"cin.{code}": pa.array(matrix[:, j], pa.bool_(), mask=~known)
+        for j, code in enumerate(factors)
+    }
+
+
+def _plans(batch: Batch) -> tuple[pa.Array, pa.Array]:
+    """The latest category of abuse of each episode's latest child protection plan, and the
+    cohort: ``child_protection`` with a plan, ``referral`` when the referral led to no
+    further action or the case closed after assessment (RC8, RC9), else ``child_in_need``."""
+    cin = batch.tables["CINdetails"]
+    cpp = batch.tables["ChildProtectionPlans"]
+    latest_cpp = latest(
+        batch.parent["ChildProtectionPlans"],
+        cpp.column("CPPstartDate").combine_chunks(),
+        cin.num_rows,
+    )
+    category = _plain(cpp.column("LatestCategoryOfAbuse").combine_chunks()).take(
+        pa.array(latest_cpp, pa.int64(), mask=latest_cpp < 0)
+    )
+    nfa = pc.fill_null(cin.column("ReferralNFA").combine_chunks(), False)
+    closure = _plain(cin.column("ReasonForClosure").combine_chunks())
+    early = pc.fill_null(pc.is_in(closure, value_set=pa.array(["RC8", "RC9"])), False)
+    short = np.asarray(pc.or_(nfa, early).to_numpy(zero_copy_only=False), dtype=bool)
+    cohort = np.where(
+        latest_cpp >= 0, "child_protection", np.where(short, "referral", "child_in_need")
+    )
+    return category.cast(CATEGORY), pa.array(cohort.tolist(), pa.string()).cast(CATEGORY)
 
 
 def cases(batch: Batch, ctx: Context, schema: pa.Schema) -> pa.Table:
     """The ``cases`` of one batch, with the columns of ``schema`` (see :func:`cases_schema`)."""
-    t = batch.tables
-    cin = t["CINdetails"]
+    cin = batch.tables["CINdetails"]
     n = cin.num_rows
-    n_children = batch.size
-    child = batch.child["CINdetails"]
-    take_child = pa.array(child, pa.int64())
-
-    ids = cin.column("LAchildID").combine_chunks()
-    case_id = case_ids(batch)
+    take_child = pa.array(batch.child["CINdetails"], pa.int64())
     referral = cin.column("CINreferralDate").combine_chunks()
-
-    idents = t["ChildIdentifiers"]
-    birth = _by_child(idents.column("PersonBirthDate").combine_chunks(), batch.child["ChildIdentifiers"], n_children)
-    birth_case = birth.take(take_child)
-    expected = _by_child(
-        idents.column("ExpectedPersonBirthDate").combine_chunks(), batch.child["ChildIdentifiers"], n_children
-    ).take(take_child)
-    years = pc.subtract(pc.year(referral), pc.year(birth_case))
-    before_birthday = pc.or_(
-        pc.less(pc.month(referral), pc.month(birth_case)),
-        pc.and_(pc.equal(pc.month(referral), pc.month(birth_case)), pc.less(pc.day(referral), pc.day(birth_case))),
-    )
-    # whole years at referral; 0 for a child referred before birth (or unborn: an expected
-    # birth date and no birth date)
-    age = pc.max_element_wise(pc.subtract(years, pc.cast(before_birthday, pa.int64())), 0)
-    unborn = pc.and_(pc.is_null(birth_case), pc.is_valid(expected))
-    age = pc.if_else(pc.and_(unborn, pc.is_valid(referral)), 0, age)
-    birth_month = pc.floor_temporal(birth_case, unit="month")
-
-    chars = t["ChildCharacteristics"]
+    age, birth_month = _age(batch, referral)
     ethnicity = _by_child(
-        _plain(chars.column("Ethnicity").combine_chunks()), batch.child["ChildCharacteristics"], n_children
+        _plain(batch.tables["ChildCharacteristics"].column("Ethnicity").combine_chunks()),
+        batch.child["ChildCharacteristics"],
+        batch.size,
     )
-
-    # disabilities: per child, which codes; "recorded" when any valid code (NONE included)
-    dis = t["Disabilities"]
-    dis_codes = _plain(dis.column("Disability").combine_chunks())
-    sets = code_sets(ctx.year)
-    dis_valid = sets["Disability"].valid
-    dis_matrix, dis_known = _flags(batch.child["Disabilities"], dis_codes, dis_valid, n_children)
-    # any code but NONE: disabled (NONE beside another code: the other code wins)
-    any_disability = np.delete(dis_matrix, dis_valid.index("NONE"), axis=1).any(axis=1)
-
-    # factors at the latest assessment of each episode
-    asm = t["Assessments"]
-    latest_asm = latest(batch.parent["Assessments"], asm.column("AssessmentActualStartDate").combine_chunks(), n)
-    is_latest = np.zeros(asm.num_rows + 1, dtype=bool)
-    is_latest[latest_asm[latest_asm >= 0]] = True
-    fac = t["AssessmentFactors"]
-    fac_parent = batch.parent["AssessmentFactors"]
-    picked = is_latest[fac_parent] if len(fac_parent) else np.zeros(0, dtype=bool)
-    fac_case = batch.parent["Assessments"][fac_parent[picked]] if picked.any() else np.zeros(0, dtype=np.int64)
-    fac_codes = _plain(fac.column("AssessmentFactors").combine_chunks()).filter(pa.array(picked))
-    factors = factor_codes(ctx.year)
-    fac_matrix, fac_known = _flags(fac_case, fac_codes, factors, n)
-
-    # latest category of abuse of the episode's latest child protection plan
-    cpp = t["ChildProtectionPlans"]
-    latest_cpp = latest(batch.parent["ChildProtectionPlans"], cpp.column("CPPstartDate").combine_chunks(), n)
-    category = _plain(cpp.column("LatestCategoryOfAbuse").combine_chunks()).take(
-        pa.array(latest_cpp, pa.int64(), mask=latest_cpp < 0)
-    )
-
-    # cohort: how far the episode went
-    has_cpp = latest_cpp >= 0
-    nfa = np.asarray(pc.fill_null(cin.column("ReferralNFA").combine_chunks(), False).to_numpy(zero_copy_only=False))
-    closure = _plain(cin.column("ReasonForClosure").combine_chunks())
-    closed_early = np.asarray(
-        pc.fill_null(pc.is_in(closure, value_set=pa.array(["RC8", "RC9"])), False).to_numpy(zero_copy_only=False)
-    )
-    cohort = np.where(has_cpp, "child_protection", np.where(nfa | closed_early, "referral", "child_in_need"))
-
+    category, cohort = _plans(batch)
     columns: dict[str, pa.Array] = {
-        "case_id": case_id,
-        "child_id": ids,
+        "case_id": case_ids(batch),
+        "child_id": cin.column("LAchildID").combine_chunks(),
         "reference_date": referral,
         "birth_month": birth_month,
-        "age": age.cast(pa.int16()),
+        "age": age,
         "sex": batch.children.column("sex").combine_chunks().take(take_child).cast(CATEGORY),
         "ethnicity": ethnicity.take(take_child).cast(CATEGORY),
-        "disability": pa.array(any_disability[child], pa.bool_(), mask=~dis_known[child]),
         "area": pa.nulls(n, CATEGORY),
         "la": _constant(ctx.lea, n),
-        "cohort": pa.array(cohort.tolist() if n else [], pa.string()).cast(CATEGORY),
+        "cohort": cohort,
         "agency": _constant(AGENCY, n),
         "source_system": _constant(SOURCE_SYSTEM, n),
+        **_factors(batch, ctx.year),
+        "cin.primary_need": cin.column("PrimaryNeedCode").combine_chunks(),
+        "cin.referral_source": cin.column("ReferralSource").combine_chunks(),
+        "cin.reason_for_closure": cin.column("ReasonForClosure").combine_chunks(),
+        "cin.category_of_abuse": category,
+        **_disabilities(batch, ctx.year),
     }
-    for j, code in enumerate(factors):
-        columns[f"cin.{code}"] = pa.array(fac_matrix[:, j], pa.bool_(), mask=~fac_known)
-    columns["cin.primary_need"] = cin.column("PrimaryNeedCode").combine_chunks()
-    columns["cin.referral_source"] = cin.column("ReferralSource").combine_chunks()
-    columns["cin.reason_for_closure"] = cin.column("ReasonForClosure").combine_chunks()
-    columns["cin.category_of_abuse"] = category.cast(CATEGORY)
-    for j, code in enumerate(dis_valid):
-        if code == "NONE":
-            continue
-        columns[f"cin.disability_{code}"] = pa.array(dis_matrix[child, j], pa.bool_(), mask=~dis_known[child])
-    arrays = []
-    for field in schema:
-        if field.name in columns:
-            arrays.append(columns[field.name].cast(field.type))
-        else:
-            arrays.append(pa.nulls(n, field.type))
+    arrays = [
+        columns[field.name].cast(field.type) if field.name in columns else pa.nulls(n, field.type)
+        for field in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -241,16 +265,20 @@ def services(batch: Batch) -> tuple[pa.Table, np.ndarray[Any, Any]]:
                     "child_id": table.column("LAchildID").combine_chunks(),
                     "service": _constant(code, n),
                     "detail": (
-                        table.column(detail).combine_chunks().cast(CATEGORY) if detail else pa.nulls(n, CATEGORY)
+                        table.column(detail).combine_chunks().cast(CATEGORY)
+                        if detail
+                        else pa.nulls(n, CATEGORY)
                     ),
                     "start_date": table.column(start).combine_chunks(),
-                    "end_date": table.column(end).combine_chunks() if end else pa.nulls(n, pa.date32()),
+                    "end_date": table.column(end).combine_chunks()
+                    if end
+                    else pa.nulls(n, pa.date32()),
                     "agency": _constant(AGENCY, n),
                     "provider": _constant(PROVIDER, n),
                 },
-                schema=mns.schema.SERVICES,
+                schema=mns_schema.SERVICES,
             )
         )
     if not parts:
-        return mns.schema.SERVICES.empty_table(), np.zeros(0, dtype=np.int64)
+        return mns_schema.SERVICES.empty_table(), np.zeros(0, dtype=np.int64)
     return pa.concat_tables(parts), np.concatenate(lines)

@@ -10,7 +10,7 @@ stops the rest of the file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -23,7 +23,7 @@ from mns_cin_census.codes import code_sets
 from mns_cin_census.issues import Issues
 from mns_cin_census.parse import RawBatch
 
-__all__ = ["Batch", "Context", "validate"]
+__all__ = ["Batch", "Context", "report_tally", "validate"]
 
 CATEGORY = pa.dictionary(pa.int32(), pa.string())
 _UPN = r"^[A-Za-z][0-9]{11}[A-Za-z0-9]$"
@@ -101,10 +101,23 @@ class Batch:
 
     @property
     def size(self) -> int:
-        return self.children.num_rows
+        return int(self.children.num_rows)
 
 
-def _ints(values: list[Any]) -> np.ndarray[Any, Any]:
+class _Lazy:
+    """A column of lines turned into numbers only when an issue needs them."""
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.values = values
+        self.array: np.ndarray[Any, Any] | None = None
+
+    def get(self) -> np.ndarray[Any, Any]:
+        if self.array is None:
+            self.array = _ints(self.values)
+        return self.array
+
+
+def _ints(values: Sequence[Any]) -> np.ndarray[Any, Any]:
     arr = pa.array(values, pa.int64())
     return np.asarray(pc.fill_null(arr, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
@@ -115,18 +128,27 @@ def _nullable(index: np.ndarray[Any, Any]) -> pa.Array:
 
 
 def parse_dates(values: pa.Array) -> pa.Array:
-    """Strict ``YYYY-MM-DD`` dates: anything else (e.g. ``2022-02-30``) is null."""
+    """Strict ``YYYY-MM-DD`` dates: anything else (e.g. ``2022-02-30``) is null.
+
+    ``strptime`` rolls an impossible day into the next month, so the month it gives must
+    be the month written.
+    """
     shaped = pc.fill_null(pc.match_substring_regex(values, _DATE), False)
     candidate = pc.if_else(shaped, values, pa.scalar(None, pa.string()))
-    parsed = pc.strptime(candidate, format="%Y-%m-%d", unit="s", error_is_null=True)
-    back = pc.strftime(parsed, format="%Y-%m-%d")
-    same = pc.fill_null(pc.equal(back, candidate), False)
-    return pc.if_else(same, parsed.cast(pa.date32()), pa.scalar(None, pa.date32()))
+    parsed = pc.strptime(candidate, format="%Y-%m-%d", unit="s", error_is_null=True).cast(
+        pa.date32()
+    )
+    written = pc.cast(pc.utf8_slice_codeunits(candidate, 5, 7), pa.int64())
+    same = pc.fill_null(pc.equal(pc.month(parsed), written), False)
+    return pc.if_else(same, parsed, pa.scalar(None, pa.date32()))
 
 
 class _Checker:
-    def __init__(self, raw: RawBatch, ctx: Context, issues: Issues) -> None:
+    def __init__(
+        self, raw: RawBatch, ctx: Context, issues: Issues, tally: dict[str, list[int]]
+    ) -> None:
         self.ctx = ctx
+        self.tally = tally
         self.issues = issues
         self.cols = {name: t.columns() for name, t in raw.tables.items()}
         self.codes = code_sets(ctx.year)
@@ -135,6 +157,7 @@ class _Checker:
         self.ordinal: dict[str, np.ndarray[Any, Any]] = {}
         self.line: dict[str, np.ndarray[Any, Any]] = {}
         self.ids: pa.Array = pa.array([], pa.string())
+        self._episodes: list[str | None] | None = None  # referral dates, for record ids
 
     # ------------------------------------------------------------------ links
     def link(self) -> None:
@@ -149,13 +172,17 @@ class _Checker:
         self.child["Disabilities"] = self.child["ChildCharacteristics"][self.parent["Disabilities"]]
         for name in _UNDER_CIN:
             self.child[name] = self.child["CINdetails"][self.parent[name]]
-        self.child["AssessmentFactors"] = self.child["Assessments"][self.parent["AssessmentFactors"]]
+        self.child["AssessmentFactors"] = self.child["Assessments"][
+            self.parent["AssessmentFactors"]
+        ]
         self.child["Reviews"] = self.child["ChildProtectionPlans"][self.parent["Reviews"]]
 
     def child_ids(self) -> pa.Array:
         """``LAchildID`` per child (null when the child has none)."""
         n = len(self.cols["Child"]["line"])
-        raw = pc.utf8_trim_whitespace(pa.array(self.cols["ChildIdentifiers"]["LAchildID"], pa.string()))
+        raw = pc.utf8_trim_whitespace(
+            pa.array(self.cols["ChildIdentifiers"]["LAchildID"], pa.string())
+        )
         where = np.full(n, -1, dtype=np.int64)
         where[self.child["ChildIdentifiers"]] = np.arange(len(raw), dtype=np.int64)
         ids = raw.take(_nullable(where))
@@ -179,7 +206,8 @@ class _Checker:
                 action="rejected",
                 field="LAchildID",
                 messages=[
-                    f"the <Child> at line {child_lines[self.child[table][r]]} has no LAchildID, so its {what} "
+                    f"the <Child> at line {child_lines[self.child[table][r]]} has no LAchildID, "
+                    f"so its {what} "
                     f"at line {self.line[table][r]} was not read (give every child its LAchildID)"
                     for r in rows
                 ],
@@ -190,7 +218,8 @@ class _Checker:
         lonely = np.flatnonzero(bad & ~has_cin)
         for r in lonely:
             self.issues.log.error(
-                f"the <Child> at line {child_lines[r]} has no LAchildID and no episode of need; it was not read",
+                f"the <Child> at line {child_lines[r]} has no LAchildID and no episode of need; "
+                "it was not read",
                 action="rejected",
                 line=int(child_lines[r]),
                 field="LAchildID",
@@ -213,7 +242,10 @@ class _Checker:
         }
         for name, k in keeps.items():
             idx = np.flatnonzero(k)
-            self.cols[name] = {key: [vals[i] for i in idx] for key, vals in self.cols[name].items()}
+            picked = idx.tolist()
+            self.cols[name] = {
+                key: [vals[i] for i in picked] for key, vals in self.cols[name].items()
+            }
             self.child[name] = new_child[self.child[name][idx]]
             self.ordinal[name] = self.ordinal[name][idx]
             self.line[name] = self.line[name][idx]
@@ -226,10 +258,10 @@ class _Checker:
 
     # ------------------------------------------------------------------ records
     def records(self, table: str, rows: np.ndarray[Any, Any]) -> list[str | None]:
-        """The id of each row's record: the case id (``LAchildID/CINdetailsID``) below
-        ``CINdetails``, else the child id."""
+        """The id of each row's record: below ``CINdetails`` the case id (as in ``cases``:
+        ``LAchildID/referral date``, or ``LAchildID/#n``), else the child id."""
         child = self.child[table][rows]
-        ids = self.ids.take(pa.array(child, pa.int64())).to_pylist()
+        ids: list[str | None] = self.ids.take(pa.array(child, pa.int64())).to_pylist()
         if table in ("Child", "ChildIdentifiers", "ChildCharacteristics", "Disabilities"):
             return ids
         if table == "CINdetails":
@@ -239,16 +271,26 @@ class _Checker:
             cin = self.parent[up][self.parent[table][rows]]
         else:
             cin = self.parent[table][rows]
-        ordinals = self.ordinal["CINdetails"][cin]
-        return [None if i is None else f"{i}/{k}" for i, k in zip(ids, ordinals, strict=True)]
+        if self._episodes is None:
+            raw = pc.utf8_trim_whitespace(pa.array(self.cols["CINdetails"]["CINreferralDate"], pa.string()))
+            self._episodes = parse_dates(raw).cast(pa.string()).to_pylist()
+        dates = [self._episodes[i] for i in cin.tolist()]
+        ordinals = self.ordinal["CINdetails"][cin].tolist()
+        return [
+            None if i is None else f"{i}/{d}" if d is not None else f"{i}/#{k}"
+            for i, d, k in zip(ids, dates, ordinals, strict=True)
+        ]
 
     # ------------------------------------------------------------------ fields
     def field(self, table: str, name: str, ftype: spec.FieldType, mandatory: bool) -> pa.Array:
         raw = pc.utf8_trim_whitespace(pa.array(self.cols[table][name], pa.string()))
-        lines = _ints(self.cols[table][f"line:{name}"])
+        line_list = self.cols[table][f"line:{name}"]
+        present = pc.is_valid(pa.array(line_list, pa.int64()))
         block = _BLOCK_TAG[table]
-        absent = np.asarray(pc.is_null(raw).to_numpy(zero_copy_only=False), dtype=bool)
-        empty = np.asarray(pc.fill_null(pc.equal(raw, ""), False).to_numpy(zero_copy_only=False), dtype=bool)
+        empty_mask = pc.and_(present, pc.fill_null(pc.equal(raw, ""), True))
+        absent = np.asarray(pc.invert(present).to_numpy(zero_copy_only=False), dtype=bool)
+        empty = np.asarray(empty_mask.to_numpy(zero_copy_only=False), dtype=bool)
+        lines = _Lazy(line_list)
         if mandatory:
             rows = np.flatnonzero(absent | empty)
             if len(rows):
@@ -264,7 +306,7 @@ class _Checker:
                         else f"<{name}> is empty; it is mandatory"
                         for r in rows
                     ],
-                    lines=np.where(absent[rows], block_lines[rows], lines[rows]),
+                    lines=np.where(absent[rows], block_lines[rows], lines.get()[rows]),
                     records=self.records(table, rows),
                 )
         else:
@@ -275,15 +317,16 @@ class _Checker:
                     severity="warning",
                     action="blanked",
                     field=name,
-                    messages=f"<{name}> is empty; it was read as missing (leave the element out instead)",
-                    lines=lines[rows],
+                    messages=f"<{name}> is empty; it was read as missing (leave it out instead)",
+                    lines=lines.get()[rows],
                     records=self.records(table, rows),
                 )
-        values = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), raw) if empty.any() else raw
+        values = pc.if_else(empty_mask, pa.scalar(None, pa.string()), raw) if empty.any() else raw
         typed, problem = self._typed(name, ftype, values)
         if problem is not None:
             bad = np.asarray(
-                pc.and_(pc.is_valid(values), pc.is_null(typed)).to_numpy(zero_copy_only=False), dtype=bool
+                pc.and_(pc.is_valid(values), pc.is_null(typed)).to_numpy(zero_copy_only=False),
+                dtype=bool,
             )
             rows = np.flatnonzero(bad)
             if len(rows):
@@ -294,7 +337,7 @@ class _Checker:
                     action="blanked",
                     field=name,
                     messages=[problem(t) for t in texts],
-                    lines=lines[rows],
+                    lines=lines.get()[rows],
                     values=texts,
                     records=self.records(table, rows),
                 )
@@ -313,7 +356,10 @@ class _Checker:
             keys = pa.array(list(spec.YES_NO), pa.string())
             flags = pa.array(list(spec.YES_NO.values()), pa.bool_())
             typed = flags.take(pc.index_in(values, value_set=keys))
-            return typed, lambda v: f"<{name}> {v!r} is not true/false (true, false, TRUE, FALSE, 1 or 0)"
+            return (
+                typed,
+                lambda v: f"<{name}> {v!r} is not true/false (true, false, TRUE, FALSE, 1 or 0)",
+            )
         if ftype is spec.FieldType.COUNT:
             digits = pc.fill_null(pc.match_substring_regex(values, r"^[0-9]{1,6}$"), False)
             typed = pc.if_else(digits, values, pa.scalar(None, pa.string())).cast(pa.int32())
@@ -321,8 +367,11 @@ class _Checker:
         if name in ("UPN", "FormerUPN"):
             ok = pc.fill_null(pc.match_substring_regex(values, _UPN), False)
             typed = pc.if_else(ok, values, pa.scalar(None, pa.string()))
-            return typed, lambda v: (
-                f"<{name}> {v!r} is not a UPN (a letter, 11 digits, then a digit or a letter)"
+            return (
+                typed,
+                lambda v: (
+                    f"<{name}> {v!r} is not a UPN (a letter, 11 digits, then a digit or a letter)"
+                ),
             )
         return values, None
 
@@ -331,14 +380,20 @@ class _Checker:
         for table, earlier, later in ORDER:
             self._compare(table, typed[table][earlier], typed[table][later], earlier, later)
         reviews = typed["Reviews"]["CPPreviewDate"]
-        starts = typed["ChildProtectionPlans"]["CPPstartDate"].take(pa.array(self.parent["Reviews"], pa.int64()))
+        starts = typed["ChildProtectionPlans"]["CPPstartDate"].take(
+            pa.array(self.parent["Reviews"], pa.int64())
+        )
         self._compare("Reviews", starts, reviews, "CPPstartDate", "CPPreviewDate")
         ref = self.ctx.reference_date
         if ref is None:
             return
         for table, name in NOT_AFTER_REFERENCE:
             values = typed[table][name]
-            after = np.asarray(pc.fill_null(pc.greater(values, pa.scalar(ref)), False).to_numpy(zero_copy_only=False))
+            after = np.asarray(
+                pc.fill_null(pc.greater(values, pa.scalar(ref)), False).to_numpy(
+                    zero_copy_only=False
+                )
+            )
             rows = np.flatnonzero(after)
             if len(rows):
                 texts = [str(v) for v in values.take(pa.array(rows)).to_pylist()]
@@ -347,14 +402,18 @@ class _Checker:
                     severity="error",
                     action="kept",
                     field=name,
-                    messages=[f"<{name}> {t} is after the census reference date {ref}" for t in texts],
+                    messages=[
+                        f"<{name}> {t} is after the census reference date {ref}" for t in texts
+                    ],
                     lines=_ints(self.cols[table][f"line:{name}"])[rows],
                     values=texts,
                     records=self.records(table, rows),
                 )
 
     def _compare(self, table: str, first: pa.Array, second: pa.Array, a: str, b: str) -> None:
-        wrong = np.asarray(pc.fill_null(pc.less(second, first), False).to_numpy(zero_copy_only=False), dtype=bool)
+        wrong = np.asarray(
+            pc.fill_null(pc.less(second, first), False).to_numpy(zero_copy_only=False), dtype=bool
+        )
         rows = np.flatnonzero(wrong)
         if not len(rows):
             return
@@ -366,7 +425,9 @@ class _Checker:
             severity="error",
             action="kept",
             field=b,
-            messages=[f"<{b}> {s} is before <{a}> {f}" for s, f in zip(seconds, firsts, strict=True)],
+            messages=[
+                f"<{b}> {s} is before <{a}> {f}" for s, f in zip(seconds, firsts, strict=True)
+            ],
             lines=_ints(self.cols[table][f"line:{b}"])[rows],
             values=seconds,
             records=self.records(table, rows),
@@ -381,17 +442,13 @@ class _Checker:
         for element in ("GenderCurrent", "Sex"):
             if expected is None or element == expected:
                 continue
-            present = np.flatnonzero(pc.is_valid(pa.array(raw[element], pa.string())).to_numpy(zero_copy_only=False))
-            if len(present):
-                lines = _ints(raw[f"line:{element}"])
-                self.issues.log.warning(
-                    f"<{element}> is the element of another year's shape: the {self.ctx.year} collection uses "
-                    f"<{expected}>; {len(present)} child(ren) use <{element}> (first at line {lines[present[0]]}), "
-                    "read as they are",
-                    line=int(lines[present[0]]),
-                    field=element,
-                    table="cases",
-                )
+            lines = pa.array(raw[f"line:{element}"], pa.int64())
+            present = int(pc.count(lines).as_py() or 0)
+            if present:
+                first = int(pc.min(lines).as_py())
+                seen = self.tally.setdefault(element, [0, first])
+                seen[0] += present
+                seen[1] = min(seen[1], first)
         mapped_gender = pc.if_else(
             pc.is_valid(gender),
             pa.array(list(spec.GENDER_CURRENT.values()), pa.string()).take(
@@ -403,7 +460,8 @@ class _Checker:
         # a child with neither element: mandatory
         neither = np.flatnonzero(
             pc.and_(
-                pc.is_null(pa.array(raw["GenderCurrent"], pa.string())), pc.is_null(pa.array(raw["Sex"], pa.string()))
+                pc.is_null(pa.array(raw["GenderCurrent"], pa.string())),
+                pc.is_null(pa.array(raw["Sex"], pa.string())),
             ).to_numpy(zero_copy_only=False)
         )
         if len(neither):
@@ -414,7 +472,8 @@ class _Checker:
                 action="kept",
                 field=expected or "Sex",
                 messages=[
-                    f"<ChildIdentifiers> at line {self.line['ChildIdentifiers'][r]} has no <{want}>, which is mandatory"
+                    f"<ChildIdentifiers> at line {self.line['ChildIdentifiers'][r]} has no "
+                    f"<{want}>, which is mandatory"
                     for r in neither
                 ],
                 lines=self.line["ChildIdentifiers"][neither],
@@ -425,9 +484,15 @@ class _Checker:
         return per_row.take(_nullable(where))
 
 
-def validate(raw: RawBatch, ctx: Context, issues: Issues) -> Batch:
-    """Check and type one raw batch; problems go to ``issues``."""
-    ck = _Checker(raw, ctx, issues)
+def validate(
+    raw: RawBatch, ctx: Context, issues: Issues, tally: dict[str, list[int]] | None = None
+) -> Batch:
+    """Check and type one raw batch; problems go to ``issues``.
+
+    ``tally`` collects, over a whole file, the children that use the sex element of
+    another year's shape (``{element: [count, first line]}``): see :func:`report_tally`.
+    """
+    ck = _Checker(raw, ctx, issues, tally if tally is not None else {})
     ck.link()
     ids = ck.child_ids()
     keep = ck.reject_children(ids)
@@ -477,3 +542,17 @@ def validate(raw: RawBatch, ctx: Context, issues: Issues) -> Batch:
         {"LAchildID": ck.ids, "sex": sex, "line": pa.array(ck.line["Child"], pa.int64())}
     )
     return Batch(tables=tables, parent=ck.parent, child=ck.child, children=children)
+
+
+def report_tally(tally: Mapping[str, list[int]], ctx: Context, issues: Issues) -> None:
+    """One warning per sex element used against the year's shape, for the whole file."""
+    expected = ctx.shape.sex_element
+    for element, (count, first) in sorted(tally.items()):
+        issues.log.warning(
+            f"<{element}> is the element of another year's shape: the {ctx.year} collection uses "
+            f"<{expected}>; {count} child(ren) use <{element}> (first at line {first}), read as "
+            "they are",
+            line=first,
+            field=element,
+            table="cases",
+        )

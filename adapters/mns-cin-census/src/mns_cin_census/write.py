@@ -31,18 +31,19 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
 import attrs
-import mns
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from mns.records.issues import IssueLog
 
+from mns.errors import MnsError
+from mns.records import schema as mns_schema
+from mns.records.issues import IssueLog
 from mns_cin_census import spec
 from mns_cin_census.codes import code_sets, factor_codes
 
@@ -74,6 +75,7 @@ def _table(data: pa.Table | pa.RecordBatchReader | Any) -> pa.Table:
 
 
 def _plain(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """A column as Python values (dictionary columns decoded)."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     return column.to_pylist()  # type: ignore[no-any-return]
@@ -86,7 +88,9 @@ def _birth_date(month: dt.date, age: int | None, referral: dt.date | None) -> dt
     last = calendar.monthrange(month.year, month.month)[1]
     for day in (1, min(referral.day + 1, last), last):
         birth = month.replace(day=day)
-        years = referral.year - birth.year - ((referral.month, referral.day) < (birth.month, birth.day))
+        years = (
+            referral.year - birth.year - ((referral.month, referral.day) < (birth.month, birth.day))
+        )
         if years == age:
             return birth
     return month
@@ -100,13 +104,16 @@ def _d(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+_Span = tuple[dt.date | None, dt.date | None, str | None]  #: (start, end, detail)
+
+
 @attrs.define
 class _Services:
     """A case's services by kind, as (start, end, detail) sorted by start."""
 
-    by_kind: dict[str, list[tuple[dt.date | None, dt.date | None, str | None]]] = attrs.field(factory=dict)
+    by_kind: dict[str, list[_Span]] = attrs.field(factory=dict)
 
-    def get(self, kind: str) -> list[tuple[dt.date | None, dt.date | None, str | None]]:
+    def get(self, kind: str) -> list[_Span]:
         return self.by_kind.get(kind, [])
 
 
@@ -139,13 +146,16 @@ class _Writer:
     def footer(self) -> None:
         self.out.write("</Children>\n</Message>\n")
 
-    def code(self, element: str, value: str | None, case: str, default: str | None = None) -> str | None:
+    def code(
+        self, element: str, value: str | None, case: str, default: str | None = None
+    ) -> str | None:
         if value is None:
             return default
         if value in self.sets[element].valid:
             return value
         self.log.warning(
-            self.sets[element].explain(value, self.year) + (f"; {default!r} was written" if default else "; left out"),
+            self.sets[element].explain(value, self.year)
+            + (f"; {default!r} was written" if default else "; left out"),
             record=case,
             field=element,
             value=value,
@@ -159,7 +169,12 @@ class _Writer:
         w("<Child>\n<ChildIdentifiers>")
         w(_el("LAchildID", str(child_id)))
         if first["birth_month"] is not None:
-            w(_el("PersonBirthDate", _d(_birth_date(first["birth_month"], first["age"], first["reference_date"]))))
+            w(
+                _el(
+                    "PersonBirthDate",
+                    _d(_birth_date(first["birth_month"], first["age"], first["reference_date"])),
+                )
+            )
         elif first["age"] == 0:  # unborn at referral: the census wants an expected date
             w(_el("ExpectedPersonBirthDate", _d(first["reference_date"])))
         sex = first["sex"] if first["sex"] in _SEX_GENDER else "U"
@@ -169,9 +184,17 @@ class _Writer:
             w(_el("GenderCurrent", _SEX_GENDER[sex]))
         w("</ChildIdentifiers>\n<ChildCharacteristics>")
         w(_el("Ethnicity", self.code("Ethnicity", first["ethnicity"], first["case_id"], "NOBT")))
-        disabilities = [c for c in self.sets["Disability"].valid if c != "NONE" and first.get(f"cin.disability_{c}")]
+        disabilities = [
+            c
+            for c in self.sets["Disability"].valid
+            if c != "NONE" and first.get(f"cin.disability_{c}")
+        ]
         if disabilities:
-            w("<Disabilities>" + "".join(_el("Disability", c) for c in disabilities) + "</Disabilities>")
+            w(
+                "<Disabilities>"
+                + "".join(_el("Disability", c) for c in disabilities)
+                + "</Disabilities>"
+            )
         elif first["disability"] is False:
             w("<Disabilities><Disability>NONE</Disability></Disabilities>")
         w("</ChildCharacteristics>\n")
@@ -182,73 +205,88 @@ class _Writer:
         self.children += 1
 
     def episode(self, row: dict[str, Any], svc: _Services, previous_cpp: int) -> int:
+        """Write one ``CINdetails``; returns the child's plans so far."""
         w = self.out.write
         case = row["case_id"]
         referral: dt.date = row["reference_date"]
         factors: list[str] = row["_factors"]
-        assessments = svc.get("assessment")
-        if factors and not assessments:
-            assessments = [(referral, None, None)]
-        cpps = svc.get("cp_plan")
-        ends = [e for kind in _WRITTEN_SERVICES for _, e, _ in svc.get(kind) if e is not None]
-        w("<CINdetails>")
-        w(_el("CINreferralDate", _d(referral)))
-        w(_el("ReferralSource", self.code("ReferralSource", row["cin.referral_source"], case, "10")))
+        w("<CINdetails>" + _el("CINreferralDate", _d(referral)))
+        source = self.code("ReferralSource", row["cin.referral_source"], case, "10")
+        w(_el("ReferralSource", source))
         w(_el("PrimaryNeedCode", self.code("PrimaryNeedCode", row["cin.primary_need"], case)))
         reason = self.code("ReasonForClosure", row["cin.reason_for_closure"], case)
         if reason is not None:
-            closure = max([referral, *ends])
-            w(_el("CINclosureDate", _d(min(closure, self.reference_date))))
-            w(_el("ReasonForClosure", reason))
+            ends = [e for kind in _WRITTEN_SERVICES for _, e, _ in svc.get(kind) if e is not None]
+            closure = min(max([referral, *ends]), self.reference_date)
+            w(_el("CINclosureDate", _d(closure)) + _el("ReasonForClosure", reason))
         w("\n")
-        latest = max(range(len(assessments)), key=lambda i: (assessments[i][0] or dt.date.min, i), default=-1)
+        self.assessments(
+            svc.get("assessment") or ([(referral, None, None)] if factors else []), factors
+        )
+        for start, end, _ in self.allowed(svc.get("cin_plan"), _CIN_PLAN_BLOCK, case):
+            w("<CINPlanDates>" + _el("CINPlanStartDate", _d(start)))
+            w(_el("CINPlanEndDate", _d(end)) + "</CINPlanDates>\n")
+        cpps = svc.get("cp_plan")
+        for start, _, _ in svc.get("s47"):
+            w("<Section47>" + _el("S47ActualStartDate", _d(start)))
+            w(_el("ICPCnotRequired", "false" if cpps else "true") + "</Section47>\n")
+        nfa = not factors and not any(svc.get(kind) for kind in _WRITTEN_SERVICES)
+        w(_el("ReferralNFA", "true" if nfa else "false") + "\n")
+        previous_cpp = self.protection(cpps, row["cin.category_of_abuse"], case, previous_cpp)
+        for start, end, detail in self.allowed(svc.get("pre_proceedings"), _PP_BLOCK, case):
+            w("<PreProceedingsandFGDM>" + _el("PPStartDate", _d(start)))
+            w(
+                _el("StepDecisionDate", _d(end))
+                + _el("PPOutcome", self.code("PPOutcome", detail, case))
+            )
+            w("</PreProceedingsandFGDM>\n")
+        w("</CINdetails>\n")
+        self.episodes += 1
+        return previous_cpp
+
+    def allowed(self, items: list[_Span], block: spec.Block, case: str) -> list[_Span]:
+        """``items`` if the year's shape has ``block``, else none (with a warning)."""
+        if not items or self.shape.allows(block):
+            return items
+        self.log.warning(
+            f"the {self.year} census has no <{block.tag}> (it starts in {block.first_year}); "
+            f"{len(items)} service(s) left out",
+            record=case,
+            field=block.tag,
+        )
+        return []
+
+    def assessments(self, assessments: list[_Span], factors: list[str]) -> None:
+        """The assessments; the factors go on the latest one (by start date, then order)."""
+        w = self.out.write
+        latest = max(
+            range(len(assessments)), key=lambda i: (assessments[i][0] or dt.date.min, i), default=-1
+        )
         for i, (start, end, _) in enumerate(assessments):
-            w("<Assessments>")
-            w(_el("AssessmentActualStartDate", _d(start)))
+            w("<Assessments>" + _el("AssessmentActualStartDate", _d(start)))
             w(_el("AssessmentAuthorisationDate", _d(end)))
             if i == latest and factors:
                 w("<FactorsIdentifiedAtAssessment>")
                 w("".join(_el("AssessmentFactors", f) for f in factors))
                 w("</FactorsIdentifiedAtAssessment>")
             w("</Assessments>\n")
-        plans = svc.get("cin_plan")
-        if plans and not self.shape.allows(_CIN_PLAN_BLOCK):
-            self.log.warning(
-                f"the {self.year} census has no CINPlanDates (from 2022); {len(plans)} cin_plan service(s) left out",
-                record=case,
-                field="CINPlanDates",
-            )
-            plans = []
-        for start, end, _ in plans:
-            w("<CINPlanDates>" + _el("CINPlanStartDate", _d(start)) + _el("CINPlanEndDate", _d(end)))
-            w("</CINPlanDates>\n")
-        for start, _, _ in svc.get("s47"):
-            w("<Section47>" + _el("S47ActualStartDate", _d(start)))
-            w(_el("ICPCnotRequired", "false" if cpps else "true") + "</Section47>\n")
-        nfa = not factors and not any(svc.get(kind) for kind in _WRITTEN_SERVICES)
-        w(_el("ReferralNFA", "true" if nfa else "false") + "\n")
-        latest_category = self.code("LatestCategoryOfAbuse", row["cin.category_of_abuse"], case)
+
+    def protection(self, cpps: list[_Span], category: str | None, case: str, previous: int) -> int:
+        """The child protection plans; returns the child's plans so far."""
+        w = self.out.write
+        latest_category = self.code("LatestCategoryOfAbuse", category, case)
         for k, (start, end, detail) in enumerate(cpps):
             initial = self.code("InitialCategoryOfAbuse", detail, case) or latest_category or "MUL"
             current = latest_category if k == len(cpps) - 1 and latest_category else initial
-            w("<ChildProtectionPlans>" + _el("CPPstartDate", _d(start)) + _el("CPPendDate", _d(end)))
-            w(_el("InitialCategoryOfAbuse", initial) + _el("LatestCategoryOfAbuse", current))
-            w(_el("NumberOfPreviousCPP", str(previous_cpp)) + "</ChildProtectionPlans>\n")
-            previous_cpp += 1
-        proceedings = svc.get("pre_proceedings")
-        if proceedings and not self.shape.allows(_PP_BLOCK):
-            self.log.warning(
-                f"the {self.year} census has no pre-proceedings block (from 2026); left out",
-                record=case,
-                field="PreProceedingsandFGDM",
+            w(
+                "<ChildProtectionPlans>"
+                + _el("CPPstartDate", _d(start))
+                + _el("CPPendDate", _d(end))
             )
-            proceedings = []
-        for start, end, detail in proceedings:
-            w("<PreProceedingsandFGDM>" + _el("PPStartDate", _d(start)) + _el("StepDecisionDate", _d(end)))
-            w(_el("PPOutcome", self.code("PPOutcome", detail, case)) + "</PreProceedingsandFGDM>\n")
-        w("</CINdetails>\n")
-        self.episodes += 1
-        return previous_cpp
+            w(_el("InitialCategoryOfAbuse", initial) + _el("LatestCategoryOfAbuse", current))
+            w(_el("NumberOfPreviousCPP", str(previous)) + "</ChildProtectionPlans>\n")
+            previous += 1
+        return previous
 
 
 _CIN_PLAN_BLOCK = next(b for b in spec.BLOCKS if b.tag == "CINPlanDates")
@@ -309,15 +347,18 @@ def _services_by_case(
     and end dates after it blanked."""
     if services.num_rows == 0:
         return np.zeros(0, dtype=np.int64), services
-    kind = services.column("service").cast(pa.string()) if pa.types.is_dictionary(
-        services.schema.field("service").type
-    ) else services.column("service")
+    kind = (
+        services.column("service").cast(pa.string())
+        if pa.types.is_dictionary(services.schema.field("service").type)
+        else services.column("service")
+    )
     keep = pc.is_in(kind, value_set=pa.array(_WRITTEN_SERVICES))
     left = services.num_rows - int(pc.sum(keep.cast(pa.int64())).as_py() or 0)
     if left:
         others = pc.unique(kind.filter(pc.invert(keep))).to_pylist()
         log.warning(
-            f"{left} service episode(s) of kinds the CIN census does not hold ({', '.join(sorted(map(str, others)))}) "
+            f"{left} service episode(s) of kinds the CIN census does not hold "
+            f"({', '.join(sorted(map(str, others)))}) "
             "were left out",
             field="service",
         )
@@ -327,7 +368,8 @@ def _services_by_case(
     n_late = int(pc.sum(late.cast(pa.int64())).as_py() or 0)
     if n_late:
         log.warning(
-            f"{n_late} service episode(s) start after the reference date {reference_date} and belong to a "
+            f"{n_late} service episode(s) start after the reference date {reference_date} and "
+            "belong to a "
             "later census; left out",
             field="start_date",
         )
@@ -336,18 +378,23 @@ def _services_by_case(
     open_then = pc.fill_null(pc.greater(end, ref), False)
     index = services.schema.get_field_index("end_date")
     services = services.set_column(
-        index, services.schema.field(index), pc.if_else(open_then, pa.scalar(None, pa.date32()), end)
+        index,
+        services.schema.field(index),
+        pc.if_else(open_then, pa.scalar(None, pa.date32()), end),
     )
     position = pc.index_in(services.column("case_id"), value_set=case_ids)
     orphan = pc.is_null(position)
     if pc.any(orphan).as_py():
         n = int(pc.sum(orphan.cast(pa.int64())).as_py() or 0)
-        log.warning(f"{n} service episode(s) name a case that is not in cases; left out", field="case_id")
+        log.warning(
+            f"{n} service episode(s) name a case that is not in cases; left out", field="case_id"
+        )
         services = services.filter(pc.invert(orphan))
         position = position.filter(pc.invert(orphan))
     pos = np.asarray(position.to_numpy(zero_copy_only=False), dtype=np.int64)
     starts = np.asarray(
-        pc.fill_null(services.column("start_date").cast(pa.int32()), -(2**31)).to_numpy(), dtype=np.int64
+        pc.fill_null(services.column("start_date").cast(pa.int32()), -(2**31)).to_numpy(),
+        dtype=np.int64,
     )
     order = np.lexsort((starts, pos))
     return pos[order], services.take(pa.array(order))
@@ -358,9 +405,88 @@ def _chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
         yield a, min(n, a + size)
 
 
+_CASE_COLUMNS = (
+    "case_id",
+    "child_id",
+    "reference_date",
+    "birth_month",
+    "age",
+    "sex",
+    "ethnicity",
+    "disability",
+)
+_CASE_CODES = (
+    "cin.referral_source",
+    "cin.primary_need",
+    "cin.reason_for_closure",
+    "cin.category_of_abuse",
+)
+
+
+def _ordered_cases(table: pa.Table, log: IssueLog) -> tuple[pa.Table, list[Any]]:
+    """Cases with a reference date, sorted by child, referral date and case id, and the
+    child key of each row (the case id when a case has no child id)."""
+    mns_schema.check(table, "cases")
+    missing = pc.is_null(table.column("reference_date"))
+    if pc.any(missing).as_py():
+        for case in table.filter(missing).column("case_id").to_pylist():
+            log.error(
+                "the case has no reference_date, which a census episode needs (CINreferralDate)",
+                record=case,
+                field="reference_date",
+            )
+        table = table.filter(pc.invert(missing))
+    child_key = pc.coalesce(table.column("child_id"), table.column("case_id"))
+    keys = pa.table(
+        {"k": child_key, "d": table.column("reference_date"), "c": table.column("case_id")}
+    )
+    order = pc.sort_indices(keys, sort_keys=[(k, "ascending") for k in keys.column_names])
+    return table.take(order), child_key.take(order).to_pylist()
+
+
+def _emit(
+    writer: _Writer, table: pa.Table, keys: list[Any], svc_pos: np.ndarray[Any, Any], svc: pa.Table
+) -> None:
+    """Write the children of ``table`` (sorted by child) a chunk of rows at a time."""
+    svc_cols = {
+        name: _plain(svc.column(name)) for name in ("service", "start_date", "end_date", "detail")
+    }
+    wanted = [
+        *_CASE_COLUMNS,
+        *(n for n in table.column_names if n in _CASE_CODES or n.startswith("cin.disability_")),
+    ]
+    writer.header()
+    pending_rows: list[dict[str, Any]] = []
+    pending_svc: list[_Services] = []
+    for a, b in _chunks(table.num_rows, _CHUNK):
+        chunk = table.slice(a, b - a)
+        cols = {n: _plain(chunk.column(n)) for n in wanted}
+        for n in _CASE_CODES:
+            cols.setdefault(n, [None] * (b - a))
+        factor_lists = _factor_lists(chunk, writer.year, writer.log)
+        lo, hi = np.searchsorted(svc_pos, [a, b])
+        per_case: dict[int, _Services] = {}
+        for j in range(int(lo), int(hi)):
+            spans = per_case.setdefault(int(svc_pos[j]), _Services()).by_kind
+            spans.setdefault(svc_cols["service"][j], []).append(
+                (svc_cols["start_date"][j], svc_cols["end_date"][j], svc_cols["detail"][j])
+            )
+        for i in range(b - a):
+            row = {n: cols[n][i] for n in cols}
+            row["_factors"] = factor_lists[i]
+            if pending_rows and keys[a + i] != keys[a + i - 1]:
+                writer.child(pending_rows, pending_svc)
+                pending_rows, pending_svc = [], []
+            pending_rows.append(row)
+            pending_svc.append(per_case.get(a + i, _Services()))
+    if pending_rows:
+        writer.child(pending_rows, pending_svc)
+    writer.footer()
+
+
 def write(
-    cases: pa.Table | pa.RecordBatchReader | Any,
-    services: pa.Table | pa.RecordBatchReader | Any | None,
+    cases: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch],
+    services: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch] | None,
     path: str | Path | IO[str],
     *,
     year: int,
@@ -374,88 +500,33 @@ def write(
     written, with issues for what could not be (see the module notes).
     """
     if not spec.FIRST_YEAR <= year <= spec.LAST_YEAR:
-        raise mns.MnsError(
-            f"year {year}: the CIN census shapes known are {spec.FIRST_YEAR}-{spec.LAST_YEAR}", field="year"
+        raise MnsError(
+            f"year {year}: the CIN census shapes known are {spec.FIRST_YEAR}-{spec.LAST_YEAR}",
+            field="year",
         )
     if lea is not None and not (len(lea) == 3 and lea.isdigit()):
-        raise mns.MnsError(f"lea {lea!r} is not a three-digit local authority code", field="lea")
+        raise MnsError(f"lea {lea!r} is not a three-digit local authority code", field="lea")
     ref = reference_date or dt.date(year, 3, 31)
-    name = str(path) if isinstance(path, (str, Path)) else getattr(path, "name", "<stream>")
-    log = IssueLog(source=str(name), table="cases", adapter="cin-census")
-    table = _table(cases)
-    mns.schema.check(table, "cases")
-    missing = pc.is_null(table.column("reference_date"))
-    if pc.any(missing).as_py():
-        dropped = table.filter(missing).column("case_id").to_pylist()
-        for case in dropped:
-            log.error("the case has no reference_date, which a census episode needs (CINreferralDate)",
-                      record=case, field="reference_date")
-        table = table.filter(pc.invert(missing))
-    child_key = pc.coalesce(table.column("child_id"), table.column("case_id"))
-    order = pc.sort_indices(
-        pa.table({"k": child_key, "d": table.column("reference_date"), "c": table.column("case_id")}),
-        sort_keys=[("k", "ascending"), ("d", "ascending"), ("c", "ascending")],
+    name = str(path) if isinstance(path, (str, Path)) else str(getattr(path, "name", "<stream>"))
+    log = IssueLog(source=name, table="cases", adapter="cin-census")
+    table, keys = _ordered_cases(_table(cases), log)
+    svc_table = _table(services) if services is not None else mns_schema.SERVICES.empty_table()
+    svc_pos, svc_table = _services_by_case(
+        svc_table, table.column("case_id").combine_chunks(), ref, log
     )
-    table = table.take(order)
-    child_key = child_key.take(order)
-    svc_table = _table(services) if services is not None else mns.schema.SERVICES.empty_table()
-    svc_pos, svc_table = _services_by_case(svc_table, table.column("case_id").combine_chunks(), ref, log)
-    svc_cols = {
-        "service": _plain(svc_table.column("service")) if svc_table.num_rows else [],
-        "start_date": svc_table.column("start_date").to_pylist() if svc_table.num_rows else [],
-        "end_date": svc_table.column("end_date").to_pylist() if svc_table.num_rows else [],
-        "detail": _plain(svc_table.column("detail")) if svc_table.num_rows else [],
-    }
-    base = ["case_id", "child_id", "reference_date", "birth_month", "age", "sex", "ethnicity", "disability"]
-    wanted = base + [
-        n
-        for n in table.column_names
-        if n in ("cin.referral_source", "cin.primary_need", "cin.reason_for_closure", "cin.category_of_abuse")
-        or n.startswith("cin.disability_")
-    ]
-    keys = child_key.to_pylist()
-
-    def emit(out: IO[str]) -> _Writer:
-        writer = _Writer(out, year=year, reference_date=ref, lea=lea, log=log)
-        writer.header()
-        pending_rows: list[dict[str, Any]] = []
-        pending_svc: list[_Services] = []
-        for a, b in _chunks(table.num_rows, _CHUNK):
-            chunk = table.slice(a, b - a)
-            cols = {n: (_plain(chunk.column(n)) if n in chunk.column_names else [None] * (b - a)) for n in wanted}
-            cols.setdefault("cin.referral_source", [None] * (b - a))
-            for n in ("cin.primary_need", "cin.reason_for_closure", "cin.category_of_abuse"):
-                cols.setdefault(n, [None] * (b - a))
-            factor_lists = _factor_lists(chunk, year, log)
-            lo, hi = np.searchsorted(svc_pos, [a, b])
-            per_case: dict[int, _Services] = {}
-            for j in range(int(lo), int(hi)):
-                s = per_case.setdefault(int(svc_pos[j]), _Services())
-                s.by_kind.setdefault(svc_cols["service"][j], []).append(
-                    (svc_cols["start_date"][j], svc_cols["end_date"][j], svc_cols["detail"][j])
-                )
-            for i in range(b - a):
-                row = {n: cols[n][i] for n in cols}
-                row["_factors"] = factor_lists[i]
-                if pending_rows and keys[a + i] != keys[a + i - 1]:
-                    writer.child(pending_rows, pending_svc)
-                    pending_rows, pending_svc = [], []
-                pending_rows.append(row)
-                pending_svc.append(per_case.get(a + i, _Services()))
-        if pending_rows:
-            writer.child(pending_rows, pending_svc)
-        writer.footer()
-        return writer
-
     if isinstance(path, (str, Path)):
-        target = Path(path)
+        target: Path | None = Path(path)
+        assert target is not None
         with target.open("w", encoding="utf-8", newline="\n") as out:
-            writer = emit(out)
-        written_path: Path | None = target
+            writer = _Writer(out, year=year, reference_date=ref, lea=lea, log=log)
+            _emit(writer, table, keys, svc_pos, svc_table)
     else:
-        writer = emit(path)
-        written_path = None
-    return Written(path=written_path, children=writer.children, episodes=writer.episodes, issues=log.table())
+        target = None
+        writer = _Writer(path, year=year, reference_date=ref, lea=lea, log=log)
+        _emit(writer, table, keys, svc_pos, svc_table)
+    return Written(
+        path=target, children=writer.children, episodes=writer.episodes, issues=log.table()
+    )
 
 
 def xsd_errors(
@@ -470,14 +541,21 @@ def xsd_errors(
     """
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
     schema_doc = etree.parse(str(xsd), parser)
     if dfe_previous_cpp:
         ns = {"xs": "http://www.w3.org/2001/XMLSchema"}
         for el in schema_doc.iterfind(".//xs:element[@name='NumberOfPreviousCPP']", ns):
             el.set("type", "xs:nonNegativeInteger")
     schema = etree.XMLSchema(schema_doc)
-    doc = etree.fromstring(xml, parser) if isinstance(xml, bytes) else etree.parse(str(xml), parser).getroot()
+    doc = (
+        etree.fromstring(xml, parser)
+        if isinstance(xml, bytes)
+        else etree.parse(str(xml), parser).getroot()
+    )
     if schema.validate(doc):
         return []
-    return [f"line {e.line}: {e.message}" for e in list(schema.error_log)[:limit]]
+    errors: Any = schema.error_log  # iterable and indexable; lxml-stubs say neither
+    return [f"line {errors[i].line}: {errors[i].message}" for i in range(min(len(errors), limit))]

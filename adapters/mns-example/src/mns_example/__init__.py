@@ -44,13 +44,17 @@ def sniff_northwick(head: bytes) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").startswith(MAGIC)
 
 
-def _date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
+def _date(text: str) -> dt.date | None:
+    """A ``YYYY-MM-DD`` date; None if the text is not one."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
-def _month(text: str) -> dt.date:
-    year, month = text.split("-")
-    return dt.date(int(year), int(month), 1)
+def _month(text: str) -> dt.date | None:
+    """The first day of a ``YYYY-MM`` month; None if the text is not one."""
+    return _date(f"{text}-01") if len(text) == 7 else None
 
 
 def _collection_year(run: dt.date) -> int:
@@ -59,26 +63,56 @@ def _collection_year(run: dt.date) -> int:
 
 
 class _File:
-    """The parsed columns of one export."""
+    """The parsed columns of the exports read so far."""
 
     def __init__(self) -> None:
         self.cases: dict[str, list[Any]] = {
-            "case_id": [],
-            "reference_date": [],
-            "birth_month": [],
-            "sex": [],
-            "area": [],
-            "agency": [],
-            "source_system": [],
+            name: [] for name in ("case_id", "reference_date", "birth_month", "sex", "area")
         }
         self.needs: list[set[str] | None] = []
         self.services: dict[str, list[Any]] = {
-            "case_id": [],
-            "service": [],
-            "start_date": [],
-            "end_date": [],
-            "agency": [],
+            name: [] for name in ("case_id", "service", "start_date", "end_date")
         }
+
+
+def _case(cells: list[str], run: dt.date, log: IssueLog, needs: frozenset[str], out: _File) -> None:
+    """Append one line's case; ``log`` is bound to the line (bad values are blanked)."""
+    ref, dob, sex, postcode, need_text = cells[:5]
+    birth = _month(dob) if dob else None
+    if dob and birth is None:
+        log.error("DOB is not a month written YYYY-MM", action="blanked", field="DOB", value=dob)
+    if sex and sex not in SEXES:
+        log.error(
+            f"SEX must be one of {', '.join(SEXES)}", action="blanked", field="SEX", value=sex
+        )
+        sex = ""
+    flags: set[str] = set()
+    for code in filter(None, (c.strip() for c in need_text.split("+"))):
+        if code in needs:
+            flags.add(code)
+        else:
+            message = f"{code!r} is not a flag of the mns language"
+            log.error(message, action="blanked", field="NEEDS", value=code)
+    for name, value in zip(
+        out.cases, (ref, run, birth, sex or None, postcode or None), strict=True
+    ):
+        out.cases[name].append(value)
+    out.needs.append(flags if need_text else None)
+
+
+def _service(cells: list[str], log: IssueLog, out: _File) -> None:
+    """Append one line's service episode (bad dates are blanked)."""
+    ref, service, opened, closed = cells[0], cells[5], cells[6], cells[7]
+    start, end = _date(opened), _date(closed)
+    for name, text, value in (("OPENED", opened, start), ("CLOSED", closed, end)):
+        if text and value is None:
+            message = f"{name} is not a date written YYYY-MM-DD"
+            log.error(message, action="blanked", field=name, value=text)
+    if start and end and end < start:
+        log.error("CLOSED is before OPENED", action="blanked", field="CLOSED", value=closed)
+        end = None
+    for name, item in zip(out.services, (ref, service, start, end), strict=True):
+        out.services[name].append(item)
 
 
 def _read_lines(
@@ -96,7 +130,7 @@ def _read_lines(
             return
     for number, text in lines:
         if not text.strip():
-            continue
+            continue  # a blank line is not a record
         cells = [c.strip() for c in text.split("|")]
         has_service = len(cells) > 5 and bool(cells[5])
         if len(cells) != len(HEADER) or not cells[0]:
@@ -105,57 +139,15 @@ def _read_lines(
                 if len(cells) != len(HEADER)
                 else "REF is empty"
             )
+            # one rejection per record lost: the case, and its service when it had one
             log.error(problem, line=number, table="cases", field="REF", value=text[:200])
             if has_service:
                 log.error(problem, line=number, table="services", field="REF", value=text[:200])
             continue
-        ref, dob, sex, postcode, need_text, service, opened, closed = cells
-        case = out.cases
-        case["case_id"].append(ref)
-        case["reference_date"].append(run)
-        case["agency"].append("Northwick early help")
-        case["source_system"].append("NWEH")
-        try:
-            case["birth_month"].append(_month(dob) if dob else None)
-        except ValueError:
-            log.error("DOB is not a month written YYYY-MM", action="blanked", line=number,
-                      table="cases", field="DOB", value=dob, record=ref)
-            case["birth_month"].append(None)
-        if sex and sex not in SEXES:
-            log.error(f"SEX must be one of {', '.join(SEXES)}", action="blanked", line=number,
-                      table="cases", field="SEX", value=sex, record=ref)
-            sex = ""
-        case["sex"].append(sex or None)
-        case["area"].append(postcode or None)
-        flags: set[str] = set()
-        for code in filter(None, (c.strip() for c in need_text.split("+"))):
-            if code in needs:
-                flags.add(code)
-            else:
-                log.error(f"{code!r} is not a flag of the mns language", action="blanked",
-                          line=number, table="cases", field="NEEDS", value=code, record=ref)
-        out.needs.append(flags if need_text else None)
-        if not has_service:
-            continue
-        dates: list[dt.date | None] = []
-        for name, value in (("OPENED", opened), ("CLOSED", closed)):
-            try:
-                dates.append(_date(value) if value else None)
-            except ValueError:
-                log.error(f"{name} is not a date written YYYY-MM-DD", action="blanked",
-                          line=number, table="services", field=name, value=value, record=ref)
-                dates.append(None)
-        start, end = dates
-        if start and end and end < start:
-            log.error("CLOSED is before OPENED", action="blanked", line=number,
-                      table="services", field="CLOSED", value=closed, record=ref)
-            end = None
-        svc = out.services
-        svc["case_id"].append(ref)
-        svc["service"].append(service)
-        svc["start_date"].append(start)
-        svc["end_date"].append(end)
-        svc["agency"].append("Northwick early help")
+        at_line = log.bind(line=number, record=cells[0])  # where this line's problems are
+        _case(cells, run, at_line.bind(table="cases"), needs, out)
+        if has_service:
+            _service(cells, at_line.bind(table="services"), out)
 
 
 def read_northwick(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> mns.Records:
@@ -172,27 +164,43 @@ def read_northwick(sources: Sequence[mns.Source], options: Mapping[str, Any]) ->
             lines = ((n, t.rstrip("\r\n")) for n, t in enumerate(text, 1))
             banner = next(lines, (1, ""))[1].split("|")
             if banner[0] != "#NWEH" or len(banner) != 3:
-                file_log.error("line 1 is not a Northwick banner (#NWEH|2|YYYY-MM-DD); file skipped",
-                               line=1, action="kept", value="|".join(banner)[:200])
+                file_log.error(
+                    "line 1 is not a Northwick banner (#NWEH|2|YYYY-MM-DD); file skipped",
+                    line=1,
+                    action="kept",
+                    value="|".join(banner)[:200],
+                )
                 continue
-            try:
-                run = _date(banner[2])
-            except ValueError:
-                file_log.error("the banner's run date is not YYYY-MM-DD; file skipped", line=1,
-                               action="kept", value=banner[2])
+            run = _date(banner[2])
+            if run is None:
+                file_log.error(
+                    "the banner's run date is not YYYY-MM-DD; file skipped",
+                    line=1,
+                    action="kept",
+                    value=banner[2],
+                )
                 continue
             runs.append(run)
             _read_lines(lines, run, file_log, needs, out)
     present = sorted({c for flags in out.needs if flags for c in flags})
+    n = len(out.needs)
     cases = pa.table(
         {
             **out.cases,
+            "agency": ["Northwick early help"] * n,
+            "source_system": ["NWEH"] * n,
             **{f"mns.{c}": [None if f is None else c in f for f in out.needs] for c in present},
         }
     )
     if cases.num_rows == 0:
         cases = mns.schema.empty("cases")
-    services = pa.table(out.services) if out.services["case_id"] else mns.schema.empty("services")
+    services = (
+        pa.table(
+            {**out.services, "agency": ["Northwick early help"] * len(out.services["case_id"])}
+        )
+        if out.services["case_id"]
+        else mns.schema.empty("services")
+    )
     run = max(runs) if runs else None
     return mns.Records(
         provenance=mns.Provenance(

@@ -1,0 +1,30 @@
+"""The MN&S analyses: Arrow tables in, sorted Arrow tables out, ready for disclosure control.
+
+Each analysis accepts a pyarrow Table, a RecordBatchReader or an iterable of record batches,
+streams where it can (on :mod:`mns.aggregate`'s mergeable partial aggregates), and returns a
+pyarrow Table sorted by its keys whose schema metadata says how its counts add up, so that
+:func:`mns.disclose` can protect it. See ``docs/reference/analyses.md``.
+"""
+
+from __future__ import annotations
+
+from mns.analyses.agreement import agreement
+from mns.analyses.areas import areas
+from mns.analyses.compare import compare
+from mns.analyses.crosstab import crosstab
+from mns.analyses.extrapolate import capacity, extrapolate
+from mns.analyses.match import match
+from mns.analyses.outcomes import outcomes
+from mns.analyses.profile import profile
+
+__all__ = [
+    "agreement",
+    "areas",
+    "capacity",
+    "compare",
+    "crosstab",
+    "extrapolate",
+    "match",
+    "outcomes",
+    "profile",
+]

@@ -1,0 +1,206 @@
+"""``extrapolate`` and ``capacity``: from the audit sample to a year's cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns import aggregate, stats
+from mns.aggregate import Measure, Source, Spec
+from mns.analyses import _common as common
+from mns.disclose import Block, Margin, Structure
+from mns.errors import MnsError
+from mns.plan.model import Plan
+from mns.records.model import Audit
+
+__all__ = ["capacity", "extrapolate"]
+
+
+def _floats(values: Any) -> pa.Array:
+    arr = np.asarray(values, dtype=np.float64)
+    return pa.array(arr, pa.float64(), mask=~np.isfinite(arr))
+
+
+def _scaled_interval(
+    weight: np.ndarray[Any, Any], total_w: float, total_w2: float, years: float, confidence: float
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Shares of the weighted total with Wilson intervals (Kish effective sample size with
+    the finite population correction), and the annual numbers they give."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = weight / total_w if total_w > 0 else np.full(len(weight), np.nan)
+    n_eff = total_w**2 / total_w2 if total_w2 > 0 else np.inf
+    low, high = stats.wilson_arrays(share, np.ones_like(share), confidence, n_effective=np.full(len(share), n_eff))
+    scale = total_w / years
+    return share, low, high, low * scale, high * scale
+
+
+def extrapolate(
+    cases: Source,
+    by: str = "need_group",
+    *,
+    weights: str | None = None,
+    audit: Audit | None = None,
+    sampling_fraction: float | None = None,
+    stratum: str = "cohort",
+    years: float | None = None,
+    plan: Plan | None = None,
+    confidence: float = 0.95,
+) -> pa.Table:
+    """Annual numbers per group estimated from an audit sample.
+
+    Each sampled case stands for ``1 / f`` cases (``sampling_fraction`` f, or the ``audit``'s
+    fraction, or per stratum: ``audit.strata`` maps values of the ``stratum`` column to
+    fractions), or for its ``weights`` column's value. Totals are divided by ``years``: the
+    period the sample frame covers (default: the audit's period, else one year).
+
+    One row per group (with ``plan``, every need group of the plan, ``unassigned`` and
+    ``unknown``), sorted by ``<by>``:
+
+    - ``<by>`` (string); ``sample`` (int64): sampled cases in the group.
+    - ``share``, ``share_low``, ``share_high`` (float64): the group's (weighted) share of all
+      cases, with a Wilson interval using Kish's effective sample size and the finite
+      population correction (a census, f = 1, has no sampling error).
+    - ``estimate``, ``estimate_low``, ``estimate_high`` (float64): cases a year.
+    """
+    weighting = common.weighting(weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum)
+    if not weighting.weighted:
+        raise MnsError("extrapolate needs the sampling fraction: give sampling_fraction=, audit= or weights=")
+    span = common.years_of(audit, years)
+    spec = Spec(
+        keys=(by,),
+        measures=(Measure("n", "count"), Measure("w", "sum", common.WEIGHT), Measure("w2", "sum", common.WEIGHT2)),
+    )
+    state = aggregate.run(
+        {"x": spec}, cases, prepare=weighting.add, columns=[by, *weighting.columns], what="cases"
+    )["x"]
+    observed = common.as_text(state.column(by)).to_pylist()
+    groups = common.dense(observed, common.levels(plan, by))
+    at = {g: i for i, g in enumerate(observed)}
+    n = np.array([state.column("n")[at[g]].as_py() if g in at else 0 for g in groups], dtype=np.int64)
+    w = np.array([state.column("w")[at[g]].as_py() if g in at else 0.0 for g in groups], dtype=np.float64)
+    w2 = float(pc.sum(state.column("w2")).as_py() or 0.0)
+    share, low, high, est_low, est_high = _scaled_interval(w, float(w.sum()), w2, span, confidence)
+    table = pa.table(
+        {
+            by: pa.array(groups, pa.string()),
+            "sample": pa.array(n, pa.int64()),
+            "share": _floats(share),
+            "share_low": _floats(low),
+            "share_high": _floats(high),
+            "estimate": _floats(w / span),
+            "estimate_low": _floats(est_low),
+            "estimate_high": _floats(est_high),
+        }
+    )
+    derived = ("share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high")
+    structure = Structure(
+        blocks=(Block(count="sample", rows=(by,), total=Margin(label="sample|all")),),
+        derived={k: ("sample",) for k in derived},
+    )
+    return common.finish(table, [by], structure, not_applicable=derived, analysis="extrapolate")
+
+
+def capacity(
+    cases: Source,
+    plan: Plan,
+    *,
+    weights: str | None = None,
+    audit: Audit | None = None,
+    sampling_fraction: float | None = None,
+    stratum: str = "cohort",
+    years: float | None = None,
+    confidence: float = 0.95,
+) -> pa.Table:
+    """For each plan service, the cases a year that need it against its capacity.
+
+    A case needs a service when it is in one of the need groups the plan offers it to and
+    meets its threshold (``threshold.<service>`` from :func:`mns.classify`; every case of
+    those groups when the service has no threshold). The sample is extrapolated as in
+    :func:`extrapolate` (without weighting, the sample is taken to be a year's cases).
+
+    One row per plan service, sorted by ``service``:
+
+    - ``service``, ``name`` (string); ``capacity`` (int64): cases a year the plan provides for
+      (null if the plan does not say).
+    - ``sample`` (int64): sampled cases that need it; ``unknown`` (int64): sampled cases in
+      its groups whose threshold result is unknown.
+    - ``share``, ``share_low``, ``share_high`` (float64): the (weighted) share of all cases
+      that need it, with its interval.
+    - ``estimate``, ``estimate_low``, ``estimate_high`` (float64): cases a year that need it.
+    - ``shortfall`` (float64): ``estimate - capacity`` (positive: more need than places);
+      ``load`` (float64): ``estimate / capacity``.
+    """
+    weighting = common.weighting(weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum)
+    span = common.years_of(audit, years)
+    schema, cases = common.peek(cases, "cases")
+    common.require(schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)")
+    thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
+    common.require(schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first")
+    services = sorted(plan.services, key=lambda s: s.code)
+
+    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
+        batch = weighting.add(batch)
+        group = common.as_text(batch.column("need_group"))
+        w = batch.column(common.WEIGHT)
+        w2 = batch.column(common.WEIGHT2)
+        for s in services:
+            member = pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string()))
+            member = pc.fill_null(member, False)
+            column = thresholds.get(s.code)
+            meets = batch.column(column) if column else pa.array(np.ones(batch.num_rows, dtype=bool))
+            needs = pc.and_(member, pc.fill_null(meets, False))
+            unknown = pc.and_(member, pc.is_null(meets))
+            batch = batch.append_column(f"needs:{s.code}", needs)
+            batch = batch.append_column(f"unknown:{s.code}", unknown)
+            batch = batch.append_column(f"w:{s.code}", pc.if_else(needs, w, 0.0))
+            batch = batch.append_column(f"w2:{s.code}", pc.if_else(needs, w2, 0.0))
+        return batch
+
+    measures = [Measure("n", "count"), Measure("w", "sum", common.WEIGHT), Measure("w2", "sum", common.WEIGHT2)]
+    for s in services:
+        measures += [
+            Measure(f"n:{s.code}", "true", f"needs:{s.code}"),
+            Measure(f"u:{s.code}", "true", f"unknown:{s.code}"),
+            Measure(f"w:{s.code}", "sum", f"w:{s.code}"),
+        ]
+    read = ["need_group", *thresholds.values(), *weighting.columns]
+    state = aggregate.run(
+        {"x": Spec(keys=(), measures=measures)}, cases, prepare=prepare, columns=list(dict.fromkeys(read)), what="cases"
+    )["x"]
+    row = state.to_pylist()[0]
+    total_w, total_w2 = float(row["w"] or 0.0), float(row["w2"] or 0.0)
+    weight = np.array([float(row[f"w:{s.code}"] or 0.0) for s in services])
+    share, low, high, est_low, est_high = _scaled_interval(weight, total_w, total_w2, span, confidence)
+    estimate = weight / span
+    cap = np.array([np.nan if s.capacity is None else float(s.capacity) for s in services])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        load = np.where(cap > 0, estimate / np.where(cap > 0, cap, 1.0), np.nan)
+    table = pa.table(
+        {
+            "service": pa.array([s.code for s in services], pa.string()),
+            "name": pa.array([s.name for s in services], pa.string()),
+            "capacity": pa.array([s.capacity for s in services], pa.int64()),
+            "sample": pa.array([int(row[f"n:{s.code}"]) for s in services], pa.int64()),
+            "unknown": pa.array([int(row[f"u:{s.code}"]) for s in services], pa.int64()),
+            "share": _floats(share),
+            "share_low": _floats(low),
+            "share_high": _floats(high),
+            "estimate": _floats(estimate),
+            "estimate_low": _floats(est_low),
+            "estimate_high": _floats(est_high),
+            "shortfall": _floats(estimate - cap),
+            "load": _floats(load),
+        }
+    )
+    derived = ("share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high", "shortfall", "load")
+    structure = Structure(
+        blocks=(
+            Block(count="sample", label="sample", key=("service",)),
+            Block(count="unknown", label="unknown", key=("service",)),
+        ),
+        derived={k: ("sample",) for k in derived},
+    )
+    return common.finish(table, ["service"], structure, not_applicable=derived, analysis="capacity")

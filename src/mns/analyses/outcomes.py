@@ -1,0 +1,205 @@
+"""``outcomes``: what works with whom: outcomes achieved by need group and service received."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns import aggregate, stats
+from mns.aggregate import Measure, Source, Spec
+from mns.analyses import _common as common
+from mns.disclose import Block, Margin, Structure
+from mns.plan.model import Plan
+
+__all__ = ["outcomes"]
+
+_RECEIVED = "received:"
+
+
+def latest(outcomes: Source) -> pa.Table:
+    """One record per case and outcome: the latest by ``recorded_on`` (undated records count
+    as earliest; among equals, the last in the input)."""
+    parts = []
+    for batch in aggregate.batches(outcomes, ["case_id", "outcome", "recorded_on", "achieved", "value"], what="outcomes"):
+        parts.append(
+            pa.table(
+                {
+                    "case_id": common.as_text(batch.column("case_id")),
+                    "outcome": common.as_text(batch.column("outcome")),
+                    "recorded_on": batch.column("recorded_on"),
+                    "achieved": batch.column("achieved").cast(pa.bool_()),
+                    "value": batch.column("value").cast(pa.float64()),
+                }
+            )
+        )
+    if not parts:
+        return pa.table({"case_id": pa.array([], pa.string()), "outcome": pa.array([], pa.string()), "achieved": pa.array([], pa.bool_()), "value": pa.array([], pa.float64())})
+    table = pa.concat_tables(parts, promote_options="permissive")
+    table = table.append_column("__order", pa.array(np.arange(table.num_rows), pa.int64()))
+    order = pc.sort_indices(
+        table,
+        sort_keys=[("case_id", "ascending", "at_end"), ("outcome", "ascending", "at_end"), ("recorded_on", "ascending", "at_start"), ("__order", "ascending", "at_end")],
+    )
+    table = table.take(order)
+    case = table.column("case_id").to_pylist()
+    code = table.column("outcome").to_pylist()
+    n = len(case)
+    last = np.array([i == n - 1 or case[i] != case[i + 1] or code[i] != code[i + 1] for i in range(n)], dtype=bool)
+    return table.filter(pa.array(last)).select(["case_id", "outcome", "achieved", "value"])
+
+
+def outcomes(
+    cases: Source,
+    outcomes: Source,
+    services: Source,
+    *,
+    plan: Plan | None = None,
+    by: str = "need_group",
+    confidence: float = 0.95,
+) -> pa.Table:
+    """Outcomes achieved by need group, for all cases and for those that received each service.
+
+    Each case's latest record of each outcome counts (``recorded_on``; ``achieved`` null
+    counts as not achieved; ``value`` is averaged where recorded). Services are the plan's
+    (record codes count as the plan services listing them in ``received_as``) with ``plan``,
+    else the records' codes. Outcome records of cases not in ``cases`` are left out and
+    counted in the schema metadata (``mns.unmatched_outcomes``).
+
+    One row per group, outcome and service (service null: every case with the outcome
+    recorded, whatever it received), sorted by ``<by>``, ``outcome``, ``service``:
+
+    - ``<by>``, ``outcome``, ``service`` (string).
+    - ``cases`` (int64): cases in the group with the outcome recorded (the same on every row
+      of a group and outcome).
+    - ``recorded`` (int64): of those, cases that received the service (all of them when
+      ``service`` is null).
+    - ``achieved`` (int64): of ``recorded``, cases that achieved it; ``achieved_share``,
+      ``achieved_low``, ``achieved_high`` (float64): ``achieved / recorded`` with its Wilson
+      interval.
+    - ``mean_value`` (float64): the mean ``value`` of ``recorded`` cases that have one.
+
+    Comparing a service's row with the group's null-service row shows whether cases that
+    received it did better; with samples this small, read the intervals.
+    """
+    schema, cases = common.peek(cases, "cases")
+    common.require(schema.names, ["case_id", by], "cases", "classify the cases first (mns.classify) or name another column in by=")
+    records = latest(outcomes)
+    sets, _ = common.received(services, plan)
+    codes = list(sets)
+    matched = 0
+
+    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
+        nonlocal matched
+        ids = common.as_text(batch.column("case_id"))
+        left = pa.table({"case_id": ids, "__group": common.as_text(batch.column(by))})
+        joined = left.join(records, "case_id", join_type="inner", use_threads=False)
+        matched += joined.num_rows
+        achieved = pc.fill_null(joined.column("achieved"), False)
+        value = joined.column("value")
+        columns: dict[str, Any] = {
+            "__group": joined.column("__group"),
+            "outcome": joined.column("outcome"),
+            "achieved": achieved,
+            "value": value,
+        }
+        for code in codes:
+            got = pc.is_in(joined.column("case_id"), value_set=sets[code])
+            columns[f"{_RECEIVED}{code}"] = got
+            columns[f"a:{code}"] = pc.and_(got, achieved)
+            columns[f"v:{code}"] = pc.if_else(got, value, pa.scalar(None, pa.float64()))
+        return pa.table(columns).combine_chunks().to_batches()[0] if joined.num_rows else _empty_batch(codes)
+
+    measures = [
+        Measure("n", "count"),
+        Measure("a", "true", "achieved"),
+        Measure("vs", "sum", "value"),
+        Measure("vn", "valid", "value"),
+    ]
+    for code in codes:
+        measures += [
+            Measure(f"r:{code}", "true", f"{_RECEIVED}{code}"),
+            Measure(f"a:{code}", "true", f"a:{code}"),
+            Measure(f"vs:{code}", "sum", f"v:{code}"),
+            Measure(f"vn:{code}", "valid", f"v:{code}"),
+        ]
+    spec = Spec(keys=("__group", "outcome"), measures=measures)
+    state = aggregate.run({"x": spec}, cases, prepare=prepare, columns=["case_id", by], what="cases")["x"]
+    table = _assemble(state, codes, by, common.levels(plan, by), confidence)
+    unmatched = records.num_rows - matched
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"mns.unmatched_outcomes": str(unmatched).encode()})
+    return table
+
+
+def _empty_batch(codes: list[str]) -> pa.RecordBatch:
+    fields = [("__group", pa.string()), ("outcome", pa.string()), ("achieved", pa.bool_()), ("value", pa.float64())]
+    for code in codes:
+        fields += [(f"{_RECEIVED}{code}", pa.bool_()), (f"a:{code}", pa.bool_()), (f"v:{code}", pa.float64())]
+    return pa.RecordBatch.from_pylist([], schema=pa.schema(fields))
+
+
+def _assemble(state: pa.Table, codes: list[str], by: str, declared: list[str], confidence: float) -> pa.Table:
+    rows = state.to_pylist()
+    found = {(r["__group"], r["outcome"]): r for r in rows}
+    groups = common.dense([r["__group"] for r in rows], declared)
+    outcome_codes = common.dense([r["outcome"] for r in rows])
+    out: dict[str, list[Any]] = {k: [] for k in (by, "outcome", "service", "cases", "recorded", "achieved", "value_sum", "value_n")}
+    for g in groups:
+        for o in outcome_codes:
+            r = found.get((g, o))
+            n = int(r["n"]) if r else 0
+            for code in [None, *codes]:
+                if code is None:
+                    got, ach, vs, vn = n, (int(r["a"]) if r else 0), (r["vs"] if r else 0.0), (int(r["vn"]) if r else 0)
+                else:
+                    got = int(r[f"r:{code}"]) if r else 0
+                    ach = int(r[f"a:{code}"]) if r else 0
+                    vs = r[f"vs:{code}"] if r else 0.0
+                    vn = int(r[f"vn:{code}"]) if r else 0
+                for key, value in ((by, g), ("outcome", o), ("service", code), ("cases", n), ("recorded", got), ("achieved", ach), ("value_sum", float(vs or 0.0)), ("value_n", vn)):
+                    out[key].append(value)
+    recorded = np.asarray(out["recorded"], dtype=np.float64)
+    achieved = np.asarray(out["achieved"], dtype=np.float64)
+    low, high = stats.wilson_arrays(achieved, recorded, confidence)
+    vn_ = np.asarray(out["value_n"], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(recorded > 0, achieved / np.where(recorded > 0, recorded, 1.0), np.nan)
+        mean = np.where(vn_ > 0, np.asarray(out["value_sum"]) / np.where(vn_ > 0, vn_, 1.0), np.nan)
+
+    def floats(values: Any) -> pa.Array:
+        arr = np.asarray(values, dtype=np.float64)
+        return pa.array(arr, pa.float64(), mask=~np.isfinite(arr))
+
+    table = pa.table(
+        {
+            by: pa.array(out[by], pa.string()),
+            "outcome": pa.array(out["outcome"], pa.string()),
+            "service": pa.array(out["service"], pa.string()),
+            "cases": pa.array(out["cases"], pa.int64()),
+            "recorded": pa.array(out["recorded"], pa.int64()),
+            "achieved": pa.array(out["achieved"], pa.int64()),
+            "achieved_share": floats(share),
+            "achieved_low": floats(low),
+            "achieved_high": floats(high),
+            "mean_value": floats(mean),
+        }
+    )
+    key = (by,)
+    structure = Structure(
+        blocks=(
+            Block(count="cases", table=("outcome", "service"), rows=key, label="cases", key=("outcome", by), total=Margin(label="cases|all", key=("outcome",))),
+            Block(count="recorded", where={"service": None}, label="cases", key=("outcome", by)),
+            Block(count="recorded", unless={"service": None}, table=("outcome", "service"), rows=key, base="cases"),
+            Block(count="achieved", table=("outcome", "service"), rows=key, base="recorded"),
+        ),
+        derived={k: ("achieved", "recorded") for k in ("achieved_share", "achieved_low", "achieved_high")} | {"mean_value": ("recorded",)},
+    )
+    return common.finish(
+        table,
+        [by, "outcome", "service"],
+        structure,
+        not_applicable=["achieved_share", "achieved_low", "achieved_high"],
+        analysis="outcomes",
+    )

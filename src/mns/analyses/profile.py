@@ -1,0 +1,290 @@
+"""``profile``: who is in each need group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns import aggregate, stats
+from mns.aggregate import Measure, Source, Spec
+from mns.analyses import _common as common
+from mns.disclose import Block, Margin, Structure
+from mns.plan.model import Plan
+from mns.records.model import Audit
+
+__all__ = ["AGE_BANDS", "profile"]
+
+#: The DfE's age bands (children in need statistics): under 1, 1-4, 5-9, 10-15, 16 and over.
+AGE_BANDS: Final = (1, 5, 10, 16)
+#: The fixed columns profiled when present, besides the indicators.
+FIXED: Final = ("age_band", "sex", "ethnicity", "disability", "cohort")
+SERVICE_PREFIX: Final = "service:"
+
+
+def band_labels(edges: Sequence[int]) -> list[str]:
+    """Labels of the age bands cut at ``edges``, written so they sort in age order:
+    ``00 (under 1)``, ``01-04``, ``05-09``, ``10-15``, ``16+``."""
+    if not edges or list(edges) != sorted(set(edges)) or edges[0] <= 0:
+        raise ValueError(f"age_bands = {tuple(edges)} must be increasing whole ages above 0")
+    labels = [f"00 (under {edges[0]})"]
+    for low, high in zip(edges, edges[1:], strict=False):
+        labels.append(f"{low:02d}-{high - 1:02d}" if high - 1 > low else f"{low:02d}")
+    labels.append(f"{edges[-1]:02d}+")
+    return labels
+
+
+def age_band(age: pa.Array | pa.ChunkedArray, edges: Sequence[int]) -> pa.DictionaryArray:
+    """Each age's band (a dictionary column); null ages give null."""
+    if isinstance(age, pa.ChunkedArray):
+        age = age.combine_chunks()
+    labels = pa.array(band_labels(edges))
+    values = np.asarray(pc.fill_null(pc.cast(age, pa.int64()), 0).to_numpy(zero_copy_only=False))
+    index = np.searchsorted(np.asarray(edges), values, side="right").astype(np.int32)
+    mask = np.asarray(age.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32(), mask=mask if mask.any() else None), labels)
+
+
+def _kind(field: pa.Field) -> str:
+    """How a column is profiled: ``flag`` (true/false counts) or ``category`` (each value)."""
+    return "flag" if pa.types.is_boolean(field.type) else "category"
+
+
+def profile(
+    cases: Source,
+    by: str | None = "need_group",
+    *,
+    indicators: Iterable[str] | None = None,
+    services: Source | None = None,
+    plan: Plan | None = None,
+    weights: str | None = None,
+    audit: Audit | None = None,
+    sampling_fraction: float | None = None,
+    stratum: str = "cohort",
+    age_bands: Sequence[int] = AGE_BANDS,
+    confidence: float = 0.95,
+) -> pa.Table:
+    """The make-up of each group of ``cases`` (by default each need group): its size and
+    share of all cases, age bands, sex, ethnicity, disability, cohort, every indicator's
+    values, and (with ``services``) the services received.
+
+    One row per group, variable and value, sorted by those three:
+
+    - ``<by>`` (string): the group (null: cases with no value of ``by``). With ``plan``,
+      every need group of the plan is listed (plus ``unassigned`` and ``unknown``), even empty.
+    - ``variable`` (string): ``cases`` (the group's size), ``age_band``, ``sex``,
+      ``ethnicity``, ``disability``, ``cohort``, each indicator column (``cin.4B``...), and
+      ``service:<code>`` for each service (plan services with ``plan``, else record codes).
+    - ``value`` (string): the value (``true``/``false`` for flags; ratings ``0``-``3``; age
+      bands ``00 (under 1)``, ``01-04``, ``05-09``, ``10-15``, ``16+``); null: not recorded.
+      ``all`` in the ``cases`` rows.
+    - ``count`` (int64): cases in the group with that value (``cases`` rows: the group's size).
+    - ``base`` (int64): the cases the share is of: the group's size (``cases`` rows: all cases).
+    - ``share``, ``share_low``, ``share_high`` (float64): ``count / base`` with its Wilson
+      interval at ``confidence``. Shares of a group count unrecorded values in the base, so a
+      variable's shares add to 1 including the null row.
+    - with ``weights``, ``audit`` or ``sampling_fraction``: ``estimate`` (float64), the
+      weighted count (cases in the population), and the shares and intervals are weighted
+      (Wilson with Kish's effective sample size and the finite population correction).
+
+    ``indicators``: the indicator columns to profile (default: every ``<language>.<code>``
+    column except classification's ``threshold.*``). Flags give ``true``/``false`` rows;
+    ratings and categories a row per value.
+    """
+    schema, cases = common.peek(cases, "cases")
+    names = schema.names
+    if by is not None:
+        common.require(names, [by], "cases", "classify the cases first (mns.classify) or name another column in by=")
+    weighting = common.weighting(weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum)
+    common.require(names, weighting.columns, "cases")
+    chosen = list(indicators) if indicators is not None else common.indicator_columns(schema, exclude=[by] if by else [])
+    common.require(names, chosen, "cases", "name indicator columns of the cases table")
+    fixed = [v for v in FIXED if (v == "age_band" and "age" in names) or v in names]
+    fixed = [v for v in fixed if v != by]
+    sets = common.received(services, plan)[0] if services is not None else {}
+    if sets:
+        common.require(names, ["case_id"], "cases")
+    band_labels(age_bands)  # check the bands before reading
+
+    variables: dict[str, str] = {}
+    for v in [*fixed, *chosen]:
+        if v == "age_band":
+            variables[v] = "category"
+        else:
+            variables[v] = _kind(schema.field(v))
+    for code in sets:
+        variables[f"{SERVICE_PREFIX}{code}"] = "flag"
+
+    keys = (by,) if by else ()
+    group_measures = [Measure("n", "count")]
+    if weighting.weighted:
+        group_measures += [Measure("w", "sum", common.WEIGHT), Measure("w2", "sum", common.WEIGHT2)]
+    specs: dict[str, Spec] = {}
+    for v, kind in variables.items():
+        if kind == "flag" and not weighting.weighted:
+            group_measures += [Measure(f"t:{v}", "true", v), Measure(f"v:{v}", "valid", v)]
+        else:
+            measures = [Measure("n", "count")]
+            if weighting.weighted:
+                measures.append(Measure("w", "sum", common.WEIGHT))
+            specs[f"x:{v}"] = Spec(keys=(*keys, v), measures=measures)
+    specs["groups"] = Spec(keys=keys, measures=group_measures)
+
+    read = [*keys, *weighting.columns, *(c for c in chosen), *(v for v in fixed if v != "age_band")]
+    if "age_band" in fixed:
+        read.append("age")
+    if sets:
+        read.append("case_id")
+    read = list(dict.fromkeys(read))
+
+    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
+        if "age_band" in fixed:
+            batch = batch.append_column("age_band", age_band(batch.column("age"), age_bands))
+        if sets:
+            batch = common.received_flags(batch, sets, SERVICE_PREFIX)
+        if weighting.weighted:
+            batch = weighting.add(batch)
+        return batch
+
+    results = aggregate.run(specs, cases, prepare=prepare, columns=read, what="cases")
+    return _assemble(results, variables, by, common.levels(plan, by), weighting.weighted, confidence)
+
+
+def _column(table: pa.Table, name: str) -> list[Any]:
+    return table.column(name).to_pylist()
+
+
+def _assemble(
+    results: Mapping[str, pa.Table],
+    variables: Mapping[str, str],
+    by: str | None,
+    declared: Sequence[str],
+    weighted: bool,
+    confidence: float,
+) -> pa.Table:
+    groups_table = results["groups"]
+    group_values = common.as_text(groups_table.column(by)).to_pylist() if by else [None]
+    groups = common.dense(group_values, declared) if by else [None]
+    at = {g: i for i, g in enumerate(group_values)}
+
+    def group_stat(name: str, g: Any) -> Any:
+        i = at.get(g)
+        return 0 if i is None else groups_table.column(name)[i].as_py() or 0
+
+    n = {g: int(group_stat("n", g)) for g in groups}
+    total = sum(n.values())
+    w = {g: float(group_stat("w", g)) for g in groups} if weighted else {}
+    w2 = {g: float(group_stat("w2", g)) for g in groups} if weighted else {}
+
+    out: dict[str, list[Any]] = {k: [] for k in ("group", "variable", "value", "count", "base", "weight", "wbase", "neff")}
+
+    def emit(g: Any, variable: str, value: Any, count: int, base: int, weight: float, wbase: float, neff: float) -> None:
+        out["group"].append(g)
+        out["variable"].append(variable)
+        out["value"].append(value)
+        out["count"].append(count)
+        out["base"].append(base)
+        out["weight"].append(weight)
+        out["wbase"].append(wbase)
+        out["neff"].append(neff)
+
+    def n_eff(g: Any) -> float:
+        if not weighted:
+            return float(n[g])
+        return w[g] ** 2 / w2[g] if w2[g] > 0 else float("inf")
+
+    all_w = sum(w.values()) if weighted else float(total)
+    all_w2 = sum(w2.values()) if weighted else float(total)
+    all_neff = (all_w**2 / all_w2 if all_w2 > 0 else float("inf")) if weighted else float(total)
+    for g in groups:
+        emit(g, "cases", "all", n[g], total, w.get(g, float(n[g])), all_w, all_neff)
+
+    for variable, kind in variables.items():
+        if kind == "flag" and not weighted:
+            t = {g: int(group_stat(f"t:{variable}", g)) for g in groups}
+            v = {g: int(group_stat(f"v:{variable}", g)) for g in groups}
+            cells = {g: {"true": t[g], "false": v[g] - t[g], None: n[g] - v[g]} for g in groups}
+            values = ["false", "true"] + ([None] if any(cells[g][None] for g in groups) else [])
+            for g in groups:
+                for value in values:
+                    count = cells[g][value]
+                    emit(g, variable, value, count, n[g], float(count), float(n[g]), n_eff(g))
+            continue
+        table = results[f"x:{variable}"]
+        gcol = common.as_text(table.column(by)).to_pylist() if by else [None] * table.num_rows
+        vcol = common.as_text(table.column(variable)).to_pylist()
+        counts = _column(table, "n")
+        weights = _column(table, "w") if weighted else counts
+        found: dict[tuple[Any, Any], tuple[int, float]] = {}
+        for g, value, count, weight in zip(gcol, vcol, counts, weights, strict=True):
+            found[(g, value)] = (int(count), float(weight))
+        values = common.dense(vcol)
+        for g in groups:
+            for value in values:
+                count, weight = found.get((g, value), (0, 0.0))
+                emit(g, variable, value, count, n[g], weight, w.get(g, float(n[g])), n_eff(g))
+
+    count = np.asarray(out["count"], dtype=np.float64)
+    base = np.asarray(out["base"], dtype=np.float64)
+    if weighted:
+        num, den = np.asarray(out["weight"]), np.asarray(out["wbase"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+        low, high = stats.wilson_arrays(share, np.ones_like(share), confidence, n_effective=np.asarray(out["neff"]))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(base > 0, count / np.where(base > 0, base, 1.0), np.nan)
+        low, high = stats.wilson_arrays(count, base, confidence)
+    empty = ~(base > 0)
+    group_name = by or "group"
+    columns: dict[str, pa.Array] = {}
+    if by:
+        columns[group_name] = pa.array(out["group"], pa.string())
+    columns["variable"] = pa.array(out["variable"], pa.string())
+    columns["value"] = pa.array(out["value"], pa.string())
+    columns["count"] = pa.array(out["count"], pa.int64())
+    columns["base"] = pa.array(out["base"], pa.int64())
+    columns["share"] = pa.array(share, pa.float64(), mask=empty)
+    columns["share_low"] = pa.array(low, pa.float64(), mask=empty)
+    columns["share_high"] = pa.array(high, pa.float64(), mask=empty)
+    if weighted:
+        columns["estimate"] = pa.array(out["weight"], pa.float64())
+    table = pa.table(columns)
+    keys = (by,) if by else ()
+    structure = Structure(
+        blocks=(
+            Block(
+                count="count",
+                where={"variable": "cases"},
+                rows=keys,
+                label="n",
+                key=keys,
+                total=Margin(label="N", column="base"),
+            ),
+            Block(
+                count="count",
+                unless={"variable": "cases"},
+                table=("variable",),
+                rows=keys,
+                cols=("value",),
+                row_total=Margin(label="n", key=keys, column="base") if by else None,
+                total=Margin(label="N", column=None if by else "base"),
+            ),
+        ),
+        derived={
+            "share": ("count", "base"),
+            "share_low": ("count", "base"),
+            "share_high": ("count", "base"),
+            **({"estimate": ("count", "base")} if weighted else {}),
+        },
+    )
+    return common.finish(
+        table,
+        [*keys, "variable", "value"],
+        structure,
+        not_applicable=["share", "share_low", "share_high"],
+        analysis="profile",
+    )

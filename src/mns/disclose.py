@@ -1,0 +1,833 @@
+"""Statistical disclosure control for published tables: small-count suppression that the
+table's own margins cannot undo.
+
+``disclose(table)`` returns a :class:`Disclosed`: the table with every unsafe cell set to null
+and a record of what was suppressed and why. It applies
+
+1. **primary suppression**: every count from 1 to ``min_count - 1`` (zeros are published),
+   including the implicit counts a table gives away (a group's size minus the cases with a
+   flag; a row total computed from published cells);
+2. **secondary suppression**: more cells, chosen smallest first, until no suppressed cell can
+   be worked out from the published cells and the row, column and grand totals (each
+   suppressed count lies on a cycle of suppressed counts in its table, so it can move up and
+   down by at least one without changing any published number);
+3. **derived suppression**: every share, rate or interval computed from a suppressed count;
+4. optional **rounding** of the published counts to a multiple of ``rounding``.
+
+How a table's counts add up is declared in its schema metadata by the analysis that made it
+(:class:`Structure`, :func:`describe`), or given to :func:`disclose` for other tables.
+:func:`to_csv` writes the official statistics' symbols: ``c`` suppressed, ``z`` not
+applicable, ``:`` not available. See ``docs/explanation/disclosure-control.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+import attrs
+import pyarrow as pa
+
+from mns.errors import MnsError, SchemaError
+
+__all__ = [
+    "NOT_APPLICABLE",
+    "NOT_AVAILABLE",
+    "SUPPRESSED",
+    "Block",
+    "Disclosed",
+    "Margin",
+    "Structure",
+    "describe",
+    "disclose",
+    "structure_of",
+    "to_csv",
+]
+
+SUPPRESSED: Final = "c"  #: a value withheld to protect confidentiality
+NOT_APPLICABLE: Final = "z"  #: no value can exist here (e.g. a share of no cases)
+NOT_AVAILABLE: Final = ":"  #: a value that exists but is not known (not recorded)
+
+#: Schema metadata key holding a table's :class:`Structure` (JSON).
+STRUCTURE_KEY: Final = b"mns.disclosure"
+#: Field metadata key naming the symbol for that column's nulls (``z`` or ``:``).
+NULL_KEY: Final = b"mns.null"
+#: Schema metadata key recording how a disclosed table was protected (JSON).
+DISCLOSED_KEY: Final = b"mns.disclosed"
+
+_MARGIN_COST: Final = 1_000_000.0  # secondary suppression avoids totals published elsewhere
+Key = tuple[Any, ...]
+
+
+# --------------------------------------------------------------------------------------
+# Declaring how a table's counts add up
+
+
+def _names(value: Iterable[str] | str) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Margin:
+    """A total: its identity (``label`` and the key columns that distinguish it) and, if the
+    table shows it, the ``column`` it is shown in.
+
+    Two cells with the same identity are the same published number wherever they appear
+    (e.g. a need group's size in every part of a profile), so they are suppressed together.
+    """
+
+    label: str
+    key: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    column: str | None = None
+
+
+def _where(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen(kw_only=True)
+class Block:
+    """One family of counts in a table: the ``count`` column in the rows matching ``where``.
+
+    - ``table``: columns whose values split the rows into separate tables (e.g. a profile's
+      ``variable``); each has its own totals.
+    - ``rows`` and ``cols``: the columns giving each count's row and column in its table.
+      Every case is counted in exactly one row and one column of a table, so the cells of a
+      row add up to the row total, and so on (with no ``cols``, the rows add up to a total).
+    - ``base``: the count is "``count`` of ``base``" (cases with a flag, of the group's
+      cases): the row's other cell, ``base - count``, is implied, and ``base`` is the row total.
+    - ``where`` / ``unless``: only the rows whose columns equal all of ``where``'s values and
+      not all of ``unless``'s.
+    - ``label`` and ``key``: the cells' identity (default: the count column's name and
+      ``table + rows + cols``); ``row_total``, ``col_total``, ``total``: the margins'.
+    """
+
+    count: str
+    table: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    rows: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    cols: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    base: str | None = None
+    where: Mapping[str, Any] = attrs.field(factory=dict, converter=_where, hash=False)
+    unless: Mapping[str, Any] = attrs.field(factory=dict, converter=_where, hash=False)
+    label: str | None = None
+    key: tuple[str, ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_names)
+    )
+    row_total: Margin | None = None
+    col_total: Margin | None = None
+    total: Margin | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.base is not None and self.cols:
+            raise ValueError(
+                f"Block {self.count!r}: a block with a base has no cols (its columns are in/out)"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Structure:
+    """How a table's counts add up (``blocks``) and which columns are computed from which
+    (``derived``: column -> the columns of the same row it is computed from)."""
+
+    blocks: tuple[Block, ...] = attrs.field(converter=tuple)
+    derived: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, hash=False)
+
+    def to_json(self) -> str:
+        """The structure as JSON (what :func:`describe` stores in the schema metadata)."""
+
+        def margin(m: Margin | None) -> dict[str, Any] | None:
+            return None if m is None else {"label": m.label, "key": list(m.key), "column": m.column}
+
+        blocks = [
+            {
+                "count": b.count,
+                "table": list(b.table),
+                "rows": list(b.rows),
+                "cols": list(b.cols),
+                "base": b.base,
+                "where": dict(b.where),
+                "unless": dict(b.unless),
+                "label": b.label,
+                "key": None if b.key is None else list(b.key),
+                "row_total": margin(b.row_total),
+                "col_total": margin(b.col_total),
+                "total": margin(b.total),
+            }
+            for b in self.blocks
+        ]
+        derived = {k: list(v) for k, v in self.derived.items()}
+        return json.dumps({"version": 1, "blocks": blocks, "derived": derived}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Structure:
+        """The structure :meth:`to_json` wrote."""
+        raw = json.loads(text)
+        if raw.get("version") != 1:
+            raise MnsError(
+                f"disclosure structure version {raw.get('version')!r} is not supported (1 is)"
+            )
+
+        def margin(m: Mapping[str, Any] | None) -> Margin | None:
+            return None if m is None else Margin(label=m["label"], key=m["key"], column=m["column"])
+
+        blocks = tuple(
+            Block(
+                count=b["count"],
+                table=b["table"],
+                rows=b["rows"],
+                cols=b["cols"],
+                base=b["base"],
+                where=b["where"],
+                unless=b.get("unless", {}),
+                label=b["label"],
+                key=b["key"],
+                row_total=margin(b["row_total"]),
+                col_total=margin(b["col_total"]),
+                total=margin(b["total"]),
+            )
+            for b in raw["blocks"]
+        )
+        return cls(blocks=blocks, derived={k: tuple(v) for k, v in raw["derived"].items()})
+
+
+def describe(
+    table: pa.Table,
+    structure: Structure,
+    *,
+    not_applicable: Iterable[str] = (),
+) -> pa.Table:
+    """``table`` with ``structure`` in its schema metadata, and the columns whose nulls mean
+    "not applicable" (``z``) marked as such (other nulls mean "not available", ``:``)."""
+    columns = set(table.column_names)
+    for block in structure.blocks:
+        wanted = [block.count, *block.table, *block.rows, *block.cols, *block.where, *block.unless]
+        if block.base:
+            wanted.append(block.base)
+        for margin in (block.row_total, block.col_total, block.total):
+            if margin is not None:
+                wanted += [*margin.key, *([margin.column] if margin.column else [])]
+        missing = sorted(set(wanted) - columns)
+        if missing:
+            raise SchemaError(f"disclosure structure names missing columns: {', '.join(missing)}")
+    z = set(not_applicable)
+    fields = []
+    for field in table.schema:
+        if field.name in z:
+            field = field.with_metadata(
+                {**(field.metadata or {}), NULL_KEY: NOT_APPLICABLE.encode()}
+            )
+        fields.append(field)
+    metadata = {**(table.schema.metadata or {}), STRUCTURE_KEY: structure.to_json().encode()}
+    return table.cast(pa.schema(fields, metadata=metadata))
+
+
+def structure_of(table: pa.Table | pa.Schema) -> Structure | None:
+    """The disclosure structure recorded in a table's schema metadata, if any."""
+    schema = table if isinstance(table, pa.Schema) else table.schema
+    raw = (schema.metadata or {}).get(STRUCTURE_KEY)
+    return None if raw is None else Structure.from_json(raw)
+
+
+# --------------------------------------------------------------------------------------
+# The cells and the equations between them
+
+
+@attrs.define
+class _Cell:
+    value: int
+    cost: float
+    suppressed: str | None = None  # primary | secondary
+    tables: list[int] = attrs.field(factory=list)  # the sub-tables it appears in
+
+
+@attrs.define
+class _Table:
+    """One table's equations as a multigraph: nodes are the table's row and column sums
+    (``"F"`` is the free end of a count that is in one sum only), edges are cells."""
+
+    edges: list[tuple[Key, str, str]] = attrs.field(factory=list)  # (cell, node, node)
+
+
+class _Cells:
+    def __init__(self) -> None:
+        self.cells: dict[Key, _Cell] = {}
+        self.tables: list[_Table] = []
+
+    def add(self, ident: Key, value: int, cost: float, where: str) -> None:
+        if value < 0:
+            raise MnsError(f"disclose: {where} is negative ({value}); counts cannot be negative")
+        found = self.cells.get(ident)
+        if found is None:
+            self.cells[ident] = _Cell(value=value, cost=cost)
+        elif found.value != value:
+            raise MnsError(
+                f"disclose: {where} is {value} but the same count elsewhere in the table is "
+                f"{found.value}; the disclosure structure does not describe this table"
+            )
+        else:
+            found.cost = max(found.cost, cost)
+
+
+def _as_int(value: Any, where: str) -> int:
+    if value is None:
+        return 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and (math.isnan(value) or value != int(value)))
+    ):
+        raise MnsError(f"disclose: {where} = {value!r} is not a count")
+    return int(value)
+
+
+def _matches(row: Mapping[str, Any], where: Mapping[str, Any]) -> bool:
+    return all(row.get(k) == v for k, v in where.items())
+
+
+def _build(
+    rows: list[dict[str, Any]], structure: Structure
+) -> tuple[_Cells, dict[tuple[int, str], Key]]:
+    """The cells of every block, their equations, and which output cell shows which count."""
+    cells = _Cells()
+    shown: dict[tuple[int, str], Key] = {}
+    for block in _ordered(structure.blocks):
+        label = block.label or block.count
+        key_cols = block.key if block.key is not None else (*block.table, *block.rows, *block.cols)
+        groups: dict[Key, list[int]] = defaultdict(list)
+        for i, row in enumerate(rows):
+            if _matches(row, block.where) and not (block.unless and _matches(row, block.unless)):
+                groups[tuple(row[c] for c in block.table)].append(i)
+        for sub_key in sorted(groups, key=_sort_key):
+            _block_table(cells, shown, rows, block, label, key_cols, groups[sub_key])
+    return cells, shown
+
+
+def _sort_key(key: Key) -> tuple[Any, ...]:
+    return tuple((v is None, str(type(v)), v if v is not None else 0) for v in key)
+
+
+def _block_table(
+    cells: _Cells,
+    shown: dict[tuple[int, str], Key],
+    rows: list[dict[str, Any]],
+    block: Block,
+    label: str,
+    key_cols: tuple[str, ...],
+    members: list[int],
+) -> None:
+    """Add one table of a block: its cells, its totals and the equations between them.
+
+    A *grid* (rows and cols, or a base) has one equation per row (cells = row total), per
+    column (cells = column total), one for the row totals and one for the column totals (each
+    = grand total): every count is in exactly two sums, an edge between two nodes. A *line*
+    (rows or cols only) has one equation (cells = total); the other end of each edge is free.
+    """
+    table = _Table()
+    index = len(cells.tables)
+    first = rows[members[0]]
+
+    def ident(
+        margin: Margin | None,
+        default_label: str,
+        default_key: Sequence[str],
+        row: Mapping[str, Any],
+    ) -> Key:
+        if margin is None:
+            return (default_label, *(row[c] for c in default_key))
+        return (margin.label, *(row[c] for c in margin.key))
+
+    grid = block.base is not None or (bool(block.rows) and bool(block.cols))
+    line_keys = block.rows or block.cols
+    row_sums: dict[Key, int] = defaultdict(int)
+    col_sums: dict[Key, int] = defaultdict(int)
+    row_ident: dict[Key, Key] = {}
+    col_ident: dict[Key, Key] = {}
+    grand = 0
+    for i in members:
+        row = rows[i]
+        where = f"row {i}, column {block.count!r}"
+        value = _as_int(row[block.count], where)
+        cell = (label, *(row[c] for c in key_cols))
+        cells.add(cell, value, float(value), where)
+        shown[(i, block.count)] = cell
+        grand += value
+        if not grid:
+            table.edges.append((cell, "F", "L" if line_keys else "F"))
+            continue
+        r = tuple(row[c] for c in block.rows)
+        c_key: Key = tuple(row[c] for c in block.cols) if block.cols else ("in",)
+        table.edges.append((cell, f"r{r!r}", f"c{c_key!r}"))
+        row_sums[r] += value
+        col_sums[c_key] += value
+        row_ident.setdefault(
+            r, ident(block.row_total, f"{label}|row", (*block.table, *block.rows), row)
+        )
+        col_ident.setdefault(
+            c_key, ident(block.col_total, f"{label}|col", (*block.table, *block.cols), row)
+        )
+        if block.row_total and block.row_total.column:
+            shown[(i, block.row_total.column)] = row_ident[r]
+        if block.col_total and block.col_total.column:
+            shown[(i, block.col_total.column)] = col_ident[c_key]
+        if block.base is None:
+            continue
+        base = _as_int(row[block.base], f"row {i}, column {block.base!r}")
+        if base < value:
+            raise MnsError(
+                f"disclose: row {i}: {block.count} = {value} is more than {block.base} = {base}"
+            )
+        base_cell = shown.get((i, block.base)) or (
+            block.base,
+            *(row[c] for c in (*block.table, *block.rows)),
+        )
+        cells.add(base_cell, base, _MARGIN_COST + base, f"row {i}, column {block.base!r}")
+        shown[(i, block.base)] = base_cell
+        row_ident[r] = base_cell
+        other = (f"{label}|not", *(row[c] for c in key_cols))
+        cells.add(other, base - value, 0.0, f"row {i}: {block.base} - {block.count}")
+        table.edges.append((other, f"r{r!r}", "c('out',)"))
+        col_sums[("out",)] += base - value
+        col_ident.setdefault(("out",), (f"{label}|not|col", *(row[c] for c in block.table)))
+        grand += base - value
+    grand_ident = ident(block.total, f"{label}|all", block.table, first)
+    if not grid:
+        if line_keys:  # the total of the line
+            cells.add(grand_ident, grand, _MARGIN_COST + grand, f"the total of {block.count!r}")
+            table.edges.append((grand_ident, "L", "F"))
+    if block.total and block.total.column:
+        cells.add(grand_ident, grand, _MARGIN_COST + grand, f"the total of {block.count!r}")
+        for i in members:
+            shown[(i, block.total.column)] = grand_ident
+    else:
+        for r, total in row_sums.items():
+            what = f"the total of row {r!r} of {block.count!r}"
+            if block.base is None:
+                cells.add(row_ident[r], total, _MARGIN_COST + total, what)
+            table.edges.append((row_ident[r], f"r{r!r}", "cT"))
+        for c_key, total in col_sums.items():
+            what = f"the total of {block.count!r} {c_key!r}"
+            cells.add(col_ident[c_key], total, _MARGIN_COST + total, what)
+            table.edges.append((col_ident[c_key], "rT", f"c{c_key!r}"))
+        cells.add(grand_ident, grand, _MARGIN_COST + grand, f"the grand total of {block.count!r}")
+        table.edges.append((grand_ident, "rT", "cT"))
+    for cell, _, _ in table.edges:
+        held = cells.cells[cell].tables
+        if index not in held:
+            held.append(index)
+    cells.tables.append(table)
+
+
+def _ordered(blocks: Sequence[Block]) -> list[Block]:
+    """Blocks whose count is another block's base come first."""
+    by_count = {b.count: b for b in blocks}
+
+    def depth(block: Block, seen: frozenset[str] = frozenset()) -> int:
+        if block.base is None or block.base not in by_count or block.count in seen:
+            return 0
+        return 1 + depth(by_count[block.base], seen | {block.count})
+
+    return sorted(blocks, key=depth)
+
+
+# --------------------------------------------------------------------------------------
+# Protection
+
+
+def _bridges(edges: list[tuple[Key, str, str]]) -> list[Key]:
+    """Edges of the multigraph whose removal disconnects their ends (iterative Tarjan)."""
+    adjacency: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for i, (_, u, v) in enumerate(edges):
+        if u == v:
+            continue
+        adjacency[u].append((v, i))
+        adjacency[v].append((u, i))
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    found: list[int] = []
+    counter = 0
+    for root in sorted(adjacency):
+        if root in order:
+            continue
+        order[root] = low[root] = counter
+        counter += 1
+        stack: list[tuple[str, int, int]] = [(root, -1, 0)]
+        while stack:
+            node, via, pos = stack[-1]
+            neighbours = adjacency[node]
+            if pos < len(neighbours):
+                stack[-1] = (node, via, pos + 1)
+                nxt, edge = neighbours[pos]
+                if edge == via:
+                    continue
+                if nxt in order:
+                    low[node] = min(low[node], order[nxt])
+                else:
+                    order[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append((nxt, edge, 0))
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    if low[node] > order[parent]:
+                        found.append(via)
+    return [edges[i][0] for i in sorted(found)]
+
+
+def _cheapest_path(cells: _Cells, table: _Table, avoid: Key, start: str, goal: str) -> list[Key]:
+    """The cheapest chain of positive cells joining ``start`` to ``goal`` without ``avoid``
+    (suppressed cells cost nothing): suppressing it puts ``avoid`` on a cycle."""
+    adjacency: dict[str, list[tuple[str, Key]]] = defaultdict(list)
+    for cell, u, v in table.edges:
+        if cell == avoid or u == v:
+            continue
+        info = cells.cells[cell]
+        if info.value <= 0 and info.suppressed is None:
+            continue
+        adjacency[u].append((v, cell))
+        adjacency[v].append((u, cell))
+    best: dict[str, float] = {start: 0.0}
+    back: dict[str, tuple[str, Key]] = {}
+    heap: list[tuple[float, int, str]] = [(0.0, 0, start)]
+    tick = 0
+    while heap:
+        cost, _, node = heapq.heappop(heap)
+        if node == goal:
+            break
+        if cost > best.get(node, math.inf):
+            continue
+        for nxt, cell in adjacency[node]:
+            info = cells.cells[cell]
+            step = 0.0 if info.suppressed else info.cost + 1e-3  # prefer fewer cells on ties
+            new = cost + step
+            if new < best.get(nxt, math.inf):
+                best[nxt] = new
+                back[nxt] = (node, cell)
+                tick += 1
+                heapq.heappush(heap, (new, tick, nxt))
+    if goal not in best:
+        raise MnsError(
+            "disclose: no way to protect a suppressed cell (the table's totals are inconsistent)"
+        )
+    path = []
+    node = goal
+    while node != start:
+        node, cell = back[node]
+        path.append(cell)
+    return path
+
+
+def _protect_table(cells: _Cells, table: _Table) -> set[Key]:
+    """Suppress more cells of one table until no suppressed cell is a bridge; the newly
+    suppressed cells."""
+    added: set[Key] = set()
+
+    def suppress(cell: Key) -> None:
+        info = cells.cells[cell]
+        if info.suppressed is None:
+            info.suppressed = "secondary"
+            added.add(cell)
+
+    # 1. cheap pass: a row or column sum with one suppressed cell gets its cheapest partner
+    changed = True
+    while changed:
+        changed = False
+        at: dict[str, list[Key]] = defaultdict(list)
+        for cell, u, v in table.edges:
+            if u == v:
+                continue
+            at[u].append(cell)
+            at[v].append(cell)
+        for node in sorted(at):
+            if node == "F":
+                continue
+            incident = at[node]
+            hidden = [c for c in incident if cells.cells[c].suppressed]
+            if len(hidden) != 1:
+                continue
+            options = [
+                c for c in incident if not cells.cells[c].suppressed and cells.cells[c].value > 0
+            ]
+            if options:
+                suppress(min(options, key=lambda c: (cells.cells[c].cost, _sort_key(c))))
+                changed = True
+    # 2. exact pass: any suppressed cell still not on a cycle gets the cheapest cycle
+    while True:
+        hidden_edges = [e for e in table.edges if cells.cells[e[0]].suppressed]
+        bridges = _bridges(hidden_edges)
+        if not bridges:
+            return added
+        bridge = bridges[0]
+        _, u, v = next(e for e in hidden_edges if e[0] == bridge)
+        for cell in _cheapest_path(cells, table, bridge, u, v):
+            suppress(cell)
+
+
+def _protect(cells: _Cells, min_count: int) -> None:
+    for info in cells.cells.values():
+        if 0 < info.value < min_count:
+            info.suppressed = "primary"
+    pending = sorted({t for info in cells.cells.values() if info.suppressed for t in info.tables})
+    while pending:
+        index = pending.pop(0)
+        added = _protect_table(cells, cells.tables[index])
+        more = {t for cell in added for t in cells.cells[cell].tables if t != index}
+        pending = sorted(set(pending) | more)
+
+
+# --------------------------------------------------------------------------------------
+# The public functions
+
+
+@attrs.frozen(kw_only=True)
+class Disclosed:
+    """A table made safe to publish.
+
+    - ``table``: the input with every suppressed cell set to null (rounded, if asked); its
+      schema metadata records ``min_count``, ``rounding`` and how many cells were withheld.
+    - ``suppressed``: one row per withheld cell: ``row`` (0-based position in ``table``),
+      ``column`` and ``reason`` (``primary``: a small count; ``secondary``: withheld so that
+      the totals cannot give a small count away; ``derived``: computed from a withheld count).
+      The withheld values are not recorded anywhere.
+    - ``totals``: the totals (row, column and grand totals the table does not show as a
+      column) that must not be published elsewhere either: ``label`` (the count's name and
+      ``|row``, ``|col`` or ``|all``, or a declared margin's label), ``key`` (JSON list of the
+      key values) and ``reason``. Small totals are ``primary``; a ``secondary`` total is one
+      that secondary suppression could not avoid.
+    """
+
+    table: pa.Table
+    suppressed: pa.Table
+    min_count: int
+    rounding: int | None
+    totals: (
+        pa.Table
+    )  #: withheld totals the table does not show: ``label``, ``key`` (JSON), ``reason``
+
+    def is_suppressed(self, row: int, column: str) -> bool:
+        """Whether the cell at ``row`` (0-based) and ``column`` was withheld."""
+        return (row, column) in _suppressed_set(self.suppressed)
+
+
+def _suppressed_set(record: pa.Table) -> set[tuple[int, str]]:
+    return set(
+        zip(record.column("row").to_pylist(), record.column("column").to_pylist(), strict=True)
+    )
+
+
+def _structure(
+    table: pa.Table,
+    structure: Structure | None,
+    count: str | Sequence[str] | None,
+    rows: str | Sequence[str],
+    cols: str | Sequence[str],
+    derived: Mapping[str, Sequence[str]] | None,
+) -> Structure:
+    if structure is not None:
+        return structure
+    if count is not None:
+        counts = _names(count)
+        return Structure(
+            blocks=tuple(Block(count=c, rows=_names(rows), cols=_names(cols)) for c in counts),
+            derived={k: tuple(v) for k, v in (derived or {}).items()},
+        )
+    found = structure_of(table)
+    if found is None:
+        raise MnsError(
+            "disclose: this table does not say how its counts add up; pass count= (and rows=, "
+            "cols=) or structure=, or use a table made by an mns analysis"
+        )
+    return found
+
+
+def disclose(
+    table: pa.Table,
+    min_count: int = 5,
+    rounding: int | None = None,
+    *,
+    structure: Structure | None = None,
+    count: str | Sequence[str] | None = None,
+    rows: str | Sequence[str] = (),
+    cols: str | Sequence[str] = (),
+    derived: Mapping[str, Sequence[str]] | None = None,
+) -> Disclosed:
+    """Suppress the cells of ``table`` that could identify a child (see the module docstring).
+
+    - ``min_count``: counts from 1 to ``min_count - 1`` are withheld (the default 5 withholds
+      1-4; 6 gives the DfE's convention of withholding 1-5). ``min_count=1`` withholds nothing
+      (explicitly switching disclosure control off).
+    - ``rounding``: round every published count to the nearest multiple (e.g. 5 or 10);
+      shares and intervals are left as computed.
+    - The structure comes from ``structure``, or from ``count`` (one or more count columns)
+      with ``rows``/``cols`` (their table's row and column keys) and ``derived`` (column ->
+      the columns it is computed from), or from the table's own metadata.
+    """
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        raise ValueError(f"disclose: min_count = {min_count!r} must be a whole number, 1 or more")
+    if rounding is not None and (
+        isinstance(rounding, bool) or not isinstance(rounding, int) or rounding < 1
+    ):
+        raise ValueError(
+            f"disclose: rounding = {rounding!r} must be a whole number, 1 or more, or None"
+        )
+    if not isinstance(table, pa.Table):
+        raise TypeError(f"disclose: expected a pyarrow Table, not {type(table).__name__}")
+    spec = _structure(table, structure, count, rows, cols, derived)
+    records = table.to_pylist()
+    cells, shown = _build(records, spec)
+    _protect(cells, min_count)
+    withheld: dict[tuple[int, str], str] = {}
+    for (i, column), cell in shown.items():
+        state = cells.cells[cell].suppressed
+        if state:
+            withheld[(i, column)] = state
+    for column, sources in spec.derived.items():
+        if column not in table.column_names:
+            raise SchemaError(
+                f"disclose: derived column {column!r} is not in the table", field=column
+            )
+        for i in range(len(records)):
+            if (i, column) not in withheld and any((i, s) in withheld for s in sources):
+                withheld[(i, column)] = "derived"
+    out = _apply(table, records, withheld, shown, rounding)
+    visible = set(shown.values())
+    hidden_totals = sorted(
+        [
+            (ident, info.suppressed)
+            for ident, info in cells.cells.items()
+            if info.suppressed and ident not in visible and "|not" not in str(ident[0])
+        ],
+        key=lambda item: _sort_key(item[0]),
+    )
+    totals = pa.table(
+        {
+            "label": pa.array([str(k[0]) for k, _ in hidden_totals], pa.string()),
+            "key": pa.array(
+                [json.dumps(list(k[1:]), default=str) for k, _ in hidden_totals], pa.string()
+            ),
+            "reason": pa.array([r for _, r in hidden_totals], pa.string()),
+        }
+    )
+    order = sorted(withheld, key=lambda rc: (rc[0], table.column_names.index(rc[1])))
+    record = pa.table(
+        {
+            "row": pa.array([r for r, _ in order], pa.int64()),
+            "column": pa.array([c for _, c in order], pa.string()),
+            "reason": pa.array([withheld[k] for k in order], pa.string()),
+        }
+    )
+    note = {"min_count": min_count, "rounding": rounding, "suppressed": len(withheld)}
+    metadata = {
+        **(out.schema.metadata or {}),
+        DISCLOSED_KEY: json.dumps(note, sort_keys=True).encode(),
+    }
+    return Disclosed(
+        table=out.replace_schema_metadata(metadata),
+        suppressed=record,
+        min_count=min_count,
+        rounding=rounding,
+        totals=totals,
+    )
+
+
+def _apply(
+    table: pa.Table,
+    records: list[dict[str, Any]],
+    withheld: Mapping[tuple[int, str], str],
+    shown: Mapping[tuple[int, str], Key],
+    rounding: int | None,
+) -> pa.Table:
+    counted = {column for _, column in shown}
+    columns = []
+    for field in table.schema:
+        name = field.name
+        touched = any(c == name for _, c in withheld) or (rounding and name in counted)
+        if not touched:
+            columns.append(table.column(name))
+            continue
+        values = []
+        for i, row in enumerate(records):
+            value = row[name]
+            if (i, name) in withheld:
+                value = None
+            elif rounding and (i, name) in shown and value is not None:
+                value = int(math.floor(value / rounding + 0.5)) * rounding
+            values.append(value)
+        columns.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def _symbol(field: pa.Field) -> str:
+    raw = (field.metadata or {}).get(NULL_KEY)
+    return raw.decode() if raw else NOT_AVAILABLE
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return NOT_APPLICABLE
+        return repr(value)
+    return str(value)
+
+
+def to_csv(
+    data: Disclosed | pa.Table,
+    path: str | Path | IO[str],
+    *,
+    digits: int | None = None,
+) -> None:
+    """Write a disclosed table as CSV with the official statistics' symbols: ``c`` for a
+    withheld cell, ``z`` for "not applicable" and ``:`` for "not available" (nulls, as the
+    column's metadata says). ``digits`` rounds floats for display.
+
+    Passing a plain table writes it as it is (no cell is withheld): use :func:`disclose` first
+    for anything published.
+    """
+    if isinstance(data, Disclosed):
+        table, withheld = data.table, _suppressed_set(data.suppressed)
+    elif isinstance(data, pa.Table):
+        table, withheld = data, set()
+    else:
+        raise TypeError(
+            f"to_csv: expected a Disclosed or a pyarrow Table, not {type(data).__name__}"
+        )
+    symbols = [_symbol(f) for f in table.schema]
+    names = table.column_names
+    own = not hasattr(path, "write")
+    handle: IO[str] = open(path, "w", encoding="utf-8", newline="") if own else path  # type: ignore[arg-type]  # noqa: SIM115
+    try:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(names)
+        for i, row in enumerate(table.to_pylist()):
+            line = []
+            for name, symbol in zip(names, symbols, strict=True):
+                value = row[name]
+                if (i, name) in withheld:
+                    line.append(SUPPRESSED)
+                elif value is None:
+                    line.append(symbol)
+                elif digits is not None and isinstance(value, float) and not math.isnan(value):
+                    line.append(f"{value:.{digits}f}")
+                else:
+                    line.append(_text(value))
+            writer.writerow(line)
+    finally:
+        if own:
+            handle.close()
+
+
+def csv_text(data: Disclosed | pa.Table, *, digits: int | None = None) -> str:
+    """:func:`to_csv` into a string."""
+    buffer = io.StringIO()
+    to_csv(data, buffer, digits=digits)
+    return buffer.getvalue()
