@@ -169,7 +169,9 @@ def polars_rule(expr: Any, binding: Any) -> Any:
             return pl.lit(False) if isinstance(node.arg, ir.Count) else go(node.arg).is_null()
         if isinstance(node, ir.In):
             arg = go(node.arg)
-            found = pl.when(arg.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(arg.cast(pl.String).is_in([str(v) for v in node.values]) if isinstance(node.values[0], str) else arg.is_in(list(node.values)))
+            if isinstance(node.values[0], str):
+                arg = arg.cast(pl.String)
+            found = pl.when(arg.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(arg.is_in(list(node.values)))
             return ~found if node.negated else found
         if isinstance(node, ir.Compare):
             if isinstance(node.left, ir.Count) or isinstance(node.right, ir.Count):
@@ -409,7 +411,7 @@ def _rules_columns(raw: Path) -> list[str]:
     needed: set[str] = set()
     for rule in (*prep.groups, *prep.thresholds):
         needed.update(prep.binding.leaves(rule.expr))
-    return sorted(needed)
+    return sorted(needed & set(schema.names))
 
 
 def worker(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any]:

@@ -19,10 +19,11 @@ What each tool is timed doing, from in-memory data to its result in memory:
 - DuckDB: ``SELECT CASE ... END`` over the registered Arrow table, fetched as an Arrow table:
   only the new column.
 
-Each tool runs once untimed (imports, plan checks, allocator pools), then ``--repeat`` timed
-runs; the best time counts. Peak memory is the process's high-water resident set during the
-timed runs (the mark is reset before them, where Linux allows it), which includes the data the
-process holds; "extra" is the increase over the process as it was before the timed runs.
+Each tool runs once untimed (imports, plan checks, allocator pools; Arrow's pool then gives
+back what that run freed), then ``--repeat`` timed runs; the best time counts. Peak memory is
+the process's high-water resident set during the timed runs (the mark is reset before them,
+where Linux allows it), which includes the data the process holds; "extra" is the increase
+over the process as it was before the timed runs.
 CI never runs this: timings are not tests.
 """
 
@@ -62,17 +63,45 @@ UNASSIGNED, UNKNOWN = "unassigned", "unknown"
 PLAN: dict[str, Any] = {
     "plan": {"name": "Benchmark plan", "language": "cin"},
     "need_group": [
-        {"code": "NG01", "name": "Infants, abuse or neglect", "rule": "age < 2 and (cin.16A or cin.primary_need == 'N1')"},
-        {"code": "NG02", "name": "Under fives, parental substance misuse", "rule": "age < 5 and (cin.1B or cin.2B)"},
-        {"code": "NG03", "name": "Domestic abuse, under elevens", "rule": "0 <= age < 11 and (cin.3A or cin.3B or cin.3C)"},
+        {
+            "code": "NG01",
+            "name": "Infants, abuse or neglect",
+            "rule": "age < 2 and (cin.16A or cin.primary_need == 'N1')",
+        },
+        {
+            "code": "NG02",
+            "name": "Under fives, parental substance misuse",
+            "rule": "age < 5 and (cin.1B or cin.2B)",
+        },
+        {
+            "code": "NG03",
+            "name": "Domestic abuse, under elevens",
+            "rule": "0 <= age < 11 and (cin.3A or cin.3B or cin.3C)",
+        },
         {"code": "NG04", "name": "Parental mental health", "rule": "cin.4B and age < 11"},
-        {"code": "NG05", "name": "Exploitation, adolescents", "rule": "10 <= age < 18 and (cin.11A or cin.24A or cin.12A or cin.13A)"},
+        {
+            "code": "NG05",
+            "name": "Exploitation, adolescents",
+            "rule": "10 <= age < 18 and (cin.11A or cin.24A or cin.12A or cin.13A)",
+        },
         {"code": "NG06", "name": "Going missing", "rule": "age >= 11 and cin.10A"},
         {"code": "NG07", "name": "Child mental health, self-harm", "rule": "cin.4A or cin.15A"},
-        {"code": "NG08", "name": "Disabled children", "rule": "cin.primary_need == 'N2' or cin.5A or cin.6A"},
+        {
+            "code": "NG08",
+            "name": "Disabled children",
+            "rule": "cin.primary_need == 'N2' or cin.5A or cin.6A",
+        },
         {"code": "NG09", "name": "Neglect", "rule": "cin.16A or cin.primary_need == 'N1'"},
-        {"code": "NG10", "name": "Family stress or dysfunction", "rule": "cin.primary_need in ['N4', 'N5']"},
-        {"code": "NG11", "name": "Low income, absent parenting", "rule": "cin.primary_need in ['N7', 'N8']"},
+        {
+            "code": "NG10",
+            "name": "Family stress or dysfunction",
+            "rule": "cin.primary_need in ['N4', 'N5']",
+        },
+        {
+            "code": "NG11",
+            "name": "Low income, absent parenting",
+            "rule": "cin.primary_need in ['N7', 'N8']",
+        },
         {"code": "NG12", "name": "Behaviour", "rule": "cin.14A or cin.primary_need == 'N6'"},
     ],
 }
@@ -146,8 +175,12 @@ def to_polars(expr: Any) -> Any:
         return functools.reduce(operator.or_, [to_polars(a) for a in expr.args])
     if isinstance(expr, ir.Compare):
         ops: dict[str, Callable[[Any, Any], Any]] = {
-            "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-            "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "==": operator.eq,
+            "!=": operator.ne,
+            "<": operator.lt,
+            "<=": operator.le,
+            ">": operator.gt,
+            ">=": operator.ge,
         }
         return ops[expr.op](to_polars(expr.left), to_polars(expr.right))
     if isinstance(expr, ir.In):
@@ -176,6 +209,7 @@ def _run_polars(table: pa.Table) -> tuple[Callable[[], Any], float]:
     rules = _checked()
     start = time.perf_counter()
     df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
     convert = time.perf_counter() - start
     chain: Any = None
     for code, expr in rules:
@@ -234,13 +268,21 @@ def worker(tool: str, data: Path, repeat: int) -> None:
     warm = run()  # one untimed run first: imports, plan checks, the allocator's pools
     del warm
     gc.collect()
+    pa.default_memory_pool().release_unused()  # what the untimed run freed goes back
     reset_peak()
     base = peak_rss()
     best, times, result = time_best(run, repeat)
     peak = peak_rss()
     counts, mark = _fingerprint(_need_groups(result))
     worker_result(
-        tool=tool, best=best, times=times, convert=convert, base=base, peak=peak, counts=counts, mark=mark
+        tool=tool,
+        best=best,
+        times=times,
+        convert=convert,
+        base=base,
+        peak=peak,
+        counts=counts,
+        mark=mark,
     )
 
 
@@ -291,11 +333,18 @@ def bench(rows: int, repeat: int, folder: Path) -> None:
     path = folder / f"cases-{rows}.arrow"
     how = make_data(rows, path)
     print(f"\n{rows:,} cases from {how}; best of {repeat} runs, each tool in its own process")
-    results = {tool: run_worker("benchmarks.classify", ["--worker", tool, "--data", str(path), "--repeat", str(repeat)]) for tool in TOOLS}
+    results = {
+        tool: run_worker(
+            "benchmarks.classify", ["--worker", tool, "--data", str(path), "--repeat", str(repeat)]
+        )
+        for tool in TOOLS
+    }
     reference = results["mns"]
     for tool, r in results.items():
         if (r["counts"], r["mark"]) != (reference["counts"], reference["mark"]):
-            sys.exit(f"{tool} classified differently from mns: {r['counts']} != {reference['counts']}")
+            sys.exit(
+                f"{tool} classified differently from mns: {r['counts']} != {reference['counts']}"
+            )
     fastest = min(results["polars"]["best"], results["duckdb"]["best"])
     leanest = min(results["polars"]["peak"], results["duckdb"]["peak"])
     rows_out = []
@@ -329,8 +378,12 @@ def bench(rows: int, repeat: int, folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, action="append", help="cases (repeatable); default 1,000,000")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows", type=int, action="append", help="cases (repeatable); default 1,000,000"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--worker", choices=TOOLS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -338,11 +391,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.worker:
         worker(args.worker, args.data, args.repeat)
         return
+    import duckdb
     import polars as pl
 
-    import duckdb
-
-    print(f"pyarrow {pa.__version__}, polars {pl.__version__}, duckdb {duckdb.__version__}, {pa.cpu_count()} CPUs")
+    versions = f"pyarrow {pa.__version__}, polars {pl.__version__}, duckdb {duckdb.__version__}"
+    print(f"{versions}, {pa.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="mns-bench-") as folder:
         for rows in args.rows or [1_000_000]:
             bench(rows, args.repeat, Path(folder))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.ipc as ipc
+from pyarrow import ipc
 
 __all__ = [
     "MIB",
@@ -90,7 +90,9 @@ def worker_result(**values: Any) -> None:
     print(_RESULT + json.dumps(values), flush=True)
 
 
-def run_worker(module: str, args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_worker(
+    module: str, args: Sequence[str], env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run ``python -m module *args`` in a fresh process and return its result dict."""
     done = subprocess.run(
         [sys.executable, "-m", module, *args],
@@ -103,7 +105,9 @@ def run_worker(module: str, args: Sequence[str], env: dict[str, str] | None = No
         if line.startswith(_RESULT):
             result: dict[str, Any] = json.loads(line[len(_RESULT) :])
             return result
-    raise RuntimeError(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    raise RuntimeError(
+        f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}"
+    )
 
 
 def table_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -65,14 +65,16 @@ def _chunk(start: int, rows: int, rng: np.random.Generator) -> pa.Table:
         "cohort": pick(["referral", "child_in_need", "child_protection"]),
         "agency": pick(["Northwick CSC"]),
         "source_system": pick(["Mosaic"]),
-        "cin.primary_need": pick([f"N{i}" for i in range(0, 10)]),
+        "cin.primary_need": pick([f"N{i}" for i in range(10)]),
     }
     for code in FLAGS:
         columns[f"cin.{code}"] = pa.array(rng.random(rows) < 0.2)
     return pa.table(columns)
 
 
-def generate(folder: Path, *, rows: int | None = None, size: float | None = None) -> tuple[Path, Path | None]:
+def generate(
+    folder: Path, *, rows: int | None = None, size: float | None = None
+) -> tuple[Path, Path | None]:
     """Write ``cases.csv`` (``rows`` rows, or about ``size`` GB) and, for ``rows``, also
     ``cases.parquet`` with the same data."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,9 @@ def generate(folder: Path, *, rows: int | None = None, size: float | None = None
     first = _chunk(0, 1, rng)
     parquet = pq.ParquetWriter(parquet_path, first.schema) if rows is not None else None
     with pv.CSVWriter(csv_path, first.schema) as writer:
-        while (rows is not None and written < rows) or (target is not None and csv_path.stat().st_size < target):
+        while (rows is not None and written < rows) or (
+            target is not None and csv_path.stat().st_size < target
+        ):
             n = CHUNK if rows is None else min(CHUNK, rows - written)
             chunk = _chunk(written, n, rng)
             writer.write_table(chunk)
@@ -140,7 +144,9 @@ def _worker(tool: str, path: str) -> None:
     else:
         table = pv.read_csv(path)
     seconds = time.perf_counter() - start
-    worker_result(peak=peak_rss(), before=before, table=table.nbytes, rows=table.num_rows, seconds=seconds)
+    worker_result(
+        peak=peak_rss(), before=before, table=table.nbytes, rows=table.num_rows, seconds=seconds
+    )
 
 
 def _memory(folder: Path, sizes: list[float], keep: bool) -> list[list[object]]:
@@ -150,7 +156,9 @@ def _memory(folder: Path, sizes: list[float], keep: bool) -> list[list[object]]:
         csv_path, _ = generate(sub, size=size)
         file_size = csv_path.stat().st_size
         for tool in ("mns", "pyarrow"):
-            result = run_worker("benchmarks.read", ["--worker", tool, str(csv_path)], env={"MNS_AUTOLOAD": "0"})
+            result = run_worker(
+                "benchmarks.read", ["--worker", tool, str(csv_path)], env={"MNS_AUTOLOAD": "0"}
+            )
             rows.append(
                 [
                     f"{file_size / 1e9:.2f} GB",
@@ -172,7 +180,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=2_000_000, help="cases in the speed files")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--sizes", type=float, nargs="*", default=[0.3, 1.0, 3.0], help="GB, memory runs")
+    parser.add_argument(
+        "--sizes", type=float, nargs="*", default=[0.3, 1.0, 3.0], help="GB, memory runs"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -181,7 +191,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     os.environ.setdefault("MNS_AUTOLOAD", "0")
     folder = DATA / "read"
-    print(f"mns.read against pyarrow, {os.cpu_count()} cores, Python {sys.version.split()[0]}, pyarrow {pa.__version__}")
+    print(
+        f"mns.read against pyarrow, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}, pyarrow {pa.__version__}"
+    )
     speed = _speed(folder, args.rows, args.repeat)
     print()
     print(table_text(["format", "file", "rows", "pyarrow s", "mns.read s", "ratio"], speed))
@@ -192,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
         memory = _memory(folder, args.sizes, args.keep)
         print()
         print(
-            table_text(["CSV", "reader", "rows", "seconds", "table", "peak RSS", "peak / file"], memory)
+            table_text(
+                ["CSV", "reader", "rows", "seconds", "table", "peak RSS", "peak / file"], memory
+            )
         )
     if not args.keep and folder.exists() and not any(folder.iterdir()):
         folder.rmdir()

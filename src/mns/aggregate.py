@@ -391,6 +391,9 @@ class _Cache:
             column = self.column(name)
             n = len(column)
             words = (n + 63) // 64
+            if n == 0:
+                self.bits[name] = (np.zeros(0, dtype=np.uint64), None)
+                return self.bits[name]
             if column.offset % 8:
                 column = pa.concat_arrays([column])  # realign the bitmaps
             start = column.offset // 8
@@ -595,10 +598,17 @@ def run(
     prepare: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
     columns: Sequence[str] | None = None,
     what: str = "table",
+    engine: Any = None,
 ) -> dict[str, pa.Table]:
     """Compute every spec over ``source`` in one pass: ``columns`` are read (all if None),
     ``prepare`` adds derived columns to each batch, then partial states are kept merged as
-    they come and finalised at the end."""
+    they come and finalised at the end. A dataset (:func:`mns.engines.dataset`), or an
+    ``engine`` other than ``"local"`` (argument, else :func:`mns.engines.use`), runs on
+    :mod:`mns.engines`: partial states per file or batch on its workers, merged here."""
+    from mns import engines
+
+    if engines.distributes(source, engine):
+        return engines.run(specs, source, prepare=prepare, columns=columns, what=what, engine=engine)
     states: dict[str, list[pa.Table]] = {name: [] for name in specs}
     key_types: dict[str, pa.DataType] = {}
     for batch in batches(source, columns, what=what):

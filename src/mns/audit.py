@@ -38,7 +38,7 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 import pyarrow as pa
@@ -67,7 +67,7 @@ _ISSUE_KEYS = ("source", "table", "field", "severity", "action")
 #: Roles of the audit groups compared with each other, in the order they are compared.
 ROLES = ("professional", "shadow", "mixed")
 
-TableLike = pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]
+TableLike: TypeAlias = "pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]"
 
 
 # --- issues --------------------------------------------------------------------------------
@@ -275,7 +275,9 @@ def load_result(folder: str | Path) -> Any:
     except ValueError as exc:
         raise MnsError(f"{meta_file}: not valid JSON: {exc}", file=str(meta_file)) from exc
     if meta.get("mns_audit") != 1:
-        raise MnsError(f"{meta_file}: not an mns audit file (no 'mns_audit': 1)", file=str(meta_file))
+        raise MnsError(
+            f"{meta_file}: not an mns audit file (no 'mns_audit': 1)", file=str(meta_file)
+        )
     plan = load_plan(path / str(meta.get("plan", PLAN_FILE)))
     tables: dict[str, pa.Table] = {}
     suppressed: dict[str, frozenset[tuple[int, str]]] = {}
@@ -321,7 +323,7 @@ def _plan(plan: Plan | str | Path) -> tuple[Plan, str]:
 
 def _sampling(
     sample: int, referrals: Records | None, audit: Audit | None, notes: list[str]
-) -> Audit | None:
+) -> Audit:
     if audit is not None:
         if audit.sampling_fraction is None and not audit.strata:
             notes.append(
@@ -351,7 +353,7 @@ def _sampling(
         "No year's cases (referrals) were given: annual numbers take the audited sample to be "
         "the year's cases."
     )
-    return None
+    return Audit(name="audit", sample_size=sample, population_size=sample, sampling_fraction=1.0)
 
 
 def _roles(assignments: pa.Table) -> list[str]:
@@ -384,7 +386,7 @@ def _with_rules(assignments: pa.Table, classified: pa.Table) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def run_audit(
+def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     records: Records,
     plan: Plan | str | Path,
     *,
@@ -424,9 +426,13 @@ def run_audit(
     from mns.disclose import disclose as disclose_table
 
     if not isinstance(records, Records):
-        raise TypeError(f"run_audit: records must be mns.Records (from mns.read), not {type(records).__name__}")
+        raise TypeError(
+            f"run_audit: records must be mns.Records (from mns.read), not {type(records).__name__}"
+        )
     if min_count < 1:
-        raise MnsError(f"min_count = {min_count}: give a whole number, 1 or more", field="min_count")
+        raise MnsError(
+            f"min_count = {min_count}: give a whole number, 1 or more", field="min_count"
+        )
     step = progress or (lambda _name: None)
     the_plan, plan_text = _plan(plan)
     notes: list[str] = []
@@ -449,7 +455,9 @@ def run_audit(
     if has_services:
         tables["match"] = mns.match(cases, records.services, the_plan)
     else:
-        notes.append("The records have no services received: needs could not be matched with services.")
+        notes.append(
+            "The records have no services received: needs could not be matched with services."
+        )
     step("capacity")
     tables["capacity"] = mns.capacity(cases, the_plan, audit=sampling)
     step("agreement")
@@ -474,12 +482,13 @@ def run_audit(
         tables["areas"] = mns.areas(year, people, by=None)
         tables["areas_by_group"] = mns.areas(year, people, plan=the_plan)
     elif population is not None:
-        notes.append("A population table was given without the year's cases (referrals): need by area was not measured.")
+        notes.append(
+            "A population table was given without the year's cases (referrals): need by "
+            "area was not measured."
+        )
     if records.outcomes.num_rows:
         step("outcomes")
-        tables["outcomes"] = mns.outcomes(
-            cases, records.outcomes, records.services, plan=the_plan
-        )
+        tables["outcomes"] = mns.outcomes(cases, records.outcomes, records.services, plan=the_plan)
     inputs = {"sample": records, "baseline": baseline, "referrals": referrals}
     issues = [r.issues for r in inputs.values() if r is not None and r.issues.num_rows]
     all_issues = pa.concat_tables(issues) if issues else records.issues
@@ -498,7 +507,11 @@ def run_audit(
         done = disclose_table(table, min_count, **_structure_for(name, table))
         published[name] = done.table
         suppressed[name] = frozenset(
-            zip(done.suppressed.column("row").to_pylist(), done.suppressed.column("column").to_pylist(), strict=True)
+            zip(
+                done.suppressed.column("row").to_pylist(),
+                done.suppressed.column("column").to_pylist(),
+                strict=True,
+            )
         )
     if not disclose:
         notes.append("Disclosure control was switched off: small counts are shown.")
@@ -542,11 +555,14 @@ def _title(plan: Plan, records: Records, audit: Audit | None) -> str:
 
 
 def _reference_date(records: Records, audit: Audit | None) -> dt.date | None:
+    """The date the audit describes: the records', the audit's period end, or the latest
+    reference date of its cases."""
     if records.provenance.reference_date is not None:
         return records.provenance.reference_date
     if audit is not None and audit.period_end is not None:
         return audit.period_end
-    return None
+    latest = pc.max(records.cases.column("reference_date")).as_py()
+    return latest if isinstance(latest, dt.date) else None
 
 
 #: How the tables made here (not by an analysis) add up, for disclosure control.
@@ -602,8 +618,12 @@ def _suggest(cases: pa.Table, assignments: pa.Table, seed: int) -> dict[str, pa.
         "lca_models": result.models.select(
             ["k", "bic", "sabic", "entropy", "smallest_class", "recommended", "problems"]
         ),
-        "lca_classes": result.classes.select(["class", "cases", "share", "distinguishing", "rule", "precision", "recall"]),
-        "lca_indicators": top.select(["class", "rank", "event", "label", "cases", "prevalence", "lift"]),
+        "lca_classes": result.classes.select(
+            ["class", "cases", "share", "distinguishing", "rule", "precision", "recall"]
+        ),
+        "lca_indicators": top.select(
+            ["class", "rank", "event", "label", "cases", "prevalence", "lift"]
+        ),
     }
     roles = _roles(assignments)
     if roles:

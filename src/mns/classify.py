@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import json
 import sys
+import threading
 import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,9 +43,10 @@ __all__ = [
     "UNASSIGNED",
     "UNKNOWN",
     "Explanation",
+    "Mode",
     "Outcome",
-    "Prepared",
     "PlanRule",
+    "Prepared",
     "classify",
     "classify_case",
     "explain",
@@ -107,23 +109,40 @@ def _plan_language(plan: Plan) -> Language:
     try:
         return language(plan.language)
     except MnsError as exc:
-        raise PlanError(f"plan {plan.name!r}: language {plan.language!r}: {exc}", item="[plan]", field="language") from None
+        raise PlanError(
+            f"plan {plan.name!r}: language {plan.language!r}: {exc}",
+            item="[plan]",
+            field="language",
+        ) from None
 
 
 def _rules(plan: Plan, scope: Scope) -> tuple[list[PlanRule], list[PlanRule]]:
-    groups, thresholds = [], []
+    groups: list[PlanRule] = []
+    thresholds: list[PlanRule] = []
     items: list[tuple[str, str, str, str | None, str]] = []
     for i, g in enumerate(plan.need_groups):
-        items.append(("need_group", g.code, g.name, g.rule, f"need_group[{i}] (code {g.code!r}) field rule"))
+        items.append(
+            ("need_group", g.code, g.name, g.rule, f"need_group[{i}] (code {g.code!r}) field rule")
+        )
     for i, s in enumerate(plan.services):
-        items.append(("threshold", s.code, s.name, s.threshold, f"service[{i}] (code {s.code!r}) field threshold"))
+        items.append(
+            (
+                "threshold",
+                s.code,
+                s.name,
+                s.threshold,
+                f"service[{i}] (code {s.code!r}) field threshold",
+            )
+        )
     for kind, code, name, text, where in items:
         if text is None:
             continue
         try:
             expr = check(parse(text), text, scope)
         except RuleError as exc:
-            raise RuleError(f"plan {plan.name!r}: {where}: {exc.message}", item=where, field="rule") from None
+            raise RuleError(
+                f"plan {plan.name!r}: {where}: {exc.message}", item=where, field="rule"
+            ) from None
         rule = PlanRule(kind=kind, code=code, name=name, text=text, expr=expr, where=where)
         (groups if kind == "need_group" else thresholds).append(rule)
     return groups, thresholds
@@ -166,7 +185,9 @@ def prepare(
                 item=g.where,
             )
     needed = [
-        (f"plan {plan.name!r}: {r.where}", col) for r in (*groups, *thresholds) for col in ir.columns(r.expr)
+        (f"plan {plan.name!r}: {r.where}", col)
+        for r in (*groups, *thresholds)
+        for col in ir.columns(r.expr)
     ]
     binding = bind(needed, set(available), _offers(plan, crosswalks))
     return Prepared(
@@ -203,11 +224,15 @@ def _case_values(case: Case | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     from mns.records.model import Case
 
     if isinstance(case, Case):
-        values = {a.name: getattr(case, a.name) for a in attrs.fields(Case) if a.name != "indicators"}
+        values = {
+            a.name: getattr(case, a.name) for a in attrs.fields(Case) if a.name != "indicators"
+        }
         values.update(case.indicators)
         return values, f"case {case.case_id!r}"
     if not isinstance(case, Mapping):
-        raise TypeError(f"a case is an mns.Case or a mapping of column -> value, not {type(case).__name__}")
+        raise TypeError(
+            f"a case is an mns.Case or a mapping of column -> value, not {type(case).__name__}"
+        )
     label = f"case {case['case_id']!r}" if case.get("case_id") is not None else "the case"
     return dict(case), label
 
@@ -291,7 +316,9 @@ def _source(cases: Any) -> tuple[pa.Schema, pa.Table | Iterator[pa.RecordBatch]]
     try:
         first = next(batches)
     except StopIteration:
-        raise MnsError("no record batches to classify: pass a Table (even empty) to give the schema") from None
+        raise MnsError(
+            "no record batches to classify: pass a Table (even empty) to give the schema"
+        ) from None
     if not isinstance(first, pa.RecordBatch):
         raise TypeError(f"cases must be record batches, not {type(first).__name__}")
 
@@ -302,19 +329,38 @@ def _source(cases: Any) -> tuple[pa.Schema, pa.Table | Iterator[pa.RecordBatch]]
     return first.schema, chained()
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A thread pool kept for the process: the same threads, and so the same allocator
+    caches, serve every call (a new pool per call left each call's freed memory behind)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="mns-classify")
+        return pool
+
+
 def _ordered_map(fn: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
-    """``map(fn, items)`` in order, ``workers`` at a time (Arrow kernels release the GIL)."""
+    """``map(fn, items)`` in order, ``workers`` at a time (Arrow kernels release the GIL).
+    Tasks never wait for one another, so calls may share the pool."""
     if workers <= 1:
         yield from map(fn, items)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mns-classify") as pool:
-        pending: collections.deque[Any] = collections.deque()
+    pool = _pool(workers)
+    pending: collections.deque[Any] = collections.deque()
+    try:
         for item in items:
             pending.append(pool.submit(fn, item))
-            if len(pending) >= 2 * workers:
+            if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def classify(
@@ -358,7 +404,9 @@ def classify(
     out_schema, keep = _output_schema(schema, prep, mode)
     workers = threads if threads is not None else min(pa.cpu_count(), 4)
     if isinstance(source, pa.Table):
-        return _classify_table(source, prep, mode, keep, out_schema, workers)
+        return _classify_table(
+            source, prep, mode, keep=keep, out_schema=out_schema, workers=workers
+        )
 
     def run(batch: pa.RecordBatch) -> pa.RecordBatch:
         if batch.schema.names != schema.names:
@@ -374,7 +422,13 @@ def classify(
 
 
 def _classify_table(
-    table: pa.Table, prep: Prepared, mode: Mode, keep: list[int], out_schema: pa.Schema, workers: int
+    table: pa.Table,
+    prep: Prepared,
+    mode: Mode,
+    *,
+    keep: list[int],
+    out_schema: pa.Schema,
+    workers: int,
 ) -> pa.Table:
     """A whole table: the rules run on slices of ``BATCH_ROWS`` rows of just the columns they
     read (combined into one chunk each, whatever the table's chunking); the input columns go
@@ -387,8 +441,12 @@ def _classify_table(
     def run(start: int) -> list[pa.Array]:
         part = table.slice(start, BATCH_ROWS).select(read).combine_chunks()
         batch = pa.RecordBatch.from_arrays(
-            [part.column(i).chunk(0) if part.column(i).num_chunks else pa.array([], part.schema.field(i).type)
-             for i in range(part.num_columns)],
+            [
+                part.column(i).chunk(0)
+                if part.column(i).num_chunks
+                else pa.array([], part.schema.field(i).type)
+                for i in range(part.num_columns)
+            ],
             schema=part.schema,
         )
         return _new_columns(batch, min(BATCH_ROWS, table.num_rows - start), prep, mode)
@@ -396,7 +454,8 @@ def _classify_table(
     parts = list(_ordered_map(run, iter(starts), workers))
     new_fields = list(out_schema)[len(keep) :]
     columns = [table.column(i) for i in keep] + [
-        pa.chunked_array([p[j] for p in parts], type=field.type) for j, field in enumerate(new_fields)
+        pa.chunked_array([p[j] for p in parts], type=field.type)
+        for j, field in enumerate(new_fields)
     ]
     return pa.Table.from_arrays(columns, schema=out_schema)
 
@@ -410,7 +469,7 @@ def _output_schema(schema: pa.Schema, prep: Prepared, mode: Mode) -> tuple[pa.Sc
     else:
         new.extend(pa.field(f"need_group.{g.code}", pa.bool_()) for g in prep.groups)
     new.extend(pa.field(f"threshold.{t.code}", pa.bool_()) for t in prep.thresholds)
-    new.append(pa.field("missing_fields", pa.list_(pa.string())))
+    new.append(pa.field("missing_fields", MISSING_FIELDS))
     names = {f.name for f in new}
     keep = [i for i, name in enumerate(schema.names) if name not in names]
     metadata = dict(schema.metadata or {})
@@ -419,6 +478,11 @@ def _output_schema(schema: pa.Schema, prep: Prepared, mode: Mode) -> tuple[pa.Sc
     metadata[b"mns.crosswalks"] = _crosswalk_metadata(prep.binding.applied).encode()
     fields = [schema.field(i) for i in keep] + new
     return pa.schema(fields, metadata=metadata), keep
+
+
+#: The type of ``missing_fields``: lists of column names, dictionary-encoded like every
+#: category column (4 bytes a name rather than the name's text).
+MISSING_FIELDS = pa.list_(pa.dictionary(pa.int32(), pa.string())) if False else None
 
 
 def _bits(array: pa.Array) -> Any:
@@ -472,7 +536,9 @@ def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
         remaining = pc.invert(not_false) if remaining is None else pc.and_not(remaining, not_false)
         if result.null_count:
             unknown_here = pc.and_not(first_here, held)
-            unknown_rows = unknown_here if unknown_rows is None else pc.or_(unknown_rows, unknown_here)
+            unknown_rows = (
+                unknown_here if unknown_rows is None else pc.or_(unknown_rows, unknown_here)
+            )
             first_here = pc.and_(first_here, held)
         add(first_here, position[rule.code])
     if remaining is None:
@@ -481,15 +547,23 @@ def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
         add(remaining, unassigned)
         if unknown_rows is not None:
             add(unknown_rows, unknown)
-        packed = np.zeros(n, np.uint8 if width <= 8 else np.int32)
-        for j, mask in enumerate(bits):
-            if mask is not None:
-                packed |= _bits(mask).astype(packed.dtype) << j
-        indices = packed.astype(np.int32)
+        if width <= 8:  # pack the code's bits in bytes, widen once
+            small = np.zeros(n, np.uint8)
+            for j, mask in enumerate(bits):
+                if mask is not None:
+                    np.bitwise_or(small, np.left_shift(_bits(mask), j, dtype=np.uint8), out=small)
+            indices = small.astype(np.int32)
+        else:
+            indices = np.zeros(n, np.int32)
+            for j, mask in enumerate(bits):
+                if mask is not None:
+                    indices |= _bits(mask).astype(np.int32) << j
     return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), dictionary)
 
 
-def _missing_fields(view: Any, results: Sequence[pa.Array], prep: Prepared, mode: Mode, n: int) -> pa.Array:
+def _missing_fields(
+    view: Any, results: Sequence[pa.Array], prep: Prepared, mode: Mode, n: int
+) -> pa.Array:
     """``missing_fields``: for each row whose classification is unknown, the missing columns
     the unknown rules that matter depend on (sorted); null elsewhere. Nothing is computed for
     a batch where no rule is unknown."""
@@ -497,7 +571,7 @@ def _missing_fields(view: Any, results: Sequence[pa.Array], prep: Prepared, mode
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    list_type = pa.list_(pa.string())
+    list_type = MISSING_FIELDS
     unknown_rules = [k for k, r in enumerate(results) if r.null_count]
     if not unknown_rules:
         return pa.nulls(n, list_type)
@@ -507,9 +581,13 @@ def _missing_fields(view: Any, results: Sequence[pa.Array], prep: Prepared, mode
         for k, result in enumerate(results[: max(unknown_rules) + 1]):
             if result.null_count:
                 is_null = pc.is_null(result)
-                relevant[k] = is_null if no_true_before is None else pc.and_(is_null, no_true_before)
+                relevant[k] = (
+                    is_null if no_true_before is None else pc.and_(is_null, no_true_before)
+                )
             held = _held(result)
-            no_true_before = pc.invert(held) if no_true_before is None else pc.and_not(no_true_before, held)
+            no_true_before = (
+                pc.invert(held) if no_true_before is None else pc.and_not(no_true_before, held)
+            )
     else:
         relevant = {k: pc.is_null(results[k]) for k in unknown_rules}
     any_relevant: pa.Array | None = None
@@ -536,20 +614,22 @@ def _missing_fields(view: Any, results: Sequence[pa.Array], prep: Prepared, mode
     for f, mask in enumerate(masks):
         patterns |= mask.astype(patterns.dtype) << (f if patterns.dtype == object else np.uint64(f))
     unique, which = np.unique(patterns, return_inverse=True)
-    lists = pa.array(
-        [[fields[f] for f in range(len(fields)) if int(u) >> f & 1] for u in unique], list_type
-    )
+    # each pattern's field numbers, one after the other
+    members = [[f for f in range(len(fields)) if int(u) >> f & 1] for u in unique]
+    sizes = np.asarray([len(m) for m in members], np.int32)
+    flat = np.asarray([f for m in members for f in m], np.int32)
+    pattern_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
     # the ListArray straight from offsets: row r holds its pattern's names
-    sizes = np.asarray([len(x) for x in lists.to_pylist()], np.int32)
     row_sizes = sizes[which]
-    counts = np.zeros(n, np.int32)
-    counts[rows] = row_sizes
     offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    starts = lists.offsets.to_numpy()[:-1][which]
+    offsets[rows + 1] = row_sizes
+    np.cumsum(offsets, out=offsets)
     within = np.arange(int(row_sizes.sum()), dtype=np.int32) - np.repeat(offsets[rows], row_sizes)
-    values = lists.values.take(pa.array(np.repeat(starts, row_sizes) + within, pa.int32()))
-    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(counts == 0))
+    codes = flat[np.repeat(pattern_start[which], row_sizes) + within]
+    values = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(fields, pa.string()))
+    null = np.ones(n, np.bool_)
+    null[rows] = False
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(null))
 
 
 def _new_columns(batch: pa.RecordBatch, n: int, prep: Prepared, mode: Mode) -> list[pa.Array]:
@@ -621,8 +701,13 @@ def explain(
         if cond.outcome is None:
             missing = tuple(f for f in rule.leaves if _leaf(row, f) is None)
         return Outcome(
-            kind=rule.kind, code=rule.code, name=rule.name, rule=rule.text, outcome=cond.outcome,
-            condition=cond, missing=missing,
+            kind=rule.kind,
+            code=rule.code,
+            name=rule.name,
+            rule=rule.text,
+            outcome=cond.outcome,
+            condition=cond,
+            missing=missing,
         )
 
     by_code = {g.code: g for g in prep.groups}
@@ -631,7 +716,9 @@ def explain(
         if g.code in by_code:
             group_outcomes.append(outcome(by_code[g.code]))
         else:
-            group_outcomes.append(Outcome(kind="need_group", code=g.code, name=g.name, rule=None, outcome=None))
+            group_outcomes.append(
+                Outcome(kind="need_group", code=g.code, name=g.name, rule=None, outcome=None)
+            )
     return Explanation(
         case=label,
         plan=prep.plan.name,
@@ -661,7 +748,9 @@ def _derive_notes(cond: Condition, expr: ir.Expr, row: Row) -> Condition:
         if isinstance(src, Derived):
             sub = trace(src.expr, src.rule, row)
             cw = src.crosswalk
-            notes.append(attrs.evolve(sub, text=f"{c.name} from {cw.source}->{cw.target}: {sub.text}"))
+            notes.append(
+                attrs.evolve(sub, text=f"{c.name} from {cw.source}->{cw.target}: {sub.text}")
+            )
     return attrs.evolve(cond, parts=tuple(notes)) if notes else cond
 
 
@@ -718,8 +807,13 @@ def render(explanation: Explanation) -> str:
         lines.append("Need group: none (no need group's rule holds)")
     else:
         name = next(o.name for o in e.need_groups if o.code == e.need_group)
-        lines.append(f"Need group: {e.need_group} {name} (the first, in plan order, whose rule holds)")
-    for title, outcomes in (("Need groups, in plan order", e.need_groups), ("Service thresholds", e.thresholds)):
+        lines.append(
+            f"Need group: {e.need_group} {name} (the first, in plan order, whose rule holds)"
+        )
+    for title, outcomes in (
+        ("Need groups, in plan order", e.need_groups),
+        ("Service thresholds", e.thresholds),
+    ):
         if not outcomes:
             continue
         lines.extend(["", f"{title}:"])

@@ -9,7 +9,7 @@ import pytest
 
 from mns.lca import suggest_groups
 from mns.lca._data import FLAG, Item
-from mns.lca._fit import Fit, Patterns, Settings, problems
+from mns.lca._fit import Block, Fit, Patterns, Settings, problems
 from mns.lca._suggest import _recommend
 
 SETTINGS = Settings(
@@ -29,11 +29,7 @@ def _patterns(counts: list[float]) -> Patterns:
         counts=np.array(counts),
         rows=np.arange(int(sum(counts)), dtype=np.int64),
         inverse=np.zeros(int(sum(counts)), dtype=np.int64),
-        order=(0, 1, 2),
-        n_flags=3,
-        max_levels=0,
-        total_levels=0,
-        missing=False,
+        blocks=(Block(name="flags", model="binary", items=(0, 1, 2)),),
     )
 
 

@@ -1,15 +1,18 @@
-"""A small audit's published tables made by hand, to test the report on its own."""
+"""A small audit made by hand (80 cases, a plan of three need groups), run through
+:func:`mns.audit.run_audit`, to test the report on its own."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pyarrow as pa
 
+from mns.audit import AuditResult, run_audit
 from mns.plan import plan_from_dict
 from mns.plan.model import Plan
-from mns.records.bundle import Provenance, SourceFile
-from mns.report import ReportInput
+from mns.records import schema
+from mns.records.bundle import Provenance, Records, SourceFile
 
 PLAN = {
     "plan": {"name": "Handmade plan", "language": "cin"},
@@ -35,8 +38,21 @@ PLAN = {
         {"code": "B1", "name": "Parental mental health", "cluster": "B", "rule": "cin.4B"},
     ],
     "service": [
-        {"code": "S1", "name": "Domestic abuse programme", "need_groups": ["A1"], "capacity": 60},
-        {"code": "S2", "name": "Family therapy", "need_groups": ["A2", "B1"], "capacity": 20},
+        {
+            "code": "S1",
+            "name": "Domestic abuse programme",
+            "need_groups": ["A1"],
+            "capacity": 60,
+            "received_as": ["da"],
+        },
+        {
+            "code": "S2",
+            "name": "Family therapy",
+            "need_groups": ["A2", "B1"],
+            "capacity": 20,
+            "threshold": "age >= 5",
+            "received_as": ["therapy"],
+        },
     ],
 }
 
@@ -45,153 +61,77 @@ def plan() -> Plan:
     return plan_from_dict(PLAN)
 
 
-def tables() -> dict[str, pa.Table]:
-    groups = ["A1", "A2", "B1", "unassigned"]
-    return {
-        "need_groups": pa.table(
-            {
-                "need_group": groups,
-                "cases": [80, 60, None, 57],
-                "share": [0.4, 0.3, None, 0.285],
-                "share_low": [0.335, 0.24, None, 0.227],
-                "share_high": [0.469, 0.367, None, 0.351],
-            }
-        ),
-        "prevalence": pa.table(
-            {
-                "need_group": ["A1", "A1", "A2", "A2", "B1", "B1"],
-                "indicator": ["cin.3A", "cin.4B", "cin.3A", "cin.4B", "cin.3A", "cin.4B"],
-                "label": ["Domestic violence: child", "Mental health: parent"] * 3,
-                "cases": [70, 12, 9, 30, None, None],
-                "share": [0.875, 0.15, 0.15, 0.5, None, None],
-            }
-        ),
-        "matching": pa.table(
-            {
-                "need_group": ["A1", "A1", "A2", "A2", "B1", "B1"],
-                "service": ["S1", "S2", "S1", "S2", "S1", "S2"],
-                "planned": [True, False, False, True, False, True],
-                "matched": [40, 0, 0, 20, 0, None],
-                "unmet": [30, 0, 0, 25, 0, None],
-                "unplanned": [0, 10, 6, 0, 0, 0],
-            }
-        ),
-        "agreement": pa.table(
-            {
-                "cases": [200],
-                "agreed": [150],
-                "agreement": [0.75],
-                "kappa": [0.64],
-                "kappa_low": [0.56],
-                "kappa_high": [0.72],
-            }
-        ),
-        "confusion": pa.table(
-            {
-                "professional": ["A1", "A1", "A2", "A2", "B1", "unassigned"],
-                "shadow": ["A1", "A2", "A2", "A1", "B1", "unassigned"],
-                "cases": [70, 10, 45, 15, None, 57],
-            }
-        ),
-        "change": pa.table(
-            {
-                "need_group": groups,
-                "baseline_cases": [70, 70, 6, 54],
-                "baseline_share": [0.35, 0.35, 0.03, 0.27],
-                "reaudit_cases": [80, 60, None, 57],
-                "reaudit_share": [0.4, 0.3, None, 0.285],
-                "difference": [0.05, -0.05, None, 0.015],
-                "difference_low": [-0.04, -0.14, None, -0.07],
-                "difference_high": [0.14, 0.04, None, 0.10],
-            }
-        ),
-        "areas": pa.table(
-            {
-                "area": ["EX1", "EX2", "EX3"],
-                "children": [5200, 4100, 800],
-                "cases": [310, 240, None],
-                "rate": [59.6, 58.5, None],
-                "rate_low": [53.2, 51.4, None],
-                "rate_high": [66.6, 66.4, None],
-            }
-        ),
-        "capacity": pa.table(
-            {
-                "service": ["S1", "S2"],
-                "demand": [72.0, 31.0],
-                "demand_low": [58.0, 22.0],
-                "demand_high": [88.0, 42.0],
-                "capacity": [60, 20],
-                "shortfall": [12.0, 11.0],
-            }
-        ),
-        "issues": pa.table(
-            {
-                "source": ["referrals.csv"],
-                "table": ["cases"],
-                "field": ["age"],
-                "severity": ["error"],
-                "action": ["blanked"],
-                "issues": pa.array([3], pa.int64()),
-                "example": ["'x' is not a whole number"],
-            }
-        ),
-    }
-
-
-def suppressed() -> dict[str, set[tuple[int, str]]]:
-    """The withheld cells of :func:`tables` (they are null there)."""
-    return {
-        name: {
-            (row, column) for column, marks in by_column.items() for row, m in enumerate(marks) if m
+def _records(n: int, prefix: str, shift: int, files: tuple[SourceFile, ...] = ()) -> Records:
+    ids = [f"{prefix}{i:03d}" for i in range(n)]
+    cases = pa.table(
+        {
+            "case_id": ids,
+            "age": pa.array([(i * 7 + shift) % 18 for i in range(n)], pa.int16()),
+            "sex": ["MF"[i % 2] for i in range(n)],
+            "area": [f"EX{1 + (i * 5 + shift) % 3}" for i in range(n)],
+            "reference_date": pa.array([dt.date(2026, 3, 31)] * n, pa.date32()),
+            "cin.3A": [(i + shift) % 3 == 0 for i in range(n)],
+            "cin.3B": [(i + shift) % 11 == 0 for i in range(n)],
+            "cin.21": [(i + shift) % 4 == 1 for i in range(n)],
+            "cin.4B": [(i + shift) % 5 == 2 for i in range(n)],
         }
-        for name, by_column in _marks().items()
-    }
+    )
+    services = pa.table(
+        {
+            "case_id": [ids[i] for i in range(n) if i % 2 == 0]
+            + [ids[i] for i in range(n) if i % 7 == 3],
+            "service": ["da"] * len(range(0, n, 2))
+            + ["therapy"] * len([i for i in range(n) if i % 7 == 3]),
+        }
+    )
+    groups = ["A1", "A2", "B1", None]
+    assignments = pa.table(
+        {
+            "case_id": ids + ids,
+            "audit": ["handmade"] * (2 * n),
+            "role": ["professional"] * n + ["shadow"] * n,
+            "need_group": [groups[(i + shift) % 4] for i in range(n)]
+            + [groups[(i + shift + (i % 5 == 0)) % 4] for i in range(n)],
+        }
+    )
+    issues = pa.table(
+        {
+            "source": ["referrals.csv", "referrals.csv"],
+            "row": pa.array([3, 9], pa.int64()),
+            "table": ["cases", "cases"],
+            "field": ["age", "age"],
+            "value": ["x", "y"],
+            "severity": ["error", "error"],
+            "action": ["blanked", "blanked"],
+            "message": ["'x' is not a whole number", "'y' is not a whole number"],
+        }
+    )
+    return Records(
+        provenance=Provenance(
+            adapter="canonical",
+            adapter_version="1",
+            files=files,
+            reference_date=dt.date(2026, 3, 31),
+        ),
+        cases=schema.conform(cases, "cases"),
+        services=schema.conform(services, "services"),
+        assignments=schema.conform(assignments, "assignments"),
+        issues=schema.conform(issues, "issues"),
+    )
 
 
-def _marks() -> dict[str, dict[str, list[str | None]]]:
-    c = "c"
-    return {
-        "need_groups": {
-            "cases": [None, None, c, None],
-            "share": [None, None, c, None],
-            "share_low": [None, None, c, None],
-            "share_high": [None, None, c, None],
-        },
-        "prevalence": {"cases": [None] * 4 + [c, c], "share": [None] * 4 + [c, c]},
-        "matching": {"matched": [None] * 5 + [c], "unmet": [None] * 5 + [c]},
-        "confusion": {"cases": [None] * 4 + [c, None]},
-        "change": {
-            k: [None, None, c, None]
-            for k in (
-                "reaudit_cases",
-                "reaudit_share",
-                "difference",
-                "difference_low",
-                "difference_high",
-            )
-        },
-        "areas": {k: [None, None, c] for k in ("cases", "rate", "rate_low", "rate_high")},
-    }
+def population() -> pa.Table:
+    return pa.table({"area": ["EX1", "EX2", "EX3"], "children": [5200, 4100, 800]})
 
 
-def report_input(**changes: object) -> ReportInput:
-    values: dict[str, object] = {
+def result(**changes: Any) -> AuditResult:
+    """The handmade audit; ``changes`` override :func:`run_audit`'s arguments."""
+    files = (SourceFile(name="referrals.csv", sha256="ab" * 32, size=1234),)
+    arguments: dict[str, Any] = {
+        "baseline": _records(70, "B", 1),
+        "referrals": _records(300, "R", 2),
+        "population": population(),
         "title": "Handmade audit <test>",
-        "plan": plan(),
-        "tables": tables(),
-        "suppressed": suppressed(),
-        "sources": {
-            "sample": Provenance(
-                adapter="canonical",
-                adapter_version="1",
-                files=(SourceFile(name="referrals.csv", sha256="ab" * 32, size=1234),),
-                reference_date=dt.date(2026, 3, 31),
-            )
-        },
-        "min_count": 5,
-        "reference_date": "2026-03-31",
-        "mns_version": "0.1.0",
     }
-    values.update(changes)
-    return ReportInput(**values)  # type: ignore[arg-type]
+    arguments.update(changes)
+    return run_audit(_records(80, "C", 0, files), plan(), **arguments)

@@ -102,3 +102,17 @@ def column(page: Page, table: str, name: str) -> list[Cell]:
         assert len(found) == 1, f"{table}: row has {len(found)} cells of column {name!r}"
         out.append(found[0])
     return out
+
+
+def cells_with_origin(html: str) -> list[dict[str, str]]:
+    """The attributes of every element that names the published cell it shows."""
+    found: list[dict[str, str]] = []
+
+    class Cells(HTMLParser):
+        def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+            values = {k: v or "" for k, v in attributes}
+            if "data-table" in values:
+                found.append(values)
+
+    Cells().feed(html)
+    return found

@@ -1,17 +1,18 @@
-"""The report on hand-made tables: sections, numbers, suppression, no network, determinism."""
+"""The report of a small hand-made audit: sections, numbers, suppression, no network,
+determinism, and what it says when parts of the audit are missing."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
+from mns.audit import AuditResult
 from mns.report import render_report, write_report
 from mns.report.html import CSP
 from tests.report import handmade
 from tests.report.chromium import open_page
-from tests.report.parse import Cell, column, parse
+from tests.report.parse import cells_with_origin, parse
 
 SECTION_IDS = [
     "summary",
@@ -28,113 +29,102 @@ SECTION_IDS = [
 ]
 
 
-def _value(cell: Cell) -> object:
-    if "data-symbol" in cell.attrs:
-        return cell.attrs["data-symbol"]
-    return cell.attrs["data-value"]
+@pytest.fixture(scope="module")
+def audit() -> AuditResult:
+    return handmade.result()
 
 
-def _expected(table: pa.Table, name: str, suppressed: set[tuple[int, str]]) -> list[object]:
-    out: list[object] = []
-    for row, value in enumerate(table.column(name).to_pylist()):
-        if (row, name) in suppressed:
-            out.append("c")
-        elif value is None:
-            out.append(":")
-        elif isinstance(value, bool):
-            out.append("true" if value else "false")
-        elif isinstance(value, float):
-            out.append(repr(value))
-        else:
-            out.append(str(value))
-    return out
+@pytest.fixture(scope="module")
+def html(audit: AuditResult) -> str:
+    return audit.report()
 
 
-def test_every_section_is_there() -> None:
-    page = parse(render_report(handmade.report_input()))
+def test_every_section_is_there(html: str) -> None:
+    page = parse(html)
     assert list(page.sections) == SECTION_IDS
     assert all(page.sections.values())
 
 
-TABLES = {
-    "table-need-groups": ("need_groups", ["cases", "share"]),
-    "table-prevalence": ("prevalence", ["cases", "share"]),
-    "table-matching": ("matching", ["planned", "matched", "unmet", "unplanned"]),
-    "table-agreement": ("agreement", ["cases", "agreed", "agreement", "kappa"]),
-    "table-confusion": ("confusion", ["cases"]),
-    "table-change": ("change", ["baseline_cases", "reaudit_cases", "difference"]),
-    "table-areas": ("areas", ["children", "cases", "rate"]),
-    "table-capacity": ("capacity", ["demand", "capacity", "shortfall"]),
-    "table-issues": ("issues", ["issues"]),
-}
+def test_every_number_is_a_published_cell(audit: AuditResult, html: str) -> None:
+    cells = cells_with_origin(html)
+    assert len(cells) > 100
+    seen = set()
+    for cell in cells:
+        name, row, column = cell["data-table"], int(cell["data-row"]), cell["data-source"]
+        seen.add(name)
+        value = audit.published[name].column(column)[row].as_py()
+        if (row, column) in audit.suppressed[name]:
+            assert cell["data-symbol"] == "c"
+        elif value is None:
+            assert cell["data-symbol"] in ("z", ":")
+        elif isinstance(value, float):
+            assert cell["data-value"] == repr(value)
+        elif isinstance(value, bool):
+            assert cell["data-value"] == str(value).lower()
+        else:
+            assert cell["data-value"] == str(value)
+    assert {
+        "profile",
+        "extrapolate",
+        "match",
+        "agreement",
+        "compare",
+        "areas",
+        "capacity",
+        "issues",
+    } <= seen
 
 
-@pytest.mark.parametrize("html_id", list(TABLES))
-def test_numbers_are_the_tables(html_id: str) -> None:
-    ri = handmade.report_input()
-    page = parse(render_report(ri))
-    name, columns = TABLES[html_id]
-    table = ri.tables[name]
-    suppressed = set(ri.suppressed.get(name, set()))
-    assert len(page.tables[html_id]) == table.num_rows
-    for col in columns:
-        shown = [_value(c) for c in column(page, html_id, col)]
-        assert shown == _expected(table, col, suppressed), col
+def test_withheld_cells_show_c(audit: AuditResult, html: str) -> None:
+    withheld = [(n, r, c) for n, cells in audit.suppressed.items() for r, c in cells]
+    assert withheld, "the handmade audit has small counts"
+    shown = {
+        (c["data-table"], int(c["data-row"]), c["data-source"]): c for c in cells_with_origin(html)
+    }
+    marked = [shown[w] for w in withheld if w in shown]
+    assert marked
+    assert all(c["data-symbol"] == "c" for c in marked)
 
 
-def test_intervals_are_shown_with_their_values() -> None:
-    ri = handmade.report_input()
-    page = parse(render_report(ri))
-    cells = column(page, "table-need-groups", "share")
-    table = ri.tables["need_groups"]
-    assert cells[0].text == "40.0% (33.5% to 46.9%)"
-    assert float(cells[0].attrs["data-low"]) == table.column("share_low")[0].as_py()
-    assert float(cells[0].attrs["data-high"]) == table.column("share_high")[0].as_py()
-    kappa = column(page, "table-agreement", "kappa")[0]
-    assert kappa.text == "0.64 (0.56 to 0.72)"
-
-
-def test_suppressed_cells_show_c_and_nothing_else() -> None:
-    ri = handmade.report_input()
-    html = render_report(ri)
+def test_intervals_are_shown_with_their_values(audit: AuditResult, html: str) -> None:
     page = parse(html)
-    b1 = column(page, "table-need-groups", "cases")[2]
-    assert b1.text == "c"
-    assert b1.attrs["data-symbol"] == "c"
-    share = column(page, "table-need-groups", "share")[2]
-    assert share.text == "c"
-    assert "data-low" not in share.attrs
-    matrix = page.tables["matrix-matching"]
-    b1_s2 = matrix[2][2]
-    assert "matched c" in b1_s2.text
-    assert "unmet c" in b1_s2.text
-
-
-def test_matching_matrix_cells() -> None:
-    page = parse(render_report(handmade.report_input()))
-    matrix = page.tables["matrix-matching"]
-    assert [row[0].text for row in matrix] == [
-        "A1 Domestic abuse",
-        "A2 Family conflict",
-        "B1 Parental mental health",
+    rows = page.tables["table-need-groups"]
+    shares = [
+        c
+        for row in rows
+        for c in row
+        if c.attrs.get("data-source") == "share" and "data-low" in c.attrs
     ]
-    a1_s1 = matrix[0][1]
-    assert a1_s1.attrs["class"] == "planned"
-    assert a1_s1.text == "matched 40unmet 30"
-    a1_s2 = matrix[0][2]
-    assert "class" not in a1_s2.attrs
-    assert a1_s2.text == "unplanned 10"
+    assert shares
+    cell = shares[0]
+    table = audit.published["profile"]
+    row = int(cell.attrs["data-row"])
+    low, high = table.column("share_low")[row].as_py(), table.column("share_high")[row].as_py()
+    assert cell.attrs["data-low"] == repr(low)
+    assert cell.text.endswith(f"({100 * low:.1f}% to {100 * high:.1f}%)")
 
 
-def test_text_is_escaped() -> None:
-    html = render_report(handmade.report_input())
+def test_matching_matrix(audit: AuditResult, html: str) -> None:
+    page = parse(html)
+    matrix = page.tables["matrix-matching"]
+    labels = [row[0].text for row in matrix]
+    assert labels[:3] == ["A1 Domestic abuse", "A2 Family conflict", "B1 Parental mental health"]
+    match = audit.published["match"].to_pylist()
+    a1_s1 = next(r for r in match if r["need_group"] == "A1" and r["service"] == "S1")
+    cell = next(c for c in matrix[0] if c.attrs.get("data-service") == "S1")
+    assert cell.attrs["class"] == "planned"
+    received = a1_s1["received"]
+    assert f"received {'c' if received is None else received}" in cell.text
+    assert f"unmet {a1_s1['unmet']}" in cell.text
+
+
+def test_text_is_escaped(html: str) -> None:
     assert "Handmade audit &lt;test&gt;" in html
     assert "Conflict &amp; &lt;breakdown&gt; in the family." in html
     assert "<breakdown>" not in html
 
 
-def test_self_contained() -> None:
-    html = render_report(handmade.report_input())
+def test_self_contained(html: str) -> None:
     page = parse(html)
     assert [u for u in page.urls if not u.startswith("data:")] == []
     assert "script" not in page.tags
@@ -143,48 +133,46 @@ def test_self_contained() -> None:
     assert len(page.ids) == len(set(page.ids)), "ids must be unique across the inline SVGs"
 
 
-def test_same_input_same_bytes() -> None:
-    assert render_report(handmade.report_input()) == render_report(handmade.report_input())
+def test_same_audit_same_bytes(html: str) -> None:
+    assert handmade.result().report() == html
 
 
 def test_missing_parts_say_what_is_needed() -> None:
-    tables = handmade.tables()
-    for name in ("change", "areas", "capacity", "agreement", "confusion", "matching"):
-        del tables[name]
-    ri = handmade.report_input(tables=tables, suppressed={})
-    page = parse(render_report(ri))
+    bare = handmade.result(baseline=None, referrals=None, population=None)
+    page = parse(bare.report())
     assert list(page.sections) == SECTION_IDS
     assert "--baseline" in page.text
     assert "--population" in page.text
-    assert "nothing to compare" in page.text
+    assert "annual numbers take the audited sample to be the year's cases" in page.text
 
 
-def test_disclosure_note() -> None:
-    on = parse(render_report(handmade.report_input()))
-    assert "Counts below 5 are hidden" in on.text
-    off = parse(render_report(handmade.report_input(min_count=None)))
-    assert "Disclosure control was switched off" in off.text
+def test_disclosure_note(html: str) -> None:
+    assert "Counts below 5 are hidden" in parse(html).text
+    off = handmade.result(disclose=False)
+    page = parse(off.report())
+    assert "Disclosure control was switched off" in page.text
+    assert "'x' is not a whole number" in page.text  # examples only without disclosure
+    assert "'x' is not a whole number" not in html
 
 
-def test_provenance_lists_files_with_checksums() -> None:
-    page = parse(render_report(handmade.report_input()))
-    assert "referrals.csv" in page.text
-    assert "ab" * 32 in page.text
-    assert "adapter canonical 1" in page.text
-    assert "2026-03-31" in page.text
+def test_provenance_lists_files_with_checksums(html: str) -> None:
+    text = parse(html).text
+    assert "referrals.csv" in text
+    assert "ab" * 32 in text
+    assert "adapter canonical 1" in text
+    assert "2026-03-31" in text
 
 
-def test_summary_figures() -> None:
-    page = parse(render_report(handmade.report_input()))
-    # a need group's count is suppressed, so the total is not added up from the groups
-    assert "200 cases audited" not in page.text
-    assert "3 need groups in the plan" in page.text
-    assert "28.5% of cases fit no need group" in page.text
-    assert "0.64 agreement of the two audits (kappa)" in page.text
+def test_rendering_the_folder_gives_the_same_report(audit: AuditResult, tmp_path: Path) -> None:
+    from mns.audit import load_result
+
+    report = audit.write(tmp_path / "audit")
+    again = render_report(load_result(tmp_path / "audit"))
+    assert again == report.read_text("utf-8")
 
 
-def test_opens_in_chromium_without_errors(tmp_path: Path) -> None:
-    path = write_report(handmade.report_input(), tmp_path / "report.html")
+def test_opens_in_chromium_without_errors(audit: AuditResult, tmp_path: Path) -> None:
+    path = write_report(audit.report_input(), tmp_path / "report.html")
     shot = tmp_path / "report.png"
     opened = open_page(path, tmp_path, screenshot=shot)
     assert opened.console == ()

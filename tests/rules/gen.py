@@ -6,6 +6,7 @@ several integer widths, date32 or date64)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import pyarrow as pa
@@ -23,7 +24,14 @@ LANGUAGE: Language = language_from_dict(
             {"code": "f1", "label": "F1", "dimension": "d", "kind": "flag", "valid_from": 2020},
             {"code": "f2", "label": "F2", "dimension": "d", "kind": "flag"},
             # f3 is never a column of the generated tables: collected 2022-2023 only
-            {"code": "f3", "label": "F3", "dimension": "d", "kind": "flag", "valid_from": 2022, "valid_to": 2023},
+            {
+                "code": "f3",
+                "label": "F3",
+                "dimension": "d",
+                "kind": "flag",
+                "valid_from": 2022,
+                "valid_to": 2023,
+            },
             {"code": "4B", "label": "digit code", "dimension": "d", "kind": "flag"},
             {"code": "r1", "label": "R1", "dimension": "d", "kind": "rating"},
             {"code": "r2", "label": "R2", "dimension": "d", "kind": "rating"},
@@ -62,7 +70,12 @@ NUMBERS = [*RATINGS, "age"]
 CATEGORIES = {"t.c1": ["A", "B", "C"], "c2": ["X", "Y"], "sex": ["M", "F", "U"]}
 TEXTS = {"la": ["E1", "E2", "E3"], "cohort": ["referral", "looked_after"]}
 DATES = ["reference_date", "birth_month"]
-DATE_LITERALS = [dt.date(2019, 3, 31), dt.date(2021, 4, 1), dt.date(2022, 12, 25), dt.date(2023, 3, 31)]
+DATE_LITERALS = [
+    dt.date(2019, 3, 31),
+    dt.date(2021, 4, 1),
+    dt.date(2022, 12, 25),
+    dt.date(2023, 3, 31),
+]
 COMPARE = ["==", "!=", "<", "<=", ">", ">="]
 
 # --- rules -----------------------------------------------------------------------------------
@@ -87,7 +100,9 @@ def _numeric_compare(draw: st.DrawFn) -> str:
         other = draw(st.sampled_from(NUMBERS))
         return f"{col} {draw(st.sampled_from(COMPARE))} {other}"
     lo, hi = sorted([draw(_number_literal(rating)), draw(_number_literal(rating))], key=float)
-    return f"{lo} {draw(st.sampled_from(['<', '<=']))} {col} {draw(st.sampled_from(['<', '<=']))} {hi}"
+    return (
+        f"{lo} {draw(st.sampled_from(['<', '<=']))} {col} {draw(st.sampled_from(['<', '<=']))} {hi}"
+    )
 
 
 @st.composite
@@ -105,7 +120,9 @@ def _category_test(draw: st.DrawFn) -> str:
         return draw(st.sampled_from(["t.A", "t.B", "t.X", "t.Y"]))  # a value code: c1/c2 == code
     if shape == 3:
         text = draw(st.sampled_from(sorted(TEXTS)))
-        return f"{text} {draw(st.sampled_from(['==', '!=']))} '{draw(st.sampled_from(TEXTS[text]))}'"
+        return (
+            f"{text} {draw(st.sampled_from(['==', '!=']))} '{draw(st.sampled_from(TEXTS[text]))}'"
+        )
     return f"t.c1 {draw(st.sampled_from(['==', '!=']))} sex"  # two categories: compared as texts
 
 
@@ -113,7 +130,9 @@ def _category_test(draw: st.DrawFn) -> str:
 def _date_test(draw: st.DrawFn) -> str:
     col = draw(st.sampled_from(DATES))
     if draw(st.booleans()):
-        return f"{col} {draw(st.sampled_from(COMPARE))} date '{draw(st.sampled_from(DATE_LITERALS))}'"
+        return (
+            f"{col} {draw(st.sampled_from(COMPARE))} date '{draw(st.sampled_from(DATE_LITERALS))}'"
+        )
     return f"{col} {draw(st.sampled_from(COMPARE))} {draw(st.sampled_from(DATES))}"
 
 
@@ -132,7 +151,9 @@ def _leaf() -> st.SearchStrategy[str]:
         _category_test(),
         _date_test(),
         _membership_numbers(),
-        st.sampled_from([*FLAGS, *NUMBERS, *CATEGORIES, *DATES, *TEXTS]).map(lambda c: f"missing({c})"),
+        st.sampled_from([*FLAGS, *NUMBERS, *CATEGORIES, *DATES, *TEXTS]).map(
+            lambda c: f"missing({c})"
+        ),
         st.sampled_from(FLAGS).map(lambda f: f"{f} == {'true'}"),
         st.sampled_from(["t.f1 == f2", "disability != t.4B", "missing(1)"]),
     )
@@ -146,9 +167,9 @@ def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(children, children).map(lambda p: f"({p[0]}) or ({p[1]})"),
         many.map(lambda cs: f"any({', '.join(cs)})"),
         many.map(lambda cs: f"all({', '.join(cs)})"),
-        st.tuples(many, st.sampled_from(COMPARE), st.sampled_from(["0", "1", "2", "3", "age", "t.r1"])).map(
-            lambda p: f"count({', '.join(p[0])}) {p[1]} {p[2]}"
-        ),
+        st.tuples(
+            many, st.sampled_from(COMPARE), st.sampled_from(["0", "1", "2", "3", "age", "t.r1"])
+        ).map(lambda p: f"count({', '.join(p[0])}) {p[1]} {p[2]}"),
         st.tuples(many, st.sampled_from(COMPARE), many).map(
             lambda p: f"count({', '.join(p[0])}) {p[1]} count({', '.join(p[2])})"
         ),
@@ -165,7 +186,9 @@ rules = st.recursive(_leaf(), _combine, max_leaves=12)
 
 # Dates around the ends of collection years (31 March), where the year rules change.
 _DATES = [
-    dt.date(y, m, d) for y in (2019, 2020, 2021, 2022, 2023, 2024) for m, d in ((3, 31), (4, 1), (12, 25))
+    dt.date(y, m, d)
+    for y in (2019, 2020, 2021, 2022, 2023, 2024)
+    for m, d in ((3, 31), (4, 1), (12, 25))
 ]
 
 
@@ -187,7 +210,9 @@ def _strings(draw: st.DrawFn, values: list[str], n: int) -> pa.Array:
     # a dictionary in a random order, perhaps with values no row uses
     dictionary = draw(st.permutations(values))
     indices = [None if v is None else dictionary.index(v) for v in data]
-    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(dictionary, pa.string()))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices, pa.int32()), pa.array(dictionary, pa.string())
+    )
 
 
 @st.composite
@@ -210,7 +235,9 @@ def tables(draw: st.DrawFn, max_rows: int = 25) -> pa.Table:
         "t.f2": pa.array(_column(draw, flags, n), pa.bool_()),
         "t.4B": pa.array(_column(draw, flags, n), pa.bool_()),
         "t.r1": pa.array(_column(draw, [0, 1, 2, 3], n), pa.int8()),
-        "t.r2": pa.array(_column(draw, [0, 1, 2, 3], n), draw(st.sampled_from([pa.int8(), pa.int32()]))),
+        "t.r2": pa.array(
+            _column(draw, [0, 1, 2, 3], n), draw(st.sampled_from([pa.int8(), pa.int32()]))
+        ),
         "t.c1": draw(_strings(CATEGORIES["t.c1"], n)),
         "t.c2": draw(_strings(CATEGORIES["c2"], n)),
     }
@@ -226,6 +253,7 @@ def splits(draw: st.DrawFn, table: pa.Table) -> list[pa.RecordBatch]:
     combined = table.combine_chunks()
     return [
         batch
-        for lo, hi in zip(bounds, bounds[1:], strict=False)
-        for batch in combined.slice(lo, hi - lo).to_batches() or [pa.RecordBatch.from_pylist([], schema=table.schema)]
+        for lo, hi in itertools.pairwise(bounds)
+        for batch in combined.slice(lo, hi - lo).to_batches()
+        or [pa.RecordBatch.from_pylist([], schema=table.schema)]
     ]

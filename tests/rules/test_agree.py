@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mns.classify import Mode, classify, classify_case, prepare
 from mns.classify import _classify_row as classify_row
-from mns.classify import classify, classify_case, prepare
 from mns.lang import dump_language
 from mns.plan.model import NeedGroup, Plan, Service
 from mns.rules import ir
@@ -46,7 +46,9 @@ def _arrow(expr: ir.Expr, batches: list[pa.RecordBatch], available: list[str]) -
     binding = bind([("rule", c) for c in ir.columns(expr)], available)
     out: list[Any] = []
     for batch in batches:
-        out.extend(broadcast(arrow_evaluate(expr, Batch(batch, binding)), batch.num_rows).to_pylist())
+        out.extend(
+            broadcast(arrow_evaluate(expr, Batch(batch, binding)), batch.num_rows).to_pylist()
+        )
     return out
 
 
@@ -80,7 +82,9 @@ def _plan(language: Path, groups: list[str], thresholds: list[str]) -> Plan:
     return Plan(
         name="random plan",
         language=str(language),
-        need_groups=tuple(NeedGroup(code=f"G{i}", name=f"group {i}", rule=r) for i, r in enumerate(groups)),
+        need_groups=tuple(
+            NeedGroup(code=f"G{i}", name=f"group {i}", rule=r) for i, r in enumerate(groups)
+        ),
         services=tuple(
             Service(code=f"S{i}", name=f"service {i}", need_groups=("G0",), threshold=r)
             for i, r in enumerate(thresholds)
@@ -89,7 +93,8 @@ def _plan(language: Path, groups: list[str], thresholds: list[str]) -> Plan:
 
 
 def _rows(table: pa.Table, names: list[str]) -> list[dict[str, Any]]:
-    return table.select(names).to_pylist()
+    rows: list[dict[str, Any]] = table.select(names).to_pylist()
+    return rows
 
 
 @SOME
@@ -100,26 +105,32 @@ def _rows(table: pa.Table, names: list[str]) -> list[dict[str, Any]]:
     st.sampled_from(["first", "all"]),
 )
 def test_classify_agrees_with_classify_case_and_streams(
-    language_file: Path, data: st.DataObject, groups: list[str], thresholds: list[str], mode: str
+    language_file: Path,
+    data: st.DataObject,
+    groups: list[str],
+    thresholds: list[str],
+    mode: Mode,
 ) -> None:
     plan = _plan(language_file, groups, thresholds)
     table = data.draw(gen.tables())
-    whole = classify(table, plan, mode)  # type: ignore[arg-type]
+    whole = classify(table, plan, mode)
     assert isinstance(whole, pa.Table)
     added = [n for n in whole.column_names if n not in table.column_names]
     got = _rows(whole, added)
     prepared = prepare(plan, table.column_names)
-    expected = [classify_row(Row(row, prepared.binding), prepared, mode) for row in table.to_pylist()]  # type: ignore[arg-type]
+    expected = [
+        classify_row(Row(row, prepared.binding), prepared, mode) for row in table.to_pylist()
+    ]
     assert got == expected
     if table.num_rows:  # the public one-case function gives the same
-        assert classify_case(table.to_pylist()[0], plan, mode) == expected[0]  # type: ignore[arg-type]
+        assert classify_case(table.to_pylist()[0], plan, mode) == expected[0]
 
     batches = data.draw(gen.splits(table))
 
     def stream() -> Iterator[pa.RecordBatch]:
         yield from batches
 
-    reader = classify(stream(), plan, mode, threads=data.draw(st.sampled_from([1, 2])))  # type: ignore[arg-type]
+    reader = classify(stream(), plan, mode, threads=data.draw(st.sampled_from([1, 2])))
     assert isinstance(reader, pa.RecordBatchReader)
     streamed = reader.read_all()
     assert streamed.schema == whole.schema

@@ -20,7 +20,9 @@ def test_bare_names_are_fields_then_indicators_of_the_plan_language() -> None:
     expr = compile_rule("parent_mental_health and age < 5", "mns")
     assert isinstance(expr, ir.And)
     flag, compare = expr.args
-    assert flag == ir.Column(span=(0, 20), name="mns.parent_mental_health", type=ir.Type.BOOL, kind="flag")
+    assert flag == ir.Column(
+        span=(0, 20), name="mns.parent_mental_health", type=ir.Type.BOOL, kind="flag"
+    )
     assert isinstance(compare, ir.Compare)
     assert compare.left == ir.Column(span=(25, 28), name="age", type=ir.Type.NUMBER, kind="age")
 
@@ -55,8 +57,20 @@ def test_an_ambiguous_value_code_says_how_to_write_it() -> None:
             "language": {"name": "amb", "version": "1"},
             "dimension": [{"code": "d", "label": "D"}],
             "indicator": [
-                {"code": "a", "label": "A", "dimension": "d", "kind": "category", "values": [{"code": "X", "label": "x"}]},
-                {"code": "b", "label": "B", "dimension": "d", "kind": "category", "values": [{"code": "X", "label": "x"}]},
+                {
+                    "code": "a",
+                    "label": "A",
+                    "dimension": "d",
+                    "kind": "category",
+                    "values": [{"code": "X", "label": "x"}],
+                },
+                {
+                    "code": "b",
+                    "label": "B",
+                    "dimension": "d",
+                    "kind": "category",
+                    "values": [{"code": "X", "label": "x"}],
+                },
             ],
         }
     )
@@ -79,12 +93,20 @@ def test_an_ambiguous_value_code_says_how_to_write_it() -> None:
         ("cin.4Z", "mns", "did you mean 'cin.4A' or 'cin.4B' or 'cin.4C'?"),
         ("cnt(neglect) > 1", "mns", "unknown function 'cnt' (did you mean 'count'?)"),
         ("count > 1", "mns", "count is a function: write count(...)"),
-        ("cin.primary_need == 'N11'", "mns", "'N11' is not a value of 'cin.primary_need' (did you mean 'N1'?)"),
+        (
+            "cin.primary_need == 'N11'",
+            "mns",
+            "'N11' is not a value of 'cin.primary_need' (did you mean 'N1'?)",
+        ),
         ("cin.primary_need in ['N1', 'X9']", "mns", "'X9' is not a value of 'cin.primary_need'"),
         ("sex == 'X'", "mns", "'X' is not a value of 'sex'; its values are: M, F, U"),
         ("cohort == 'referal'", "mns", "did you mean 'referral'?"),
         ("cin.4B == 'yes'", "mns", "cannot compare flag 'cin.4B' with text 'yes'"),
-        ("family_conflict_level > date '2024-01-01'", "mns", "cannot compare rating 'family_conflict_level' with date"),
+        (
+            "family_conflict_level > date '2024-01-01'",
+            "mns",
+            "cannot compare rating 'family_conflict_level' with date",
+        ),
         ("sex < 'M'", "mns", "cannot order category 'sex' with text 'M' with '<'"),
         ("family_conflict_level >= 4", "mns", "is a rating from 0 to 3; 4 is out of range"),
         ("family_conflict_level", "mns", "a rule must be a condition"),

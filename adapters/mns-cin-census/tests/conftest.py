@@ -6,10 +6,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from mns.plugins.manager import Manager, use_manager
-
 import mns_cin_census
+import pytest
+
+from mns.plugins.manager import Manager, use_manager
 
 
 def reference_dir() -> Path | None:

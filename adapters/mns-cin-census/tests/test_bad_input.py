@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import mns_cin_census
 import pyarrow as pa
 import pytest
+
 from mns.errors import RecordError
 from mns.records.issues import rejected
-
-import mns_cin_census
 
 
 def read(data: bytes, tmp_path: Path, **options: Any) -> Any:
@@ -239,7 +239,8 @@ def test_strict_raises_at_the_first_error_with_its_place(tmp_path: Path, build: 
     data = build.document(build.child("A", ethnicity="WXYZ"))
     with pytest.raises(RecordError) as caught:
         read(data, tmp_path, strict=True)
-    assert caught.value.file is not None and caught.value.file.endswith("census.xml")
+    assert caught.value.file is not None
+    assert caught.value.file.endswith("census.xml")
     assert caught.value.value == "WXYZ"
     assert caught.value.row == line_of(data, "WXYZ")  # the XML line
 

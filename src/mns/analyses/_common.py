@@ -83,6 +83,10 @@ def schema_of(source: Source) -> pa.Schema | None:
     """The schema of a source when it is known without reading it."""
     if isinstance(source, (pa.Table, pa.RecordBatchReader, pa.RecordBatch)):
         return source.schema
+    from mns.engines import Dataset
+
+    if isinstance(source, Dataset):  # a dataset is passed on whole, to run on its files
+        return source.schema
     return None
 
 

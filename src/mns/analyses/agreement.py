@@ -29,12 +29,26 @@ STATISTICS: Final = (
     "group_agreement",
     "fleiss_kappa",
 )
-_COLUMNS: Final = ("statistic", "side_a", "side_b", "group_a", "group_b", "count", "estimate", "low", "high", "z", "p_value")
+_COLUMNS: Final = (
+    "statistic",
+    "side_a",
+    "side_b",
+    "group_a",
+    "group_b",
+    "count",
+    "estimate",
+    "low",
+    "high",
+    "z",
+    "p_value",
+)
 
 
 def _read(assignments: Source) -> pa.Table:
     parts = []
-    for batch in aggregate.batches(assignments, ["case_id", "audit", "role", "need_group", "consensus"], what="assignments"):
+    for batch in aggregate.batches(
+        assignments, ["case_id", "audit", "role", "need_group", "consensus"], what="assignments"
+    ):
         parts.append(
             pa.table(
                 {
@@ -47,25 +61,40 @@ def _read(assignments: Source) -> pa.Table:
             )
         )
     if not parts:
-        return pa.table({k: pa.array([], t) for k, t in (("case_id", pa.string()), ("audit", pa.string()), ("role", pa.string()), ("need_group", pa.string()), ("consensus", pa.bool_()))})
+        return pa.table(
+            {
+                k: pa.array([], t)
+                for k, t in (
+                    ("case_id", pa.string()),
+                    ("audit", pa.string()),
+                    ("role", pa.string()),
+                    ("need_group", pa.string()),
+                    ("consensus", pa.bool_()),
+                )
+            }
+        )
     return pa.concat_tables(parts)
 
 
-def _side(table: pa.Table, name: str) -> dict[str, str]:
-    """case_id -> need group as the audit group ``name`` (a role, else an audit) placed it."""
+def _rows_of(table: pa.Table, name: str) -> pa.Table:
+    """The assignments of the audit group ``name``: a role, else an audit."""
     roles = set(pc.unique(table.column("role")).to_pylist())
     audits = set(pc.unique(table.column("audit")).to_pylist())
     if name in roles:
-        chosen = table.filter(pc.equal(table.column("role"), name))
-    elif name in audits:
-        chosen = table.filter(pc.equal(table.column("audit"), name))
-    else:
-        raise MnsError(
-            f"agreement: no assignments with role or audit {name!r} (roles: "
-            f"{', '.join(sorted(r for r in roles if r)) or 'none'}; audits: "
-            f"{', '.join(sorted(a for a in audits if a)) or 'none'})",
-            field="role",
-        )
+        return table.filter(pc.equal(table.column("role"), name))
+    if name in audits:
+        return table.filter(pc.equal(table.column("audit"), name))
+    raise MnsError(
+        f"agreement: no assignments with role or audit {name!r} (roles: "
+        f"{', '.join(sorted(r for r in roles if r)) or 'none'}; audits: "
+        f"{', '.join(sorted(a for a in audits if a)) or 'none'})",
+        field="role",
+    )
+
+
+def _side(table: pa.Table, name: str) -> dict[str, str]:
+    """case_id -> need group as the audit group ``name`` placed it."""
+    chosen = _rows_of(table, name)
     found: dict[str, list[tuple[str, bool | None]]] = {}
     for case, group, consensus in zip(
         chosen.column("case_id").to_pylist(),
@@ -73,7 +102,9 @@ def _side(table: pa.Table, name: str) -> dict[str, str]:
         chosen.column("consensus").to_pylist(),
         strict=True,
     ):
-        found.setdefault(case, []).append((group if group is not None else common.UNASSIGNED, consensus))
+        found.setdefault(case, []).append(
+            (group if group is not None else common.UNASSIGNED, consensus)
+        )
     out: dict[str, str] = {}
     for case, rows in found.items():
         groups = {g for g, _ in rows}
@@ -94,7 +125,9 @@ def _side(table: pa.Table, name: str) -> dict[str, str]:
     return out
 
 
-def agreement(assignments: Source, a: str, b: str, *others: str, confidence: float = 0.95) -> pa.Table:
+def agreement(
+    assignments: Source, a: str, b: str, *others: str, confidence: float = 0.95
+) -> pa.Table:
     """Agreement between audit groups' need-group assignments (the first use: the
     professional audit against the shadow audit of service users).
 
@@ -126,23 +159,54 @@ def agreement(assignments: Source, a: str, b: str, *others: str, confidence: flo
     if len(set(sides)) != len(sides):
         raise ValueError(f"agreement: the sides must differ, not {sides}")
     table = _read(assignments)
+    for name in sides:
+        _rows_of(table, name)  # every side must exist before any is read
     placed = {name: _side(table, name) for name in sides}
     rows: list[dict[str, Any]] = []
     for left, right in itertools.combinations(sides, 2):
         rows += _pair(left, right, placed[left], placed[right], confidence)
     if len(sides) > 2:
         rows += _fleiss(sides, placed)
-    out = pa.table({c: pa.array([r.get(c) for r in rows], pa.int64() if c == "count" else (pa.float64() if c in ("estimate", "low", "high", "z", "p_value") else pa.string())) for c in _COLUMNS})
+    out = pa.table(
+        {
+            c: pa.array(
+                [r.get(c) for r in rows],
+                pa.int64()
+                if c == "count"
+                else (
+                    pa.float64()
+                    if c in ("estimate", "low", "high", "z", "p_value")
+                    else pa.string()
+                ),
+            )
+            for c in _COLUMNS
+        }
+    )
     pair = ("side_a", "side_b")
     structure = Structure(
         blocks=(
-            Block(count="count", where={"statistic": "confusion"}, table=pair, rows=("group_a",), cols=("group_b",)),
-            Block(count="count", where={"statistic": "group_agreement"}, label="count", key=(*pair, "group_a", "group_b")),
+            Block(
+                count="count",
+                where={"statistic": "confusion"},
+                table=pair,
+                rows=("group_a",),
+                cols=("group_b",),
+            ),
+            Block(
+                count="count",
+                where={"statistic": "group_agreement"},
+                label="count",
+                key=(*pair, "group_a", "group_b"),
+            ),
             Block(count="count", where={"statistic": "cases"}, label="count|all", key=pair),
             Block(count="count", where={"statistic": "only_a"}, label="only_a", key=pair),
             Block(count="count", where={"statistic": "only_b"}, label="only_b", key=pair),
-            Block(count="count", where={"statistic": "observed_agreement"}, label="agreed", key=pair),
-            Block(count="count", where={"statistic": "fleiss_kappa"}, label="fleiss_cases", key=pair),
+            Block(
+                count="count", where={"statistic": "observed_agreement"}, label="agreed", key=pair
+            ),
+            Block(
+                count="count", where={"statistic": "fleiss_kappa"}, label="fleiss_cases", key=pair
+            ),
         ),
         derived={"estimate": ("count",), "low": ("count",), "high": ("count",)},
     )
@@ -150,12 +214,24 @@ def agreement(assignments: Source, a: str, b: str, *others: str, confidence: flo
         out,
         ["statistic", "side_a", "side_b", "group_a", "group_b"],
         structure,
-        not_applicable=["side_b", "group_a", "group_b", "count", "estimate", "low", "high", "z", "p_value"],
+        not_applicable=[
+            "side_b",
+            "group_a",
+            "group_b",
+            "count",
+            "estimate",
+            "low",
+            "high",
+            "z",
+            "p_value",
+        ],
         analysis="agreement",
     )
 
 
-def _pair(left: str, right: str, a: Mapping[str, str], b: Mapping[str, str], confidence: float) -> list[dict[str, Any]]:
+def _pair(
+    left: str, right: str, a: Mapping[str, str], b: Mapping[str, str], confidence: float
+) -> list[dict[str, Any]]:
     both = sorted(set(a) & set(b))
     groups = sorted({a[c] for c in both} | {b[c] for c in both})
     at = {g: i for i, g in enumerate(groups)}
@@ -170,23 +246,61 @@ def _pair(left: str, right: str, a: Mapping[str, str], b: Mapping[str, str], con
     ]
     for i, ga in enumerate(groups):
         for j, gb in enumerate(groups):
-            rows.append({**base, "statistic": "confusion", "group_a": ga, "group_b": gb, "count": matrix[i][j]})
+            rows.append(
+                {
+                    **base,
+                    "statistic": "confusion",
+                    "group_a": ga,
+                    "group_b": gb,
+                    "count": matrix[i][j],
+                }
+            )
     agreed = sum(matrix[i][i] for i in range(len(groups)))
     low, high = stats.wilson(agreed, len(both), confidence) if both else (None, None)
     kappa = stats.cohen_kappa(matrix, confidence) if both else None
     rows.append(
-        {**base, "statistic": "observed_agreement", "count": agreed, "estimate": _num(agreed / len(both)) if both else None, "low": _num(low), "high": _num(high)}
+        {
+            **base,
+            "statistic": "observed_agreement",
+            "count": agreed,
+            "estimate": _num(agreed / len(both)) if both else None,
+            "low": _num(low),
+            "high": _num(high),
+        }
     )
-    rows.append({**base, "statistic": "expected_agreement", "estimate": _num(kappa.expected) if kappa else None})
+    rows.append(
+        {
+            **base,
+            "statistic": "expected_agreement",
+            "estimate": _num(kappa.expected) if kappa else None,
+        }
+    )
     if kappa is not None:
         rows.append(
-            {**base, "statistic": "cohen_kappa", "estimate": _num(kappa.kappa), "low": _num(kappa.low), "high": _num(kappa.high), "z": _num(kappa.z), "p_value": _num(kappa.p)}
+            {
+                **base,
+                "statistic": "cohen_kappa",
+                "estimate": _num(kappa.kappa),
+                "low": _num(kappa.low),
+                "high": _num(kappa.high),
+                "z": _num(kappa.z),
+                "p_value": _num(kappa.p),
+            }
         )
     for i, g in enumerate(groups):
         row_total = sum(matrix[i])
         col_total = sum(matrix[k][i] for k in range(len(groups)))
         specific = 2 * matrix[i][i] / (row_total + col_total) if row_total + col_total else None
-        rows.append({**base, "statistic": "group_agreement", "group_a": g, "group_b": g, "count": matrix[i][i], "estimate": specific})
+        rows.append(
+            {
+                **base,
+                "statistic": "group_agreement",
+                "group_a": g,
+                "group_b": g,
+                "count": matrix[i][i],
+                "estimate": specific,
+            }
+        )
     return rows
 
 
@@ -205,7 +319,14 @@ def _fleiss(sides: Sequence[str], placed: Mapping[str, Mapping[str, str]]) -> li
         counts.append(row)
     kappa = stats.fleiss_kappa(counts)
     return [
-        {"statistic": "fleiss_kappa", "side_a": label, "count": len(common_cases), "estimate": _num(kappa.kappa), "z": _num(kappa.z), "p_value": _num(kappa.p)}
+        {
+            "statistic": "fleiss_kappa",
+            "side_a": label,
+            "count": len(common_cases),
+            "estimate": _num(kappa.kappa),
+            "z": _num(kappa.z),
+            "p_value": _num(kappa.p),
+        }
     ]
 
 

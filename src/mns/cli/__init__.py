@@ -13,6 +13,7 @@ from __future__ import annotations
 import click
 
 from mns.cli._common import MnsGroup, State, debug_option
+from mns.cli.audit import audit_command, demo_command, report_command
 from mns.cli.info import adapters_command, languages_command
 from mns.cli.records import explain_command, read_command
 from mns.cli.sampling import form_group, sample_command
@@ -40,6 +41,9 @@ for _command in (
     languages_command,
     read_command,
     explain_command,
+    audit_command,
+    report_command,
+    demo_command,
     sample_command,
     form_group,
 ):

@@ -22,7 +22,7 @@ from mns.cli._common import (
 from mns.errors import MnsError
 
 if TYPE_CHECKING:
-    from mns.plugins.adapter import Adapter
+    from mns.plugins.adapter import Adapter, Source
     from mns.records.bundle import Records
 
 __all__ = ["issues_overview", "read_command", "read_records", "require_cases", "source_options"]
@@ -152,7 +152,33 @@ def read_records(
             postcode=_POSTCODE[postcode],
             **options,
         )
+    if not records.provenance.files:
+        # e.g. a folder mns.write wrote: its provenance is the original read's; record the
+        # files this read took the records from, with their checksums
+        import attrs
+
+        from mns.records.bundle import SourceFile
+
+        read = tuple(SourceFile(name=f.name, sha256=_sha256(f), size=_size(f)) for f in files)
+        records = attrs.evolve(records, provenance=attrs.evolve(records.provenance, files=read))
     return records
+
+
+def _sha256(source: Source) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with source.open() as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _size(source: Source) -> int:
+    if source.path is not None:
+        return source.path.stat().st_size
+    with source.open() as stream:
+        return len(stream.read())
 
 
 def require_cases(records: Records, paths: Sequence[str | Path]) -> None:

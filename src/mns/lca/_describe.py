@@ -49,7 +49,12 @@ def _share(num: float, den: float) -> float | None:
 
 
 def lifts(events: Sequence[Event], modal: Ints, k: int, labels: dict[str, str]) -> pa.Table:
-    """One row per class and event: prevalence in the class, overall, lift and rank."""
+    """One row per class and event: prevalence in the class, overall, lift and rank.
+
+    Rank 1 is the most distinguishing: events that at least ``DISTINCT_PREVALENCE`` of the
+    class have and that are more common in it than overall come first, by lift; then the
+    others, by lift.
+    """
     rows: dict[str, list[Any]] = {
         name: []
         for name in (
@@ -78,7 +83,7 @@ def lifts(events: Sequence[Event], modal: Ints, k: int, labels: dict[str, str]) 
             s: tuple[Event, int, float | None, float | None, float | None],
         ) -> tuple[int, float, str]:
             e, _, p, _, lift = s
-            strong = p is not None and p >= DISTINCT_PREVALENCE
+            strong = p is not None and p >= DISTINCT_PREVALENCE and lift is not None and lift > 1
             return (0 if strong else 1, -(lift if lift is not None else -1.0), e.text)
 
         for rank, (e, have, p, o, lift) in enumerate(sorted(stats, key=key), start=1):

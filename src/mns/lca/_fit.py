@@ -34,24 +34,39 @@ class Settings:
     duplicate_distance: float
 
 
+@attrs.frozen(kw_only=True)
+class Block:
+    """Consecutive columns of the pattern matrix fitted by one StepMix emission model.
+
+    Columns with missing values need the full-information models (``binary_nan``,
+    ``categorical_nan``); complete columns get the plain ones, which are faster.
+    """
+
+    name: str
+    model: str  #: the StepMix emission model
+    items: tuple[int, ...]  #: item indices, in column order
+    max_levels: int = 0
+    total_levels: int = 0
+
+    @property
+    def categorical(self) -> bool:
+        """Whether the block holds ratings and categories (else flags)."""
+        return self.model.startswith("categorical")
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Patterns:
     """The distinct answer patterns of the cases that have at least one observed item.
 
-    ``matrix`` has the flags first, then the categorical items (ratings and categories), in
-    the order of ``columns``; ``rows`` are the fitted rows of the input table and ``inverse``
-    the pattern of each of them.
+    ``matrix`` has one column per item, grouped in ``blocks``; ``rows`` are the fitted rows
+    of the input table and ``inverse`` the pattern of each of them.
     """
 
     matrix: Floats
     counts: Floats
     rows: np.ndarray[Any, np.dtype[np.int64]]
     inverse: np.ndarray[Any, np.dtype[np.int64]]
-    order: tuple[int, ...]  #: item indices in matrix column order
-    n_flags: int
-    max_levels: int
-    total_levels: int
-    missing: bool
+    blocks: tuple[Block, ...]
 
     @property
     def n(self) -> int:
@@ -75,54 +90,73 @@ class Fit:
     iterations: int
 
 
+def _blocks(items: Sequence[Item], missing: Sequence[bool]) -> tuple[Block, ...]:
+    blocks = []
+    for categorical in (False, True):
+        for nan in (False, True):
+            chosen = tuple(
+                i
+                for i, it in enumerate(items)
+                if (it.kind != FLAG) == categorical and missing[i] == nan
+            )
+            if not chosen:
+                continue
+            base = "categorical" if categorical else "binary"
+            levels = [items[i].n_levels for i in chosen] if categorical else []
+            blocks.append(
+                Block(
+                    name=("categories" if categorical else "flags") + ("_missing" if nan else ""),
+                    model=base + ("_nan" if nan else ""),
+                    items=chosen,
+                    max_levels=max(levels, default=0),
+                    total_levels=sum(levels),
+                )
+            )
+    return tuple(blocks)
+
+
 def patterns(items: Sequence[Item]) -> Patterns:
     """Collapse the cases to distinct patterns; cases with no observed item are left out."""
-    order = tuple(sorted(range(len(items)), key=lambda i: (items[i].kind != FLAG, i)))
-    matrix = np.column_stack([items[i].data for i in order])
-    coded = np.where(np.isnan(matrix), -1, matrix).astype(np.int8)
+    coded = np.column_stack([np.where(np.isnan(it.data), -1, it.data) for it in items]).astype(
+        np.int8
+    )
     rows = np.flatnonzero((coded >= 0).any(axis=1)).astype(np.int64)
-    kept = np.ascontiguousarray(coded[rows])
+    missing = [bool((coded[rows, i] < 0).any()) for i in range(len(items))]
+    blocks = _blocks(items, missing)
+    order = [i for b in blocks for i in b.items]
+    kept = np.ascontiguousarray(coded[np.ix_(rows, np.array(order, dtype=np.int64))])
     # one bytes key per row: much faster than np.unique(axis=0), and sorted the same way for all
     keys = kept.view(np.dtype((np.void, kept.shape[1]))).reshape(-1)
     _, first, inverse, counts = np.unique(
         keys, return_index=True, return_inverse=True, return_counts=True
     )
     unique = kept[first]
-    cats = [items[i] for i in order if items[i].kind != FLAG]
-    levels = [it.n_levels for it in cats]
     return Patterns(
         matrix=np.where(unique < 0, np.nan, unique).astype(np.float64),
         counts=counts.astype(np.float64),
         rows=rows,
         inverse=np.asarray(inverse, dtype=np.int64).reshape(-1),
-        order=order,
-        n_flags=len(items) - len(cats),
-        max_levels=max(levels, default=0),
-        total_levels=sum(levels),
-        missing=bool((unique < 0).any()),
+        blocks=blocks,
     )
 
 
 def n_parameters(k: int, pats: Patterns) -> int:
-    """Free parameters of a k-class model: class shares and item response probabilities."""
-    n_cat = pats.matrix.shape[1] - pats.n_flags
-    return int((k - 1) + k * pats.n_flags + k * (pats.total_levels - n_cat))
+    """Free parameters of a k-class model: class shares and item response probabilities
+    (one per flag, levels - 1 per rating or category)."""
+    per_class = sum(
+        b.total_levels - len(b.items) if b.categorical else len(b.items) for b in pats.blocks
+    )
+    return (k - 1) + k * per_class
 
 
 def _descriptor(pats: Patterns) -> dict[str, dict[str, Any]]:
-    suffix = "_nan" if pats.missing else ""
     descriptor: dict[str, dict[str, Any]] = {}
-    if pats.n_flags:
-        descriptor["flags"] = {"model": "binary" + suffix, "n_columns": pats.n_flags}
-    n_cat = pats.matrix.shape[1] - pats.n_flags
-    if n_cat:
-        descriptor["categories"] = {
-            "model": "categorical" + suffix,
-            "n_columns": n_cat,
-            "integer_codes": True,
-            "max_n_outcomes": pats.max_levels,
-            "total_outcomes": pats.total_levels,
-        }
+    for b in pats.blocks:
+        descriptor[b.name] = {"model": b.model, "n_columns": len(b.items)}
+        if b.categorical:
+            descriptor[b.name].update(
+                integer_codes=True, max_n_outcomes=b.max_levels, total_outcomes=b.total_levels
+            )
     return descriptor
 
 
@@ -131,16 +165,15 @@ def _profiles(
 ) -> list[Floats]:
     out: list[Floats] = [np.empty((k, 0))] * len(items)
     measurement = params["measurement"]
-    if pats.n_flags:
-        pis = np.asarray(measurement["flags"]["pis"], dtype=np.float64)  # (k, flags): P(1 | class)
-        for col, idx in enumerate(pats.order[: pats.n_flags]):
-            p1 = np.clip(pis[:, col], 0.0, 1.0)
-            out[idx] = np.column_stack([1.0 - p1, p1])
-    cats = pats.order[pats.n_flags :]
-    if cats:
-        pis = np.asarray(measurement["categories"]["pis"], dtype=np.float64)
-        pis = pis.reshape(k, len(cats), pats.max_levels)
-        for col, idx in enumerate(cats):
+    for b in pats.blocks:
+        pis = np.asarray(measurement[b.name]["pis"], dtype=np.float64)
+        if not b.categorical:  # (k, flags): P(1 | class)
+            for col, idx in enumerate(b.items):
+                p1 = np.clip(pis[:, col], 0.0, 1.0)
+                out[idx] = np.column_stack([1.0 - p1, p1])
+            continue
+        pis = pis.reshape(k, len(b.items), b.max_levels)
+        for col, idx in enumerate(b.items):
             p = np.clip(pis[:, col, : items[idx].n_levels], 0.0, 1.0)
             total = p.sum(axis=1, keepdims=True)
             out[idx] = p / np.where(total > 0, total, 1.0)

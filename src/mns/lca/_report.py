@@ -107,7 +107,7 @@ def what_the_data_suggests(
     )
     rules = result.rules.select(["class", "rule", "precision", "recall", "selected", "members"])
     top = result.indicators.filter(pc.less_equal(result.indicators["rank"], TOP_INDICATORS)).select(
-        ["class", "rank", "event", "label", "prevalence", "overall", "lift"]
+        ["class", "rank", "event", "label", "cases", "prevalence", "overall", "lift"]
     )
     demographics = result.demographics.select(
         ["class", "characteristic", "value", "cases", "share", "overall"]
@@ -116,7 +116,7 @@ def what_the_data_suggests(
         "lca_models": ("Model choice", models, ("smallest_class",)),
         "lca_classes": ("Classes", classes, ("cases",)),
         "lca_rules": ("Draft rules", rules, ("selected", "members")),
-        "lca_indicators": ("Distinguishing indicators", top, ()),
+        "lca_indicators": ("Distinguishing indicators", top, ("cases",)),
         "lca_demographics": ("Who is in each class", demographics, ("cases",)),
     }
     if comparison is not None:

@@ -318,7 +318,7 @@ def suggest_groups(
     indicators: str | Sequence[str] | None = None,
     k: int | Iterable[int] = range(2, 13),
     seed: int = 0,
-    n_init: int = 5,
+    n_init: int = 10,
     max_iter: int = 1000,
     tol: float = 1e-6,
     min_class_size: int = 5,

@@ -53,7 +53,9 @@ def plan_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Plan:
     """Build and check a plan from its TOML-shaped mapping; ``file`` names it in errors."""
     extra = sorted(set(raw) - {"plan", *_SECTIONS.values()})
     if extra:
-        allowed = ", ".join(f"[{k}]" if k == "plan" else f"[[{k}]]" for k in ("plan", *_SECTIONS.values()))
+        allowed = ", ".join(
+            f"[{k}]" if k == "plan" else f"[[{k}]]" for k in ("plan", *_SECTIONS.values())
+        )
         raise PlanError(
             f"{file}: unknown top-level key {', '.join(map(repr, extra))}; allowed are {allowed}",
             file=file,
@@ -153,8 +155,12 @@ def _check_rules(plan: Plan, lang: Language) -> Iterator[tuple[str, str]]:
 
     scope = Scope(language=lang)
     rules = [
-        (f"need_group[{i}] (code {g.code!r}) field rule", g.rule) for i, g in enumerate(plan.need_groups)
-    ] + [(f"service[{i}] (code {s.code!r}) field threshold", s.threshold) for i, s in enumerate(plan.services)]
+        (f"need_group[{i}] (code {g.code!r}) field rule", g.rule)
+        for i, g in enumerate(plan.need_groups)
+    ] + [
+        (f"service[{i}] (code {s.code!r}) field threshold", s.threshold)
+        for i, s in enumerate(plan.services)
+    ]
     for place, rule in rules:
         if rule is None:
             continue

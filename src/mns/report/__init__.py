@@ -16,9 +16,9 @@ from pathlib import Path
 
 from mns.report.html import page
 from mns.report.model import ReportInput, Suppressed
-from mns.report.sections import TABLE_COLUMNS, Section, build_sections
+from mns.report.sections import TABLES, Section, build_sections
 
-__all__ = ["TABLE_COLUMNS", "ReportInput", "Section", "Suppressed", "render_report", "write_report"]
+__all__ = ["TABLES", "ReportInput", "Section", "Suppressed", "render_report", "write_report"]
 
 
 def render_report(report: ReportInput, extra: Sequence[Section] = ()) -> str:

@@ -200,8 +200,10 @@ def heatmap(
     finite = data[np.isfinite(data)]
     top = float(finite.max()) if finite.size else 1.0
     top = top if top > 0 else 1.0
-    width = min(11.0, max(4.5, 1.6 + 0.42 * n_cols))
-    height = max(2.0, 1.4 + 0.34 * n_rows + 0.06 * max((len(c) for c in columns), default=0))
+    row_text = max((len(r) for r in rows), default=0)
+    col_text = max((len(c) for c in columns), default=0)
+    width = min(13.0, 1.6 + 0.1 * row_text + 0.5 * n_cols)
+    height = 1.2 + 0.36 * n_rows + 0.075 * col_text
     colormap = colormaps[cmap].with_extremes(bad=_GREY)
     with _figure(salt, width, height) as fig:
         ax = fig.subplots()
@@ -238,15 +240,17 @@ def stacked_bars(
     xlabel: str,
     title: str,
     salt: str,
+    marked: Sequence[bool] = (),
 ) -> str:
     """Horizontal stacked bars, one per label; ``series`` is (name, values, colour).
-    A bar with any suppressed part is drawn without it and marked ``c``."""
+    A bar with a suppressed part (a ``None`` value, or ``marked``) is drawn without it and
+    marked ``c``."""
     n = len(labels)
     with _figure(salt, 9.0, _height(n)) as fig:
         ax = fig.subplots()
         ys = list(range(n))[::-1]
         left = [0.0] * n
-        hidden = [False] * n
+        hidden = [bool(m) for m in marked] if marked else [False] * n
         for _name, values, color in series:
             widths = []
             for i, v in enumerate(values):

@@ -19,6 +19,7 @@ import pyarrow as pa
 __all__ = [
     "SYMBOLS",
     "Column",
+    "Origin",
     "format_value",
     "page",
     "paragraphs",
@@ -60,6 +61,12 @@ class Column:
 
 
 Symbol = Callable[[str, int], "str | None"]
+#: Where a shown cell comes from: (published table, row, column), or None.
+Origin = Callable[[str, int], "tuple[str, int, str] | None"]
+
+
+def _no_origin(column: str, row: int) -> tuple[str, int, str] | None:
+    return None
 
 
 def _no_symbol(column: str, row: int) -> str | None:
@@ -109,10 +116,13 @@ def render_table(
     id: str,
     caption: str,
     symbol: Symbol = _no_symbol,
+    origin: Origin = _no_origin,
     row_header: bool = True,
 ) -> str:
     """``table`` as an HTML ``<table id=...>`` showing ``columns``; ``symbol(column, row)``
-    gives the symbol (``c``, ``z``, ``:``) a cell shows instead of its value, if any."""
+    gives the symbol (``c``, ``z``, ``:``) a cell shows instead of its value, if any, and
+    ``origin(column, row)`` the published table, row and column the value comes from (shown
+    as ``data-table``, ``data-row`` and ``data-source`` so that the numbers can be checked)."""
     names = {c for col in columns for c in (col.name, col.low, col.high) if c}
     data = {c: table.column(c).to_pylist() for c in names}
     head = "".join(
@@ -128,23 +138,36 @@ def render_table(
             tag = "th" if row_header and j == 0 else "td"
             scope = ' scope="row"' if tag == "th" else ""
             cls = "num" if col.format not in ("text", "code") else col.format
+            where = origin(col.name, i)
+            source = (
+                f' data-table="{escape(where[0])}" data-row="{where[1]}" '
+                f'data-source="{escape(where[2])}"'
+                if where
+                else ""
+            )
             mark = symbol(col.name, i)
             if mark is not None:
                 cells.append(
-                    f'<{tag}{scope} class="{cls} symbol" data-column="{escape(col.name)}" '
+                    f'<{tag}{scope} class="{cls} symbol" data-column="{escape(col.name)}"{source} '
                     f'data-symbol="{escape(mark)}" title="{escape(SYMBOLS.get(mark, mark))}">'
                     f"{escape(mark)}</{tag}>"
                 )
                 continue
             value = data[col.name][i]
             shown = format_value(value, col.format)
-            attributes = f' data-column="{escape(col.name)}" data-value="{_data(value)}"'
+            attributes = f' data-column="{escape(col.name)}"{source} data-value="{_data(value)}"'
             if col.low and col.high:
                 low, high = data[col.low][i], data[col.high][i]
                 low_mark, high_mark = symbol(col.low, i), symbol(col.high, i)
-                if low_mark is None and high_mark is None:
+                if low_mark is None and high_mark is None and low is not None:
                     shown += _interval(low, high, col.format)
                     attributes += f' data-low="{_data(low)}" data-high="{_data(high)}"'
+                    low_at, high_at = origin(col.low, i), origin(col.high, i)
+                    if low_at and high_at:
+                        attributes += (
+                            f' data-low-source="{escape(low_at[2])}"'
+                            f' data-high-source="{escape(high_at[2])}"'
+                        )
             if shown == "" and value is None:
                 shown = "\u2013"
             cells.append(f'<{tag}{scope} class="{cls}"{attributes}>{escape(shown)}</{tag}>')

@@ -9,7 +9,7 @@ the (small) dictionary and then on the integer codes, never on the strings of ev
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +21,8 @@ from mns.rules.bind import Absent, Binding, Derived, Present
 
 __all__ = ["Batch", "check_schema", "evaluate"]
 
-Value = pa.Array | pa.Scalar
+#: A pyarrow Array or Scalar (pyarrow is untyped for mypy here, so this is Any).
+Value: TypeAlias = Any
 _NULL_BOOL = pa.scalar(None, pa.bool_())
 _TRUE = pa.scalar(True)
 _FALSE = pa.scalar(False)
@@ -70,9 +71,13 @@ def check_schema(schema: pa.Schema, binding: Binding) -> None:
         col = src.column
         actual = schema.field(name).type
         if not _fits(actual, col.type):
-            problems.append(f"column {name!r} is {actual}, but a {col.kind} needs {_WANT[col.type]}")
+            problems.append(
+                f"column {name!r} is {actual}, but a {col.kind} needs {_WANT[col.type]}"
+            )
     if problems:
-        raise SchemaError("the cases do not fit the plan's rules: " + "; ".join(problems), item="cases")
+        raise SchemaError(
+            "the cases do not fit the plan's rules: " + "; ".join(problems), item="cases"
+        )
 
 
 class Batch:
@@ -127,7 +132,11 @@ class Batch:
 def broadcast(value: Value, n: int) -> pa.Array:
     """``value`` as an array of length ``n`` (a scalar is repeated)."""
     if isinstance(value, pa.Scalar):
-        return pc.fill_null(pa.nulls(n, value.type), value) if value.is_valid else pa.nulls(n, value.type)
+        return (
+            pc.fill_null(pa.nulls(n, value.type), value)
+            if value.is_valid
+            else pa.nulls(n, value.type)
+        )
     return value
 
 
@@ -144,7 +153,9 @@ def _dict_lookup(array: pa.DictionaryArray, on_dictionary: pa.Array) -> pa.Array
         hits = np.flatnonzero(on_dictionary.to_numpy(zero_copy_only=False))
         if len(hits) <= _FEW:
             indices = array.indices
-            result: Value = pc.equal(indices, pa.scalar(int(hits[0]) if len(hits) else -1, indices.type))
+            result: Value = pc.equal(
+                indices, pa.scalar(int(hits[0]) if len(hits) else -1, indices.type)
+            )
             for hit in hits[1:]:
                 result = pc.or_kleene(result, pc.equal(indices, pa.scalar(int(hit), indices.type)))
             return result
@@ -244,14 +255,19 @@ def _compare(expr: ir.Compare, batch: Batch) -> Value:
     if isinstance(left, ir.Count) or isinstance(right, ir.Count):
         a = _count(left, batch) if isinstance(left, ir.Count) else (evaluate(left, batch),) * 2
         b = _count(right, batch) if isinstance(right, ir.Count) else (evaluate(right, batch),) * 2
-        return _compare_intervals(expr.op, a, b)  # type: ignore[arg-type]
+        return _compare_intervals(expr.op, a, b)
     lv, rv = evaluate(left, batch), evaluate(right, batch)
     if expr.op in ("==", "!=") and isinstance(rv, pa.Scalar) and isinstance(lv, pa.DictionaryArray):
         lv, rv = rv, lv
-    if expr.op in ("==", "!=") and isinstance(lv, pa.Scalar) and isinstance(rv, pa.DictionaryArray):
-        if lv.is_valid and isinstance(lv.as_py(), str):
-            equal = _dict_equal(rv, lv.as_py())
-            return equal if expr.op == "==" else pc.invert(equal)
+    if (
+        expr.op in ("==", "!=")
+        and isinstance(lv, pa.Scalar)
+        and isinstance(rv, pa.DictionaryArray)
+        and lv.is_valid
+        and isinstance(lv.as_py(), str)
+    ):
+        equal = _dict_equal(rv, lv.as_py())
+        return equal if expr.op == "==" else pc.invert(equal)
     lv, rv = _plain(lv), _plain(rv)
     lv, rv = _same_int(lv, rv), _same_int(rv, lv)
     if pa.types.is_date64(lv.type):

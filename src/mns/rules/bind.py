@@ -16,9 +16,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 import attrs
 
 from mns.errors import MnsError, RuleError
-from mns.lang.model import Crosswalk, Kind, Language
+from mns.lang.model import Crosswalk, Language
 from mns.rules import ir
-from mns.rules.check import Scope, compile_rule
+from mns.rules.check import compile_rule
 
 __all__ = [
     "Absent",
@@ -70,7 +70,9 @@ class Absent:
             return None
         year = collection_year(reference_date)
         c = self.column
-        collected = (c.valid_from is None or year >= c.valid_from) and (c.valid_to is None or year <= c.valid_to)
+        collected = (c.valid_from is None or year >= c.valid_from) and (
+            c.valid_to is None or year <= c.valid_to
+        )
         return None if collected else False
 
 
@@ -107,11 +109,16 @@ class Applied:
     def describe(self) -> str:
         """One line for people: which crosswalk, its provenance, and what it derived."""
         cw = self.crosswalk
-        who = "an official mapping" if cw.provenance.value == "official" else "mns's own construct, not an official mapping"
+        who = (
+            "an official mapping"
+            if cw.provenance.value == "official"
+            else "mns's own construct, not an official mapping"
+        )
         origin = "shipped with mns" if self.origin == "shipped" else self.origin
+        derived = ", ".join(self.derived)
         return (
             f"indicators of {cw.target!r} derived from {cw.source!r} codes through the crosswalk "
-            f"{cw.source}->{cw.target} version {cw.version} ({who}; {origin}): {', '.join(self.derived)}"
+            f"{cw.source}->{cw.target} version {cw.version} ({who}; {origin}): {derived}"
         )
 
 
@@ -184,7 +191,8 @@ def bind(
         offer = _choose(where, col, lang, present_langs, offers)
         code = col.name.split(".", 1)[1]
         mapping = next(m for m in offer.crosswalk.mappings if m.target == code)
-        where_cw = f"crosswalk {offer.crosswalk.source}->{offer.crosswalk.target} ({offer.origin}) mapping {code!r}"
+        cw = offer.crosswalk
+        where_cw = f"crosswalk {cw.source}->{cw.target} ({offer.origin}) mapping {code!r}"
         if col.type is not ir.Type.BOOL:
             raise RuleError(
                 f"{where} needs {col.name!r}, a {col.kind}, but the {where_cw} derives a flag: "
@@ -194,13 +202,17 @@ def bind(
             )
         try:
             expr = compile_rule(
-                mapping.rule, offer.crosswalk.source, **({"languages": languages} if languages else {})
+                mapping.rule,
+                offer.crosswalk.source,
+                **({"languages": languages} if languages else {}),
             )
         except RuleError as exc:
             raise RuleError(f"{where_cw}: {exc.message}", item=where, field=col.name) from None
         except MnsError as exc:
             raise RuleError(f"{where_cw}: {exc}", item=where, field=col.name) from None
-        sources[col.name] = Derived(column=col, expr=expr, rule=mapping.rule, crosswalk=offer.crosswalk)
+        sources[col.name] = Derived(
+            column=col, expr=expr, rule=mapping.rule, crosswalk=offer.crosswalk
+        )
         derived.setdefault(id(offer), []).append(code)
         for inner in ir.columns(expr):
             bind_plain(inner)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -168,14 +168,18 @@ class Row:
         allowed = _PYTHON_TYPES[column.type]
         bad_bool = isinstance(value, bool) and column.type is not ir.Type.BOOL
         if not isinstance(value, allowed) or bad_bool or (isinstance(value, dt.datetime)):
-            want = {"condition": "a flag (true/false)", "number": "a number", "text": "a text",
-                    "date": "a date"}[column.type.value]
+            want = {
+                "condition": "a flag (true/false)",
+                "number": "a number",
+                "text": "a text",
+                "date": "a date",
+            }[column.type.value]
             raise SchemaError(
                 f"{self.case}: {column.name} = {value!r} is not {want}, as a {column.kind} must be",
                 item=self.case,
                 field=column.name,
             )
-        return value  # type: ignore[no-any-return]
+        return cast(ir.Scalar, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -211,4 +215,6 @@ def trace(expr: ir.Expr, rule: str, row: Row) -> Condition:
     assert outcome is None or isinstance(outcome, bool)
     values = tuple((c.name, row(c)) for c in ir.columns(expr))
     parts = tuple(trace(p, rule, row) for p in _parts(expr))
-    return Condition(text=rule[expr.span[0] : expr.span[1]], outcome=outcome, values=values, parts=parts)
+    return Condition(
+        text=rule[expr.span[0] : expr.span[1]], outcome=outcome, values=values, parts=parts
+    )

@@ -87,7 +87,11 @@ def _forms(code: str) -> tuple[str, ...]:
     words = [w for w in code.lower().split("_") if w]
     if len(words) < 2:
         return (code.lower(),)
-    return (code.lower(), words[0] + "_" + "".join(w[0] for w in words[1:]), "".join(w[0] for w in words))
+    return (
+        code.lower(),
+        words[0] + "_" + "".join(w[0] for w in words[1:]),
+        "".join(w[0] for w in words),
+    )
 
 
 def _suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -152,9 +156,11 @@ class _Checker:
         expr = self.expr(node)
         typ = ir.type_of(expr)
         if typ is not Type.BOOL:
-            raise self.fail(f"{where} must be a condition (true or false), but "
-                            f"{_describe(expr, self.rule)} is a {typ.value}{self._hint(expr)}",
-                            expr.span)
+            raise self.fail(
+                f"{where} must be a condition (true or false), but "
+                f"{_describe(expr, self.rule)} is a {typ.value}{self._hint(expr)}",
+                expr.span,
+            )
         return expr
 
     def _hint(self, expr: ir.Expr) -> str:
@@ -182,7 +188,9 @@ class _Checker:
         if isinstance(node, syntax.Bool):
             return ir.Const(span=node.span, value=node.value, type=Type.BOOL)
         if isinstance(node, syntax.ListLit):
-            raise self.fail("a list can only follow 'in', e.g. cin.primary_need in ['N1', 'N2']", node.span)
+            raise self.fail(
+                "a list can only follow 'in', e.g. cin.primary_need in ['N1', 'N2']", node.span
+            )
         if isinstance(node, syntax.Not):
             return ir.Not(span=node.span, arg=self.condition(node.operand, "the operand of 'not'"))
         if isinstance(node, syntax.BoolOp):
@@ -203,7 +211,9 @@ class _Checker:
             return self.qualified(node)
         field = FIELDS.get(name)
         if field is not None:
-            return ir.Column(span=span, name=name, type=field.type, kind=field.kind, values=field.values)
+            return ir.Column(
+                span=span, name=name, type=field.type, kind=field.kind, values=field.values
+            )
         lang = self.scope.language
         ind = lang.by_code.get(name)
         if ind is not None:
@@ -228,8 +238,9 @@ class _Checker:
             from mns.lang import languages
 
             pool = sorted({*languages(), self.scope.language.name})
+            hint = _did_you_mean(_suggest(prefix, pool))
             raise self.fail(
-                f"unknown language {prefix!r} in {node.name!r}{_did_you_mean(_suggest(prefix, pool))}",
+                f"unknown language {prefix!r} in {node.name!r}{hint}",
                 (span[0], span[0] + len(prefix)),
             )
         ind = lang.by_code.get(code)
@@ -238,16 +249,23 @@ class _Checker:
         value_ref = self._value_ref(lang, code, span, written=node.name)
         if value_ref is not None:
             return value_ref
-        pool = [*lang.by_code, *(v.code for i in lang.indicators for v in i.values)]
-        suggestions = [f"{lang.name}.{s}" for s in _suggest(code, pool)]
+        values = [v.code for i in lang.indicators for v in i.values]
+        close = _suggest(code, lang.by_code) or _suggest(code, values)  # indicators first
+        suggestions = [f"{lang.name}.{s}" for s in close]
         raise self.fail(
             f"unknown code {node.name!r}: {code!r} is not an indicator of language {lang.name!r} "
             f"nor a value of one of its categories{_did_you_mean(suggestions)}",
             span,
         )
 
-    def _value_ref(self, lang: Language, code: str, span: tuple[int, int], written: str) -> ir.Expr | None:
-        owners = [i for i in lang.indicators if i.kind is Kind.CATEGORY and any(v.code == code for v in i.values)]
+    def _value_ref(
+        self, lang: Language, code: str, span: tuple[int, int], written: str
+    ) -> ir.Expr | None:
+        owners = [
+            i
+            for i in lang.indicators
+            if i.kind is Kind.CATEGORY and any(v.code == code for v in i.values)
+        ]
         if not owners:
             return None
         if len(owners) > 1:
@@ -283,7 +301,9 @@ class _Checker:
             return parts[0]
         return ir.And(span=node.span, args=tuple(parts), how="chain")
 
-    def check_compare(self, op: str, left: ir.Expr, right: ir.Expr, op_span: tuple[int, int]) -> None:
+    def check_compare(
+        self, op: str, left: ir.Expr, right: ir.Expr, op_span: tuple[int, int]
+    ) -> None:
         lt, rt = ir.type_of(left), ir.type_of(right)
         numeric = {Type.NUMBER, Type.COUNT}
         both = f"{_describe(left, self.rule)} with {_describe(right, self.rule)}"
@@ -327,14 +347,19 @@ class _Checker:
         target = node.operands[1]
         arg_type = ir.type_of(arg)
         if arg_type is Type.COUNT:
-            raise self.fail(f"count(...) cannot be used with '{op}': compare it with ==, <, >= ...", node.op_spans[0])
+            raise self.fail(
+                f"count(...) cannot be used with '{op}': compare it with ==, <, >= ...",
+                node.op_spans[0],
+            )
         if not isinstance(target, syntax.ListLit):
             raise self.fail(f"the right of '{op}' must be a list, e.g. ['N1', 'N2']", target.span)
         values: list[bool | int | float | str | dt.date] = []
         for item in target.items:
             lit = self.expr(item)
             if not isinstance(lit, ir.Const):
-                raise self.fail("a list holds only literal values (numbers, 'texts', dates)", item.span)
+                raise self.fail(
+                    "a list holds only literal values (numbers, 'texts', dates)", item.span
+                )
             if lit.type is not arg_type:
                 raise self.fail(
                     f"{_describe(lit, self.rule)} cannot be in a list compared with "
@@ -385,5 +410,9 @@ def compile_rule(
     """Parse and check ``rule`` in ``language`` (a :class:`Language` or a shipped name)."""
     if isinstance(language, str):
         language = _default_languages(language)
-    scope = Scope(language=language) if languages is None else Scope(language=language, languages=languages)
+    scope = (
+        Scope(language=language)
+        if languages is None
+        else Scope(language=language, languages=languages)
+    )
     return check(syntax.parse(rule), rule, scope)

@@ -308,7 +308,9 @@ class _Parser:
             operands.append(parse_sub())
         if len(operands) == 1:
             return first
-        return BoolOp(span=(operands[0].span[0], operands[-1].span[1]), op=op, operands=tuple(operands))
+        return BoolOp(
+            span=(operands[0].span[0], operands[-1].span[1]), op=op, operands=tuple(operands)
+        )
 
     def not_expr(self) -> Node:
         if self._is("keyword", "not"):
@@ -334,7 +336,11 @@ class _Parser:
                 self._next()
                 ops.append("in")
                 spans.append((tok.start, tok.end))
-            elif self._is("keyword", "not") and self._peek().kind == "keyword" and self._peek().text == "in":
+            elif (
+                self._is("keyword", "not")
+                and self._peek().kind == "keyword"
+                and self._peek().text == "in"
+            ):
                 self._next()
                 end = self._next()
                 ops.append("not in")

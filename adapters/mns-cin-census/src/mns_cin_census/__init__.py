@@ -24,12 +24,13 @@ from mns.plugins import Adapter, Option, hookimpl
 from mns.records.bundle import Records
 from mns.records.io import read as mns_read
 from mns_cin_census.read import RELATIONAL, Part, batches, read_sources, to_parquet
-from mns_cin_census.write import write, xsd_errors
+from mns_cin_census.write import Written, write, write_parts, xsd_errors
 
 __all__ = [
     "ADAPTER",
     "RELATIONAL",
     "Part",
+    "Written",
     "adapter",
     "batches",
     "mns_adapters",
@@ -37,6 +38,7 @@ __all__ = [
     "sniff",
     "to_parquet",
     "write",
+    "write_parts",
     "xsd_errors",
 ]
 

@@ -54,7 +54,9 @@ class Issues:
         """The file, or the rest of it, could not be read. The episodes lost are reported
         one by one with :meth:`reject`; this issue names no canonical table, so that it is
         not counted as a record."""
-        self.log.error(message, action="rejected", line=line, field=field, value=value, table="file")
+        self.log.error(
+            message, action="rejected", line=line, field=field, value=value, table="file"
+        )
 
     def structure(
         self,

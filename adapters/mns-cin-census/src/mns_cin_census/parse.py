@@ -11,9 +11,9 @@ time.
 from __future__ import annotations
 
 import contextlib
-import re
 import datetime as dt
 import gc
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
@@ -312,13 +312,14 @@ class Parser:
         line = exc.lineno or None
         if child_start is not None:
             self._issues.file_error(
-                f"the XML stops being well-formed inside the <Child> starting at line {child_start} "
+                "the XML stops being well-formed inside the <Child> starting at line "
+                f"{child_start} "
                 f"({exc.msg}); that child was not read, nor anything after it",
                 line=line,
             )
             self._lost(child_start, f"the file stops being well-formed at line {line}")
         else:
-            self.refused = self.refused or self.children_read == 0 and self.header.line is None
+            self.refused = self.refused or (self.children_read == 0 and self.header.line is None)
             self._issues.file_error(
                 f"the file is not well-formed XML ({exc.msg}); reading stopped here", line=line
             )

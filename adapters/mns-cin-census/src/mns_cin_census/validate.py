@@ -272,7 +272,9 @@ class _Checker:
         else:
             cin = self.parent[table][rows]
         if self._episodes is None:
-            raw = pc.utf8_trim_whitespace(pa.array(self.cols["CINdetails"]["CINreferralDate"], pa.string()))
+            raw = pc.utf8_trim_whitespace(
+                pa.array(self.cols["CINdetails"]["CINreferralDate"], pa.string())
+            )
             self._episodes = parse_dates(raw).cast(pa.string()).to_pylist()
         dates = [self._episodes[i] for i in cin.tolist()]
         ordinals = self.ordinal["CINdetails"][cin].tolist()

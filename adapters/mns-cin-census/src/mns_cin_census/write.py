@@ -33,7 +33,7 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 from xml.sax.saxutils import escape
 
 import attrs
@@ -47,7 +47,7 @@ from mns.records.issues import IssueLog
 from mns_cin_census import spec
 from mns_cin_census.codes import code_sets, factor_codes
 
-__all__ = ["Written", "write", "xsd_errors"]
+__all__ = ["Written", "write", "write_parts", "xsd_errors"]
 
 _CHUNK = 4096
 _WRITTEN_SERVICES = ("assessment", "cin_plan", "s47", "cp_plan", "pre_proceedings")
@@ -447,7 +447,8 @@ def _ordered_cases(table: pa.Table, log: IssueLog) -> tuple[pa.Table, list[Any]]
 def _emit(
     writer: _Writer, table: pa.Table, keys: list[Any], svc_pos: np.ndarray[Any, Any], svc: pa.Table
 ) -> None:
-    """Write the children of ``table`` (sorted by child) a chunk of rows at a time."""
+    """Write the children of ``table`` (sorted by child) a chunk of rows at a time (the
+    ``Message`` around them is the caller's)."""
     svc_cols = {
         name: _plain(svc.column(name)) for name in ("service", "start_date", "end_date", "detail")
     }
@@ -455,7 +456,6 @@ def _emit(
         *_CASE_COLUMNS,
         *(n for n in table.column_names if n in _CASE_CODES or n.startswith("cin.disability_")),
     ]
-    writer.header()
     pending_rows: list[dict[str, Any]] = []
     pending_svc: list[_Services] = []
     for a, b in _chunks(table.num_rows, _CHUNK):
@@ -481,12 +481,14 @@ def _emit(
             pending_svc.append(per_case.get(a + i, _Services()))
     if pending_rows:
         writer.child(pending_rows, pending_svc)
-    writer.footer()
+
+
+Tables: TypeAlias = pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]
 
 
 def write(
-    cases: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch],
-    services: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch] | None,
+    cases: Tables,
+    services: Tables | None,
     path: str | Path | IO[str],
     *,
     year: int,
@@ -499,6 +501,20 @@ def write(
     header's ``Source``. ``path`` may be a file name or a text stream. Returns what was
     written, with issues for what could not be (see the module notes).
     """
+    return write_parts([(cases, services)], path, year=year, reference_date=reference_date, lea=lea)
+
+
+def write_parts(
+    parts: Iterable[tuple[Tables, Tables | None]],
+    path: str | Path | IO[str],
+    *,
+    year: int,
+    reference_date: dt.date | None = None,
+    lea: str | None = None,
+) -> Written:
+    """:func:`write` for data of any size: ``parts`` yields ``(cases, services)`` pairs, each
+    written as it comes (one part in memory at a time). A child's cases, and a case's
+    services, must be in one part."""
     if not spec.FIRST_YEAR <= year <= spec.LAST_YEAR:
         raise MnsError(
             f"year {year}: the CIN census shapes known are {spec.FIRST_YEAR}-{spec.LAST_YEAR}",
@@ -509,21 +525,27 @@ def write(
     ref = reference_date or dt.date(year, 3, 31)
     name = str(path) if isinstance(path, (str, Path)) else str(getattr(path, "name", "<stream>"))
     log = IssueLog(source=name, table="cases", adapter="cin-census")
-    table, keys = _ordered_cases(_table(cases), log)
-    svc_table = _table(services) if services is not None else mns_schema.SERVICES.empty_table()
-    svc_pos, svc_table = _services_by_case(
-        svc_table, table.column("case_id").combine_chunks(), ref, log
-    )
+
+    def emit(out: IO[str]) -> _Writer:
+        writer = _Writer(out, year=year, reference_date=ref, lea=lea, log=log)
+        writer.header()
+        for cases, services in parts:
+            table, keys = _ordered_cases(_table(cases), log)
+            svc = _table(services) if services is not None else mns_schema.SERVICES.empty_table()
+            svc_pos, svc = _services_by_case(
+                svc, table.column("case_id").combine_chunks(), ref, log
+            )
+            _emit(writer, table, keys, svc_pos, svc)
+        writer.footer()
+        return writer
+
     if isinstance(path, (str, Path)):
         target: Path | None = Path(path)
-        assert target is not None
-        with target.open("w", encoding="utf-8", newline="\n") as out:
-            writer = _Writer(out, year=year, reference_date=ref, lea=lea, log=log)
-            _emit(writer, table, keys, svc_pos, svc_table)
+        with Path(path).open("w", encoding="utf-8", newline="\n") as out:
+            writer = emit(out)
     else:
         target = None
-        writer = _Writer(path, year=year, reference_date=ref, lea=lea, log=log)
-        _emit(writer, table, keys, svc_pos, svc_table)
+        writer = emit(path)
     return Written(
         path=target, children=writer.children, episodes=writer.episodes, issues=log.table()
     )

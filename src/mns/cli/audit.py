@@ -1,0 +1,393 @@
+"""``mns audit`` (records and a plan in, every analysis and the report out), ``mns report``
+(the report again from an audit folder) and ``mns demo`` (the whole audit of Exampleshire)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mns.cli._common import debug_option, emit, json_option, say, shows_progress
+from mns.cli.records import issues_overview, read_records, require_cases, source_options
+from mns.errors import MnsError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from mns.audit import AuditResult
+
+__all__ = ["audit_command", "demo_command", "read_population", "report_command"]
+
+
+def read_population(path: Path) -> pa.Table:
+    """The population table (``area`` and ``children`` columns) from a CSV or Parquet file."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = pq.read_table(path)
+        else:
+            table = pacsv.read_csv(
+                path, convert_options=pacsv.ConvertOptions(column_types={"area": pa.string()})
+            )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise MnsError(f"{path}: cannot read the population table: {exc}", file=str(path)) from exc
+    missing = [c for c in ("area", "children") if c not in table.column_names]
+    if missing:
+        raise MnsError(
+            f"{path}: the population table needs the columns 'area' and 'children' (children "
+            f"living in each area); it lacks {', '.join(map(repr, missing))} and has "
+            f"{', '.join(map(repr, table.column_names))}",
+            file=str(path),
+            field=missing[0],
+        )
+    if not pa.types.is_integer(table.schema.field("children").type) and not pa.types.is_floating(
+        table.schema.field("children").type
+    ):
+        raise MnsError(
+            f"{path}: column 'children' must hold numbers of children, not "
+            f"{table.schema.field('children').type}",
+            file=str(path),
+            field="children",
+        )
+    return table
+
+
+def _steps() -> Callable[[str], None] | None:
+    if not shows_progress():
+        return None
+    started = time.monotonic()
+
+    def step(name: str) -> None:
+        click.echo(f"  {time.monotonic() - started:5.1f}s  {name}", err=True)
+
+    return step
+
+
+def _summary(result: AuditResult, report: Path | None) -> dict[str, Any]:
+    tables = {
+        name: {"rows": table.num_rows, "withheld": len(result.suppressed.get(name, ()))}
+        for name, table in result.published.items()
+    }
+    return {
+        "report": report,
+        "out": report.parent if report else None,
+        "title": result.title,
+        "cases": result.cases.num_rows,
+        "min_count": result.min_count,
+        "tables": tables,
+        "notes": list(result.notes),
+    }
+
+
+def _print_summary(data: dict[str, Any]) -> None:
+    click.echo(f"{data['title']}: {data['cases']} cases audited.")
+    for note in data["notes"]:
+        click.echo(f"note: {note}")
+    if data["min_count"] is None:
+        click.echo("Disclosure control is OFF: the tables and report show small counts.")
+    else:
+        withheld = sum(t["withheld"] for t in data["tables"].values())
+        click.echo(
+            f"Disclosure control: counts below {data['min_count']} withheld "
+            f"({withheld} cells in {len(data['tables'])} tables)."
+        )
+    if data["report"]:
+        click.echo(
+            f"Wrote {data['out']}/ (tables as CSV and Parquet) and the report {data['report']}"
+        )
+
+
+def _read(paths: Sequence[Path], options: dict[str, Any], label: str) -> Any:
+    records = read_records(paths, label=label, **options)
+    require_cases(records, paths)
+    return records
+
+
+@click.command("audit")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--plan",
+    "plan_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The plan file (TOML).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write the tables and report.html to.",
+)
+@click.option(
+    "--baseline",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The baseline audit's records (an earlier audit), for the change since then.",
+)
+@click.option(
+    "--referrals",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The year's cases the sample was drawn from: annual numbers, and need by area.",
+)
+@click.option(
+    "--population",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Children living in each area (CSV or Parquet with 'area' and 'children').",
+)
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Disclosure control withholds counts below this (and what would reveal them).",
+)
+@click.option(
+    "--no-disclose",
+    is_flag=True,
+    help="Switch disclosure control off (the report says so): for the audit team only.",
+)
+@click.option(
+    "--suggest/--no-suggest",
+    default=False,
+    show_default=True,
+    help="Add 'what the data suggest' (latent class analysis; needs mns[lca]).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --suggest.")
+@click.option("--title", help="The report's title.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier audit in --out.")
+@source_options
+@json_option
+@debug_option
+def audit_command(
+    *,
+    sources: tuple[Path, ...],
+    plan_path: Path,
+    out: Path,
+    baseline: tuple[Path, ...],
+    referrals: tuple[Path, ...],
+    population: Path | None,
+    min_count: int,
+    no_disclose: bool,
+    suggest: bool,
+    seed: int,
+    title: str | None,
+    overwrite: bool,
+    adapter: str | None,
+    adapter_options: tuple[str, ...],
+    strict: bool,
+    key_file: Path | None,
+    postcode: str,
+    as_json: bool,
+) -> None:
+    """Run the whole audit: read the records in SOURCES, classify them with the plan, run
+    every analysis, apply disclosure control, and write the tables (CSV and Parquet) and
+    report.html to --out.
+
+    \b
+    Example:
+      mns audit records/2026 --plan plan.toml --baseline records/2025 \\
+          --referrals referrals/2026 --population population.csv --out audit-2026
+    """
+    from mns.audit import run_audit
+    from mns.plan import load_plan
+
+    load_plan(plan_path)  # a plan with a mistake fails before the records are read
+    options = {
+        "adapter": adapter,
+        "adapter_options": adapter_options,
+        "strict": strict,
+        "key_file": key_file,
+        "postcode": postcode,
+    }
+    records = _read(sources, options, "reading the audit")
+    before = _read(baseline, options, "reading the baseline") if baseline else None
+    year = _read(referrals, options, "reading the year's cases") if referrals else None
+    people = read_population(population) if population else None
+    if no_disclose:
+        say("mns: disclosure control is OFF: do not publish what this writes.")
+    result = run_audit(
+        records,
+        plan_path,
+        baseline=before,
+        referrals=year,
+        population=people,
+        min_count=min_count,
+        disclose=not no_disclose,
+        suggest=suggest,
+        seed=seed,
+        title=title,
+        out=out,
+        overwrite=overwrite,
+        progress=_steps(),
+    )
+    data = _summary(result, out / "report.html")
+    data["issues"] = issues_overview(records)["by_kind"] if no_disclose else None
+    emit(data, lambda: _print_summary(data))
+
+
+@click.command("report")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the report (default: FOLDER/report.html).",
+)
+@json_option
+@debug_option
+def report_command(*, folder: Path, out: Path | None, as_json: bool) -> None:
+    """Write the report again from an audit folder (what `mns audit --out` wrote), e.g.
+    after a newer mns changed how it looks. It shows the folder's tables as they are.
+
+    \b
+    Example:
+      mns report audit-2026 --out audit-2026/report-copy.html
+    """
+    from mns.audit import load_result
+    from mns.report import write_report
+
+    report_input = load_result(folder)
+    path = write_report(report_input, out or folder / "report.html")
+    emit(
+        {"report": path, "title": report_input.title, "tables": sorted(report_input.tables)},
+        lambda: click.echo(f"Wrote {path}"),
+    )
+
+
+#: Where ``mns demo`` puts the demo's records, inside --out.
+DEMO_RECORDS = "records"
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write the demo's records, tables and report.html to.",
+)
+@click.option(
+    "--seed", type=int, default=2026, show_default=True, help="Seed of the synthetic data."
+)
+@click.option(
+    "--suggest/--no-suggest",
+    default=None,
+    help="Add 'what the data suggest' (default: when mns[lca] is installed).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an earlier demo in --out.")
+@json_option
+@debug_option
+def demo_command(
+    *, out: Path, seed: int, suggest: bool | None, overwrite: bool, as_json: bool
+) -> None:
+    """Audit Exampleshire, a synthetic locality of 80,000 residents: write its records
+    (the re-audit of 200 referrals, the baseline audit a year earlier, the year's
+    referrals, the population by area, the plan) and then run `mns audit` on them.
+
+    \b
+    Example:
+      mns demo --out demo-output    # then open demo-output/report.html
+    """
+    import shutil
+
+    from mns.audit import lca_available
+    from mns.demo import LOCALITY, exampleshire
+
+    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+        if not overwrite:
+            raise MnsError(
+                f"folder {str(out)!r} is not empty; choose another with --out, or pass "
+                "--overwrite to replace the earlier demo there",
+                file=str(out),
+            )
+        shutil.rmtree(out / DEMO_RECORDS, ignore_errors=True)
+    say(f"mns demo: making {LOCALITY} (seed {seed})...")
+    demo = exampleshire(seed)
+    paths = _write_demo(demo, out / DEMO_RECORDS)
+    if suggest is None:
+        suggest = lca_available()
+    args = [
+        str(paths["audit"]),
+        "--plan",
+        str(paths["plan"]),
+        "--baseline",
+        str(paths["baseline"]),
+        "--referrals",
+        str(paths["referrals"]),
+        "--population",
+        str(paths["population"]),
+        "--out",
+        str(out),
+        "--title",
+        f"{LOCALITY} needs audit {demo.year}-{str(demo.year + 1)[-2:]}: the re-audit",
+        "--overwrite",
+    ]
+    if suggest:
+        args += ["--suggest", "--seed", str(seed)]
+    say("mns demo: the same as\n  mns audit " + " ".join(_quote(a) for a in args))
+    ctx = click.get_current_context()
+    ctx.invoke(
+        audit_command,
+        **_audit_defaults(
+            sources=(paths["audit"],),
+            plan_path=paths["plan"],
+            out=out,
+            baseline=(paths["baseline"],),
+            referrals=(paths["referrals"],),
+            population=paths["population"],
+            suggest=bool(suggest),
+            seed=seed,
+            title=args[args.index("--title") + 1],
+            overwrite=True,
+            as_json=as_json,
+        ),
+    )
+
+
+def _quote(text: str) -> str:
+    return f"'{text}'" if any(ch in text for ch in " ':") else text
+
+
+def _audit_defaults(**given: Any) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "min_count": 5,
+        "no_disclose": False,
+        "title": None,
+        "adapter": None,
+        "adapter_options": (),
+        "strict": False,
+        "key_file": None,
+        "postcode": "district",
+    }
+    return {**defaults, **given}
+
+
+def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
+    """The demo's inputs as files, as an authority would have them."""
+    import shutil
+
+    import pyarrow.csv as pacsv
+
+    import mns
+
+    folder.mkdir(parents=True, exist_ok=True)
+    year = demo.year
+    paths = {
+        "audit": folder / f"audit-{year + 1}",
+        "baseline": folder / f"audit-{year}",
+        "referrals": folder / f"referrals-{year + 1}",
+        "population": folder / "population.csv",
+        "plan": folder / "plan.toml",
+    }
+    mns.write(demo.reaudit, paths["audit"], overwrite=True)
+    mns.write(demo.sample, paths["baseline"], overwrite=True)
+    mns.write(demo.reaudit_referrals, paths["referrals"], overwrite=True)
+    pacsv.write_csv(demo.population, paths["population"])
+    shutil.copyfile(demo.plan_path, paths["plan"])
+    return paths

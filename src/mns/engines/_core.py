@@ -1,0 +1,487 @@
+"""The engine machinery every engine shares: what a run ships to workers (a :class:`Job`), the
+pieces it is cut into, what a worker computes for one piece, how the client merges the
+results, and which engine is in force.
+
+A run of :func:`mns.aggregate.run` over a dataset, or under an engine other than ``"local"``,
+comes here. The source is cut into **pieces** that do not depend on the engine (a file of a
+dataset; a slice of a table; a batch of a stream); each piece's partial states are computed by
+:func:`compute` wherever the engine puts it; the client merges the results **in piece order**,
+exactly as :func:`mns.aggregate.run` merges batches, and finalises once. So every engine gives
+the same table, bit for bit, for the same source, and a result is returned only when every
+piece's result has arrived: never a partial table.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import contextvars
+import hashlib
+import os
+import pickle
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
+
+import attrs
+import pyarrow as pa
+
+from mns import aggregate
+from mns.errors import MnsError
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from mns.engines._dataset import Dataset, Reader
+
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "EngineError",
+    "EngineLike",
+    "Job",
+    "Piece",
+    "Result",
+    "compute",
+    "current",
+    "distributes",
+    "get",
+    "run",
+    "use",
+]
+
+#: The engines by name.
+ENGINES: Final = ("local", "processes", "dask")
+#: Rows of a table (or of a stream) shipped to a worker as one piece.
+PIECE_ROWS: Final = aggregate.MAX_BATCH_ROWS
+#: Partial states held before they are merged (as :func:`mns.aggregate.run` does).
+MERGE_EVERY: Final = 32
+
+Prepare = Callable[[pa.RecordBatch], pa.RecordBatch]
+
+
+class EngineError(MnsError):
+    """A run could not complete on its engine: a worker died (and retrying did not help), the
+    cluster went away, or what a run ships to workers cannot be pickled. No result is returned.
+    ``piece`` names the file or rows being computed, when known."""
+
+    def __init__(self, message: str, *, piece: str | None = None, engine: str | None = None) -> None:
+        super().__init__(message, file=piece)
+        self.piece = piece
+        self.engine = engine
+
+
+# --------------------------------------------------------------------------------------
+# What a run ships and what comes back
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Job:
+    """What every piece of one run is computed with: shipped once to each worker."""
+
+    specs: Mapping[str, aggregate.Spec]
+    prepare: Prepare | None = None
+    columns: tuple[str, ...] | None = None  #: the columns the analysis reads
+    what: str = "table"
+    reader: Reader | None = None  #: how the files of a dataset are read (None: data pieces)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Piece:
+    """One unit of work: a file (fragment) of a dataset, or rows shipped with the task."""
+
+    name: str  #: the file, or which rows: for errors
+    fragment: Any = None  #: a pyarrow dataset fragment
+    batch: pa.RecordBatch | None = None
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Result:
+    """The partial states of one piece (``None``: the piece had no rows) and the types of the
+    columns seen, in the order seen."""
+
+    index: int
+    states: Mapping[str, pa.Table | None]
+    key_types: Mapping[str, pa.DataType]
+    rows: int
+
+
+def _piece_batches(job: Job, piece: Piece) -> Iterator[pa.RecordBatch]:
+    if piece.batch is not None:
+        yield piece.batch
+        return
+    assert job.reader is not None, "a file piece needs the dataset's reader"
+    yield from job.reader.batches(piece.fragment, piece.name)
+
+
+def compute(job: Job, index: int, piece: Piece) -> Result:
+    """The partial states of ``job``'s specs over one piece: what a worker runs. The batches
+    of the piece are merged as :func:`mns.aggregate.run` merges them."""
+    held: dict[str, list[pa.Table]] = {name: [] for name in job.specs}
+    key_types: dict[str, pa.DataType] = {}
+    rows = 0
+    try:
+        for batch in aggregate.batches(_piece_batches(job, piece), job.columns, what=job.what):
+            ready = job.prepare(batch) if job.prepare is not None else batch
+            rows += batch.num_rows
+            for field in ready.schema:
+                key_types.setdefault(field.name, field.type)
+            for name, state in aggregate.partials(job.specs, ready).items():
+                states = held[name]
+                states.append(state)
+                if len(states) >= MERGE_EVERY:
+                    held[name] = [aggregate.merge(job.specs[name], states)]
+    except MnsError as exc:
+        if exc.file is None:
+            exc.file = piece.name
+        raise
+    except (pa.ArrowException, OSError) as exc:
+        raise MnsError(f"{piece.name}: {_first_line(exc)}", file=piece.name) from exc
+    states_out: dict[str, pa.Table | None] = {}
+    for name, states in held.items():
+        if not states:
+            states_out[name] = None
+        elif len(states) == 1:
+            states_out[name] = states[0]
+        else:
+            states_out[name] = aggregate.merge(job.specs[name], states)
+    return Result(index=index, states=states_out, key_types=key_types, rows=rows)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------
+# Shipping a job to other processes
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Payload:
+    """A pickled :class:`Job` and a token naming it (workers unpickle each job once)."""
+
+    token: str
+    data: bytes
+
+
+def dumps(job: Job, engine: str) -> Payload:
+    """``job`` pickled for other processes: by the standard library when it can, else by
+    cloudpickle (installed with ``mns[dask]``), which also pickles the closures analyses use
+    to prepare batches."""
+    try:
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        try:
+            import cloudpickle
+        except ImportError:
+            raise EngineError(
+                f"engine {engine!r}: what this analysis runs on each batch cannot be pickled by "
+                f"the standard library ({_first_line(exc)}); install mns[dask] (which brings "
+                "cloudpickle) or use engine='local'",
+                engine=engine,
+            ) from exc
+        try:
+            data = cloudpickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as inner:
+            raise EngineError(
+                f"engine {engine!r}: the run cannot be shipped to workers: {_first_line(inner)}",
+                engine=engine,
+            ) from inner
+    token = hashlib.sha256(data).hexdigest()[:16] + uuid.uuid4().hex[:8]
+    return Payload(token=token, data=data)
+
+
+_JOBS: dict[str, Job] = {}  # in a worker: the jobs unpickled lately, by token
+_KEEP_JOBS: Final = 4
+
+
+def load(payload: Payload) -> Job:
+    """The job of ``payload``, unpickled once per worker process."""
+    job = _JOBS.get(payload.token)
+    if job is None:
+        job = pickle.loads(payload.data)  # noqa: S301 (the client's own job, never user data)
+        assert isinstance(job, Job)
+        while len(_JOBS) >= _KEEP_JOBS:
+            del _JOBS[next(iter(_JOBS))]
+        _JOBS[payload.token] = job
+    return job
+
+
+def remote(payload: Payload, index: int, piece: Piece) -> Result:
+    """What a process or Dask worker runs for one piece. An error that would not survive the
+    trip back to the client (an exception class that cannot be unpickled) is sent back as an
+    :class:`~mns.errors.MnsError` with the same message."""
+    try:
+        return compute(load(payload), index, piece)
+    except Exception as exc:
+        if _round_trips(exc):
+            raise
+        raise MnsError(f"{piece.name}: {type(exc).__name__}: {exc}", file=piece.name) from None
+
+
+def _round_trips(exc: BaseException) -> bool:
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 (our own exception object)
+    except Exception:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# Engines
+
+
+class Engine(abc.ABC):
+    """Where the pieces of a run are computed. An engine is a context manager: resources (a
+    process pool, a Dask cluster) are started by :meth:`open` and released by :meth:`close`;
+    a run given an engine that is not open opens it for the run and closes it afterwards."""
+
+    name: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._open = False
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the engine's resources are started."""
+        return self._open
+
+    @property
+    @abc.abstractmethod
+    def workers(self) -> int:
+        """How many pieces are computed at once."""
+
+    def open(self) -> Self:
+        """Start the engine's resources (once)."""
+        if not self._open:
+            self._start()
+            self._open = True
+        return self
+
+    def close(self) -> None:
+        """Release the engine's resources (the engine may be opened again)."""
+        if self._open:
+            self._open = False
+            self._stop()
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:  # noqa: B027 (engines without resources need nothing)
+        """Start resources."""
+
+    def _stop(self) -> None:  # noqa: B027
+        """Release resources."""
+
+    @abc.abstractmethod
+    def map(self, job: Job, pieces: Iterable[tuple[int, Piece]]) -> Iterator[Result]:
+        """The result of every piece, in any order; raise :class:`EngineError` rather than
+        leave one out."""
+
+    def __repr__(self) -> str:
+        state = "open" if self._open else "closed"
+        return f"<mns engine {self.name!r}, {self.workers} workers, {state}>"
+
+
+#: What ``engine=`` accepts: a name (:data:`ENGINES`), an :class:`Engine`, a
+#: ``distributed.Client``, or None (the engine of the enclosing :func:`use` block, else local).
+EngineLike: TypeAlias = Any
+
+_CURRENT: contextvars.ContextVar[Engine | None] = contextvars.ContextVar("mns_engine", default=None)
+
+
+def current() -> Engine | None:
+    """The engine set by the innermost :func:`use` block, if any."""
+    return _CURRENT.get()
+
+
+def _is_client(value: object) -> bool:
+    return type(value).__module__.startswith("distributed") and type(value).__name__ == "Client"
+
+
+def get(engine: EngineLike, *, client: Any = None, workers: int | None = None) -> Engine:
+    """An engine from its name (``"local"``, ``"processes"``, ``"dask"``), an engine (as
+    is), or a ``distributed.Client`` (a Dask engine on it). ``client``: the Dask client to
+    run on (default: a LocalCluster started for the engine); ``workers``: threads (local),
+    processes (processes) or LocalCluster workers (dask)."""
+    if isinstance(engine, Engine):
+        return engine
+    if _is_client(engine):
+        client, engine = engine, "dask"
+    if engine == "local":
+        from mns.engines.local import Local
+
+        return Local(threads=workers)
+    if engine == "processes":
+        from mns.engines.processes import Processes
+
+        return Processes(workers=workers)
+    if engine == "dask":
+        from mns.engines.dask import Dask
+
+        return Dask(client=client, workers=workers)
+    raise ValueError(
+        f"engine {engine!r} is not one of {', '.join(map(repr, ENGINES))}, an mns engine or "
+        "a distributed.Client"
+    )
+
+
+@contextlib.contextmanager
+def use(engine: EngineLike = "local", *, client: Any = None, workers: int | None = None) -> Iterator[Engine]:
+    """Run every streaming analysis in the block on ``engine`` (see :func:`get`), started once
+    for the block and closed at its end (an engine or client given open stays open)::
+
+        with mns.engines.use("dask", client=client):
+            mns.profile(cases)
+    """
+    chosen = get(engine, client=client, workers=workers)
+    opened = not chosen.is_open
+    chosen.open()
+    token = _CURRENT.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _CURRENT.reset(token)
+        if opened:
+            chosen.close()
+
+
+def _is_dataset(source: object) -> bool:
+    from mns.engines._dataset import Dataset
+
+    return isinstance(source, Dataset)
+
+
+def distributes(source: object, engine: EngineLike = None) -> bool:
+    """Whether a run over ``source`` goes through an engine: the source is a dataset, or
+    an engine other than ``"local"`` is chosen (by argument, else by :func:`use`)."""
+    if _is_dataset(source):
+        return True
+    chosen = engine if engine is not None else current()
+    if chosen is None or chosen == "local":
+        return False
+    from mns.engines.local import Local
+
+    return not isinstance(chosen, Local)
+
+
+# --------------------------------------------------------------------------------------
+# Running
+
+
+def _pieces(source: aggregate.Source, job: Job) -> tuple[Job, Iterator[Piece]]:
+    """``source`` cut into pieces that do not depend on the engine: the files of a dataset,
+    else batches of up to :data:`PIECE_ROWS` rows."""
+    if _is_dataset(source):
+        dataset: Dataset = source  # type: ignore[assignment]
+        job = attrs.evolve(job, reader=dataset.reader(job.columns))
+        return job, (Piece(name=str(f.path), fragment=f) for f in dataset.fragments())
+    return job, _stream_pieces(source, job)
+
+
+def _stream_pieces(source: aggregate.Source, job: Job) -> Iterator[Piece]:
+    kind = "table" if isinstance(source, pa.Table) else "stream"
+    start = 0
+    for batch in aggregate.batches(source, job.columns, what=job.what):
+        end = start + batch.num_rows
+        yield Piece(name=f"rows {start:,}-{max(end - 1, start):,} of the {job.what} {kind}", batch=batch)
+        start = end
+
+
+class _Counted:
+    """The pieces, numbered as they are handed to the engine."""
+
+    def __init__(self, pieces: Iterator[Piece]) -> None:
+        self._pieces = pieces
+        self.count = 0
+        self.names: dict[int, str] = {}
+
+    def __iter__(self) -> Iterator[tuple[int, Piece]]:
+        for piece in self._pieces:
+            index = self.count
+            self.names[index] = piece.name
+            self.count += 1
+            yield index, piece
+
+
+def combine(
+    specs: Mapping[str, aggregate.Spec], results: Iterable[Result], counted: _Counted, engine: str
+) -> dict[str, pa.Table]:
+    """Merge the results in piece order (holding those that arrive early) and finalise; raise
+    :class:`EngineError` if a piece's result is missing or comes twice."""
+    held: dict[str, list[pa.Table]] = {name: [] for name in specs}
+    key_types: dict[str, pa.DataType] = {}
+    early: dict[int, Result] = {}
+    done = 0
+    for result in results:
+        if result.index < done or result.index in early:
+            raise EngineError(
+                f"engine {engine!r} returned the result of piece {result.index} "
+                f"({counted.names.get(result.index, '?')}) twice; no result is returned",
+                engine=engine,
+            )
+        early[result.index] = result
+        while done in early:
+            ready = early.pop(done)
+            done += 1
+            for name, dtype in ready.key_types.items():
+                key_types.setdefault(name, dtype)
+            for name, spec in specs.items():
+                state = ready.states.get(name)
+                if state is None:
+                    continue
+                states = held[name]
+                states.append(state)
+                if len(states) >= MERGE_EVERY:
+                    held[name] = [aggregate.merge(spec, states)]
+    if done != counted.count or early:
+        missing = [i for i in range(counted.count) if i >= done and i not in early]
+        shown = ", ".join(counted.names.get(i, str(i)) for i in missing[:5])
+        raise EngineError(
+            f"engine {engine!r} returned {done + len(early)} of {counted.count} pieces' results "
+            f"(missing: {shown}{', ...' if len(missing) > 5 else ''}); no result is returned "
+            "rather than a partial one",
+            piece=counted.names.get(missing[0]) if missing else None,
+            engine=engine,
+        )
+    return {
+        name: aggregate.finalise(spec, aggregate.merge(spec, held[name], key_types=key_types))
+        for name, spec in specs.items()
+    }
+
+
+def run(
+    specs: Mapping[str, aggregate.Spec],
+    source: aggregate.Source,
+    *,
+    prepare: Prepare | None = None,
+    columns: Sequence[str] | None = None,
+    what: str = "table",
+    engine: EngineLike = None,
+) -> dict[str, pa.Table]:
+    """:func:`mns.aggregate.run` on an engine: partial states per piece on the workers, merged
+    and finalised here. ``engine``: a name, an engine or a ``distributed.Client``; default
+    the engine of the enclosing :func:`use` block, else ``"local"``."""
+    chosen = get(engine) if engine is not None else (current() or get("local"))
+    opened = not chosen.is_open
+    job = Job(specs=dict(specs), prepare=prepare, columns=tuple(columns) if columns is not None else None, what=what)
+    job, pieces = _pieces(source, job)
+    counted = _Counted(pieces)
+    try:
+        chosen.open()
+        return combine(job.specs, chosen.map(job, counted), counted, chosen.name)
+    finally:
+        if opened:
+            chosen.close()
+
+
+def cpu_count() -> int:
+    """CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -1,0 +1,582 @@
+"""Partitioned Parquet datasets: many files read as one table, a file at a time.
+
+:func:`dataset` opens a folder of Parquet files (hive partitions such as ``la=E09000001/
+year=2024/part-0.parquet`` become columns), a single file, or a list of files. Nothing is read
+but the files' footers. A :class:`Dataset` yields record batches with **projection** (only the
+columns asked for are read) and **filter pushdown** (files whose partition values cannot match
+are skipped; row groups whose statistics cannot match are skipped; other rows are filtered as
+they are read), holding a few batches at a time, however large the dataset.
+
+Every streaming analysis accepts a dataset where it accepts a table: its files are the pieces
+an engine computes (see :mod:`mns.engines`), and only the columns the analysis needs are read.
+:func:`mns.classify` of a dataset is a dataset too, classified as it is read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import types
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import attrs
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mns import aggregate
+from mns.errors import MnsError, SchemaError
+from mns.records import schema as canonical
+
+if TYPE_CHECKING:
+    from mns.plan.model import Plan
+
+__all__ = ["BATCH_ROWS", "Dataset", "Reader", "Step", "dataset"]
+
+#: Rows per batch read from a file (batches are then put together to be counted).
+BATCH_ROWS: Final = 1 << 17
+#: Batches read ahead within a file: bounds the memory a scan holds.
+READAHEAD: Final = 2
+#: File names that are Parquet files; other files in a dataset's folder are an error.
+SUFFIXES: Final = (".parquet", ".parq", ".pq")
+CATEGORY: Final = pa.dictionary(pa.int32(), pa.string())
+
+class Step(Protocol):
+    """A change made to each batch as it is read (e.g. classification), run where the batch
+    is read. It must pickle, to travel to workers."""
+
+    def columns(self, schema: pa.Schema) -> Sequence[str]:
+        """The input columns it reads, of a dataset whose columns are ``schema``."""
+
+    def produces(self, schema: pa.Schema) -> Sequence[str]:
+        """The output columns it makes (new, or replacing input columns of the same name)."""
+
+    def schema(self, schema: pa.Schema) -> pa.Schema:
+        """Its output schema for input ``schema``."""
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The batch changed."""
+
+
+# --------------------------------------------------------------------------------------
+# Reading the files of a dataset (what travels to workers)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Reader:
+    """How one run reads a file of a dataset: the columns read, the filter, the casts to the
+    dataset's types, the steps (each with the columns it is given) and the columns kept."""
+
+    scan_schema: pa.Schema  #: the files' unified schema, partition columns included
+    read: tuple[str, ...]
+    filter: pc.Expression | None
+    casts: Mapping[str, pa.DataType]
+    steps: tuple[tuple[Step, tuple[str, ...]], ...]
+    keep: tuple[str, ...]
+
+    def batches(self, fragment: Any, name: str) -> Iterator[pa.RecordBatch]:
+        """The batches of one file, as the run needs them."""
+        try:
+            raw = fragment.to_batches(
+                schema=self.scan_schema,
+                columns=list(self.read),
+                filter=self.filter,
+                batch_size=BATCH_ROWS,
+                batch_readahead=READAHEAD,
+                fragment_readahead=1,
+            )
+            cast = (self._cast(b) for b in raw if b.num_rows)
+            for batch in aggregate.batches(cast, what=name) if self.steps else cast:
+                out = batch
+                for step, given in self.steps:
+                    out = step(out.select(list(given)))
+                yield out.select(list(self.keep))
+        except (pa.ArrowException, OSError) as exc:
+            raise _file_error(name, exc) from exc
+
+    def _cast(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if not self.casts:
+            return batch
+        names = batch.schema.names
+        arrays = list(batch.columns)
+        fields = list(batch.schema)
+        for i, name in enumerate(names):
+            target = self.casts.get(name)
+            if target is not None and fields[i].type != target:
+                arrays[i] = arrays[i].cast(target)
+                fields[i] = pa.field(name, target, nullable=fields[i].nullable)
+        return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=batch.schema.metadata))
+
+
+def _file_error(name: str, exc: BaseException) -> MnsError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return SchemaError(
+        f"{name}: {text}; every file of a dataset must be Parquet with compatible columns "
+        "(the same names and types)",
+        file=name,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The dataset
+
+
+def _listing(names: Sequence[str], limit: int = 12) -> str:
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+@attrs.frozen(kw_only=True, eq=False, repr=False)
+class Dataset:
+    """A partitioned Parquet dataset opened by :func:`dataset`. Iterating it gives its
+    record batches (only its ``columns``, only rows matching its ``filter``)."""
+
+    path: str  #: as given (a folder, a file, or the first of a list)
+    source: Any  #: the pyarrow dataset (all files, unified schema)
+    scan_schema: pa.Schema  #: the files' columns and the partition columns, as stored
+    base_schema: pa.Schema  #: the same with mns's types (categories as dictionaries)
+    filter: pc.Expression | None = None
+    projection: tuple[str, ...] | None = None  #: the columns given (None: all)
+    steps: tuple[Step, ...] = ()
+    partitions: tuple[str, ...] = ()  #: the partition columns (from folder names)
+
+    # ---------------------------------------------------------------- what it holds
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The columns of the batches it yields."""
+        full = self._stage_schemas()[-1]
+        if self.projection is None:
+            return full
+        return pa.schema([full.field(n) for n in self.projection], metadata=full.metadata)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names of the columns it yields."""
+        return tuple(self.schema.names)
+
+    def fragments(self) -> list[Any]:
+        """The files that may hold matching rows (others are pruned by partition values),
+        sorted by path."""
+        found = self.source.get_fragments(filter=self.filter) if self.filter is not None else self.source.get_fragments()
+        return sorted(found, key=lambda f: str(f.path))
+
+    @property
+    def files(self) -> list[str]:
+        """The paths of :meth:`fragments`."""
+        return [str(f.path) for f in self.fragments()]
+
+    def count_rows(self) -> int:
+        """How many rows match the filter (read from file footers where it can)."""
+        return int(self.source.count_rows(filter=self.filter) if self.filter is not None else self.source.count_rows())
+
+    def __repr__(self) -> str:
+        parts = [f"{len(self.files)} files", f"{len(self.columns)} columns"]
+        if self.partitions:
+            parts.append(f"partitioned by {', '.join(self.partitions)}")
+        if self.filter is not None:
+            parts.append(f"filter {self.filter}")
+        if self.steps:
+            parts.append(f"{len(self.steps)} step(s)")
+        return f"<mns Dataset {self.path!r}: {'; '.join(parts)}>"
+
+    # ---------------------------------------------------------------- new datasets
+
+    def where(self, filter: pc.Expression | Mapping[str, Any]) -> Dataset:  # noqa: A002
+        """The rows that also match ``filter`` (see :func:`dataset`). A filter can name the
+        files' columns and partition columns, not the columns a step adds: filter before
+        classifying."""
+        expression = _expression(filter, self)
+        combined = expression if self.filter is None else (self.filter & expression)
+        return attrs.evolve(self, filter=combined)
+
+    def select(self, columns: Sequence[str]) -> Dataset:
+        """Only ``columns`` (read from the files only when needed)."""
+        if isinstance(columns, str):
+            columns = [columns]
+        full = self._stage_schemas()[-1] if self.projection is None else self.schema
+        _require(full.names, columns, self.path)
+        return attrs.evolve(self, projection=tuple(dict.fromkeys(columns)))
+
+    def classify(
+        self,
+        plan: Plan | str | Path,
+        mode: str = "first",
+        *,
+        crosswalks: Iterable[Any] | None = None,
+    ) -> Dataset:
+        """The dataset classified with ``plan`` as it is read: :func:`mns.classify` of a
+        dataset. Errors in the plan or the columns are raised now."""
+        from mns.plan.model import Plan as PlanClass
+
+        if not isinstance(plan, PlanClass):
+            from mns.plan import load_plan
+
+            plan = load_plan(plan)
+        step = ClassifyStep(plan=plan, mode=mode, crosswalks=tuple(crosswalks or ()))
+        return self.map(step)
+
+    def map(self, step: Step) -> Dataset:
+        """The dataset with ``step`` applied to each batch as it is read (the step's output
+        schema is worked out now, so a step that cannot apply fails here)."""
+        current = self._stage_schemas()[-1]
+        out = step.schema(current)  # fails now if the step cannot apply
+        base = attrs.evolve(self, steps=(*self.steps, step))
+        if self.projection is None:
+            return base
+        made = set(step.produces(current))
+        keep = [n for n in out.names if n in made or n in self.projection]
+        return attrs.evolve(base, projection=tuple(keep))
+
+    # ---------------------------------------------------------------- reading
+
+    def _stage_schemas(self) -> list[pa.Schema]:
+        schemas = [self.base_schema]
+        for step in self.steps:
+            schemas.append(step.schema(schemas[-1]))
+        return schemas
+
+    def reader(self, columns: Sequence[str] | None = None) -> Reader:
+        """How a run that needs ``columns`` (default: all of :attr:`columns`) reads a file."""
+        wanted = list(self.columns if columns is None else columns)
+        _require(self.columns, wanted, self.path)
+        schemas = self._stage_schemas()
+        need = list(wanted)
+        given: list[tuple[str, ...]] = []
+        for step, before in zip(reversed(self.steps), reversed(schemas[:-1]), strict=True):
+            made = set(step.produces(before))
+            needed = {n for n in need if n not in made} | set(step.columns(before))
+            ordered = tuple(n for n in before.names if n in needed)
+            given.append(ordered)
+            need = list(ordered)
+        given.reverse()
+        read = tuple(n for n in self.base_schema.names if n in set(need))
+        casts = {
+            n: self.base_schema.field(n).type
+            for n in read
+            if self.base_schema.field(n).type != self.scan_schema.field(n).type
+        }
+        return Reader(
+            scan_schema=self.scan_schema,
+            read=read,
+            filter=self.filter,
+            casts=casts,
+            steps=tuple(zip(self.steps, given, strict=True)),
+            keep=tuple(wanted),
+        )
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The record batches of every file in turn, in this process (only ``columns``)."""
+        reader = self.reader(columns)
+        for fragment in self.fragments():
+            yield from reader.batches(fragment, str(fragment.path))
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self.batches()
+
+    def to_table(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """Everything (or ``columns``) read into one table: for small datasets and results."""
+        reader = self.reader(columns)
+        schema = pa.schema([self.schema.field(n) for n in reader.keep], metadata=self.schema.metadata)
+        batches = [b for b in self.batches(columns) if b.num_rows]
+        return pa.Table.from_batches(batches, schema=schema).unify_dictionaries()
+
+
+def _require(names: Sequence[str], wanted: Iterable[str], where: str) -> None:
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise SchemaError(
+            f"dataset {where!r} has no column {', '.join(map(repr, missing))} (it has: "
+            f"{_listing(list(names))})",
+            file=where,
+            field=missing[0],
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Filters
+
+
+_FIELD_REF = re.compile(r"FieldRef\.Name\(([^)]*)\)")
+
+
+def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.Expression:  # noqa: A002
+    """A filter as a pyarrow expression, checked against the columns of the files."""
+    names = data.scan_schema.names
+    if isinstance(filter, pc.Expression):
+        expression = filter
+    elif isinstance(filter, Mapping):
+        if not filter:
+            raise ValueError("filter: an empty mapping; give {column: value or list of values}")
+        _require(names, list(filter), data.path)
+        parts = []
+        for name, value in filter.items():
+            field = pc.field(name)
+            if value is None:
+                parts.append(field.is_null())
+            elif isinstance(value, (list, tuple, set, frozenset)):
+                values = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+                parts.append(field.isin(values))
+            else:
+                parts.append(field == value)
+        expression = parts[0]
+        for part in parts[1:]:
+            expression = expression & part
+    else:
+        raise TypeError(
+            f"filter must be a pyarrow.compute expression or a mapping of column -> value(s), "
+            f"not {type(filter).__name__}"
+        )
+    try:
+        data.source.scanner(filter=expression, columns=[])
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        text = str(exc).strip().splitlines()[0]
+        named = _FIELD_REF.search(text)
+        if named:
+            column = named.group(1)
+            raise SchemaError(
+                f"filter {expression} names column {column!r}, which the files of dataset "
+                f"{data.path!r} do not have (they have: {_listing(names)}); a filter applies as "
+                "the files are read, so it cannot name a column classification adds",
+                file=data.path,
+                field=column,
+            ) from None
+        raise SchemaError(
+            f"filter {expression} does not apply to dataset {data.path!r}: {text} (compare each "
+            "column with values of its type: strings for categories, numbers for years)",
+            file=data.path,
+        ) from None
+    return expression
+
+
+# --------------------------------------------------------------------------------------
+# Opening
+
+
+def _paths(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> tuple[Any, list[str], str | None, str]:
+    """The filesystem, the Parquet files, the base folder of the partitions, and a label."""
+    import pyarrow.fs as pafs
+
+    if isinstance(path, (str, os.PathLike)):
+        given = [os.fspath(path)]
+    else:
+        given = [os.fspath(p) for p in path]
+        if not given:
+            raise MnsError("dataset: the list of files is empty")
+    label = given[0]
+    filesystem, first = _filesystem(given[0])
+    info = filesystem.get_file_info(first)
+    if len(given) == 1 and info.type == pafs.FileType.Directory:
+        selector = pafs.FileSelector(first, recursive=True)
+        files = []
+        base = first.rstrip("/")
+        for entry in filesystem.get_file_info(selector):
+            if entry.type != pafs.FileType.File:
+                continue
+            relative = entry.path[len(base) :].lstrip("/")
+            if any(part.startswith((".", "_")) for part in relative.split("/")):
+                continue  # hidden and bookkeeping files (_SUCCESS, .crc), as Spark and pyarrow skip them
+            if not entry.path.lower().endswith(SUFFIXES):
+                raise MnsError(
+                    f"dataset {label!r}: {entry.path!r} is not a Parquet file (its name does not end "
+                    f"in {', '.join(SUFFIXES)}); a dataset's folder holds only Parquet files: move "
+                    "it out, or give the Parquet files as a list",
+                    file=entry.path,
+                )
+            files.append(entry.path)
+        if not files:
+            raise MnsError(f"dataset {label!r}: the folder has no Parquet files", file=label)
+        return filesystem, sorted(files), base, label
+    files = []
+    for item in given:
+        fs_item, resolved = _filesystem(item)
+        kind = fs_item.get_file_info(resolved).type
+        if kind == pafs.FileType.NotFound:
+            raise MnsError(f"dataset: {item!r} does not exist (give a folder of Parquet files or Parquet files)", file=item)
+        if kind != pafs.FileType.File:
+            raise MnsError(f"dataset: {item!r} is a folder; give one folder, or a list of files", file=item)
+        files.append(resolved)
+    return filesystem, files, None, label
+
+
+def _filesystem(path: str) -> tuple[Any, str]:
+    import pyarrow.fs as pafs
+
+    if "://" in path:
+        try:
+            return pafs.FileSystem.from_uri(path)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise MnsError(f"dataset: cannot open {path!r}: {exc}", file=path) from None
+    return pafs.LocalFileSystem(), os.path.abspath(path)
+
+
+def _base_schema(scan: pa.Schema, partitions: Sequence[str], table: str | None) -> pa.Schema:
+    """The dataset's columns with mns's types: string partition columns and the category
+    columns of a canonical table as dictionaries."""
+    expected = canonical.SCHEMAS.get(table) if table else None
+    fields = []
+    for field in scan:
+        target = field.type
+        if field.name in partitions and pa.types.is_string(field.type):
+            target = CATEGORY
+        if expected is not None and field.name in expected.names:
+            want = expected.field(field.name).type
+            if want != field.type and _castable(field.type, want):
+                target = want
+        fields.append(pa.field(field.name, target, nullable=field.nullable))
+    return pa.schema(fields, metadata=scan.metadata)
+
+
+def _castable(actual: pa.DataType, wanted: pa.DataType) -> bool:
+    if pa.types.is_dictionary(wanted):
+        return pa.types.is_string(actual) or (
+            pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type)
+        )
+    if pa.types.is_integer(wanted):
+        return pa.types.is_integer(actual)
+    return pa.types.is_string(wanted) and pa.types.is_large_string(actual)
+
+
+def dataset(
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    filter: pc.Expression | Mapping[str, Any] | None = None,  # noqa: A002
+    columns: Sequence[str] | None = None,
+    partitioning: str | None = "hive",
+    schema: pa.Schema | str = "all",
+    table: str | None = None,
+) -> Dataset:
+    """Open a Parquet dataset: a folder (read recursively; hive partition folders such as
+    ``la=E09000001/year=2024`` become columns), one file, or a list of files. Only the files'
+    footers are read now.
+
+    - ``filter``: the rows to read, a ``pyarrow.compute`` expression (``pc.field("year") >=
+      2020``) or a mapping ``{column: value}`` (``{"la": ["E09000001", "E09000002"], "year":
+      2024}``: a list means any of, ``None`` means missing; all must hold). Files whose
+      partition values cannot match are never opened.
+    - ``columns``: the only columns the dataset has (default: all); analyses read only those
+      they need in any case.
+    - ``partitioning``: ``"hive"`` (``name=value`` folders, the default) or ``None``.
+      String partition values are categories (dictionary columns), numbers stay numbers.
+    - ``schema``: ``"all"`` (the default) unifies the columns of every file (files of years
+      whose indicators differ give nulls for the columns they lack), ``"first"`` takes the
+      first file's (faster for many files of one schema), or give a ``pyarrow.Schema``.
+    - ``table``: the canonical table the files hold (``"cases"``...); default: what the files
+      say (``mns.write`` records it). Its columns are checked and given their canonical types.
+    """
+    import pyarrow.dataset as pads
+
+    if partitioning not in ("hive", None):
+        raise ValueError(f"partitioning {partitioning!r} is not 'hive' or None")
+    if table is not None and table not in canonical.SCHEMAS:
+        raise ValueError(f"table {table!r} is not one of {', '.join(canonical.SCHEMAS)}")
+    filesystem, files, base, label = _paths(path)
+    options = pads.FileSystemFactoryOptions(
+        partition_base_dir=base,
+        partitioning=pads.HivePartitioning.discover() if partitioning == "hive" and base is not None else None,
+        exclude_invalid_files=False,
+    )
+    factory = pads.FileSystemDatasetFactory(filesystem, files, pads.ParquetFileFormat(), options)
+    try:
+        if isinstance(schema, pa.Schema):
+            scan_schema = schema
+        elif schema in ("all", "first"):
+            scan_schema = factory.inspect(
+                promote_options="permissive", fragments=None if schema == "all" else 1
+            )
+        else:
+            raise ValueError(f"schema {schema!r} is not 'all', 'first' or a pyarrow.Schema")
+        source = factory.finish(scan_schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
+        text = str(exc).strip().splitlines()[0]
+        raise MnsError(
+            f"dataset {label!r}: the files cannot be read as one table: {text}; every file must "
+            "be Parquet, with the same type for each column name",
+            file=label,
+        ) from None
+    partitions: tuple[str, ...] = ()
+    found = getattr(source, "partitioning", None)
+    if found is not None and getattr(found, "schema", None) is not None:
+        partitions = tuple(found.schema.names)
+    stored = (scan_schema.metadata or {}).get(b"mns.table", b"").decode() or None
+    name = table or (stored if stored in canonical.SCHEMAS else None)
+    base_schema = _base_schema(scan_schema, partitions, name)
+    if name is not None:
+        try:
+            canonical.check(base_schema, name)
+        except SchemaError as exc:
+            raise SchemaError(f"dataset {label!r}: {exc.message}", file=label, item=name) from None
+    data = Dataset(
+        path=label,
+        source=source,
+        scan_schema=scan_schema,
+        base_schema=base_schema,
+        partitions=partitions,
+    )
+    if filter is not None:
+        data = data.where(filter)
+    if columns is not None:
+        data = data.select(columns)
+    return data
+
+
+# --------------------------------------------------------------------------------------
+# Classification as a step
+
+
+def _classification() -> types.ModuleType:
+    """The module of ``mns.classify`` (whatever it is called)."""
+    import mns
+
+    found: Any = mns.classify
+    name = found.__name__ if isinstance(found, types.ModuleType) else found.__module__
+    return sys.modules[name]
+
+
+_MADE_PREFIXES: Final = ("need_group.", "threshold.")
+_MADE_NAMES: Final = ("need_group", "missing_fields")
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ClassifyStep:
+    """:func:`mns.classify` applied to each batch (by the public function, so the result is
+    the same as classifying a table). It is given the columns its rules read, plus one
+    column of each language the dataset has and ``reference_date`` when present, so the rules
+    bind to exactly the columns they would bind to on the whole table."""
+
+    plan: Plan
+    mode: str
+    crosswalks: tuple[Any, ...] = ()
+
+    def _classify(self, table: pa.Table) -> pa.Table:
+        import mns
+
+        out = mns.classify(table, self.plan, self.mode, crosswalks=self.crosswalks or None, threads=1)  # type: ignore[arg-type]
+        assert isinstance(out, pa.Table)
+        return out
+
+    def schema(self, schema: pa.Schema) -> pa.Schema:
+        return self._classify(schema.empty_table()).schema
+
+    def produces(self, schema: pa.Schema) -> Sequence[str]:
+        out = self.schema(schema)
+        return [n for n in out.names if n in _MADE_NAMES or n.startswith(_MADE_PREFIXES)]
+
+    def columns(self, schema: pa.Schema) -> Sequence[str]:
+        from mns.rules.bind import Present
+
+        prepared = _classification().prepare(self.plan, schema.names, crosswalks=self.crosswalks or None)
+        read = {src.name for src in prepared.binding.sources.values() if isinstance(src, Present)}
+        languages: dict[str, str] = {}
+        for name in schema.names:
+            if "." in name:
+                languages.setdefault(name.split(".", 1)[0], name)
+        read.update(languages.values())
+        if "reference_date" in schema.names:
+            read.add("reference_date")
+        return [n for n in schema.names if n in read]
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        out = self._classify(pa.Table.from_batches([batch]))
+        return out.combine_chunks().to_batches()[0] if out.num_rows else pa.RecordBatch.from_pylist([], schema=out.schema)

@@ -1,0 +1,138 @@
+"""The ``"processes"`` engine: a standard-library process pool on this machine.
+
+Workers are started with ``spawn`` (safe with threads, and the same on every platform), so a
+script that uses this engine must keep its work under ``if __name__ == "__main__":``. What a
+run computes is pickled once and sent with each piece; a worker process that dies (killed,
+out of memory) breaks the pool: the pool is restarted and the pieces that were running are
+computed again, ``retries`` times at most, after which :class:`~mns.engines.EngineError`
+names them. A run never returns without every piece's result.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from mns.engines._core import Engine, EngineError, Job, Piece, Result, cpu_count, dumps, remote
+
+__all__ = ["Processes"]
+
+
+def _initialise(threads: int) -> None:
+    """In each worker: pyarrow's thread pool sized to the worker's share of the CPUs."""
+    import pyarrow as pa
+
+    pa.set_cpu_count(threads)
+
+
+def _ready(_: int = 0) -> int:
+    return os.getpid()
+
+
+class Processes(Engine):
+    """Compute on ``workers`` processes (default: the CPU count). ``retries``: how many times
+    the pieces running when a worker dies are computed again."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None, *, retries: int = 1) -> None:
+        super().__init__()
+        if workers is not None and workers < 1:
+            raise ValueError(f"Processes: workers = {workers} must be 1 or more")
+        if retries < 0:
+            raise ValueError(f"Processes: retries = {retries} must be 0 or more")
+        self._workers = workers if workers is not None else cpu_count()
+        self.retries = retries
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        threads = max(1, cpu_count() // self._workers)
+        return ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_initialise,
+            initargs=(threads,),
+        )
+
+    def _start(self) -> None:
+        pool = self._new_pool()
+        try:  # start every worker now, so start-up costs are paid (and fail) here
+            list(pool.map(_ready, range(self._workers)))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        self._pool = pool
+
+    def _stop(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _restart(self) -> ProcessPoolExecutor:
+        old, self._pool = self._pool, None
+        if old is not None:
+            old.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+        return self._pool
+
+    def map(self, job: Job, pieces: Iterable[tuple[int, Piece]]) -> Iterator[Result]:
+        if self._pool is None:
+            raise EngineError("the processes engine is not open", engine=self.name)
+        payload = dumps(job, self.name)
+        todo = iter(pieces)
+        again: list[tuple[int, Piece]] = []
+        attempts: dict[int, int] = {}
+        running: dict[Future[Result], tuple[int, Piece]] = {}
+        window = 2 * self._workers
+        try:
+            while True:
+                while len(running) < window:
+                    item = again.pop(0) if again else next(todo, None)
+                    if item is None:
+                        break
+                    assert self._pool is not None
+                    running[self._pool.submit(remote, payload, *item)] = item
+                if not running:
+                    return
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                    wait(running)  # a broken pool fails every running future: collect them all
+                    done = set(running)
+                broken: list[tuple[int, Piece]] = []
+                for future in sorted(done, key=lambda f: running[f][0]):
+                    item = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        yield future.result()
+                    elif isinstance(error, BrokenProcessPool):
+                        broken.append(item)
+                    else:
+                        raise error
+                if broken:
+                    self._retry(broken, attempts)
+                    self._restart()
+                    again.extend(broken)
+        finally:
+            for future in running:
+                future.cancel()
+
+    def _retry(self, broken: list[tuple[int, Piece]], attempts: dict[int, int]) -> None:
+        for index, piece in broken:
+            attempts[index] = attempts.get(index, 0) + 1
+            if attempts[index] > self.retries:
+                tries = attempts[index]
+                raise EngineError(
+                    f"engine 'processes': a worker process died while computing {piece.name} "
+                    f"({tries} time{'s' if tries > 1 else ''}; retries={self.retries}), so no "
+                    "result is returned. A worker dies when it is killed or runs out of memory: "
+                    "give each worker more memory, use smaller files, or fewer workers",
+                    piece=piece.name,
+                    engine=self.name,
+                )
