@@ -20,7 +20,7 @@ import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import attrs
 
@@ -29,12 +29,14 @@ from mns.lang.model import Crosswalk, Language
 from mns.plan.model import Plan
 from mns.rules import ir
 from mns.rules.bind import Absent, Applied, Binding, Derived, Offer, Present, bind
-from mns.rules.case import Condition, Row, evaluate, trace
+from mns.rules.case import Condition, Row, evaluate, parts_of, trace
 from mns.rules.check import Scope, check
 from mns.rules.syntax import parse
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from mns.engines import Dataset
 
     from mns.records.model import Case
 
@@ -58,7 +60,7 @@ MODES = ("first", "all")
 UNASSIGNED = "unassigned"  #: no need group's rule holds
 UNKNOWN = "unknown"  #: membership depends on missing values
 #: Rows per batch when a whole table is classified (tables are split, zero-copy, into these).
-BATCH_ROWS = 1 << 19
+BATCH_ROWS = 1 << 18
 
 Mode = Literal["first", "all"]
 CrosswalkArg = Iterable[Crosswalk | str | Path] | None
@@ -238,10 +240,9 @@ def _case_values(case: Case | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def _leaf(row: Row, name: str) -> ir.Scalar:
+    """The value of the case column ``name`` (present or absent, never derived)."""
     src = row.binding.sources[name]
-    if isinstance(src, Present):
-        return row(src.column)
-    assert isinstance(src, Absent)
+    assert isinstance(src, Present | Absent)
     return row(src.column)
 
 
@@ -363,6 +364,19 @@ def _ordered_map(fn: Callable[[T], R], items: Iterator[T], workers: int) -> Iter
             future.cancel()
 
 
+@overload
+def classify(
+    cases: Dataset,
+    plan: Plan | str | Path,
+    mode: Mode = "first",
+    *,
+    crosswalks: CrosswalkArg = None,
+    threads: int | None = None,
+    missing_fields: bool = True,
+) -> Dataset: ...
+
+
+@overload
 def classify(
     cases: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch],
     plan: Plan | str | Path,
@@ -370,7 +384,19 @@ def classify(
     *,
     crosswalks: CrosswalkArg = None,
     threads: int | None = None,
-) -> pa.Table | pa.RecordBatchReader:
+    missing_fields: bool = True,
+) -> pa.Table | pa.RecordBatchReader: ...
+
+
+def classify(
+    cases: Dataset | pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch],
+    plan: Plan | str | Path,
+    mode: Mode = "first",
+    *,
+    crosswalks: CrosswalkArg = None,
+    threads: int | None = None,
+    missing_fields: bool = True,
+) -> pa.Table | pa.RecordBatchReader | Dataset:
     """Classify ``cases`` with ``plan``'s rules.
 
     Returns the cases' columns followed by:
@@ -382,7 +408,7 @@ def classify(
     - ``threshold.<service code>`` (bool, null where unknown) for every service with a threshold.
     - ``missing_fields`` (list of column names): for cases whose need group is unknown (with
       ``"all"``: some group is unknown), the missing columns the unknown rules depend on;
-      null for the others.
+      null for the others. ``missing_fields=False`` leaves this column out (and its work).
 
     A Table gives a Table; a RecordBatchReader or an iterable of batches gives a
     RecordBatchReader that classifies batch by batch as it is read. Where the cases lack the
@@ -398,14 +424,24 @@ def classify(
 
     _check_mode(mode)
     plan = _plan(plan)
+    from mns.engines import Dataset
+
+    if isinstance(cases, Dataset):  # classified as each file is read, on any engine
+        return cases.classify(plan, mode, crosswalks=crosswalks, missing_fields=missing_fields)
     schema, source = _source(cases)
     prep = prepare(plan, schema.names, crosswalks=crosswalks)
     check_schema(schema, prep.binding)
-    out_schema, keep = _output_schema(schema, prep, mode)
+    out_schema, keep = _output_schema(schema, prep, mode, missing_fields)
     workers = threads if threads is not None else min(pa.cpu_count(), 4)
     if isinstance(source, pa.Table):
         return _classify_table(
-            source, prep, mode, keep=keep, out_schema=out_schema, workers=workers
+            source,
+            prep,
+            mode,
+            keep=keep,
+            out_schema=out_schema,
+            workers=workers,
+            with_missing=missing_fields,
         )
 
     def run(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -415,7 +451,8 @@ def classify(
                 f"{batch.schema.names} != {schema.names}",
                 item="cases",
             )
-        columns = [batch.column(i) for i in keep] + _new_columns(batch, batch.num_rows, prep, mode)
+        new = _new_columns(batch, batch.num_rows, prep, mode, missing_fields)
+        columns = [batch.column(i) for i in keep] + new
         return pa.RecordBatch.from_arrays(columns, schema=out_schema)
 
     return pa.RecordBatchReader.from_batches(out_schema, _ordered_map(run, source, workers))
@@ -429,6 +466,7 @@ def _classify_table(
     keep: list[int],
     out_schema: pa.Schema,
     workers: int,
+    with_missing: bool,
 ) -> pa.Table:
     """A whole table: the rules run on slices of ``BATCH_ROWS`` rows of just the columns they
     read (combined into one chunk each, whatever the table's chunking); the input columns go
@@ -449,7 +487,9 @@ def _classify_table(
             ],
             schema=part.schema,
         )
-        return _new_columns(batch, min(BATCH_ROWS, table.num_rows - start), prep, mode)
+        return _new_columns(
+            batch, min(BATCH_ROWS, table.num_rows - start), prep, mode, with_missing
+        )
 
     parts = list(_ordered_map(run, iter(starts), workers))
     new_fields = list(out_schema)[len(keep) :]
@@ -460,7 +500,9 @@ def _classify_table(
     return pa.Table.from_arrays(columns, schema=out_schema)
 
 
-def _output_schema(schema: pa.Schema, prep: Prepared, mode: Mode) -> tuple[pa.Schema, list[int]]:
+def _output_schema(
+    schema: pa.Schema, prep: Prepared, mode: Mode, with_missing: bool
+) -> tuple[pa.Schema, list[int]]:
     import pyarrow as pa
 
     new: list[pa.Field] = []
@@ -469,8 +511,9 @@ def _output_schema(schema: pa.Schema, prep: Prepared, mode: Mode) -> tuple[pa.Sc
     else:
         new.extend(pa.field(f"need_group.{g.code}", pa.bool_()) for g in prep.groups)
     new.extend(pa.field(f"threshold.{t.code}", pa.bool_()) for t in prep.thresholds)
-    new.append(pa.field("missing_fields", MISSING_FIELDS))
-    names = {f.name for f in new}
+    names = {f.name for f in new} | {"missing_fields"}  # an input's old one never stays
+    if with_missing:
+        new.append(pa.field("missing_fields", _missing_type()))
     keep = [i for i, name in enumerate(schema.names) if name not in names]
     metadata = dict(schema.metadata or {})
     metadata[b"mns.plan"] = prep.plan.name.encode()
@@ -480,9 +523,12 @@ def _output_schema(schema: pa.Schema, prep: Prepared, mode: Mode) -> tuple[pa.Sc
     return pa.schema(fields, metadata=metadata), keep
 
 
-#: The type of ``missing_fields``: lists of column names, dictionary-encoded like every
-#: category column (4 bytes a name rather than the name's text).
-MISSING_FIELDS = pa.list_(pa.dictionary(pa.int32(), pa.string())) if False else None
+def _missing_type() -> pa.DataType:
+    """The type of ``missing_fields``: lists of column names, dictionary-encoded like every
+    category column (4 bytes a name rather than the name's text)."""
+    import pyarrow as pa
+
+    return pa.list_(pa.dictionary(pa.int32(), pa.string()))
 
 
 def _bits(array: pa.Array) -> Any:
@@ -571,7 +617,7 @@ def _missing_fields(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    list_type = MISSING_FIELDS
+    list_type = _missing_type()
     unknown_rules = [k for k, r in enumerate(results) if r.null_count]
     if not unknown_rules:
         return pa.nulls(n, list_type)
@@ -626,13 +672,17 @@ def _missing_fields(
     np.cumsum(offsets, out=offsets)
     within = np.arange(int(row_sizes.sum()), dtype=np.int32) - np.repeat(offsets[rows], row_sizes)
     codes = flat[np.repeat(pattern_start[which], row_sizes) + within]
-    values = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(fields, pa.string()))
+    values = pa.DictionaryArray.from_arrays(
+        pa.array(codes, pa.int32()), pa.array(fields, pa.string())
+    )
     null = np.ones(n, np.bool_)
     null[rows] = False
     return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(null))
 
 
-def _new_columns(batch: pa.RecordBatch, n: int, prep: Prepared, mode: Mode) -> list[pa.Array]:
+def _new_columns(
+    batch: pa.RecordBatch, n: int, prep: Prepared, mode: Mode, with_missing: bool = True
+) -> list[pa.Array]:
     """The columns classify adds, for one batch of ``n`` rows (the batch may have no columns)."""
     from mns.rules.arrow import Batch, broadcast
     from mns.rules.arrow import evaluate as arrow_evaluate
@@ -641,7 +691,8 @@ def _new_columns(batch: pa.RecordBatch, n: int, prep: Prepared, mode: Mode) -> l
     groups = [broadcast(arrow_evaluate(g.expr, view), n) for g in prep.groups]
     columns = [_first(groups, prep, n)] if mode == "first" else list(groups)
     columns.extend(broadcast(arrow_evaluate(t.expr, view), n) for t in prep.thresholds)
-    columns.append(_missing_fields(view, groups, prep, mode, n))
+    if with_missing:
+        columns.append(_missing_fields(view, groups, prep, mode, n))
     return columns
 
 
@@ -736,9 +787,8 @@ def _traced(rule: PlanRule, row: Row) -> Condition:
 
 
 def _derive_notes(cond: Condition, expr: ir.Expr, row: Row) -> Condition:
-    from mns.rules.case import _parts
-
-    sub_exprs = _parts(expr)
+    """Add under each derived indicator the crosswalk rule and the values it was derived from."""
+    sub_exprs = parts_of(expr)
     if sub_exprs:
         parts = tuple(_derive_notes(c, e, row) for c, e in zip(cond.parts, sub_exprs, strict=True))
         return attrs.evolve(cond, parts=parts)

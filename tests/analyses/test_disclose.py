@@ -219,9 +219,9 @@ def test_the_attack_breaks_primary_suppression_on_random_tables() -> None:
 
 
 def test_bounds_can_pin_a_cell_the_equations_do_not() -> None:
-    # the linear equations leave a free direction, but non-negativity pins the cells: two
-    # diagonal zeros in a rectangle of withheld cells
-    matrix = np.array([[0, 3, 9], [3, 0, 9], [9, 9, 9]])
+    # the linear equations leave a free direction (+t, -t, -t, +t round the rectangle), but
+    # non-negativity pins it: two zeros on one side of a rectangle of withheld cells
+    matrix = np.array([[0, 0, 9], [3, 3, 9], [9, 9, 9]])
     equations, value = grid_equations(matrix)
     rectangle = {(0, 0), (0, 1), (1, 0), (1, 1)}
     assert not linear_attack(equations, rectangle, value)
@@ -305,18 +305,24 @@ def test_derived_columns_follow_their_counts_and_the_record_holds_no_values() ->
 
 
 def test_csv_uses_the_official_symbols() -> None:
-    table = pa.table({"g": ["A", "B", "C"], "n": [3, 40, 50], "share": [0.03, None, 0.5], "note": ["x", None, "y"]})
+    table = pa.table(
+        {
+            "g": ["A", "B", "C", "D"],
+            "n": [3, 40, 50, 60],
+            "share": [0.03, 0.4, None, 0.6],
+            "note": ["x", None, "y", "w"],
+        }
+    )
     structure = Structure(blocks=(Block(count="n", rows=("g",)),), derived={"share": ("n",)})
     disclosed = disclose(describe(table, structure, not_applicable=["share"]))
-    text = csv_text(disclosed)
-    lines = text.strip().split("\n")
+    lines = csv_text(disclosed).strip().split("\n")
     assert lines[0] == "g,n,share,note"
-    assert lines[1] == "A,c,c,x"  # withheld: c
-    assert lines[2] == "B,c,z,:"  # secondary c; a null share is "not applicable", other nulls ":"
-    assert lines[3] == "C,50,0.5,y"
+    assert lines[1] == "A,c,c,x"  # a small count and its share: withheld, c
+    assert lines[2] == "B,c,c,:"  # its partner (else A = total - B - C - D); a null note: ":"
+    assert lines[3] == "C,50,z,y"  # a null share is "not applicable": z
     out = io.StringIO()
     to_csv(disclosed, out, digits=2)
-    assert out.getvalue().split("\n")[3] == "C,50,0.50,y"
+    assert out.getvalue().split("\n")[4] == "D,60,0.60,w"
 
 
 def test_rounding_and_switching_off() -> None:

@@ -124,7 +124,7 @@ def test_profile_errors_name_the_fix() -> None:
 
 
 def test_profile_is_described_for_disclosure() -> None:
-    table = cases_table([{"case_id": f"c{i}", "need_group": "AB"[i % 2], "sex": "FM"[i % 3 == 0], "cohort": "referral", "la": "Q900", "weight": 1.0} for i in range(30)])
+    table = cases_table([{"case_id": f"c{i}", "need_group": "AB"[i % 2], "sex": "F" if i < 3 else "M", "cohort": "referral", "la": "Q900", "weight": 1.0} for i in range(30)])
     result = mns.profile(table, indicators=[])
     assert result.schema.metadata[b"mns.analysis"] == b"profile"
     disclosed = mns.disclose(result)

@@ -134,7 +134,9 @@ def test_report_section(result: Suggestion, data: tuple[pa.Table, pa.Table]) -> 
         section.table("nonsense")
 
 
-def test_same_seed_same_result_whatever_the_order_and_batches(data: tuple[pa.Table, pa.Table]) -> None:
+def test_same_seed_same_result_whatever_the_order_and_batches(
+    data: tuple[pa.Table, pa.Table],
+) -> None:
     cases, _ = data
     small = cases.slice(0, 300)
     a = suggest_groups(small, k=[2, 3], seed=3, n_init=2)

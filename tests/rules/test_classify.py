@@ -198,6 +198,18 @@ def test_output_columns_of_the_input_are_replaced() -> None:
     assert again.to_pylist() == first.to_pylist()
 
 
+def test_missing_fields_can_be_left_out() -> None:
+    full = classify(TABLE, PLAN)
+    lean = classify(TABLE, PLAN, missing_fields=False)
+    assert isinstance(full, pa.Table)
+    assert isinstance(lean, pa.Table)
+    assert lean.column_names == [n for n in full.column_names if n != "missing_fields"]
+    assert lean.to_pylist() == full.drop_columns(["missing_fields"]).to_pylist()
+    again = classify(full, PLAN, missing_fields=False)  # an old missing_fields does not stay
+    assert isinstance(again, pa.Table)
+    assert "missing_fields" not in again.column_names
+
+
 def test_metadata_names_the_plan_and_mode() -> None:
     out = classify(TABLE, PLAN)
     assert isinstance(out, pa.Table)

@@ -443,8 +443,6 @@ def _header(source: Source, log: IssueLog) -> tuple[list[str], bytes]:
 
 
 def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
-    import pyarrow.csv as pv
-
     names, head = _header(source, log)
     if not names:
         log.warning("the file is empty", row=1 if head.strip() else None)
@@ -453,18 +451,39 @@ def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
     types = {n: target.types.get(n, pa.string()) for n in names}
     if not target.canonical:
         types = dict.fromkeys(names, pa.string())
-    read_options = pv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22)
     bom = head.startswith(b"\xef\xbb\xbf")
-    where = _Where(source=source.name, kind="row", first=2)
+    opened: list[Any] = []
 
     def stream() -> Any:
         path = source.path
         if path is not None and not bom:
-            return str(path)
+            return str(path)  # pyarrow reads the file itself (fastest)
         handle = source.open()
+        opened.append(handle)
         if bom:
             handle.read(3)
         return handle
+
+    try:
+        return _parse_csv(source, names=names, target=target, types=types, stream=stream, log=log)
+    finally:
+        for handle in opened:
+            handle.close()
+
+
+def _parse_csv(
+    source: Source,
+    *,
+    names: list[str],
+    target: _Target,
+    types: dict[str, pa.DataType],
+    stream: Any,
+    log: IssueLog,
+) -> pa.Table:
+    import pyarrow.csv as pv
+
+    read_options = pv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22)
+    where = _Where(source=source.name, kind="row", first=2)
 
     typed: pa.Table | None = None
     try:
@@ -516,14 +535,18 @@ def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
 
 
 def _trim_text(table: pa.Table) -> pa.Table:
-    """Text columns with surrounding spaces removed and blank values made null (dictionary
-    columns: only when their dictionaries hold such values, so clean files cost nothing)."""
+    """Text columns with surrounding spaces removed and blank values made null, touching only
+    what needs it (clean files cost a trim per text column and a look at each dictionary)."""
     for i, field in enumerate(table.schema):
         column = table.column(i)
-        if pa.types.is_string(field.type) and column.null_count < table.num_rows:
-            table = table.set_column(i, field, _blank_to_null(column.combine_chunks()))
-        elif pa.types.is_dictionary(field.type) and any(
-            _needs_trim(chunk.dictionary) for chunk in column.chunks
+        if column.null_count == table.num_rows:
+            continue
+        if pa.types.is_string(field.type):
+            chunks = [_trimmed(chunk) for chunk in column.chunks]
+            if any(new is not old for new, old in zip(chunks, column.chunks, strict=True)):
+                table = table.set_column(i, field, pa.chunked_array(chunks, field.type))
+        elif pa.types.is_dictionary(field.type) and _needs_trim(
+            pa.concat_arrays([chunk.dictionary for chunk in column.chunks])
         ):
             chunks = [
                 _blank_to_null(pc.take(chunk.dictionary, chunk.indices)).dictionary_encode()
@@ -531,6 +554,16 @@ def _trim_text(table: pa.Table) -> pa.Table:
             ]
             table = table.set_column(i, field, pa.chunked_array(chunks, field.type))
     return table
+
+
+def _trimmed(chunk: pa.Array) -> pa.Array:
+    """``chunk`` itself when no value has surrounding spaces, else :func:`_blank_to_null`."""
+    trimmed = pc.utf8_trim_whitespace(chunk)
+    if trimmed.buffers()[2] is None or chunk.buffers()[2] is None:
+        return chunk
+    if trimmed.buffers()[2].size == chunk.buffers()[2].size and chunk.offset == 0:
+        return chunk  # not a character was removed
+    return _blank_to_null(chunk)
 
 
 def _needs_trim(values: pa.Array) -> bool:
@@ -553,8 +586,8 @@ def _read_jsonl(source: Source, table: str, log: IssueLog, batch_size: int | Non
     names: list[str] = []
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
-    with source.open() as stream:
-        for number, raw in enumerate(io.TextIOWrapper(stream, "utf-8-sig", errors="replace"), 1):
+    with io.TextIOWrapper(source.open(), "utf-8-sig", errors="replace") as text:
+        for number, raw in enumerate(text, 1):
             if not raw.strip():
                 continue
             try:
@@ -597,9 +630,18 @@ def _read_jsonl(source: Source, table: str, log: IssueLog, batch_size: int | Non
 def _read_parquet(
     source: Source, option: str | None, log: IssueLog, batch_size: int | None
 ) -> tuple[str, pa.Table]:
+
+    if source.path is not None:
+        return _parquet(str(source.path), source, option, log, batch_size)
+    with source.open() as handle:
+        return _parquet(handle, source, option, log, batch_size)
+
+
+def _parquet(
+    handle: Any, source: Source, option: str | None, log: IssueLog, batch_size: int | None
+) -> tuple[str, pa.Table]:
     import pyarrow.parquet as pq
 
-    handle: Any = str(source.path) if source.path is not None else source.open()
     file = pq.ParquetFile(handle)
     arrow = file.schema_arrow
     stored = (arrow.metadata or {}).get(b"mns.table", b"").decode()
@@ -614,7 +656,7 @@ def _read_parquet(
         and pa.types.is_string(arrow.field(n).type)
     ]
     if wanted:
-        if source.path is None:
+        if not isinstance(handle, str):
             handle.seek(0)
         file = pq.ParquetFile(handle, read_dictionary=wanted)
     data = file.read() if batch_size is None else _batched(file, batch_size)

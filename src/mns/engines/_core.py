@@ -17,6 +17,7 @@ import abc
 import contextlib
 import contextvars
 import hashlib
+import importlib
 import os
 import pickle
 import uuid
@@ -65,7 +66,9 @@ class EngineError(MnsError):
     cluster went away, or what a run ships to workers cannot be pickled. No result is returned.
     ``piece`` names the file or rows being computed, when known."""
 
-    def __init__(self, message: str, *, piece: str | None = None, engine: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, piece: str | None = None, engine: str | None = None
+    ) -> None:
         super().__init__(message, file=piece)
         self.piece = piece
         self.engine = engine
@@ -88,10 +91,10 @@ class Job:
 
 @attrs.frozen(kw_only=True, eq=False)
 class Piece:
-    """One unit of work: a file (fragment) of a dataset, or rows shipped with the task."""
+    """One unit of work: files of a dataset (read by the worker), or rows shipped with it."""
 
-    name: str  #: the file, or which rows: for errors
-    fragment: Any = None  #: a pyarrow dataset fragment
+    name: str  #: the files, or which rows: for errors
+    fragments: tuple[Any, ...] = ()  #: pyarrow dataset fragments (files), read in turn
     batch: pa.RecordBatch | None = None
 
 
@@ -110,8 +113,8 @@ def _piece_batches(job: Job, piece: Piece) -> Iterator[pa.RecordBatch]:
     if piece.batch is not None:
         yield piece.batch
         return
-    assert job.reader is not None, "a file piece needs the dataset's reader"
-    yield from job.reader.batches(piece.fragment, piece.name)
+    assert job.reader is not None, "a piece of files needs the dataset's reader"
+    yield from job.reader.batches(piece.fragments)
 
 
 def compute(job: Job, index: int, piece: Piece) -> Result:
@@ -173,7 +176,7 @@ def dumps(job: Job, engine: str) -> Payload:
         data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError) as exc:
         try:
-            import cloudpickle
+            cloudpickle: Any = importlib.import_module("cloudpickle")
         except ImportError:
             raise EngineError(
                 f"engine {engine!r}: what this analysis runs on each batch cannot be pickled by "
@@ -331,7 +334,9 @@ def get(engine: EngineLike, *, client: Any = None, workers: int | None = None) -
 
 
 @contextlib.contextmanager
-def use(engine: EngineLike = "local", *, client: Any = None, workers: int | None = None) -> Iterator[Engine]:
+def use(
+    engine: EngineLike = "local", *, client: Any = None, workers: int | None = None
+) -> Iterator[Engine]:
     """Run every streaming analysis in the block on ``engine`` (see :func:`get`), started once
     for the block and closed at its end (an engine or client given open stays open)::
 
@@ -374,13 +379,20 @@ def distributes(source: object, engine: EngineLike = None) -> bool:
 
 
 def _pieces(source: aggregate.Source, job: Job) -> tuple[Job, Iterator[Piece]]:
-    """``source`` cut into pieces that do not depend on the engine: the files of a dataset,
-    else batches of up to :data:`PIECE_ROWS` rows."""
+    """``source`` cut into pieces that do not depend on the engine: the dataset's tasks
+    (files put together), else batches of up to :data:`PIECE_ROWS` rows."""
     if _is_dataset(source):
         dataset: Dataset = source  # type: ignore[assignment]
         job = attrs.evolve(job, reader=dataset.reader(job.columns))
-        return job, (Piece(name=str(f.path), fragment=f) for f in dataset.fragments())
+        return job, (_files_piece(group) for group in dataset.tasks())
     return job, _stream_pieces(source, job)
+
+
+def _files_piece(fragments: Sequence[Any]) -> Piece:
+    first = str(fragments[0].path)
+    more = len(fragments) - 1
+    name = first if not more else f"{first} and {more} more file{'s' if more > 1 else ''}"
+    return Piece(name=name, fragments=tuple(fragments))
 
 
 def _stream_pieces(source: aggregate.Source, job: Job) -> Iterator[Piece]:
@@ -388,7 +400,9 @@ def _stream_pieces(source: aggregate.Source, job: Job) -> Iterator[Piece]:
     start = 0
     for batch in aggregate.batches(source, job.columns, what=job.what):
         end = start + batch.num_rows
-        yield Piece(name=f"rows {start:,}-{max(end - 1, start):,} of the {job.what} {kind}", batch=batch)
+        yield Piece(
+            name=f"rows {start:,}-{max(end - 1, start):,} of the {job.what} {kind}", batch=batch
+        )
         start = end
 
 
@@ -468,7 +482,12 @@ def run(
     the engine of the enclosing :func:`use` block, else ``"local"``."""
     chosen = get(engine) if engine is not None else (current() or get("local"))
     opened = not chosen.is_open
-    job = Job(specs=dict(specs), prepare=prepare, columns=tuple(columns) if columns is not None else None, what=what)
+    job = Job(
+        specs=dict(specs),
+        prepare=prepare,
+        columns=tuple(columns) if columns is not None else None,
+        what=what,
+    )
     job, pieces = _pieces(source, job)
     counted = _Counted(pieces)
     try:

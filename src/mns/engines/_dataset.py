@@ -33,8 +33,10 @@ from mns.records import schema as canonical
 if TYPE_CHECKING:
     from mns.plan.model import Plan
 
-__all__ = ["BATCH_ROWS", "Dataset", "Reader", "Step", "dataset"]
+__all__ = ["BATCH_ROWS", "TASK_ROWS", "Dataset", "Reader", "Step", "dataset"]
 
+#: Files are put together into tasks of at most this many rows (see :meth:`Dataset.tasks`).
+TASK_ROWS: Final = 1 << 20
 #: Rows per batch read from a file (batches are then put together to be counted).
 BATCH_ROWS: Final = 1 << 17
 #: Batches read ahead within a file: bounds the memory a scan holds.
@@ -42,6 +44,7 @@ READAHEAD: Final = 2
 #: File names that are Parquet files; other files in a dataset's folder are an error.
 SUFFIXES: Final = (".parquet", ".parq", ".pq")
 CATEGORY: Final = pa.dictionary(pa.int32(), pa.string())
+
 
 class Step(Protocol):
     """A change made to each batch as it is read (e.g. classification), run where the batch
@@ -76,10 +79,20 @@ class Reader:
     steps: tuple[tuple[Step, tuple[str, ...]], ...]
     keep: tuple[str, ...]
 
-    def batches(self, fragment: Any, name: str) -> Iterator[pa.RecordBatch]:
-        """The batches of one file, as the run needs them."""
+    def batches(self, fragments: Sequence[Any]) -> Iterator[pa.RecordBatch]:
+        """The batches of some files, read in turn, as the run needs them (small batches of
+        successive files are put together before the steps run)."""
+        raw = (self._cast(b) for fragment in fragments for b in self._read(fragment) if b.num_rows)
+        for batch in aggregate.batches(raw, what="dataset") if self.steps else raw:
+            out = batch
+            for step, given in self.steps:
+                out = step(out.select(list(given)))
+            yield out.select(list(self.keep))
+
+    def _read(self, fragment: Any) -> Iterator[pa.RecordBatch]:
+        name = str(fragment.path)
         try:
-            raw = fragment.to_batches(
+            yield from fragment.to_batches(
                 schema=self.scan_schema,
                 columns=list(self.read),
                 filter=self.filter,
@@ -87,12 +100,6 @@ class Reader:
                 batch_readahead=READAHEAD,
                 fragment_readahead=1,
             )
-            cast = (self._cast(b) for b in raw if b.num_rows)
-            for batch in aggregate.batches(cast, what=name) if self.steps else cast:
-                out = batch
-                for step, given in self.steps:
-                    out = step(out.select(list(given)))
-                yield out.select(list(self.keep))
         except (pa.ArrowException, OSError) as exc:
             raise _file_error(name, exc) from exc
 
@@ -107,7 +114,9 @@ class Reader:
             if target is not None and fields[i].type != target:
                 arrays[i] = arrays[i].cast(target)
                 fields[i] = pa.field(name, target, nullable=fields[i].nullable)
-        return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=batch.schema.metadata))
+        return pa.RecordBatch.from_arrays(
+            arrays, schema=pa.schema(fields, metadata=batch.schema.metadata)
+        )
 
 
 def _file_error(name: str, exc: BaseException) -> MnsError:
@@ -140,6 +149,7 @@ class Dataset:
     projection: tuple[str, ...] | None = None  #: the columns given (None: all)
     steps: tuple[Step, ...] = ()
     partitions: tuple[str, ...] = ()  #: the partition columns (from folder names)
+    task_rows: int = TASK_ROWS  #: files are put together into tasks of at most this many rows
 
     # ---------------------------------------------------------------- what it holds
 
@@ -159,8 +169,29 @@ class Dataset:
     def fragments(self) -> list[Any]:
         """The files that may hold matching rows (others are pruned by partition values),
         sorted by path."""
-        found = self.source.get_fragments(filter=self.filter) if self.filter is not None else self.source.get_fragments()
+        found = (
+            self.source.get_fragments(filter=self.filter)
+            if self.filter is not None
+            else self.source.get_fragments()
+        )
         return sorted(found, key=lambda f: str(f.path))
+
+    def tasks(self) -> list[list[Any]]:
+        """:meth:`fragments` put together, in order, into tasks of at most :attr:`task_rows`
+        rows (by the files' footers; a larger file is a task of its own), so that small files
+        do not each cost a task. The grouping depends only on the files, never on the engine."""
+        rows = self.task_rows
+        groups: list[list[Any]] = []
+        held = 0
+        for fragment in self.fragments():
+            size = fragment.count_rows()
+            if groups and held + size <= rows:
+                groups[-1].append(fragment)
+                held += size
+            else:
+                groups.append([fragment])
+                held = size
+        return groups
 
     @property
     def files(self) -> list[str]:
@@ -169,7 +200,11 @@ class Dataset:
 
     def count_rows(self) -> int:
         """How many rows match the filter (read from file footers where it can)."""
-        return int(self.source.count_rows(filter=self.filter) if self.filter is not None else self.source.count_rows())
+        return int(
+            self.source.count_rows(filter=self.filter)
+            if self.filter is not None
+            else self.source.count_rows()
+        )
 
     def __repr__(self) -> str:
         parts = [f"{len(self.files)} files", f"{len(self.columns)} columns"]
@@ -183,7 +218,7 @@ class Dataset:
 
     # ---------------------------------------------------------------- new datasets
 
-    def where(self, filter: pc.Expression | Mapping[str, Any]) -> Dataset:  # noqa: A002
+    def where(self, filter: pc.Expression | Mapping[str, Any]) -> Dataset:
         """The rows that also match ``filter`` (see :func:`dataset`). A filter can name the
         files' columns and partition columns, not the columns a step adds: filter before
         classifying."""
@@ -205,16 +240,19 @@ class Dataset:
         mode: str = "first",
         *,
         crosswalks: Iterable[Any] | None = None,
+        missing_fields: bool = True,
     ) -> Dataset:
         """The dataset classified with ``plan`` as it is read: :func:`mns.classify` of a
-        dataset. Errors in the plan or the columns are raised now."""
+        dataset (the same arguments). Errors in the plan or the columns are raised now."""
         from mns.plan.model import Plan as PlanClass
 
         if not isinstance(plan, PlanClass):
             from mns.plan import load_plan
 
             plan = load_plan(plan)
-        step = ClassifyStep(plan=plan, mode=mode, crosswalks=tuple(crosswalks or ()))
+        step = ClassifyStep(
+            plan=plan, mode=mode, crosswalks=tuple(crosswalks or ()), missing_fields=missing_fields
+        )
         return self.map(step)
 
     def map(self, step: Step) -> Dataset:
@@ -269,8 +307,8 @@ class Dataset:
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The record batches of every file in turn, in this process (only ``columns``)."""
         reader = self.reader(columns)
-        for fragment in self.fragments():
-            yield from reader.batches(fragment, str(fragment.path))
+        for group in self.tasks():
+            yield from reader.batches(group)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return self.batches()
@@ -278,7 +316,9 @@ class Dataset:
     def to_table(self, columns: Sequence[str] | None = None) -> pa.Table:
         """Everything (or ``columns``) read into one table: for small datasets and results."""
         reader = self.reader(columns)
-        schema = pa.schema([self.schema.field(n) for n in reader.keep], metadata=self.schema.metadata)
+        schema = pa.schema(
+            [self.schema.field(n) for n in reader.keep], metadata=self.schema.metadata
+        )
         batches = [b for b in self.batches(columns) if b.num_rows]
         return pa.Table.from_batches(batches, schema=schema).unify_dictionaries()
 
@@ -301,7 +341,7 @@ def _require(names: Sequence[str], wanted: Iterable[str], where: str) -> None:
 _FIELD_REF = re.compile(r"FieldRef\.Name\(([^)]*)\)")
 
 
-def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.Expression:  # noqa: A002
+def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.Expression:
     """A filter as a pyarrow expression, checked against the columns of the files."""
     names = data.scan_schema.names
     if isinstance(filter, pc.Expression):
@@ -316,7 +356,9 @@ def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.
             if value is None:
                 parts.append(field.is_null())
             elif isinstance(value, (list, tuple, set, frozenset)):
-                values = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+                values = (
+                    sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+                )
                 parts.append(field.isin(values))
             else:
                 parts.append(field == value)
@@ -354,7 +396,9 @@ def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.
 # Opening
 
 
-def _paths(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> tuple[Any, list[str], str | None, str]:
+def _paths(
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> tuple[Any, list[str], str | None, str]:
     """The filesystem, the Parquet files, the base folder of the partitions, and a label."""
     import pyarrow.fs as pafs
 
@@ -376,12 +420,12 @@ def _paths(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> t
                 continue
             relative = entry.path[len(base) :].lstrip("/")
             if any(part.startswith((".", "_")) for part in relative.split("/")):
-                continue  # hidden and bookkeeping files (_SUCCESS, .crc), as Spark and pyarrow skip them
+                continue  # hidden and bookkeeping files (_SUCCESS, .crc), as pyarrow skips them
             if not entry.path.lower().endswith(SUFFIXES):
                 raise MnsError(
-                    f"dataset {label!r}: {entry.path!r} is not a Parquet file (its name does not end "
-                    f"in {', '.join(SUFFIXES)}); a dataset's folder holds only Parquet files: move "
-                    "it out, or give the Parquet files as a list",
+                    f"dataset {label!r}: {entry.path!r} is not a Parquet file (its name does not "
+                    f"end in {', '.join(SUFFIXES)}); a dataset's folder holds only Parquet files: "
+                    "move it out, or give the Parquet files as a list",
                     file=entry.path,
                 )
             files.append(entry.path)
@@ -393,9 +437,14 @@ def _paths(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> t
         fs_item, resolved = _filesystem(item)
         kind = fs_item.get_file_info(resolved).type
         if kind == pafs.FileType.NotFound:
-            raise MnsError(f"dataset: {item!r} does not exist (give a folder of Parquet files or Parquet files)", file=item)
+            raise MnsError(
+                f"dataset: {item!r} does not exist (give a folder of Parquet files, or files)",
+                file=item,
+            )
         if kind != pafs.FileType.File:
-            raise MnsError(f"dataset: {item!r} is a folder; give one folder, or a list of files", file=item)
+            raise MnsError(
+                f"dataset: {item!r} is a folder; give one folder, or a list of files", file=item
+            )
         files.append(resolved)
     return filesystem, files, None, label
 
@@ -405,9 +454,10 @@ def _filesystem(path: str) -> tuple[Any, str]:
 
     if "://" in path:
         try:
-            return pafs.FileSystem.from_uri(path)
+            filesystem, inner = pafs.FileSystem.from_uri(path)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise MnsError(f"dataset: cannot open {path!r}: {exc}", file=path) from None
+        return filesystem, str(inner)
     return pafs.LocalFileSystem(), os.path.abspath(path)
 
 
@@ -430,22 +480,24 @@ def _base_schema(scan: pa.Schema, partitions: Sequence[str], table: str | None) 
 
 def _castable(actual: pa.DataType, wanted: pa.DataType) -> bool:
     if pa.types.is_dictionary(wanted):
-        return pa.types.is_string(actual) or (
-            pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type)
+        return bool(
+            pa.types.is_string(actual)
+            or (pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type))
         )
     if pa.types.is_integer(wanted):
-        return pa.types.is_integer(actual)
-    return pa.types.is_string(wanted) and pa.types.is_large_string(actual)
+        return bool(pa.types.is_integer(actual))
+    return bool(pa.types.is_string(wanted) and pa.types.is_large_string(actual))
 
 
 def dataset(
     path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
-    filter: pc.Expression | Mapping[str, Any] | None = None,  # noqa: A002
+    filter: pc.Expression | Mapping[str, Any] | None = None,
     columns: Sequence[str] | None = None,
     partitioning: str | None = "hive",
     schema: pa.Schema | str = "all",
     table: str | None = None,
+    task_rows: int = TASK_ROWS,
 ) -> Dataset:
     """Open a Parquet dataset: a folder (read recursively; hive partition folders such as
     ``la=E09000001/year=2024`` become columns), one file, or a list of files. Only the files'
@@ -464,9 +516,13 @@ def dataset(
       first file's (faster for many files of one schema), or give a ``pyarrow.Schema``.
     - ``table``: the canonical table the files hold (``"cases"``...); default: what the files
       say (``mns.write`` records it). Its columns are checked and given their canonical types.
+    - ``task_rows``: an engine computes a few files at a time as one task of at most this
+      many rows (a larger file is a task of its own); the result does not depend on it.
     """
     import pyarrow.dataset as pads
 
+    if isinstance(task_rows, bool) or not isinstance(task_rows, int) or task_rows < 1:
+        raise ValueError(f"task_rows = {task_rows!r} must be a whole number of rows, 1 or more")
     if partitioning not in ("hive", None):
         raise ValueError(f"partitioning {partitioning!r} is not 'hive' or None")
     if table is not None and table not in canonical.SCHEMAS:
@@ -474,7 +530,9 @@ def dataset(
     filesystem, files, base, label = _paths(path)
     options = pads.FileSystemFactoryOptions(
         partition_base_dir=base,
-        partitioning=pads.HivePartitioning.discover() if partitioning == "hive" and base is not None else None,
+        partitioning=pads.HivePartitioning.discover()
+        if partitioning == "hive" and base is not None
+        else None,
         exclude_invalid_files=False,
     )
     factory = pads.FileSystemDatasetFactory(filesystem, files, pads.ParquetFileFormat(), options)
@@ -513,6 +571,7 @@ def dataset(
         scan_schema=scan_schema,
         base_schema=base_schema,
         partitions=partitions,
+        task_rows=task_rows,
     )
     if filter is not None:
         data = data.where(filter)
@@ -548,11 +607,19 @@ class ClassifyStep:
     plan: Plan
     mode: str
     crosswalks: tuple[Any, ...] = ()
+    missing_fields: bool = True
 
     def _classify(self, table: pa.Table) -> pa.Table:
         import mns
 
-        out = mns.classify(table, self.plan, self.mode, crosswalks=self.crosswalks or None, threads=1)  # type: ignore[arg-type]
+        out = mns.classify(
+            table,
+            self.plan,
+            self.mode,
+            crosswalks=self.crosswalks or None,
+            threads=1,
+            missing_fields=self.missing_fields,
+        )
         assert isinstance(out, pa.Table)
         return out
 
@@ -566,7 +633,9 @@ class ClassifyStep:
     def columns(self, schema: pa.Schema) -> Sequence[str]:
         from mns.rules.bind import Present
 
-        prepared = _classification().prepare(self.plan, schema.names, crosswalks=self.crosswalks or None)
+        prepared = _classification().prepare(
+            self.plan, schema.names, crosswalks=self.crosswalks or None
+        )
         read = {src.name for src in prepared.binding.sources.values() if isinstance(src, Present)}
         languages: dict[str, str] = {}
         for name in schema.names:
@@ -579,4 +648,8 @@ class ClassifyStep:
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         out = self._classify(pa.Table.from_batches([batch]))
-        return out.combine_chunks().to_batches()[0] if out.num_rows else pa.RecordBatch.from_pylist([], schema=out.schema)
+        return (
+            out.combine_chunks().to_batches()[0]
+            if out.num_rows
+            else pa.RecordBatch.from_pylist([], schema=out.schema)
+        )

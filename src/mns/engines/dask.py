@@ -15,6 +15,7 @@ without every piece's result.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -24,10 +25,14 @@ from mns.engines._core import Engine, EngineError, Job, Piece, Result, dumps, re
 __all__ = ["Dask"]
 
 
-def _missing_dask() -> EngineError:
-    return EngineError(
-        "the 'dask' engine needs dask.distributed: pip install 'mns[dask]'", engine="dask"
-    )
+def _distributed() -> Any:
+    """``dask.distributed``, imported when first used (never by ``import mns``)."""
+    try:
+        return importlib.import_module("distributed")
+    except ImportError:
+        raise EngineError(
+            "the 'dask' engine needs dask.distributed: pip install 'mns[dask]'", engine="dask"
+        ) from None
 
 
 class Dask(Engine):
@@ -42,7 +47,9 @@ class Dask(Engine):
         if workers is not None and workers < 1:
             raise ValueError(f"Dask: workers = {workers} must be 1 or more")
         if client is not None and workers is not None:
-            raise ValueError("Dask: give a client or a number of workers for a LocalCluster, not both")
+            raise ValueError(
+                "Dask: give a client or a number of workers for a LocalCluster, not both"
+            )
         self._given = client
         self._client: Any = client
         self._cluster: Any = None
@@ -57,25 +64,24 @@ class Dask(Engine):
     def workers(self) -> int:
         if self._client is None:
             return self._local_workers
-        return max(1, sum(self._client.nthreads().values()))
+        return max(1, int(sum(self._client.nthreads().values())))
 
     def _start(self) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise _missing_dask() from None
+        distributed = _distributed()
         if self._given is not None:
             status = getattr(self._given, "status", "running")
             if status not in ("running", "newly-created", "connecting"):
-                raise EngineError(f"the Dask client given is {status}, not running", engine=self.name)
+                raise EngineError(
+                    f"the Dask client given is {status}, not running", engine=self.name
+                )
             return
-        self._cluster = LocalCluster(
+        self._cluster = distributed.LocalCluster(
             n_workers=self._local_workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
         )
-        self._client = Client(self._cluster, set_as_default=False)
+        self._client = distributed.Client(self._cluster, set_as_default=False)
 
     def _stop(self) -> None:
         if self._given is not None:
@@ -90,8 +96,6 @@ class Dask(Engine):
                 cluster.close()
 
     def map(self, job: Job, pieces: Iterable[tuple[int, Piece]]) -> Iterator[Result]:
-        from distributed import as_completed
-
         client = self._client
         if client is None:
             raise EngineError("the dask engine is not open", engine=self.name)
@@ -99,7 +103,7 @@ class Dask(Engine):
         [shipped] = client.scatter([payload], broadcast=True, hash=False)
         todo = iter(pieces)
         running: dict[str, tuple[int, Piece, Any]] = {}
-        flow = as_completed(loop=client.loop, with_results=True, raise_errors=False)
+        flow = _distributed().as_completed(loop=client.loop, with_results=True, raise_errors=False)
 
         def submit(items: list[tuple[int, Piece]]) -> None:
             if not items:
@@ -129,7 +133,7 @@ class Dask(Engine):
         try:
             submit(first)
             for future, outcome in flow:
-                index, piece, _ = running.pop(future.key)
+                _, piece, _ = running.pop(future.key)
                 if future.status != "finished":
                     self._fail(future, piece)
                 future.release()
@@ -142,11 +146,9 @@ class Dask(Engine):
 
     def _fail(self, future: Any, piece: Piece) -> None:
         """Raise the error of a task that did not finish."""
-        from distributed import KilledWorker
-
         try:
             future.result()
-        except KilledWorker as exc:
+        except _distributed().KilledWorker as exc:
             raise EngineError(
                 f"engine 'dask': the workers computing {piece.name} died too many times "
                 "(distributed.scheduler.allowed-failures), so no result is returned. A worker "

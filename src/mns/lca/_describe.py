@@ -316,16 +316,15 @@ def draft_rule(events: Sequence[Event], members: Bools) -> Draft:
     Candidates are single conditions (an indicator, its absence, a rating threshold, a
     category value) that are more common in the class than outside it, ``count(...) >= t``
     over the indicators most common in the class compared with outside it, and
-    ``count(...) <= t`` over those most often absent. The best candidate is extended by ``and`` /
-    ``or`` with another, while F1 improves by at least ``MIN_GAIN``, up to ``MAX_TERMS``
+    ``count(...) <= t`` over those most often absent. The best candidate is extended by
+    ``and`` / ``or`` with another, while F1 improves by at least ``MIN_GAIN``, up to ``MAX_TERMS``
     conditions, each indicator used once.
     """
     size = int(members.sum())
     scored: list[tuple[float, float, str, _Expr]] = []
-    telling: dict[str, tuple[float, Event]] = {}  # per column: its most telling positive event
-    absent: dict[
-        str, tuple[float, Event]
-    ] = {}  # per column: the event most often absent in the class
+    # per column: the event most over-represented in the class, and the most under-represented
+    telling: dict[str, tuple[float, Event]] = {}
+    absent: dict[str, tuple[float, Event]] = {}
     for e in events:
         known = e.known
         inside = float((known & members).sum())

@@ -426,7 +426,9 @@ def _describe_fit(
         for e in _data.events(it)
     ]
     modal = fit.posterior[pats.inverse].argmax(axis=1).astype(np.int64)
-    post = fit.posterior[pats.inverse]
+    # sums over the (sorted) patterns, weighted by their counts: the same whatever the row order
+    pattern_modal = fit.posterior.argmax(axis=1)
+    weighted = fit.posterior * pats.counts[:, None]
     indicators = _describe.lifts(events, modal, fit.k, labels)
     demographics = _describe.demographics(table, pats.rows, modal, fit.k)
     fitted = table.take(pa.array(pats.rows))
@@ -450,8 +452,12 @@ def _describe_fit(
                 "class": c + 1,
                 "cases": int(sizes[c]),
                 "share": float(sizes[c]) / pats.n,
-                "expected_cases": float((post[:, c]).sum()),
-                "mean_posterior": float(post[members, c].mean()) if members.any() else None,
+                "expected_cases": float(weighted[:, c].sum()),
+                "mean_posterior": (
+                    float(weighted[pattern_modal == c, c].sum()) / float(sizes[c])
+                    if sizes[c]
+                    else None
+                ),
                 "median_age": float(np.median(member_ages)) if member_ages.size else None,
                 "distinguishing": _describe.summary(indicators, c + 1),
                 "rule": rule_rows[c + 1]["rule"],

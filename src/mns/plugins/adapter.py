@@ -53,9 +53,8 @@ class Source:
         A seekable object is read from its current position each time it is opened (and is
         never closed by mns); any other object is read into memory once.
         """
-        label = name or str(getattr(file, "name", "") or "<stream>")
-        if not isinstance(label, str):  # e.g. a file descriptor number
-            label = "<stream>"
+        given = getattr(file, "name", None)  # a path, or a descriptor number, or nothing
+        label = name or (given if isinstance(given, str) and given else "<stream>")
         if file.seekable():
             start = file.tell()
 

@@ -18,7 +18,7 @@ from mns.errors import SchemaError
 from mns.rules import ir
 from mns.rules.bind import Absent, Binding, Derived, Present
 
-__all__ = ["Condition", "Row", "evaluate", "trace"]
+__all__ = ["Condition", "Row", "evaluate", "parts_of", "trace"]
 
 Lookup = Callable[[ir.Column], ir.Scalar]
 Interval = tuple[int, int]
@@ -197,7 +197,8 @@ class Condition:
     parts: tuple[Condition, ...] = ()
 
 
-def _parts(expr: ir.Expr) -> tuple[ir.Expr, ...]:
+def parts_of(expr: ir.Expr) -> tuple[ir.Expr, ...]:
+    """The sub-conditions an explanation shows under ``expr`` (a count's are its arguments)."""
     if isinstance(expr, ir.And | ir.Or):
         return expr.args
     if isinstance(expr, ir.Not):
@@ -214,7 +215,7 @@ def trace(expr: ir.Expr, rule: str, row: Row) -> Condition:
     outcome = evaluate(expr, row)
     assert outcome is None or isinstance(outcome, bool)
     values = tuple((c.name, row(c)) for c in ir.columns(expr))
-    parts = tuple(trace(p, rule, row) for p in _parts(expr))
+    parts = tuple(trace(p, rule, row) for p in parts_of(expr))
     return Condition(
         text=rule[expr.span[0] : expr.span[1]], outcome=outcome, values=values, parts=parts
     )

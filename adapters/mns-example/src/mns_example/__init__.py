@@ -159,8 +159,7 @@ def read_northwick(sources: Sequence[mns.Source], options: Mapping[str, Any]) ->
     runs: list[dt.date] = []
     for source in sources:
         file_log = log.bind(source=source.name)
-        with source.open() as stream:
-            text = io.TextIOWrapper(stream, "utf-8-sig", errors="replace")
+        with io.TextIOWrapper(source.open(), "utf-8-sig", errors="replace") as text:
             lines = ((n, t.rstrip("\r\n")) for n, t in enumerate(text, 1))
             banner = next(lines, (1, ""))[1].split("|")
             if banner[0] != "#NWEH" or len(banner) != 3:

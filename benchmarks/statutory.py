@@ -1,0 +1,322 @@
+"""Benchmark: reading CIN census XML with mns-cin-census, against the floor and liiatools.
+
+Generated census files (synthetic children from ``mns.synth``, written by
+``mns_cin_census.write_parts``) of 50,000 and 500,000 children are read, each in its own
+subprocess, with full validation (code sets of the year, mandatory elements, dates that
+parse, dates in order) into ``cases``, ``services`` and the relational tables, a batch at a
+time (``mns_cin_census.batches``: what ``to_parquet`` and ``mns.read`` do, without the
+output sink). Printed, all from the same run:
+
+- children per CPU-second (targets: at least 10,000) and peak resident memory (target:
+  under 300 MB, and flat as the file grows);
+- the floor: a bare ``lxml.etree.iterparse`` pass over the same file (``Child`` end events,
+  elements cleared), and mns's time as a multiple of it;
+- ``mns.read`` of the smaller file into in-memory ``Records`` (its memory holds the output
+  tables, so it grows with the file: not the flat-memory path);
+- liiatools 0.2.0 ``cin-census cleanfile`` on a 10,000-child file, when a Python 3.9 with
+  ``liiatools==0.2.0`` and ``numpy<2`` can be installed (in a throwaway virtual
+  environment); otherwise why not. Its CPU time is the whole process's (imports included).
+
+Run::
+
+    .venv/bin/python -m benchmarks.statutory                       # 50k and 500k, liiatools 10k
+    .venv/bin/python -m benchmarks.statutory --children 20000 --liiatools-children 0
+
+CI never fails on a timing: this prints figures and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+TARGET_RATE = 10_000  # children per CPU-second, full validation
+TARGET_PEAK_MB = 300
+YEAR = 2022  # liiatools 0.2.0 knows the 2022 schema; the same file is used for every reader
+CHUNK = 50_000
+LIIATOOLS = "liiatools==0.2.0"
+PYTHON39 = ("/root/.pyenv/versions/3.9.18/bin/python", "python3.9")
+
+
+# --------------------------------------------------------------------------------- data
+
+
+def _parts(children: int, seed: int) -> Iterator[tuple[Any, Any]]:
+    """Synthetic cases and services, a chunk at a time, with ids unique across chunks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from mns import synth
+
+    done = 0
+    chunk = 0
+    while done < children:
+        n = min(CHUNK, children - done)
+        recs = synth.records(n, seed=seed + chunk, year=YEAR)
+        prefix = f"B{chunk:03d}-"
+        out = []
+        for table in (recs.cases, recs.services):
+            renamed = table
+            for name in ("case_id", "child_id"):
+                i = renamed.schema.get_field_index(name)
+                column = pc.binary_join_element_wise(prefix, renamed.column(i), "")
+                renamed = renamed.set_column(i, renamed.schema.field(i), column.cast(pa.string()))
+            out.append(renamed)
+        yield out[0], out[1]
+        done += n
+        chunk += 1
+
+
+def census_file(folder: Path, children: int) -> Path:
+    """A census file of ``children`` children (one episode each), generated once and cached."""
+    path = folder / f"cin_{YEAR}_{children}.xml"
+    if path.exists():
+        return path
+    import mns_cin_census
+
+    start = time.perf_counter()
+    tmp = path.with_suffix(".part")
+    written = mns_cin_census.write_parts(_parts(children, seed=11), tmp, year=YEAR, lea="201")
+    tmp.rename(path)
+    size = path.stat().st_size / 1e6
+    print(
+        f"  generated {path.name}: {written.children:,} children, {size:,.0f} MB "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
+    return path
+
+
+# --------------------------------------------------------------------------------- workers
+# Each measurement runs in a fresh interpreter: `python -m benchmarks.statutory --worker ...`.
+
+
+def _worker(kind: str, path: Path) -> dict[str, Any]:
+    if kind == "floor":
+        from lxml import etree
+
+        start, wall = time.process_time(), time.perf_counter()
+        children = 0
+        for _, el in etree.iterparse(str(path), events=("end",), tag="Child"):
+            children += 1
+            el.clear(keep_tail=False)
+            while el.getprevious() is not None:
+                del el.getparent()[0]
+        out: dict[str, Any] = {"children": children}
+    elif kind == "stream":
+        import mns_cin_census
+
+        from mns.records.issues import IssueLog
+
+        start, wall = time.process_time(), time.perf_counter()
+        log = IssueLog(adapter="cin-census")
+        cases = services = rows = 0
+        for part in mns_cin_census.batches(path, log):
+            cases += part.cases.num_rows
+            services += part.services.num_rows
+            rows += sum(t.num_rows for t in part.extra.values())
+        out = {"cases": cases, "services": services, "relational_rows": rows, "issues": len(log)}
+    elif kind == "records":
+        import mns_cin_census
+
+        start, wall = time.process_time(), time.perf_counter()
+        recs = mns_cin_census.read(path)
+        out = {"cases": recs.cases.num_rows, "issues": recs.issues.num_rows}
+    else:
+        raise SystemExit(f"unknown worker {kind!r}")
+    out["cpu"] = time.process_time() - start
+    out["wall"] = time.perf_counter() - wall
+    out["rss_mb"] = peak_mb()
+    return out
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (``VmHWM``; ``ru_maxrss`` would include the
+    parent's, as Linux keeps it across ``exec``)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(kind: str, path: Path) -> dict[str, Any]:
+    """Run one worker in a subprocess and return what it measured."""
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.statutory", "--worker", kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"worker {kind} failed:\n{result.stderr}")
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return data
+
+
+# --------------------------------------------------------------------------------- liiatools
+
+
+def _python39() -> str | None:
+    for candidate in PYTHON39:
+        found = shutil.which(candidate) or (candidate if Path(candidate).exists() else None)
+        if found:
+            return found
+    return None
+
+
+def liiatools_env(folder: Path) -> tuple[Path | None, str]:
+    """A virtual environment with liiatools 0.2.0, or ``None`` and why it cannot be had."""
+    venv = folder / "liiatools-venv"
+    python = venv / "bin" / "python"
+    if python.exists():
+        return python, "already installed"
+    base = _python39()
+    if base is None:
+        return None, "no Python 3.9 found (liiatools 0.2.0 needs Python 3.9 and numpy < 2)"
+    made = subprocess.run(
+        [base, "-m", "venv", str(venv)], capture_output=True, text=True, check=False
+    )
+    if made.returncode != 0:
+        return None, f"cannot make a Python 3.9 virtual environment: {made.stderr.strip()[-300:]}"
+    pip = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", LIIATOOLS, "numpy<2"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if pip.returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)
+        return None, f"pip cannot install {LIIATOOLS} with numpy<2: {pip.stderr.strip()[-400:]}"
+    return python, "installed"
+
+
+def run_liiatools(python: Path, census: Path, folder: Path) -> dict[str, Any]:
+    """``liiatools cin-census cleanfile`` on ``census`` (named ``cin_<year>.xml``, as
+    liiatools takes the year from the file name), with the CPU time and peak memory of the
+    process that ran it (imports included)."""
+    work = Path(tempfile.mkdtemp(dir=folder))
+    named = work / f"cin_{YEAR}.xml"
+    shutil.copyfile(census, named)
+    (work / "out").mkdir()
+    (work / "log").mkdir()
+    cli = ["cin-census", "cleanfile", "--i", str(named), "--la_code", "BAR"]
+    cli += ["--la_log_dir", str(work / "log"), "--o", str(work / "out")]
+    # run liiatools' CLI, then report this process's CPU time and peak memory (VmHWM)
+    wrapper = (
+        "import runpy, sys, time\n"
+        f"sys.argv = ['liiatools', *{cli!r}]\n"
+        "code = 0\n"
+        "try:\n    runpy.run_module('liiatools', run_name='__main__')\n"
+        "except SystemExit as exc:\n    code = exc.code or 0\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print('MNS-BENCH', time.process_time(), int(hwm) / 1024, code, file=sys.stderr)\n"
+    )
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(python), "-c", wrapper], capture_output=True, text=True, cwd=work, check=False
+    )
+    wall = time.perf_counter() - start
+    marks = [line.split() for line in proc.stderr.splitlines() if line.startswith("MNS-BENCH")]
+    outputs = sorted(p.name for p in (work / "out").iterdir())
+    shutil.rmtree(work, ignore_errors=True)
+    if not marks or marks[-1][3] != "0":
+        return {"error": f"exit {proc.returncode}: {proc.stderr.strip()[-400:]}"}
+    _, cpu, rss, _ = marks[-1]
+    return {"cpu": float(cpu), "wall": wall, "rss_mb": float(rss), "outputs": outputs}
+
+
+# --------------------------------------------------------------------------------- report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--children", type=int, action="append", help="file sizes (repeatable)")
+    parser.add_argument("--liiatools-children", type=int, default=10_000, help="0: skip liiatools")
+    parser.add_argument(
+        "--folder", type=Path, default=Path(tempfile.gettempdir()) / "mns-statutory"
+    )
+    parser.add_argument("--worker", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.worker[0], Path(args.worker[1]))))
+        return
+    sizes = sorted(args.children or [50_000, 500_000])
+    folder: Path = args.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"CIN census reading benchmark (files in {folder}; collection year {YEAR})")
+    files = {n: census_file(folder, n) for n in sizes}
+    rows = []
+    for n, path in files.items():
+        floor = measure("floor", path)
+        stream = measure("stream", path)
+        rate = n / stream["cpu"]
+        rows.append((n, floor, stream, rate))
+        print(
+            f"\n{n:>9,} children ({path.stat().st_size / 1e6:,.0f} MB): mns {stream['cpu']:.1f} "
+            "CPU-s "
+            f"(wall {stream['wall']:.1f} s), {rate:,.0f} children/CPU-s "
+            f"[target >= {TARGET_RATE:,}: {'met' if rate >= TARGET_RATE else 'NOT met'}], "
+            f"peak {stream['rss_mb']:.0f} MB [target < {TARGET_PEAK_MB}: "
+            f"{'met' if stream['rss_mb'] < TARGET_PEAK_MB else 'NOT met'}]"
+        )
+        print(
+            f"{'':>11}floor (bare lxml iterparse): {floor['cpu']:.1f} CPU-s, peak "
+            f"{floor['rss_mb']:.0f} MB; "
+            f"mns = {stream['cpu'] / floor['cpu']:.1f} x the floor"
+        )
+        print(
+            f"{'':>11}read {stream['cases']:,} cases, {stream['services']:,} services, "
+            f"{stream['relational_rows']:,} relational rows, {stream['issues']:,} issues"
+        )
+    if len(rows) > 1:
+        (n0, _, s0, _), (n1, _, s1, _) = rows[0], rows[-1]
+        print(
+            f"\nmemory as the file grows {n1 / n0:.0f}x ({n0:,} -> {n1:,} children): "
+            f"{s0['rss_mb']:.0f} MB -> {s1['rss_mb']:.0f} MB ({s1['rss_mb'] - s0['rss_mb']:+.0f} "
+            "MB)"
+        )
+    smallest = files[sizes[0]]
+    records = measure("records", smallest)
+    print(
+        f"\nmns.read into in-memory Records, {sizes[0]:,} children: {records['cpu']:.1f} CPU-s, "
+        f"peak {records['rss_mb']:.0f} MB (holds every output table; grows with the file)"
+    )
+    if args.liiatools_children:
+        n = args.liiatools_children
+        print(f"\nliiatools 0.2.0, cin-census cleanfile, {n:,} children:")
+        python, why = liiatools_env(folder)
+        if python is None:
+            print(f"  not run: {why}")
+            return
+        path = census_file(folder, n)
+        ours = measure("stream", path)
+        theirs = run_liiatools(python, path, folder)
+        if "error" in theirs:
+            print(f"  liiatools failed: {theirs['error']}")
+            return
+        our_rate, their_rate = n / ours["cpu"], n / theirs["cpu"]
+        print(
+            f"  liiatools: {theirs['cpu']:.0f} CPU-s (wall {theirs['wall']:.0f} s), "
+            f"{their_rate:,.1f} "
+            f"children/CPU-s, peak {theirs['rss_mb']:.0f} MB; wrote {', '.join(theirs['outputs'])}"
+        )
+        print(
+            f"  mns:       {ours['cpu']:.2f} CPU-s, {our_rate:,.0f} children/CPU-s, "
+            f"peak {ours['rss_mb']:.0f} MB"
+        )
+        print(f"  ratio: mns is {our_rate / their_rate:,.0f} x faster per CPU-second")
+
+
+if __name__ == "__main__":
+    main()
