@@ -86,7 +86,9 @@ def make_data(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
         print(f"classifying -> {classified}", flush=True)
         plan = _plan()
         source = pq.ParquetFile(raw)
-        reader = pa.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches(batch_size=1 << 20))
+        reader = pa.RecordBatchReader.from_batches(
+            source.schema_arrow, source.iter_batches(batch_size=1 << 20)
+        )
         out = mns.classify(reader, plan)
         writer = None
         for batch in out:
@@ -171,7 +173,11 @@ def polars_rule(expr: Any, binding: Any) -> Any:
             arg = go(node.arg)
             if isinstance(node.values[0], str):
                 arg = arg.cast(pl.String)
-            found = pl.when(arg.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(arg.is_in(list(node.values)))
+            found = (
+                pl.when(arg.is_null())
+                .then(pl.lit(None, dtype=pl.Boolean))
+                .otherwise(arg.is_in(list(node.values)))
+            )
             return ~found if node.negated else found
         if isinstance(node, ir.Compare):
             if isinstance(node.left, ir.Count) or isinstance(node.right, ir.Count):
@@ -191,11 +197,24 @@ def polars_rule(expr: Any, binding: Any) -> Any:
                     eq_t = (alo == ahi) & (blo == bhi) & (alo == blo)
                     eq_f = (ahi < blo) | (bhi < alo)
                     t, f = (eq_t, eq_f) if op == "==" else (eq_f, eq_t)
-                return pl.when(t).then(True).when(f).then(False).otherwise(pl.lit(None, dtype=pl.Boolean))
+                return (
+                    pl.when(t)
+                    .then(True)
+                    .when(f)
+                    .then(False)
+                    .otherwise(pl.lit(None, dtype=pl.Boolean))
+                )
             left, right = go(node.left), go(node.right)
             if isinstance(node.right, ir.Const) and isinstance(node.right.value, str):
                 left = left.cast(pl.String)
-            return {"==": left.__eq__, "!=": left.__ne__, "<": left.__lt__, "<=": left.__le__, ">": left.__gt__, ">=": left.__ge__}[node.op](right)
+            return {
+                "==": left.__eq__,
+                "!=": left.__ne__,
+                "<": left.__lt__,
+                "<=": left.__le__,
+                ">": left.__gt__,
+                ">=": left.__ge__,
+            }[node.op](right)
         raise AssertionError(node)
 
     return go(expr)
@@ -257,8 +276,12 @@ def sql_rule(expr: Any, binding: Any) -> str:
             return f"(NOT {found})" if node.negated else found
         if isinstance(node, ir.Compare):
             if isinstance(node.left, ir.Count) or isinstance(node.right, ir.Count):
-                alo, ahi = count(node.left) if isinstance(node.left, ir.Count) else (go(node.left),) * 2
-                blo, bhi = count(node.right) if isinstance(node.right, ir.Count) else (go(node.right),) * 2
+                alo, ahi = (
+                    count(node.left) if isinstance(node.left, ir.Count) else (go(node.left),) * 2
+                )
+                blo, bhi = (
+                    count(node.right) if isinstance(node.right, ir.Count) else (go(node.right),) * 2
+                )
                 op = node.op
                 if op == ">=":
                     t, f = f"{alo} >= {bhi}", f"{ahi} < {blo}"
@@ -284,7 +307,9 @@ def sql_rule(expr: Any, binding: Any) -> str:
 # the analyses, per tool; each returns a checksum of the tables it computed
 
 
-def _check(sizes: dict[str, int], flags: dict[str, int], area_cells: dict[str, int], la_cells: int) -> dict[str, Any]:
+def _check(
+    sizes: dict[str, int], flags: dict[str, int], area_cells: dict[str, int], la_cells: int
+) -> dict[str, Any]:
     return {
         "sizes": dict(sorted(sizes.items())),
         "flags_true": dict(sorted(flags.items())),
@@ -302,10 +327,18 @@ def mns_analyses(cases: Any, flags: list[str]) -> dict[str, Any]:
     by_area = mns.crosstab(cases, "need_group", "area")
     by_la = mns.crosstab(cases, "need_group", "la")
     sizes_rows = prof.filter(pc.equal(prof.column("variable"), "cases"))
-    sizes = dict(zip(sizes_rows.column("need_group").to_pylist(), sizes_rows.column("count").to_pylist(), strict=True))
+    sizes = dict(
+        zip(
+            sizes_rows.column("need_group").to_pylist(),
+            sizes_rows.column("count").to_pylist(),
+            strict=True,
+        )
+    )
     true_rows = prof.filter(pc.equal(prof.column("value"), "true"))
     flag_true: dict[str, int] = {}
-    for variable, count in zip(true_rows.column("variable").to_pylist(), true_rows.column("count").to_pylist(), strict=True):
+    for variable, count in zip(
+        true_rows.column("variable").to_pylist(), true_rows.column("count").to_pylist(), strict=True
+    ):
         if variable in flags:
             flag_true[variable] = flag_true.get(variable, 0) + count
     nonzero = by_area.filter(pc.greater(by_area.column("count"), 0))
@@ -320,18 +353,29 @@ def polars_analyses(df: Any, flags: list[str]) -> dict[str, Any]:
     import polars as pl
 
     g = "need_group"
-    sizes = df.group_by(g).agg(pl.len().alias("n")).with_columns((pl.col("n") / pl.col("n").sum()).alias("share"))
+    sizes = (
+        df.group_by(g)
+        .agg(pl.len().alias("n"))
+        .with_columns((pl.col("n") / pl.col("n").sum()).alias("share"))
+    )
     band = (
-        pl.when(pl.col("age") < AGE_EDGES[0]).then(pl.lit("00 (under 1)"))
-        .when(pl.col("age") < AGE_EDGES[1]).then(pl.lit("01-04"))
-        .when(pl.col("age") < AGE_EDGES[2]).then(pl.lit("05-09"))
-        .when(pl.col("age") < AGE_EDGES[3]).then(pl.lit("10-15"))
-        .when(pl.col("age").is_not_null()).then(pl.lit("16+"))
+        pl.when(pl.col("age") < AGE_EDGES[0])
+        .then(pl.lit("00 (under 1)"))
+        .when(pl.col("age") < AGE_EDGES[1])
+        .then(pl.lit("01-04"))
+        .when(pl.col("age") < AGE_EDGES[2])
+        .then(pl.lit("05-09"))
+        .when(pl.col("age") < AGE_EDGES[3])
+        .then(pl.lit("10-15"))
+        .when(pl.col("age").is_not_null())
+        .then(pl.lit("16+"))
     )
     tables = [df.group_by(g, band.alias("age_band")).agg(pl.len().alias("n"))]
     for c in CATEGORIES:
         tables.append(df.group_by(g, c).agg(pl.len().alias("n")))
-    tables = [t.with_columns((pl.col("n") / pl.col("n").sum().over(g)).alias("share")) for t in tables]
+    tables = [
+        t.with_columns((pl.col("n") / pl.col("n").sum().over(g)).alias("share")) for t in tables
+    ]
     prevalence = df.group_by(g).agg(
         pl.len().alias("n"),
         *[pl.col(f).sum().alias(f"{f}:true") for f in flags],
@@ -346,7 +390,10 @@ def polars_analyses(df: Any, flags: list[str]) -> dict[str, Any]:
                 (pl.col("count") / pl.col("count").sum().over(other)).alias("col_share"),
             )
         )
-    size_map = {str(k): int(v) for k, v in zip(sizes[g].cast(pl.String).to_list(), sizes["n"].to_list(), strict=True)}
+    size_map = {
+        str(k): int(v)
+        for k, v in zip(sizes[g].cast(pl.String).to_list(), sizes["n"].to_list(), strict=True)
+    }
     flag_true = {f: int(prevalence[f"{f}:true"].sum()) for f in flags}
     area_cells: dict[str, int] = {}
     for k in crosstabs[0][g].cast(pl.String).to_list():
@@ -356,7 +403,9 @@ def polars_analyses(df: Any, flags: list[str]) -> dict[str, Any]:
 
 def duckdb_analyses(con: Any, flags: list[str]) -> dict[str, Any]:
     g = "need_group"
-    sizes = con.sql(f"SELECT {g}, count(*) AS n, count(*) / sum(count(*)) OVER () AS share FROM cases GROUP BY {g}").fetchall()
+    sizes = con.sql(
+        f"SELECT {g}, count(*) AS n, count(*) / sum(count(*)) OVER () AS share FROM cases GROUP BY {g}"
+    ).fetchall()
     band = (
         f"CASE WHEN age < {AGE_EDGES[0]} THEN '00 (under 1)' WHEN age < {AGE_EDGES[1]} THEN '01-04' "
         f"WHEN age < {AGE_EDGES[2]} THEN '05-09' WHEN age < {AGE_EDGES[3]} THEN '10-15' "
@@ -369,7 +418,9 @@ def duckdb_analyses(con: Any, flags: list[str]) -> dict[str, Any]:
         ).to_arrow_table()
     prev = con.sql(
         f"SELECT {g}, count(*) AS n, "
-        + ", ".join(f'sum(CAST("{f}" AS INTEGER)) AS "{f}:true", count("{f}") AS "{f}:valid"' for f in flags)
+        + ", ".join(
+            f'sum(CAST("{f}" AS INTEGER)) AS "{f}:true", count("{f}") AS "{f}:valid"' for f in flags
+        )
         + f" FROM cases GROUP BY {g}"
     ).to_arrow_table()
     tabs = []
@@ -433,7 +484,9 @@ def worker(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any
 
             con = duckdb.connect()
             column_list = ", ".join(f'"{c}"' for c in cols)
-            con.execute(f"CREATE TABLE cases AS SELECT {column_list} FROM read_parquet('{classified}')")
+            con.execute(
+                f"CREATE TABLE cases AS SELECT {column_list} FROM read_parquet('{classified}')"
+            )
             seconds, check = _best(lambda: duckdb_analyses(con, flags), repeat)
     else:
         rule_cols = _rules_columns(raw)
@@ -468,9 +521,13 @@ def polars_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
     group = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for rule in prep.groups:
         expr = polars_rule(rule.expr, prep.binding)
-        group = group.when(expr).then(pl.lit(rule.code)).when(expr.is_null()).then(pl.lit("unknown"))
+        group = (
+            group.when(expr).then(pl.lit(rule.code)).when(expr.is_null()).then(pl.lit("unknown"))
+        )
     group = group.otherwise(pl.lit("unassigned")).alias("need_group")
-    thresholds = [polars_rule(t.expr, prep.binding).alias(f"threshold.{t.code}") for t in prep.thresholds]
+    thresholds = [
+        polars_rule(t.expr, prep.binding).alias(f"threshold.{t.code}") for t in prep.thresholds
+    ]
     df = pl.scan_parquet(raw).select(read).with_columns(group, *thresholds).collect()
     return polars_analyses(df, flags)
 
@@ -484,7 +541,9 @@ def duckdb_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
         sql = sql_rule(rule.expr, prep.binding)
         whens.append(f"WHEN {sql} THEN '{rule.code}' WHEN ({sql}) IS NULL THEN 'unknown'")
     group = "CASE " + " ".join(whens) + " ELSE 'unassigned' END AS need_group"
-    thresholds = [f'{sql_rule(t.expr, prep.binding)} AS "threshold.{t.code}"' for t in prep.thresholds]
+    thresholds = [
+        f'{sql_rule(t.expr, prep.binding)} AS "threshold.{t.code}"' for t in prep.thresholds
+    ]
     con = duckdb.connect()
     column_list = ", ".join(f'"{c}"' for c in read)
     con.execute(
@@ -495,7 +554,18 @@ def duckdb_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
 
 def _run(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", task, "--raw", str(raw), "--classified", str(classified), "--repeat", str(repeat)],
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            task,
+            "--raw",
+            str(raw),
+            "--classified",
+            str(classified),
+            "--repeat",
+            str(repeat),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -515,7 +585,9 @@ def parquet_report(raw: Path, read: list[str]) -> None:
     import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(raw).metadata
-    print(f"\nParquet file: {meta.num_rows:,} rows, {meta.num_row_groups} row groups, {meta.num_columns} columns; reading {len(read)}")
+    print(
+        f"\nParquet file: {meta.num_rows:,} rows, {meta.num_row_groups} row groups, {meta.num_columns} columns; reading {len(read)}"
+    )
     variants: list[tuple[str, Callable[[], Any]]] = [
         ("pyarrow read_table, all columns", lambda: pq.read_table(raw)),
         ("pyarrow read_table, needed columns", lambda: pq.read_table(raw, columns=read)),
@@ -556,7 +628,9 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.raw, args.classified, args.repeat)))
         return
     raw, classified = make_data(args.data, args.cases, args.seed)
-    print(f"\n{args.cases:,} cases, about {AREAS:,} areas, {FLAGS} indicators; best of {args.repeat} (in memory)")
+    print(
+        f"\n{args.cases:,} cases, about {AREAS:,} areas, {FLAGS} indicators; best of {args.repeat} (in memory)"
+    )
     results: dict[str, dict[str, Any]] = {}
     measures = ["memory", "e2e"] if args.only is None else [args.only]
     for what in measures:
@@ -575,11 +649,15 @@ def main() -> None:
         mine = results["mns-memory"]["seconds"]
         fastest = min(results["polars-memory"]["seconds"], results["duckdb-memory"]["seconds"])
         ratio = mine / fastest
-        print(f"in memory: mns / faster of polars and DuckDB = {ratio:.2f} (target <= {TARGET_MEMORY})")
+        print(
+            f"in memory: mns / faster of polars and DuckDB = {ratio:.2f} (target <= {TARGET_MEMORY})"
+        )
     if "e2e" in measures:
         ratio = results["mns-e2e"]["seconds"] / results["polars-e2e"]["seconds"]
         peak = results["mns-e2e"]["peak_mb"]
-        print(f"end to end: mns / polars = {ratio:.2f} (target <= {TARGET_E2E}); mns peak {peak:.0f} MB (target < {TARGET_PEAK_MB} MB)")
+        print(
+            f"end to end: mns / polars = {ratio:.2f} (target <= {TARGET_E2E}); mns peak {peak:.0f} MB (target < {TARGET_PEAK_MB} MB)"
+        )
     if args.parquet:
         flags, cols = columns_of(classified)
         read = sorted({*_rules_columns(raw), *(c for c in cols if c != "need_group")})

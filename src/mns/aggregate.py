@@ -60,7 +60,7 @@ Source: TypeAlias = "pa.Table | pa.RecordBatchReader | pa.RecordBatch | Iterable
 Ints = npt.NDArray[np.int64]
 
 #: Batches smaller than this are put together before they are counted (fewer, larger passes).
-MIN_BATCH_ROWS: Final = 1 << 18
+MIN_BATCH_ROWS: int = 1 << 18
 #: Largest batch counted at once (bitmaps of this many rows stay in cache).
 MAX_BATCH_ROWS: Final = 1 << 20
 #: Above this many key combinations per row group, slots are numbered by sorting instead.
@@ -97,7 +97,9 @@ KINDS: Final[Mapping[str, Kind]] = types.MappingProxyType(
 
 def _kind(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     if value not in KINDS:
-        raise ValueError(f"Measure {instance.name!r}: kind {value!r} is not one of {', '.join(KINDS)}")
+        raise ValueError(
+            f"Measure {instance.name!r}: kind {value!r} is not one of {', '.join(KINDS)}"
+        )
 
 
 @attrs.frozen
@@ -126,13 +128,25 @@ class Ratio:
     denominator: str
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _measures(value: Iterable[Measure]) -> tuple[Measure, ...]:
+    return tuple(value)
+
+
+def _ratios(value: Iterable[Ratio]) -> tuple[Ratio, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Spec:
     """What to aggregate: group-by ``keys``, ``measures`` and derived ``ratios``."""
 
-    keys: tuple[str, ...] = attrs.field(converter=tuple)
-    measures: tuple[Measure, ...] = attrs.field(converter=tuple)
-    ratios: tuple[Ratio, ...] = attrs.field(default=(), converter=tuple)
+    keys: tuple[str, ...] = attrs.field(converter=_strings)
+    measures: tuple[Measure, ...] = attrs.field(converter=_measures)
+    ratios: tuple[Ratio, ...] = attrs.field(default=(), converter=_ratios)
 
     def __attrs_post_init__(self) -> None:
         names = [*self.keys, *(m.name for m in self.measures), *(r.name for r in self.ratios)]
@@ -164,6 +178,11 @@ def batches(
     errors (``"cases"``)."""
     if isinstance(source, pa.Table):
         table = _select(source, columns, what)
+        if table.num_rows == 0:  # one empty batch, so that its columns' types are seen
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([], f.type) for f in table.schema], schema=table.schema
+            )
+            return
         yield from _sized(table.to_batches(max_chunksize=MAX_BATCH_ROWS))
         return
     if isinstance(source, pa.RecordBatch):
@@ -181,15 +200,18 @@ def batches(
     yield from _sized(_checked(stream, columns, what))
 
 
-def _checked(stream: Iterable[Any], columns: Sequence[str] | None, what: str) -> Iterator[pa.RecordBatch]:
+def _checked(
+    stream: Iterable[Any], columns: Sequence[str] | None, what: str
+) -> Iterator[pa.RecordBatch]:
     for i, item in enumerate(stream):
         if isinstance(item, pa.RecordBatch):
             yield _select_batch(item, columns, what)
         elif isinstance(item, pa.Table):
             yield from _select(item, columns, what).to_batches(max_chunksize=MAX_BATCH_ROWS)
         else:
+            kind = type(item).__name__
             raise TypeError(
-                f"{what}: item {i} of the stream is a {type(item).__name__}, not a pyarrow RecordBatch"
+                f"{what}: item {i} of the stream is a {kind}, not a pyarrow RecordBatch"
             )
 
 
@@ -211,7 +233,9 @@ def _select(table: pa.Table, columns: Sequence[str] | None, what: str) -> pa.Tab
     return table.select(list(columns))
 
 
-def _select_batch(batch: pa.RecordBatch, columns: Sequence[str] | None, what: str) -> pa.RecordBatch:
+def _select_batch(
+    batch: pa.RecordBatch, columns: Sequence[str] | None, what: str
+) -> pa.RecordBatch:
     if columns is None:
         return batch
     _missing(batch.schema.names, columns, what)
@@ -286,7 +310,9 @@ def _column_codes(column: pa.Array, name: str) -> _Codes:
         codes = np.asarray(as_int.to_numpy(zero_copy_only=False), dtype=np.int64)
         return _Codes(codes=codes, values=pa.array([False, True, None], pa.bool_()))
     if pa.types.is_nested(column.type):
-        raise SchemaError(f"column {name!r} is {column.type}; it cannot be a group-by key", field=name)
+        raise SchemaError(
+            f"column {name!r} is {column.type}; it cannot be a group-by key", field=name
+        )
     return _column_codes(pc.dictionary_encode(column), name)
 
 
@@ -375,12 +401,16 @@ class _Cache:
         for key, part, size in reversed(list(zip(keys, parts, sizes, strict=True))):
             values[key] = part.values.take(pa.array(rest % size))
             rest = rest // size
-        return _Groups(codes=codes, slots=len(slot_codes), keys={k: values[k] for k in keys}, counts=counts)
+        return _Groups(
+            codes=codes, slots=len(slot_codes), keys={k: values[k] for k in keys}, counts=counts
+        )
 
     def valid_mask(self, name: str) -> npt.NDArray[np.bool_]:
         found = self.valid.get(name)
         if found is None:
-            found = np.asarray(self.column(name).is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            found = np.asarray(
+                self.column(name).is_valid().to_numpy(zero_copy_only=False), dtype=bool
+            )
             self.valid[name] = found
         return found
 
@@ -415,7 +445,8 @@ class _Cache:
 
 
 def _popcount_by_slot(masks: npt.NDArray[np.uint64], bits: npt.NDArray[np.uint64]) -> Ints:
-    return np.bitwise_count(np.bitwise_and(masks, bits)).sum(axis=1, dtype=np.int64)
+    counts: Ints = np.bitwise_count(np.bitwise_and(masks, bits)).sum(axis=1, dtype=np.int64)
+    return counts
 
 
 def _measure(cache: _Cache, groups: _Groups, measure: Measure) -> pa.Array:
@@ -425,7 +456,11 @@ def _measure(cache: _Cache, groups: _Groups, measure: Measure) -> pa.Array:
     name = measure.column
     assert name is not None
     column = cache.column(name)
-    if kind in ("true", "valid") and pa.types.is_boolean(column.type) and groups.slots <= _BITMAP_SLOTS:
+    if (
+        kind in ("true", "valid")
+        and pa.types.is_boolean(column.type)
+        and groups.slots <= _BITMAP_SLOTS
+    ):
         values, validity = cache.packed(name)
         masks = groups.bitmaps()
         if kind == "valid":
@@ -441,7 +476,9 @@ def _measure(cache: _Cache, groups: _Groups, measure: Measure) -> pa.Array:
         return pa.array(np.bincount(groups.codes[mask], minlength=groups.slots), pa.int64())
     if kind == "true":
         if not pa.types.is_boolean(column.type):
-            raise SchemaError(f"column {name!r} is {column.type}; counting true values needs booleans", field=name)
+            raise SchemaError(
+                f"column {name!r} is {column.type}; counting true values needs booleans", field=name
+            )
         mask = np.asarray(pc.fill_null(column, False).to_numpy(zero_copy_only=False), dtype=bool)
         return pa.array(np.bincount(groups.codes[mask], minlength=groups.slots), pa.int64())
     if kind == "sum":
@@ -463,7 +500,9 @@ def _sum(column: pa.Array, name: str, groups: _Groups) -> pa.Array:
         values = pc.fill_null(pc.cast(column, pa.float64()), 0.0).to_numpy(zero_copy_only=False)
         sums = np.bincount(groups.codes, weights=values, minlength=groups.slots)
         return pa.array(sums, pa.float64())
-    raise SchemaError(f"column {name!r} is {typ}; only numbers and booleans can be summed", field=name)
+    raise SchemaError(
+        f"column {name!r} is {typ}; only numbers and booleans can be summed", field=name
+    )
 
 
 def _extreme(column: pa.Array, name: str, groups: _Groups, kind: str) -> pa.Array:
@@ -474,7 +513,11 @@ def _extreme(column: pa.Array, name: str, groups: _Groups, kind: str) -> pa.Arra
         work_type = pa.int64()
     else:
         raise SchemaError(f"column {name!r} is {typ}; {kind} needs numbers or dates", field=name)
-    physical = column.view(pa.int32() if pa.types.is_date32(typ) else pa.int64()) if pa.types.is_temporal(typ) else column
+    physical = (
+        column.view(pa.int32() if pa.types.is_date32(typ) else pa.int64())
+        if pa.types.is_temporal(typ)
+        else column
+    )
     values = np.asarray(pc.cast(physical, work_type).fill_null(0).to_numpy(zero_copy_only=False))
     valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     codes, values = groups.codes[valid], values[valid]
@@ -529,8 +572,10 @@ def _empty(spec: Spec, key_types: Mapping[str, pa.DataType] | None = None) -> pa
         if pa.types.is_dictionary(typ):
             typ = typ.value_type
         fields.append(pa.field(key, typ))
-    for m in spec.measures:
-        fields.append(pa.field(m.name, pa.int64() if m.kind in ("count", "valid", "true") else pa.float64()))
+    counted = ("count", "valid", "true")
+    fields += [
+        pa.field(m.name, pa.int64() if m.kind in counted else pa.float64()) for m in spec.measures
+    ]
     return pa.schema(fields).empty_table()
 
 
@@ -541,7 +586,9 @@ def _sort(table: pa.Table, keys: Sequence[str]) -> pa.Table:
     return table.take(order)
 
 
-def merge(spec: Spec, states: Iterable[pa.Table], *, key_types: Mapping[str, pa.DataType] | None = None) -> pa.Table:
+def merge(
+    spec: Spec, states: Iterable[pa.Table], *, key_types: Mapping[str, pa.DataType] | None = None
+) -> pa.Table:
     """One state from many: measures combined by their kind's merge, one row per key
     combination, sorted by key."""
     parts = [s for s in states if s.num_rows]
@@ -558,7 +605,11 @@ def merge(spec: Spec, states: Iterable[pa.Table], *, key_types: Mapping[str, pa.
     return _sort(grouped.select(names), spec.keys)
 
 
-_SCALAR: Final[Mapping[str, Callable[..., pa.Scalar]]] = {"sum": pc.sum, "min": pc.min, "max": pc.max}
+_SCALAR: Final[Mapping[str, Callable[..., pa.Scalar]]] = {
+    "sum": pc.sum,
+    "min": pc.min,
+    "max": pc.max,
+}
 
 
 def _merge_scalar(spec: Spec, parts: list[pa.Table]) -> pa.Table:
@@ -608,7 +659,9 @@ def run(
     from mns import engines
 
     if engines.distributes(source, engine):
-        return engines.run(specs, source, prepare=prepare, columns=columns, what=what, engine=engine)
+        return engines.run(
+            specs, source, prepare=prepare, columns=columns, what=what, engine=engine
+        )
     states: dict[str, list[pa.Table]] = {name: [] for name in specs}
     key_types: dict[str, pa.DataType] = {}
     for batch in batches(source, columns, what=what):

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from mns.engines import Dataset
-
     from mns.records.model import Case
 
 __all__ = [
@@ -411,12 +410,13 @@ def classify(
       null for the others. ``missing_fields=False`` leaves this column out (and its work).
 
     A Table gives a Table; a RecordBatchReader or an iterable of batches gives a
-    RecordBatchReader that classifies batch by batch as it is read. Where the cases lack the
-    plan's language but have one a crosswalk derives it from (``crosswalks``, the plan's
-    ``crosswalks`` files, then the shipped ones), the crosswalk is applied and named in the
-    schema metadata ``mns.crosswalks``. Input columns with the names of the output columns
-    are replaced. ``threads`` batches are classified at once (default: the CPU count, at
-    most 4); the result is the same whatever it is.
+    RecordBatchReader that classifies batch by batch as it is read; a dataset
+    (:func:`mns.engines.dataset`) gives a dataset, classified as its files are read.
+    Where the cases lack the plan's language but have one a crosswalk derives it from
+    (``crosswalks``, the plan's ``crosswalks`` files, then the shipped ones), the crosswalk
+    is applied and named in the schema metadata ``mns.crosswalks``. Input columns with the
+    names of the output columns are replaced. ``threads`` batches are classified at once
+    (default: the CPU count, at most 4); the result is the same whatever it is.
     """
     import pyarrow as pa
 

@@ -133,12 +133,16 @@ class Block:
             )
 
 
+def _blocks(value: Iterable[Block]) -> tuple[Block, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Structure:
     """How a table's counts add up (``blocks``) and which columns are computed from which
     (``derived``: column -> the columns of the same row it is computed from)."""
 
-    blocks: tuple[Block, ...] = attrs.field(converter=tuple)
+    blocks: tuple[Block, ...] = attrs.field(converter=_blocks)
     derived: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, hash=False)
 
     def to_json(self) -> str:
@@ -219,13 +223,12 @@ def describe(
         if missing:
             raise SchemaError(f"disclosure structure names missing columns: {', '.join(missing)}")
     z = set(not_applicable)
-    fields = []
-    for field in table.schema:
-        if field.name in z:
-            field = field.with_metadata(
-                {**(field.metadata or {}), NULL_KEY: NOT_APPLICABLE.encode()}
-            )
-        fields.append(field)
+    fields = [
+        f.with_metadata({**(f.metadata or {}), NULL_KEY: NOT_APPLICABLE.encode()})
+        if f.name in z
+        else f
+        for f in table.schema
+    ]
     metadata = {**(table.schema.metadata or {}), STRUCTURE_KEY: structure.to_json().encode()}
     return table.cast(pa.schema(fields, metadata=metadata))
 
@@ -297,133 +300,144 @@ def _build(
     rows: list[dict[str, Any]], structure: Structure
 ) -> tuple[_Cells, dict[tuple[int, str], Key]]:
     """The cells of every block, their equations, and which output cell shows which count."""
-    cells = _Cells()
-    shown: dict[tuple[int, str], Key] = {}
+    builder = _Builder(rows)
     for block in _ordered(structure.blocks):
-        label = block.label or block.count
-        key_cols = block.key if block.key is not None else (*block.table, *block.rows, *block.cols)
         groups: dict[Key, list[int]] = defaultdict(list)
         for i, row in enumerate(rows):
             if _matches(row, block.where) and not (block.unless and _matches(row, block.unless)):
                 groups[tuple(row[c] for c in block.table)].append(i)
         for sub_key in sorted(groups, key=_sort_key):
-            _block_table(cells, shown, rows, block, label, key_cols, groups[sub_key])
-    return cells, shown
+            builder.table(block, groups[sub_key])
+    return builder.cells, builder.shown
 
 
 def _sort_key(key: Key) -> tuple[Any, ...]:
     return tuple((v is None, str(type(v)), v if v is not None else 0) for v in key)
 
 
-def _block_table(
-    cells: _Cells,
-    shown: dict[tuple[int, str], Key],
-    rows: list[dict[str, Any]],
-    block: Block,
-    label: str,
-    key_cols: tuple[str, ...],
-    members: list[int],
-) -> None:
-    """Add one table of a block: its cells, its totals and the equations between them.
+def _ident(margin: Margin | None, label: str, key: Sequence[str], row: Mapping[str, Any]) -> Key:
+    """A total's identity: the declared margin's, else ``label`` and the values of ``key``."""
+    if margin is None:
+        return (label, *(row[c] for c in key))
+    return (margin.label, *(row[c] for c in margin.key))
+
+
+@attrs.define
+class _Sums:
+    """The totals of one grid as its cells are added."""
+
+    rows: dict[Key, int] = attrs.field(factory=lambda: defaultdict(int))
+    cols: dict[Key, int] = attrs.field(factory=lambda: defaultdict(int))
+    row_ident: dict[Key, Key] = attrs.field(factory=dict)
+    col_ident: dict[Key, Key] = attrs.field(factory=dict)
+    grand: int = 0
+
+
+class _Builder:
+    """Turns the blocks of a table into cells and equations.
 
     A *grid* (rows and cols, or a base) has one equation per row (cells = row total), per
     column (cells = column total), one for the row totals and one for the column totals (each
     = grand total): every count is in exactly two sums, an edge between two nodes. A *line*
     (rows or cols only) has one equation (cells = total); the other end of each edge is free.
     """
-    table = _Table()
-    index = len(cells.tables)
-    first = rows[members[0]]
 
-    def ident(
-        margin: Margin | None,
-        default_label: str,
-        default_key: Sequence[str],
-        row: Mapping[str, Any],
-    ) -> Key:
-        if margin is None:
-            return (default_label, *(row[c] for c in default_key))
-        return (margin.label, *(row[c] for c in margin.key))
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.cells = _Cells()
+        self.shown: dict[tuple[int, str], Key] = {}
 
-    grid = block.base is not None or (bool(block.rows) and bool(block.cols))
-    line_keys = block.rows or block.cols
-    row_sums: dict[Key, int] = defaultdict(int)
-    col_sums: dict[Key, int] = defaultdict(int)
-    row_ident: dict[Key, Key] = {}
-    col_ident: dict[Key, Key] = {}
-    grand = 0
-    for i in members:
-        row = rows[i]
+    def table(self, block: Block, members: list[int]) -> None:
+        """Add one table of a block: its cells, its totals and the equations between them."""
+        table = _Table()
+        index = len(self.cells.tables)
+        label = block.label or block.count
+        grid = block.base is not None or (bool(block.rows) and bool(block.cols))
+        sums = _Sums()
+        for i in members:
+            cell = self._cell(block, label, i)
+            sums.grand += self.cells.cells[cell].value
+            if grid:
+                self._grid_cell(block, i, cell, table, sums)
+            else:
+                table.edges.append((cell, "F", "L" if (block.rows or block.cols) else "F"))
+        grand = _ident(block.total, f"{label}|all", block.table, self.rows[members[0]])
+        what = f"the total of {block.count!r}"
+        if grid:
+            self._grid_totals(block, table, sums, grand)
+        elif block.rows or block.cols:
+            self.cells.add(grand, sums.grand, _MARGIN_COST + sums.grand, what)
+            table.edges.append((grand, "L", "F"))
+        if block.total and block.total.column:
+            self.cells.add(grand, sums.grand, _MARGIN_COST + sums.grand, what)
+            for i in members:
+                self.shown[(i, block.total.column)] = grand
+        for cell, _, _ in table.edges:
+            held = self.cells.cells[cell].tables
+            if index not in held:
+                held.append(index)
+        self.cells.tables.append(table)
+
+    def _cell(self, block: Block, label: str, i: int) -> Key:
+        row = self.rows[i]
+        key_cols = block.key if block.key is not None else (*block.table, *block.rows, *block.cols)
         where = f"row {i}, column {block.count!r}"
         value = _as_int(row[block.count], where)
         cell = (label, *(row[c] for c in key_cols))
-        cells.add(cell, value, float(value), where)
-        shown[(i, block.count)] = cell
-        grand += value
-        if not grid:
-            table.edges.append((cell, "F", "L" if line_keys else "F"))
-            continue
+        self.cells.add(cell, value, float(value), where)
+        self.shown[(i, block.count)] = cell
+        return cell
+
+    def _grid_cell(self, block: Block, i: int, cell: Key, table: _Table, sums: _Sums) -> None:
+        label = block.label or block.count
+        row = self.rows[i]
+        value = self.cells.cells[cell].value
         r = tuple(row[c] for c in block.rows)
         c_key: Key = tuple(row[c] for c in block.cols) if block.cols else ("in",)
         table.edges.append((cell, f"r{r!r}", f"c{c_key!r}"))
-        row_sums[r] += value
-        col_sums[c_key] += value
-        row_ident.setdefault(
-            r, ident(block.row_total, f"{label}|row", (*block.table, *block.rows), row)
-        )
-        col_ident.setdefault(
-            c_key, ident(block.col_total, f"{label}|col", (*block.table, *block.cols), row)
-        )
+        sums.rows[r] += value
+        sums.cols[c_key] += value
+        row_key = (*block.table, *block.rows)
+        sums.row_ident.setdefault(r, _ident(block.row_total, f"{label}|row", row_key, row))
+        col_key = (*block.table, *block.cols)
+        sums.col_ident.setdefault(c_key, _ident(block.col_total, f"{label}|col", col_key, row))
         if block.row_total and block.row_total.column:
-            shown[(i, block.row_total.column)] = row_ident[r]
+            self.shown[(i, block.row_total.column)] = sums.row_ident[r]
         if block.col_total and block.col_total.column:
-            shown[(i, block.col_total.column)] = col_ident[c_key]
+            self.shown[(i, block.col_total.column)] = sums.col_ident[c_key]
         if block.base is None:
-            continue
+            return
+        # "count of base": the row's other cell is base - count, and base is the row total
         base = _as_int(row[block.base], f"row {i}, column {block.base!r}")
         if base < value:
             raise MnsError(
                 f"disclose: row {i}: {block.count} = {value} is more than {block.base} = {base}"
             )
-        base_cell = shown.get((i, block.base)) or (
-            block.base,
-            *(row[c] for c in (*block.table, *block.rows)),
-        )
-        cells.add(base_cell, base, _MARGIN_COST + base, f"row {i}, column {block.base!r}")
-        shown[(i, block.base)] = base_cell
-        row_ident[r] = base_cell
+        base_cell = self.shown.get((i, block.base)) or (block.base, *(row[c] for c in row_key))
+        self.cells.add(base_cell, base, _MARGIN_COST + base, f"row {i}, column {block.base!r}")
+        self.shown[(i, block.base)] = base_cell
+        sums.row_ident[r] = base_cell
+        key_cols = block.key if block.key is not None else (*block.table, *block.rows, *block.cols)
         other = (f"{label}|not", *(row[c] for c in key_cols))
-        cells.add(other, base - value, 0.0, f"row {i}: {block.base} - {block.count}")
+        self.cells.add(other, base - value, 0.0, f"row {i}: {block.base} - {block.count}")
         table.edges.append((other, f"r{r!r}", "c('out',)"))
-        col_sums[("out",)] += base - value
-        col_ident.setdefault(("out",), (f"{label}|not|col", *(row[c] for c in block.table)))
-        grand += base - value
-    grand_ident = ident(block.total, f"{label}|all", block.table, first)
-    if not grid:
-        if line_keys:  # the total of the line
-            cells.add(grand_ident, grand, _MARGIN_COST + grand, f"the total of {block.count!r}")
-            table.edges.append((grand_ident, "L", "F"))
-    if block.total and block.total.column:
-        cells.add(grand_ident, grand, _MARGIN_COST + grand, f"the total of {block.count!r}")
-        for i in members:
-            shown[(i, block.total.column)] = grand_ident
-    else:
-        for r, total in row_sums.items():
-            what = f"the total of row {r!r} of {block.count!r}"
+        sums.cols[("out",)] += base - value
+        sums.col_ident.setdefault(("out",), (f"{label}|not|col", *(row[c] for c in block.table)))
+        sums.grand += base - value
+
+    def _grid_totals(self, block: Block, table: _Table, sums: _Sums, grand: Key) -> None:
+        for r, total in sums.rows.items():
             if block.base is None:
-                cells.add(row_ident[r], total, _MARGIN_COST + total, what)
-            table.edges.append((row_ident[r], f"r{r!r}", "cT"))
-        for c_key, total in col_sums.items():
+                what = f"the total of row {r!r} of {block.count!r}"
+                self.cells.add(sums.row_ident[r], total, _MARGIN_COST + total, what)
+            table.edges.append((sums.row_ident[r], f"r{r!r}", "cT"))
+        for c_key, total in sums.cols.items():
             what = f"the total of {block.count!r} {c_key!r}"
-            cells.add(col_ident[c_key], total, _MARGIN_COST + total, what)
-            table.edges.append((col_ident[c_key], "rT", f"c{c_key!r}"))
-        cells.add(grand_ident, grand, _MARGIN_COST + grand, f"the grand total of {block.count!r}")
-        table.edges.append((grand_ident, "rT", "cT"))
-    for cell, _, _ in table.edges:
-        held = cells.cells[cell].tables
-        if index not in held:
-            held.append(index)
-    cells.tables.append(table)
+            self.cells.add(sums.col_ident[c_key], total, _MARGIN_COST + total, what)
+            table.edges.append((sums.col_ident[c_key], "rT", f"c{c_key!r}"))
+        what = f"the grand total of {block.count!r}"
+        self.cells.add(grand, sums.grand, _MARGIN_COST + sums.grand, what)
+        table.edges.append((grand, "rT", "cT"))
 
 
 def _ordered(blocks: Sequence[Block]) -> list[Block]:
@@ -628,6 +642,7 @@ def _suppressed_set(record: pa.Table) -> set[tuple[int, str]]:
 def _structure(
     table: pa.Table,
     structure: Structure | None,
+    *,
     count: str | Sequence[str] | None,
     rows: str | Sequence[str],
     cols: str | Sequence[str],
@@ -682,7 +697,7 @@ def disclose(
         )
     if not isinstance(table, pa.Table):
         raise TypeError(f"disclose: expected a pyarrow Table, not {type(table).__name__}")
-    spec = _structure(table, structure, count, rows, cols, derived)
+    spec = _structure(table, structure, count=count, rows=rows, cols=cols, derived=derived)
     records = table.to_pylist()
     cells, shown = _build(records, spec)
     _protect(cells, min_count)
@@ -761,7 +776,7 @@ def _apply(
             if (i, name) in withheld:
                 value = None
             elif rounding and (i, name) in shown and value is not None:
-                value = int(math.floor(value / rounding + 0.5)) * rounding
+                value = math.floor(value / rounding + 0.5) * rounding
             values.append(value)
         columns.append(pa.array(values, field.type))
     return pa.Table.from_arrays(columns, schema=table.schema)
@@ -803,29 +818,33 @@ def to_csv(
         raise TypeError(
             f"to_csv: expected a Disclosed or a pyarrow Table, not {type(data).__name__}"
         )
+    if isinstance(path, (str, Path)):
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            _write_csv(handle, table, withheld, digits)
+    else:
+        _write_csv(path, table, withheld, digits)
+
+
+def _write_csv(
+    handle: IO[str], table: pa.Table, withheld: set[tuple[int, str]], digits: int | None
+) -> None:
     symbols = [_symbol(f) for f in table.schema]
     names = table.column_names
-    own = not hasattr(path, "write")
-    handle: IO[str] = open(path, "w", encoding="utf-8", newline="") if own else path  # type: ignore[arg-type]  # noqa: SIM115
-    try:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(names)
-        for i, row in enumerate(table.to_pylist()):
-            line = []
-            for name, symbol in zip(names, symbols, strict=True):
-                value = row[name]
-                if (i, name) in withheld:
-                    line.append(SUPPRESSED)
-                elif value is None:
-                    line.append(symbol)
-                elif digits is not None and isinstance(value, float) and not math.isnan(value):
-                    line.append(f"{value:.{digits}f}")
-                else:
-                    line.append(_text(value))
-            writer.writerow(line)
-    finally:
-        if own:
-            handle.close()
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(names)
+    for i, row in enumerate(table.to_pylist()):
+        line = []
+        for name, symbol in zip(names, symbols, strict=True):
+            value = row[name]
+            if (i, name) in withheld:
+                line.append(SUPPRESSED)
+            elif value is None:
+                line.append(symbol)
+            elif digits is not None and isinstance(value, float) and not math.isnan(value):
+                line.append(f"{value:.{digits}f}")
+            else:
+                line.append(_text(value))
+        writer.writerow(line)
 
 
 def csv_text(data: Disclosed | pa.Table, *, digits: int | None = None) -> str:

@@ -57,7 +57,24 @@ class PlanError(MnsError):
 
 
 class RuleError(MnsError):
-    """A rule does not parse, names something unknown, or mixes types."""
+    """A rule does not parse, names something unknown, or mixes types.
+
+    ``rule`` is the rule's text and ``position`` the offset the message points at, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str | None = None,
+        position: int | None = None,
+        file: str | None = None,
+        item: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file, item=item, field=field)
+        self.rule = rule
+        self.position = position
 
 
 class SchemaError(MnsError):

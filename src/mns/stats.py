@@ -190,8 +190,16 @@ class Kappa:
 def _nan_kappa(observed: float, expected: float, n: int) -> Kappa:
     nan = math.nan
     return Kappa(
-        kappa=nan, observed=observed, expected=expected, n=n, se=nan, low=nan, high=nan, se0=nan,
-        z=nan, p=nan,
+        kappa=nan,
+        observed=observed,
+        expected=expected,
+        n=n,
+        se=nan,
+        low=nan,
+        high=nan,
+        se0=nan,
+        z=nan,
+        p=nan,
     )
 
 
@@ -272,7 +280,9 @@ def fleiss_kappa(counts: Sequence[Sequence[float]]) -> Kappa:
     kappa = (observed - expected) / (1.0 - expected)
     pq = p_j * (1.0 - p_j)
     spq = float(pq.sum())
-    var0 = 2.0 / (subjects * m * (m - 1.0)) * (spq**2 - float((pq * (1.0 - 2.0 * p_j)).sum())) / spq**2
+    var0 = (
+        2.0 / (subjects * m * (m - 1.0)) * (spq**2 - float((pq * (1.0 - 2.0 * p_j)).sum())) / spq**2
+    )
     se0 = math.sqrt(max(var0, 0.0))
     z = kappa / se0 if se0 > 0 else math.nan
     nan = math.nan

@@ -4,6 +4,7 @@ assignments, a plan, and ways to cut a table into record batches."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -45,8 +46,17 @@ PLAN = Plan(
         NeedGroup(code="C", name="Group C"),
     ),
     services=(
-        Service(code="s1", name="Service 1", need_groups=("A", "B"), threshold="mns.f1", received_as=("r1", "r1b"), capacity=10),
-        Service(code="s2", name="Service 2", need_groups=("B",), threshold="mns.f2", received_as=("r2",)),
+        Service(
+            code="s1",
+            name="Service 1",
+            need_groups=("A", "B"),
+            threshold="mns.f1",
+            received_as=("r1", "r1b"),
+            capacity=10,
+        ),
+        Service(
+            code="s2", name="Service 2", need_groups=("B",), threshold="mns.f2", received_as=("r2",)
+        ),
         Service(code="s3", name="Service 3", need_groups=("C",), received_as=("r3",), capacity=5),
     ),
 )
@@ -54,61 +64,77 @@ PLAN = Plan(
 
 def cases_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
     """A cases table with the canonical types (dictionary strings, int16 age, int8 rating)."""
-    return pa.table({name: pa.array([r.get(name) for r in rows], pa.string() if typ == CAT else typ).cast(typ) for name, typ in CASE_TYPES.items()})
+    return pa.table(
+        {
+            name: pa.array([r.get(name) for r in rows], pa.string() if typ == CAT else typ).cast(
+                typ
+            )
+            for name, typ in CASE_TYPES.items()
+        }
+    )
 
 
-@st.composite
-def case_rows(draw: st.DrawFn, min_size: int = 0, max_size: int = 40) -> list[dict[str, Any]]:
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+ROW = st.fixed_dictionaries(
+    {
+        "need_group": st.sampled_from(GROUPS),
+        "age": _maybe(st.integers(0, 20)),
+        "sex": _maybe(st.sampled_from(["F", "M", "U"])),
+        "ethnicity": _maybe(st.sampled_from(["WBRI", "ASIA", "BLAF", "MIXD"])),
+        "disability": _maybe(st.booleans()),
+        "cohort": st.sampled_from(["referral", "looked_after"]),
+        "area": _maybe(st.sampled_from(["QE1", "QE2", "QE3"])),
+        "la": st.sampled_from(["Q900", "Q901"]),
+        "mns.f1": _maybe(st.booleans()),
+        "mns.f2": _maybe(st.booleans()),
+        "mns.r1": _maybe(st.integers(0, 3)),
+        "mns.c1": _maybe(st.sampled_from(["x", "y"])),
+        "threshold.s1": _maybe(st.booleans()),
+        "threshold.s2": _maybe(st.booleans()),
+        "weight": st.sampled_from([1.0, 2.0, 5.0]),
+    }
+)
+
+
+def _numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"case_id": f"c{i:03d}", **row} for i, row in enumerate(rows)]
+
+
+def case_rows(min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[list[dict[str, Any]]]:
     """Random classified cases, with missing values in every column but ``case_id``."""
-    n = draw(st.integers(min_size, max_size))
-    maybe = lambda s: st.none() | s  # noqa: E731
-    rows = []
-    for i in range(n):
-        rows.append(
-            {
-                "case_id": f"c{i:03d}",
-                "need_group": draw(st.sampled_from(GROUPS)),
-                "age": draw(maybe(st.integers(0, 20))),
-                "sex": draw(maybe(st.sampled_from(["F", "M", "U"]))),
-                "ethnicity": draw(maybe(st.sampled_from(["WBRI", "ASIA", "BLAF", "MIXD"]))),
-                "disability": draw(maybe(st.booleans())),
-                "cohort": draw(st.sampled_from(["referral", "looked_after"])),
-                "area": draw(maybe(st.sampled_from(["QE1", "QE2", "QE3"]))),
-                "la": draw(st.sampled_from(["Q900", "Q901"])),
-                "mns.f1": draw(maybe(st.booleans())),
-                "mns.f2": draw(maybe(st.booleans())),
-                "mns.r1": draw(maybe(st.integers(0, 3))),
-                "mns.c1": draw(maybe(st.sampled_from(["x", "y"]))),
-                "threshold.s1": draw(maybe(st.booleans())),
-                "threshold.s2": draw(maybe(st.booleans())),
-                "weight": draw(st.sampled_from([1.0, 2.0, 5.0])),
-            }
-        )
-    return rows
+    return st.lists(ROW, min_size=min_size, max_size=max_size).map(_numbered)
 
 
 def _reencode(batch: pa.RecordBatch) -> pa.RecordBatch:
     """The same batch with every dictionary column's dictionary rebuilt in a new order, so
     batches of one stream do not share dictionaries."""
-    columns = []
-    for column in batch.columns:
-        if pa.types.is_dictionary(column.type):
-            plain = column.dictionary_decode()
-            reversed_ = plain.take(pa.array(range(len(plain) - 1, -1, -1))) if len(plain) else plain
-            order = reversed_.dictionary_encode().dictionary
-            indices = pa.compute.index_in(plain, value_set=order)
-            column = pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), order)
-        columns.append(column)
-    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+    return pa.RecordBatch.from_arrays([_fresh(c) for c in batch.columns], schema=batch.schema)
+
+
+def _fresh(column: pa.Array) -> pa.Array:
+    if not pa.types.is_dictionary(column.type):
+        return column
+    plain = column.dictionary_decode()
+    reversed_ = plain.take(pa.array(range(len(plain) - 1, -1, -1))) if len(plain) else plain
+    order = reversed_.dictionary_encode().dictionary
+    indices = pa.compute.index_in(plain, value_set=order)
+    return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), order)
 
 
 def split(table: pa.Table, cuts: Sequence[int], reencode: bool = True) -> list[pa.RecordBatch]:
     """``table`` cut at the row numbers ``cuts`` into record batches (empty ones included)."""
     bounds = [0, *sorted(min(max(c, 0), table.num_rows) for c in cuts), table.num_rows]
     out = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         piece = table.slice(start, end - start).combine_chunks()
-        batch = piece.to_batches()[0] if piece.num_rows else pa.RecordBatch.from_pylist([], schema=table.schema)
+        batch = (
+            piece.to_batches()[0]
+            if piece.num_rows
+            else pa.RecordBatch.from_pylist([], schema=table.schema)
+        )
         out.append(_reencode(batch) if reencode else batch)
     return out
 
@@ -126,4 +152,6 @@ def every_batch_counted() -> Iterator[None]:
 
 def services_table(rows: Sequence[tuple[str, str]]) -> pa.Table:
     """Service episodes: (case_id, record service code)."""
-    return schema.conform(pa.table({"case_id": [r[0] for r in rows], "service": [r[1] for r in rows]}), "services")
+    return schema.conform(
+        pa.table({"case_id": [r[0] for r in rows], "service": [r[1] for r in rows]}), "services"
+    )

@@ -16,18 +16,54 @@ from mns import aggregate
 from mns.aggregate import KINDS, Measure, Ratio, Spec
 from mns.errors import SchemaError
 
-from ._data import cases_table, case_rows, every_batch_counted, split
+from ._data import case_rows, cases_table, every_batch_counted, split
 
 SPECS = [
-    Spec(keys=("need_group",), measures=[Measure("n", "count"), Measure("t", "true", "mns.f1"), Measure("v", "valid", "mns.f1")], ratios=[Ratio("share", "t", "v")]),
-    Spec(keys=("need_group", "sex"), measures=[Measure("n", "count"), Measure("age", "sum", "age"), Measure("k", "valid", "age"), Measure("lo", "min", "age"), Measure("hi", "max", "age")], ratios=[Ratio("mean_age", "age", "k")]),
-    Spec(keys=("area", "mns.f2", "mns.r1"), measures=[Measure("n", "count"), Measure("w", "sum", "weight")]),
-    Spec(keys=(), measures=[Measure("n", "count"), Measure("t", "true", "disability"), Measure("r", "sum", "mns.r1"), Measure("hi", "max", "mns.r1")]),
+    Spec(
+        keys=("need_group",),
+        measures=[
+            Measure("n", "count"),
+            Measure("t", "true", "mns.f1"),
+            Measure("v", "valid", "mns.f1"),
+        ],
+        ratios=[Ratio("share", "t", "v")],
+    ),
+    Spec(
+        keys=("need_group", "sex"),
+        measures=[
+            Measure("n", "count"),
+            Measure("age", "sum", "age"),
+            Measure("k", "valid", "age"),
+            Measure("lo", "min", "age"),
+            Measure("hi", "max", "age"),
+        ],
+        ratios=[Ratio("mean_age", "age", "k")],
+    ),
+    Spec(
+        keys=("area", "mns.f2", "mns.r1"),
+        measures=[Measure("n", "count"), Measure("w", "sum", "weight")],
+    ),
+    Spec(
+        keys=(),
+        measures=[
+            Measure("n", "count"),
+            Measure("t", "true", "disability"),
+            Measure("r", "sum", "mns.r1"),
+            Measure("hi", "max", "mns.r1"),
+        ],
+    ),
 ]
 
 
-@given(case_rows(), st.lists(st.integers(0, 40), max_size=6), st.sampled_from(range(len(SPECS))), st.booleans())
-def test_streamed_equals_one_shot(rows: list[dict[str, Any]], cuts: list[int], which: int, as_reader: bool) -> None:
+@given(
+    case_rows(),
+    st.lists(st.integers(0, 40), max_size=6),
+    st.sampled_from(range(len(SPECS))),
+    st.booleans(),
+)
+def test_streamed_equals_one_shot(
+    rows: list[dict[str, Any]], cuts: list[int], which: int, as_reader: bool
+) -> None:
     spec = SPECS[which]
     table = cases_table(rows)
     whole = aggregate.run({"x": spec}, table)["x"]
@@ -35,13 +71,21 @@ def test_streamed_equals_one_shot(rows: list[dict[str, Any]], cuts: list[int], w
     source: Any = pa.RecordBatchReader.from_batches(table.schema, pieces) if as_reader else pieces
     with every_batch_counted():
         streamed = aggregate.run({"x": spec}, source)["x"]
-        by_hand = aggregate.finalise(spec, aggregate.merge(spec, [aggregate.partial(spec, b) for b in pieces]))
+        by_hand = aggregate.finalise(
+            spec, aggregate.merge(spec, [aggregate.partial(spec, b) for b in pieces])
+        )
     assert streamed.equals(whole)
     assert by_hand.equals(whole)
 
 
-@given(case_rows(max_size=30), st.lists(st.integers(0, 30), max_size=4), st.lists(st.integers(0, 30), max_size=4))
-def test_merge_is_associative(rows: list[dict[str, Any]], cuts1: list[int], cuts2: list[int]) -> None:
+@given(
+    case_rows(max_size=30),
+    st.lists(st.integers(0, 30), max_size=4),
+    st.lists(st.integers(0, 30), max_size=4),
+)
+def test_merge_is_associative(
+    rows: list[dict[str, Any]], cuts1: list[int], cuts2: list[int]
+) -> None:
     spec = SPECS[1]
     table = cases_table(rows)
     states1 = [aggregate.partial(spec, b) for b in split(table, cuts1)]
@@ -64,7 +108,9 @@ def test_counts_match_a_plain_loop(rows: list[dict[str, Any]]) -> None:
             cell[2] += 1
             cell[3] = r["age"] if cell[3] is None else min(cell[3], r["age"])
             cell[4] = r["age"] if cell[4] is None else max(cell[4], r["age"])
-    got = {(r["need_group"], r["sex"]): [r["n"], r["age"], r["k"], r["lo"], r["hi"]] for r in result}
+    got = {
+        (r["need_group"], r["sex"]): [r["n"], r["age"], r["k"], r["lo"], r["hi"]] for r in result
+    }
     assert got == dict(want)
     keys = [(r["need_group"], r["sex"]) for r in result]
     assert keys == sorted(keys, key=lambda k: tuple((v is None, v or "") for v in k))
@@ -83,7 +129,12 @@ def test_bitmap_counts_with_unaligned_slices() -> None:
     values = rng.random(n) < 0.3
     nulls = rng.random(n) < 0.1
     groups = rng.integers(0, 5, n)
-    table = pa.table({"g": pa.array(groups).cast(pa.string()).dictionary_encode(), "f": pa.array(values, mask=nulls)})
+    table = pa.table(
+        {
+            "g": pa.array(groups).cast(pa.string()).dictionary_encode(),
+            "f": pa.array(values, mask=nulls),
+        }
+    )
     spec = Spec(keys=("g",), measures=[Measure("t", "true", "f"), Measure("v", "valid", "f")])
     for start in (0, 3, 13, 64, 65):
         piece = table.slice(start, 500)
@@ -101,7 +152,9 @@ def test_dates_min_and_max() -> None:
     days = [dt.date(2024, 1, 5), None, dt.date(2023, 3, 1)]
     table = pa.table({"g": ["x", "x", "x"], "d": pa.array(days, pa.date32())})
     spec = Spec(keys=("g",), measures=[Measure("first", "min", "d"), Measure("last", "max", "d")])
-    assert aggregate.run({"s": spec}, table)["s"].to_pylist() == [{"g": "x", "first": dt.date(2023, 3, 1), "last": dt.date(2024, 1, 5)}]
+    assert aggregate.run({"s": spec}, table)["s"].to_pylist() == [
+        {"g": "x", "first": dt.date(2023, 3, 1), "last": dt.date(2024, 1, 5)}
+    ]
 
 
 def test_empty_stream_gives_empty_result() -> None:
@@ -129,6 +182,9 @@ def test_bad_inputs_name_the_problem() -> None:
     with pytest.raises(SchemaError, match="booleans"):
         aggregate.run({"x": Spec(keys=("g",), measures=[Measure("t", "true", "s")])}, table)
     with pytest.raises(TypeError, match="item 1"):
-        aggregate.run({"x": Spec(keys=("g",), measures=[Measure("n", "count")])}, [table.to_batches()[0], "oops"])
+        aggregate.run(
+            {"x": Spec(keys=("g",), measures=[Measure("n", "count")])},
+            [table.to_batches()[0], "oops"],
+        )
     with pytest.raises(TypeError, match="RecordBatchReader"):
-        aggregate.run({"x": Spec(keys=("g",), measures=[Measure("n", "count")])}, 42)  # type: ignore[arg-type]
+        aggregate.run({"x": Spec(keys=("g",), measures=[Measure("n", "count")])}, 42)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -12,23 +13,39 @@ import mns
 from mns import stats
 from mns.errors import MnsError, SchemaError
 from mns.records import schema
+from mns.records.model import Audit
 
 from ._data import PLAN, cases_table, services_table
 
 
 def _rows(table: pa.Table, *keys: str) -> dict[Any, dict[str, Any]]:
-    return {tuple(r[k] for k in keys) if len(keys) > 1 else r[keys[0]]: r for r in table.to_pylist()}
+    return {
+        tuple(r[k] for k in keys) if len(keys) > 1 else r[keys[0]]: r for r in table.to_pylist()
+    }
 
 
 def _case(i: int, group: str, **more: Any) -> dict[str, Any]:
-    return {"case_id": f"c{i}", "need_group": group, "cohort": "referral", "la": "Q900", "weight": 1.0, **more}
+    return {
+        "case_id": f"c{i}",
+        "need_group": group,
+        "cohort": "referral",
+        "la": "Q900",
+        "weight": 1.0,
+        **more,
+    }
 
 
 # ---------------------------------------------------------------------------- crosstab
 
 
 def test_crosstab_counts_and_shares() -> None:
-    rows = [_case(0, "A", area="X"), _case(1, "A", area="X"), _case(2, "A", area="Y"), _case(3, "B", area="Y"), _case(4, "B")]
+    rows = [
+        _case(0, "A", area="X"),
+        _case(1, "A", area="X"),
+        _case(2, "A", area="Y"),
+        _case(3, "B", area="Y"),
+        _case(4, "B"),
+    ]
     got = _rows(mns.crosstab(cases_table(rows), "need_group", "area"), "need_group", "area")
     assert set(got) == {("A", "X"), ("A", "Y"), ("A", None), ("B", "X"), ("B", "Y"), ("B", None)}
     assert got[("A", "X")]["count"] == 2
@@ -51,14 +68,27 @@ MATCH_CASES = [
     _case(4, "B", **{"threshold.s1": False, "threshold.s2": True}),
     _case(5, "C", **{"threshold.s1": False, "threshold.s2": False}),
 ]
-MATCH_SERVICES = [("c0", "r1"), ("c0", "r1b"), ("c2", "r1"), ("c4", "r2"), ("c5", "r2"), ("c5", "yot")]
+MATCH_SERVICES = [
+    ("c0", "r1"),
+    ("c0", "r1b"),
+    ("c2", "r1"),
+    ("c4", "r2"),
+    ("c5", "r2"),
+    ("c5", "yot"),
+]
 
 
 def test_match_by_hand() -> None:
     result = mns.match(cases_table(MATCH_CASES), services_table(MATCH_SERVICES), PLAN)
     got = _rows(result, "need_group", "service")
     a1 = got[("A", "s1")]  # planned for A; eligible c0, c1; received c0, c2
-    assert (a1["planned"], a1["cases"], a1["received"], a1["eligible"], a1["eligible_unknown"]) == (True, 3, 2, 2, 1)
+    assert (a1["planned"], a1["cases"], a1["received"], a1["eligible"], a1["eligible_unknown"]) == (
+        True,
+        3,
+        2,
+        2,
+        1,
+    )
     assert (a1["unmet"], a1["unplanned"], a1["status"]) == (1, None, "matched")
     assert a1["unmet_share"] == 0.5
     b2 = got[("B", "s2")]  # planned for B; eligible c3, c4; received c4
@@ -66,15 +96,21 @@ def test_match_by_hand() -> None:
     b1 = got[("B", "s1")]  # planned for B; eligible c3; nobody received it
     assert (b1["received"], b1["eligible"], b1["unmet"], b1["status"]) == (0, 1, 1, "unmet")
     c2 = got[("C", "s2")]  # not planned for C; c5 received it
-    assert (c2["planned"], c2["unplanned"], c2["unmet"], c2["status"]) == (False, 1, None, "unplanned")
+    assert (c2["planned"], c2["unplanned"], c2["unmet"], c2["status"]) == (
+        False,
+        1,
+        None,
+        "unplanned",
+    )
     yot = got[("C", "yot")]  # a service the plan does not have
     assert (yot["in_plan"], yot["eligible"], yot["unplanned"]) == (False, None, 1)
     # per group: planned services needed and received (case-service pairs)
-    # A: s1 eligible c0, c1 (2 pairs), received by c0 -> 1; B: s1 c3, s2 c3, c4 -> 3 pairs, c4 got s2 -> 1
+    # A: s1 eligible c0, c1 (2 pairs), received by c0 -> 1
+    # B: s1 c3, s2 c3, c4 -> 3 pairs, c4 got s2 -> 1
     assert (a1["planned_needed"], a1["planned_received"], a1["planned_share"]) == (2, 1, 0.5)
     assert (b1["planned_needed"], b1["planned_received"]) == (3, 1)
     assert got[("C", "s3")]["eligible"] == 1  # s3 has no threshold: all the group's cases
-    assert set(g for g, _ in got) == {"A", "B", "C", "unassigned", "unknown"}
+    assert {g for g, _ in got} == {"A", "B", "C", "unassigned", "unknown"}
 
 
 def test_match_needs_classified_cases() -> None:
@@ -86,7 +122,7 @@ def test_match_needs_classified_cases() -> None:
 # ---------------------------------------------------------------------------- agreement
 
 
-def _assignments(rows: list[tuple[str, str, str | None]], audit: str = "base") -> pa.Table:
+def _assignments(rows: Sequence[tuple[str, str, str | None]], audit: str = "base") -> pa.Table:
     return schema.conform(
         pa.table(
             {
@@ -125,11 +161,18 @@ def test_agreement_by_hand() -> None:
 def test_agreement_of_three_groups_adds_fleiss_kappa() -> None:
     rows = []
     for i in range(8):
-        rows += [(f"c{i}", "professional", "AB"[i % 2]), (f"c{i}", "shadow", "AB"[i % 2]), (f"c{i}", "mixed", "AB"[i % 3 == 0])]
+        rows += [
+            (f"c{i}", "professional", "AB"[i % 2]),
+            (f"c{i}", "shadow", "AB"[i % 2]),
+            (f"c{i}", "mixed", "AB"[i % 3 == 0]),
+        ]
     result = mns.agreement(_assignments(rows), "professional", "shadow", "mixed")
     fleiss = [r for r in result.to_pylist() if r["statistic"] == "fleiss_kappa"]
-    assert len(fleiss) == 1 and fleiss[0]["count"] == 8
-    pairs = {(r["side_a"], r["side_b"]) for r in result.to_pylist() if r["statistic"] == "cohen_kappa"}
+    assert len(fleiss) == 1
+    assert fleiss[0]["count"] == 8
+    pairs = {
+        (r["side_a"], r["side_b"]) for r in result.to_pylist() if r["statistic"] == "cohen_kappa"
+    }
     assert pairs == {("professional", "shadow"), ("professional", "mixed"), ("shadow", "mixed")}
 
 
@@ -138,8 +181,10 @@ def test_agreement_names_sides_by_audit_and_refuses_ambiguity() -> None:
     second = _assignments([("c1", "professional", "A"), ("c2", "professional", "A")], audit="2026")
     result = mns.agreement(pa.concat_tables([first, second]), "2025", "2026")
     assert [r["count"] for r in result.to_pylist() if r["statistic"] == "cases"] == [2]
-    twice = _assignments([("c1", "professional", "A"), ("c1", "professional", "B"), ("c1", "shadow", "A")])
-    with pytest.raises(MnsError, match="'c1'.*consensus"):
+    twice = _assignments(
+        [("c1", "professional", "A"), ("c1", "professional", "B"), ("c1", "shadow", "A")]
+    )
+    with pytest.raises(MnsError, match=r"'c1'.*consensus"):
         mns.agreement(twice, "professional", "shadow")
     with pytest.raises(MnsError, match="no assignments with role or audit 'users'"):
         mns.agreement(twice, "professional", "users")
@@ -150,16 +195,23 @@ def test_agreement_names_sides_by_audit_and_refuses_ambiguity() -> None:
 
 def test_compare_finds_new_and_vanished_groups() -> None:
     before = cases_table([_case(i, g) for i, g in enumerate("AAAB")] + [_case(9, "unassigned")])
-    after = cases_table([_case(i, g) for i, g in enumerate("AACC")] + [_case(8, "unassigned"), _case(9, "unassigned")])
+    after = cases_table(
+        [_case(i, g) for i, g in enumerate("AACC")]
+        + [_case(8, "unassigned"), _case(9, "unassigned")]
+    )
     got = _rows(mns.compare(before, after), "need_group")
-    assert got["B"]["status"] == "vanished" and got["C"]["status"] == "appeared" and got["A"]["status"] == "both"
+    assert got["B"]["status"] == "vanished"
+    assert got["C"]["status"] == "appeared"
+    assert got["A"]["status"] == "both"
     assert (got["unassigned"]["baseline"], got["unassigned"]["reaudit"]) == (1, 2)
     assert got["A"]["change"] == pytest.approx(2 / 6 - 3 / 5)
-    assert (got["A"]["change_low"], got["A"]["change_high"]) == pytest.approx(stats.newcombe_difference(2, 6, 3, 5))
+    assert (got["A"]["change_low"], got["A"]["change_high"]) == pytest.approx(
+        stats.newcombe_difference(2, 6, 3, 5)
+    )
     assert got["A"]["p_value"] == pytest.approx(stats.two_proportion_test(2, 6, 3, 5)[1])
 
 
-# ---------------------------------------------------------------------------- extrapolate and capacity
+# ------------------------------------------------------------------ extrapolate and capacity
 
 
 def test_extrapolate_scales_by_the_sampling_fraction() -> None:
@@ -174,8 +226,15 @@ def test_extrapolate_scales_by_the_sampling_fraction() -> None:
 
 
 def test_extrapolate_over_half_a_year_and_by_stratum() -> None:
-    rows = [_case(i, "A", cohort="referral") for i in range(10)] + [_case(10 + i, "B", cohort="looked_after") for i in range(5)]
-    audit = mns.Audit(name="a", period_start=dt.date(2025, 4, 1), period_end=dt.date(2025, 9, 30), strata={"referral": 0.5, "looked_after": 1.0})
+    rows = [_case(i, "A", cohort="referral") for i in range(10)] + [
+        _case(10 + i, "B", cohort="looked_after") for i in range(5)
+    ]
+    audit = Audit(
+        name="a",
+        period_start=dt.date(2025, 4, 1),
+        period_end=dt.date(2025, 9, 30),
+        strata={"referral": 0.5, "looked_after": 1.0},
+    )
     got = _rows(mns.extrapolate(cases_table(rows), audit=audit), "need_group")
     assert got["A"]["estimate"] == pytest.approx(10 / 0.5 * 2)  # six months -> a year
     assert got["B"]["estimate"] == pytest.approx(5 * 2)
@@ -191,21 +250,27 @@ def test_capacity_counts_cases_in_planned_groups_meeting_the_threshold() -> None
     assert got["s1"]["estimate"] == pytest.approx(6.0)
     assert got["s1"]["shortfall"] == pytest.approx(-4.0)
     assert got["s3"]["sample"] == 1  # no threshold: every case of group C
-    assert got["s2"]["capacity"] is None and got["s2"]["load"] is None
+    assert got["s2"]["capacity"] is None
+    assert got["s2"]["load"] is None
 
 
 # ---------------------------------------------------------------------------- areas and outcomes
 
 
 def test_areas_rates_per_10000() -> None:
-    rows = [_case(i, "A", area="QE1") for i in range(3)] + [_case(5, "B", area="QE2"), _case(6, "B", area="QE7")]
+    rows = [_case(i, "A", area="QE1") for i in range(3)] + [
+        _case(5, "B", area="QE2"),
+        _case(6, "B", area="QE7"),
+    ]
     population = pa.table({"area": ["QE1", "QE2", "QE3"], "children": [2000, 500, 100]})
     got = _rows(mns.areas(cases_table(rows), population), "area", "need_group")
     assert got[("QE1", "A")]["rate"] == pytest.approx(15.0)
-    low, high = stats.byar(3)
+    low, _high = stats.byar(3)
     assert got[("QE1", "A")]["rate_low"] == pytest.approx(low / 2000 * 10_000)
-    assert got[("QE3", "A")]["count"] == 0 and got[("QE3", "A")]["rate"] == 0.0
-    assert got[("QE7", "B")]["population"] is None and got[("QE7", "B")]["rate"] is None
+    assert got[("QE3", "A")]["count"] == 0
+    assert got[("QE3", "A")]["rate"] == 0.0
+    assert got[("QE7", "B")]["population"] is None
+    assert got[("QE7", "B")]["rate"] is None
     assert got[("QE1", "B")]["area_total"] == 3
     with pytest.raises(MnsError, match="listed twice"):
         mns.areas(cases_table(rows), pa.table({"area": ["QE1", "QE1"], "children": [1, 2]}))
@@ -218,7 +283,17 @@ def test_outcomes_by_group_and_service() -> None:
             {
                 "case_id": ["c0", "c0", "c1", "c2", "c3", "gone"],
                 "outcome": ["o1", "o1", "o1", "o1", "o1", "o1"],
-                "recorded_on": pa.array([dt.date(2025, 1, 1), dt.date(2025, 6, 1), None, dt.date(2025, 2, 1), None, None], pa.date32()),
+                "recorded_on": pa.array(
+                    [
+                        dt.date(2025, 1, 1),
+                        dt.date(2025, 6, 1),
+                        None,
+                        dt.date(2025, 2, 1),
+                        None,
+                        None,
+                    ],
+                    pa.date32(),
+                ),
                 "achieved": [False, True, False, None, True, True],
                 "value": [1.0, 3.0, 2.0, None, 5.0, 0.0],
             }

@@ -41,8 +41,11 @@ def test_wilson_matches_newcombe_1998a(x: int, n: int, low: float, high: float) 
     assert got == pytest.approx((low, high), abs=5e-5)
 
 
-@pytest.mark.parametrize(("x1", "n1", "x2", "n2", "low", "high"), NEWCOMBE_1998B)
-def test_difference_matches_newcombe_1998b(x1: int, n1: int, x2: int, n2: int, low: float, high: float) -> None:
+@pytest.mark.parametrize("example", NEWCOMBE_1998B)
+def test_difference_matches_newcombe_1998b(
+    example: tuple[int, int, int, int, float, float],
+) -> None:
+    x1, n1, x2, n2, low, high = example
     assert stats.newcombe_difference(x1, n1, x2, n2) == pytest.approx((low, high), abs=5e-5)
 
 
@@ -55,7 +58,10 @@ def _wilson_by_formula(x: int, n: int, z: float) -> tuple[float, float]:
     return (-b - disc) / (2 * a), (-b + disc) / (2 * a)
 
 
-@given(st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))), st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+@given(
+    st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
 def test_wilson_solves_the_score_equation(xn: tuple[int, int], confidence: float) -> None:
     x, n = xn
     low, high = stats.wilson(x, n, confidence)
@@ -66,7 +72,8 @@ def test_wilson_solves_the_score_equation(xn: tuple[int, int], confidence: float
 
 def test_wilson_of_nothing_is_undefined() -> None:
     low, high = stats.wilson(0, 0)
-    assert math.isnan(low) and math.isnan(high)
+    assert math.isnan(low)
+    assert math.isnan(high)
 
 
 def test_census_has_no_sampling_error() -> None:
@@ -77,7 +84,8 @@ def test_census_has_no_sampling_error() -> None:
 def test_effective_sample_size_widens_the_interval() -> None:
     narrow = stats.wilson_arrays([30], [100])
     wide = stats.wilson_arrays([30], [100], n_effective=[25])
-    assert wide[0][0] < narrow[0][0] and wide[1][0] > narrow[1][0]
+    assert wide[0][0] < narrow[0][0]
+    assert wide[1][0] > narrow[1][0]
 
 
 def test_byar_is_close_to_the_exact_poisson_interval() -> None:
@@ -115,7 +123,9 @@ def test_cohen_kappa_standard_errors_match_sas() -> None:
     # (statsmodels/stats/tests/test_inter_rater.py): kappa 0.4842, ASE 0.1380, 95% limits
     # 0.2137-0.7547; ASE under H0 0.1484, Z 3.2626, two-sided p 0.0011.
     k = stats.cohen_kappa([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
-    assert (k.kappa, k.se, k.low, k.high) == pytest.approx((0.4842, 0.1380, 0.2137, 0.7547), abs=5e-5)
+    assert (k.kappa, k.se, k.low, k.high) == pytest.approx(
+        (0.4842, 0.1380, 0.2137, 0.7547), abs=5e-5
+    )
     assert (k.se0, k.z, k.p) == pytest.approx((0.1484, 3.2626, 0.0011), abs=5e-5)
 
 
@@ -130,12 +140,36 @@ def test_kappa_of_perfect_and_chance_agreement() -> None:
 # Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters. Psychological
 # Bulletin 76, 378-382, Table 1: 30 patients, 6 psychiatrists each, 5 diagnoses; kappa = .430.
 FLEISS_1971 = [
-    [4, 4, 4, 4, 4, 4], [2, 2, 2, 5, 5, 5], [2, 3, 3, 3, 3, 5], [5, 5, 5, 5, 5, 5], [2, 2, 2, 4, 4, 4],
-    [1, 1, 3, 3, 3, 3], [3, 3, 3, 3, 5, 5], [1, 1, 3, 3, 3, 4], [1, 1, 4, 4, 4, 4], [5, 5, 5, 5, 5, 5],
-    [1, 4, 4, 4, 4, 4], [1, 2, 4, 4, 4, 4], [2, 2, 2, 3, 3, 3], [1, 4, 4, 4, 4, 4], [2, 2, 4, 4, 4, 5],
-    [3, 3, 3, 3, 3, 5], [1, 1, 1, 4, 5, 5], [1, 1, 1, 1, 1, 2], [2, 2, 4, 4, 4, 4], [1, 3, 3, 5, 5, 5],
-    [5, 5, 5, 5, 5, 5], [2, 4, 4, 4, 4, 4], [2, 2, 4, 5, 5, 5], [1, 1, 4, 4, 4, 4], [1, 4, 4, 4, 4, 5],
-    [2, 2, 2, 2, 2, 4], [1, 1, 1, 1, 5, 5], [2, 2, 4, 4, 4, 4], [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5],
+    [4, 4, 4, 4, 4, 4],
+    [2, 2, 2, 5, 5, 5],
+    [2, 3, 3, 3, 3, 5],
+    [5, 5, 5, 5, 5, 5],
+    [2, 2, 2, 4, 4, 4],
+    [1, 1, 3, 3, 3, 3],
+    [3, 3, 3, 3, 5, 5],
+    [1, 1, 3, 3, 3, 4],
+    [1, 1, 4, 4, 4, 4],
+    [5, 5, 5, 5, 5, 5],
+    [1, 4, 4, 4, 4, 4],
+    [1, 2, 4, 4, 4, 4],
+    [2, 2, 2, 3, 3, 3],
+    [1, 4, 4, 4, 4, 4],
+    [2, 2, 4, 4, 4, 5],
+    [3, 3, 3, 3, 3, 5],
+    [1, 1, 1, 4, 5, 5],
+    [1, 1, 1, 1, 1, 2],
+    [2, 2, 4, 4, 4, 4],
+    [1, 3, 3, 5, 5, 5],
+    [5, 5, 5, 5, 5, 5],
+    [2, 4, 4, 4, 4, 4],
+    [2, 2, 4, 5, 5, 5],
+    [1, 1, 4, 4, 4, 4],
+    [1, 4, 4, 4, 4, 5],
+    [2, 2, 2, 2, 2, 4],
+    [1, 1, 1, 1, 5, 5],
+    [2, 2, 4, 4, 4, 4],
+    [1, 3, 3, 3, 3, 3],
+    [5, 5, 5, 5, 5, 5],
 ]
 
 
@@ -154,7 +188,9 @@ def test_fleiss_kappa_with_two_raters_is_close_to_cohen() -> None:
     matrix = np.zeros((2, 2))
     for a, b in pairs:
         matrix[a, b] += 1
-    assert stats.fleiss_kappa(counts).kappa == pytest.approx(stats.cohen_kappa(matrix.tolist()).kappa)
+    assert stats.fleiss_kappa(counts).kappa == pytest.approx(
+        stats.cohen_kappa(matrix.tolist()).kappa
+    )
 
 
 def test_bad_confidence_is_refused() -> None:

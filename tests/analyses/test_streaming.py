@@ -16,7 +16,17 @@ from mns.records.model import Audit
 
 from ._data import PLAN, case_rows, cases_table, every_batch_counted, services_table, split
 
-SERVICES = services_table([("c000", "r1"), ("c001", "r2"), ("c001", "r1b"), ("c002", "r3"), ("c003", "zz"), ("c004", "r1"), ("c004", "r1")])
+SERVICES = services_table(
+    [
+        ("c000", "r1"),
+        ("c001", "r2"),
+        ("c001", "r1b"),
+        ("c002", "r3"),
+        ("c003", "zz"),
+        ("c004", "r1"),
+        ("c004", "r1"),
+    ]
+)
 OUTCOMES = mns.schema.conform(
     pa.table(
         {
@@ -39,7 +49,9 @@ ANALYSES: dict[str, Callable[[Any], pa.Table]] = {
     "crosstab": lambda c: mns.crosstab(c, "need_group", "area", plan=PLAN),
     "match": lambda c: mns.match(c, SERVICES, PLAN),
     "extrapolate": lambda c: mns.extrapolate(c, sampling_fraction=0.25, plan=PLAN),
-    "extrapolate strata": lambda c: mns.extrapolate(c, audit=Audit(name="a", strata={"referral": 0.5, "looked_after": 1.0})),
+    "extrapolate strata": lambda c: mns.extrapolate(
+        c, audit=Audit(name="a", strata={"referral": 0.5, "looked_after": 1.0})
+    ),
     "capacity": lambda c: mns.capacity(c, PLAN, sampling_fraction=0.5),
     "areas": lambda c: mns.areas(c, POPULATION, plan=PLAN),
     "outcomes": lambda c: mns.outcomes(c, OUTCOMES, SERVICES, plan=PLAN),
@@ -53,28 +65,45 @@ def _same(a: pa.Table, b: pa.Table) -> None:
         if pa.types.is_floating(a.schema.field(name).type):
             assert len(left) == len(right)
             for x, y in zip(left, right, strict=True):
-                assert (x is None and y is None) or (x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12)), name
+                assert (x is None and y is None) or (
+                    x is not None
+                    and y is not None
+                    and math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12)
+                ), name
         else:
             assert left == right, name
 
 
 @settings(max_examples=25)
-@given(case_rows(min_size=1), st.lists(st.integers(0, 40), max_size=5), st.sampled_from(sorted(ANALYSES)), st.booleans())
-def test_every_analysis_streams(rows: list[dict[str, Any]], cuts: list[int], name: str, as_reader: bool) -> None:
+@given(
+    case_rows(min_size=1),
+    st.lists(st.integers(0, 40), max_size=5),
+    st.sampled_from(sorted(ANALYSES)),
+    st.booleans(),
+)
+def test_every_analysis_streams(
+    rows: list[dict[str, Any]], cuts: list[int], name: str, as_reader: bool
+) -> None:
     analysis = ANALYSES[name]
     table = cases_table(rows)
     whole = analysis(table)
     pieces = split(table, cuts)
     with every_batch_counted():
-        streamed = analysis(pa.RecordBatchReader.from_batches(table.schema, pieces) if as_reader else iter(pieces))
+        streamed = analysis(
+            pa.RecordBatchReader.from_batches(table.schema, pieces) if as_reader else iter(pieces)
+        )
     _same(whole, streamed)
 
 
 @settings(max_examples=15)
 @given(case_rows(min_size=1), case_rows(min_size=1), st.lists(st.integers(0, 40), max_size=4))
-def test_compare_streams(first: list[dict[str, Any]], second: list[dict[str, Any]], cuts: list[int]) -> None:
+def test_compare_streams(
+    first: list[dict[str, Any]], second: list[dict[str, Any]], cuts: list[int]
+) -> None:
     a, b = cases_table(first), cases_table(second)
     whole = mns.compare(a, b, plan=PLAN)
     with every_batch_counted():
-        streamed = mns.compare(split(a, cuts), pa.RecordBatchReader.from_batches(b.schema, split(b, cuts)), plan=PLAN)
+        streamed = mns.compare(
+            split(a, cuts), pa.RecordBatchReader.from_batches(b.schema, split(b, cuts)), plan=PLAN
+        )
     _same(whole, streamed)

@@ -254,3 +254,15 @@ def test_unknown_code_suggests_the_closest() -> None:
     )
     with pytest.raises(mns.UnknownCodeError, match="did you mean 'N1'"):
         cin.indicator("primary_need").value("N11")
+
+
+def test_a_plans_own_files_are_found_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "acme.toml").write_text(LANGUAGE, "utf-8")
+    plan_dir = tmp_path / "plans"
+    plan_dir.mkdir()
+    text = PLAN.replace('language = "mns"', 'language = "../acme.toml"').replace(
+        'rule = "age < 5"', 'rule = "overcrowded and age < 5"'
+    )
+    (plan_dir / "plan.toml").write_text(text, "utf-8")
+    plan = mns.load_plan(plan_dir / "plan.toml")
+    assert mns.language(plan.language).name == "acme"

@@ -170,7 +170,7 @@ def test_empty_inputs() -> None:
     with pytest.raises(TypeError, match="pyarrow Table, a RecordBatchReader"):
         classify({"age": [1]}, PLAN)
     with pytest.raises(ValueError, match="mode 'best'"):
-        classify(TABLE, PLAN, mode="best")  # type: ignore[arg-type]
+        classify(TABLE, PLAN, mode="best")  # type: ignore[call-overload]
 
 
 def test_results_do_not_depend_on_batches_or_threads() -> None:

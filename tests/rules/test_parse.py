@@ -165,3 +165,10 @@ def test_any_text_parses_or_raises_rule_error(text: str) -> None:
 @given(st.text(alphabet="()[]notand or,'ab1<=", max_size=60))
 def test_bracket_soup_parses_or_raises_rule_error(text: str) -> None:
     _parses_or_explains(text)
+
+
+def test_a_syntax_error_carries_the_rule_and_position() -> None:
+    with pytest.raises(RuleError) as info:
+        parse("age < < 5")
+    assert info.value.rule == "age < < 5"
+    assert info.value.position == 6

@@ -253,8 +253,6 @@ def _coerce(
     for name in table.column_names:
         raw = table.column(name).combine_chunks()
         kind = target.types.get(name, pa.string())
-        if pa.types.is_dictionary(kind) and not target.canonical:
-            kind = pa.string()
         converted = _coerce_column(raw, kind)
         key = name in target.keys
         for i in _bad(raw, converted).tolist():
@@ -448,9 +446,7 @@ def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
         log.warning("the file is empty", row=1 if head.strip() else None)
         return pa.table({})
     target = _target(table, names)
-    types = {n: target.types.get(n, pa.string()) for n in names}
-    if not target.canonical:
-        types = dict.fromkeys(names, pa.string())
+    types = {n: target.types.get(n, pa.string()) for n in names}  # extra tables: all text
     bom = head.startswith(b"\xef\xbb\xbf")
     opened: list[Any] = []
 

@@ -73,7 +73,9 @@ def finish(
     """Sort by ``keys``, record the disclosure structure and which nulls mean "not applicable",
     and name the analysis in the schema metadata."""
     out = sort(table, keys)
-    out = out.replace_schema_metadata({**(out.schema.metadata or {}), b"mns.analysis": analysis.encode()})
+    out = out.replace_schema_metadata(
+        {**(out.schema.metadata or {}), b"mns.analysis": analysis.encode()}
+    )
     if structure is None:
         return out
     return describe(out, structure, not_applicable=not_applicable)
@@ -150,13 +152,22 @@ class Weighting:
             assert self.column is not None
             column = batch.column(self.column)
             if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-                raise SchemaError(f"weights column {self.column!r} is {column.type}, not a number", field=self.column)
+                raise SchemaError(
+                    f"weights column {self.column!r} is {column.type}, not a number",
+                    field=self.column,
+                )
             if column.null_count:
-                raise MnsError(f"weights column {self.column!r} has missing values; every case needs a weight", field=self.column)
+                raise MnsError(
+                    f"weights column {self.column!r} has missing values; every case needs a weight",
+                    field=self.column,
+                )
             w = np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
             if (w <= 0).any() or not np.isfinite(w).all():
                 bad = float(w[(w <= 0) | ~np.isfinite(w)][0])
-                raise MnsError(f"weights column {self.column!r} has weight {bad}; weights must be positive", field=self.column)
+                raise MnsError(
+                    f"weights column {self.column!r} has weight {bad}; weights must be positive",
+                    field=self.column,
+                )
             f = np.zeros(n)
         return batch.append_column(WEIGHT, pa.array(w, pa.float64())).append_column(
             WEIGHT2, pa.array(w * w * (1.0 - f), pa.float64())
@@ -172,8 +183,9 @@ class Weighting:
             if fraction is None:
                 known = ", ".join(sorted(self.strata))
                 raise MnsError(
-                    f"case in stratum {self.stratum} = {value!r} has no sampling fraction: the audit "
-                    f"gives fractions for {known} and no overall sampling_fraction; add it to Audit.strata",
+                    f"case in stratum {self.stratum} = {value!r} has no sampling fraction: the "
+                    f"audit gives fractions for {known} and no overall sampling_fraction; add "
+                    "it to Audit.strata",
                     field=self.stratum,
                 )
             out[i] = fraction
@@ -189,9 +201,19 @@ def weighting(
 ) -> Weighting:
     """The weighting the caller asked for (at most one of ``weights``, ``audit`` and
     ``sampling_fraction``)."""
-    given = [name for name, v in (("weights", weights), ("audit", audit), ("sampling_fraction", sampling_fraction)) if v is not None]
+    given = [
+        name
+        for name, v in (
+            ("weights", weights),
+            ("audit", audit),
+            ("sampling_fraction", sampling_fraction),
+        )
+        if v is not None
+    ]
     if len(given) > 1:
-        raise ValueError(f"give one of weights=, audit= and sampling_fraction=, not {' and '.join(given)}")
+        raise ValueError(
+            f"give one of weights=, audit= and sampling_fraction=, not {' and '.join(given)}"
+        )
     if weights is not None:
         return Weighting(mode="column", column=weights)
     if sampling_fraction is not None:
@@ -200,7 +222,12 @@ def weighting(
         return Weighting(mode="fraction", fraction=sampling_fraction)
     if audit is not None:
         if audit.strata:
-            return Weighting(mode="strata", strata=dict(audit.strata), fraction=audit.sampling_fraction, stratum=stratum)
+            return Weighting(
+                mode="strata",
+                strata=dict(audit.strata),
+                fraction=audit.sampling_fraction,
+                stratum=stratum,
+            )
         if audit.sampling_fraction is not None:
             return Weighting(mode="fraction", fraction=audit.sampling_fraction)
         if audit.sample_size and audit.population_size:
@@ -285,7 +312,9 @@ def received(services: Source, plan: Plan | None) -> tuple[dict[str, pa.Array], 
     return dict(sorted(out.items())), sorted(extra)
 
 
-def received_flags(batch: pa.RecordBatch, sets: Mapping[str, pa.Array], prefix: str) -> pa.RecordBatch:
+def received_flags(
+    batch: pa.RecordBatch, sets: Mapping[str, pa.Array], prefix: str
+) -> pa.RecordBatch:
     """``batch`` with a bool column ``<prefix><service>`` per service: the case received it."""
     ids = batch.column("case_id")
     if pa.types.is_dictionary(ids.type):
@@ -315,7 +344,9 @@ def peek(source: Source, what: str) -> tuple[pa.Schema, Source]:
     if first is None:
         raise MnsError(f"{what}: the stream has no batches, so its columns are unknown", item=what)
     if not isinstance(first, (pa.RecordBatch, pa.Table)):
-        raise TypeError(f"{what}: item 0 of the stream is a {type(first).__name__}, not a pyarrow RecordBatch")
+        raise TypeError(
+            f"{what}: item 0 of the stream is a {type(first).__name__}, not a pyarrow RecordBatch"
+        )
     return first.schema, itertools.chain([first], iterator)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -45,21 +46,19 @@ _COLUMNS: Final = (
 
 
 def _read(assignments: Source) -> pa.Table:
-    parts = []
-    for batch in aggregate.batches(
-        assignments, ["case_id", "audit", "role", "need_group", "consensus"], what="assignments"
-    ):
-        parts.append(
-            pa.table(
-                {
-                    "case_id": common.as_text(batch.column("case_id")),
-                    "audit": common.as_text(batch.column("audit")),
-                    "role": common.as_text(batch.column("role")),
-                    "need_group": common.as_text(batch.column("need_group")),
-                    "consensus": batch.column("consensus").cast(pa.bool_()),
-                }
-            )
+    wanted = ["case_id", "audit", "role", "need_group", "consensus"]
+    parts = [
+        pa.table(
+            {
+                "case_id": common.as_text(batch.column("case_id")),
+                "audit": common.as_text(batch.column("audit")),
+                "role": common.as_text(batch.column("role")),
+                "need_group": common.as_text(batch.column("need_group")),
+                "consensus": batch.column("consensus").cast(pa.bool_()),
+            }
         )
+        for batch in aggregate.batches(assignments, wanted, what="assignments")
+    ]
     if not parts:
         return pa.table(
             {
@@ -331,6 +330,6 @@ def _fleiss(sides: Sequence[str], placed: Mapping[str, Mapping[str, str]]) -> li
 
 
 def _num(value: float | None) -> float | None:
-    if value is None or value != value:  # NaN: not defined here
+    if value is None or math.isnan(value):  # NaN: not defined here
         return None
     return float(value)

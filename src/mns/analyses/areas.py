@@ -18,17 +18,26 @@ from mns.plan.model import Plan
 __all__ = ["areas"]
 
 
-def _population(population: Source, area: str, children: str) -> dict[Any, float]:
-    out: dict[Any, float] = {}
+def _population(population: Source, area: str, children: str) -> dict[Any, float | None]:
+    out: dict[Any, float | None] = {}
     for batch in aggregate.batches(population, [area, children], what="population"):
         keys = common.as_text(batch.column(area)).to_pylist()
         values = batch.column(children).to_pylist()
         for key, value in zip(keys, values, strict=True):
             if key in out:
-                raise MnsError(f"population: area {key!r} is listed twice; give one row per area", item=key, field=area)
+                raise MnsError(
+                    f"population: area {key!r} is listed twice; give one row per area",
+                    item=key,
+                    field=area,
+                )
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
-                raise MnsError(f"population: area {key!r} has {children} = {value!r}; it must be a number, 0 or more", item=key, field=children)
-            out[key] = value
+                raise MnsError(
+                    f"population: area {key!r} has {children} = {value!r}; "
+                    "it must be a number, 0 or more",
+                    item=key,
+                    field=children,
+                )
+            out[key] = None if value is None else float(value)
     return out
 
 
@@ -69,7 +78,9 @@ def areas(
     state = aggregate.run({"x": spec}, cases, columns=list(keys), what="cases")["x"]
     declared_areas = sorted(k for k in pop if k is not None)
     if by:
-        a_all, g_all, matrix = grid(state, area, by, "count", declared_areas, common.levels(plan, by))
+        a_all, g_all, matrix = grid(
+            state, area, by, "count", row_levels=declared_areas, col_levels=common.levels(plan, by)
+        )
     else:
         observed = common.as_text(state.column(area)).to_pylist()
         a_all = common.dense(observed, declared_areas)
@@ -78,7 +89,9 @@ def areas(
         matrix = np.array([[found.get(a, 0)] for a in a_all], dtype=np.int64)
     nr, ng = matrix.shape
     counts = matrix.reshape(-1)
-    population_ = np.array([np.nan if pop.get(a) is None else float(pop[a]) for a in a_all])
+    population_ = np.array(
+        [np.nan if pop.get(a) is None else pop[a] for a in a_all], dtype=np.float64
+    )
     people = np.repeat(population_, ng)
     low, high = stats.byar_arrays(counts, confidence)
     ok = np.isfinite(people) & (people > 0)
@@ -102,10 +115,15 @@ def areas(
     columns["rate_high"] = floats(high * scale)
     table = pa.table(columns)
     if by:
-        block = Block(count="count", rows=(area,), cols=(by,), row_total=Margin(label="count|row", key=(area,), column="area_total"))
+        block = Block(
+            count="count",
+            rows=(area,),
+            cols=(by,),
+            row_total=Margin(label="count|row", key=(area,), column="area_total"),
+        )
     else:
         block = Block(count="count", rows=(area,))
-    structure = Structure(blocks=(block,), derived={k: ("count",) for k in ("rate", "rate_low", "rate_high")})
-    return common.finish(
-        table, list(keys), structure, analysis="areas"
+    structure = Structure(
+        blocks=(block,), derived=dict.fromkeys(("rate", "rate_low", "rate_high"), ("count",))
     )
+    return common.finish(table, list(keys), structure, analysis="areas")

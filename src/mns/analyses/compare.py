@@ -95,13 +95,21 @@ def compare(
     both = ("baseline", "baseline_total", "reaudit", "reaudit_total")
     structure = Structure(
         blocks=(
-            Block(count="baseline", rows=(by,), total=Margin(label="baseline|all", column="baseline_total")),
-            Block(count="reaudit", rows=(by,), total=Margin(label="reaudit|all", column="reaudit_total")),
+            Block(
+                count="baseline",
+                rows=(by,),
+                total=Margin(label="baseline|all", column="baseline_total"),
+            ),
+            Block(
+                count="reaudit",
+                rows=(by,),
+                total=Margin(label="reaudit|all", column="reaudit_total"),
+            ),
         ),
         derived={
             **{f"baseline_{k}": ("baseline", "baseline_total") for k in ("share", "low", "high")},
             **{f"reaudit_{k}": ("reaudit", "reaudit_total") for k in ("share", "low", "high")},
-            **{k: both for k in ("change", "change_low", "change_high", "z", "p_value")},
+            **dict.fromkeys(("change", "change_low", "change_high", "z", "p_value"), both),
         },
     )
     floats_ = [c for c in table.column_names if table.schema.field(c).type == pa.float64()]

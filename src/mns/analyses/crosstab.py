@@ -24,6 +24,7 @@ def grid(
     rows: str,
     cols: str,
     count: str,
+    *,
     row_levels: Sequence[Any] = (),
     col_levels: Sequence[Any] = (),
 ) -> tuple[list[Any], list[Any], np.ndarray[Any, Any]]:
@@ -38,7 +39,11 @@ def grid(
     matrix = np.zeros((len(r_all), len(c_all)), dtype=np.int64)
     ri = np.fromiter((r_at[v] for v in r_values), dtype=np.int64, count=len(r_values))
     ci = np.fromiter((c_at[v] for v in c_values), dtype=np.int64, count=len(c_values))
-    np.add.at(matrix, (ri, ci), np.asarray(state.column(count).to_numpy(zero_copy_only=False), dtype=np.int64))
+    np.add.at(
+        matrix,
+        (ri, ci),
+        np.asarray(state.column(count).to_numpy(zero_copy_only=False), dtype=np.int64),
+    )
     return r_all, c_all, matrix
 
 
@@ -48,6 +53,7 @@ def crosstab(
     cols: str,
     *,
     plan: Plan | None = None,
+    engine: Any = None,
 ) -> pa.Table:
     """Cases counted by the values of two columns (e.g. ``need_group`` by ``area``).
 
@@ -60,21 +66,35 @@ def crosstab(
       ``cols`` value;
     - ``row_share`` (float64): ``count / row_total``; ``col_share``: ``count / col_total``
       (null when the total is 0).
+
+    ``engine``: where the counting runs (see :mod:`mns.engines`; default local, or the
+    engine of a ``mns.engines.use`` block).
     """
     if rows == cols:
         raise ValueError(f"crosstab: rows and cols are both {rows!r}; name two different columns")
     for name in (rows, cols):
         if name in _OUTPUT:
-            raise ValueError(f"crosstab: a column named {name!r} clashes with an output column; rename it first")
+            raise ValueError(
+                f"crosstab: a column named {name!r} clashes with an output column; rename it first"
+            )
     spec = Spec(keys=(rows, cols), measures=(Measure("count", "count"),))
-    state = aggregate.run({"x": spec}, cases, columns=[rows, cols], what="cases")["x"]
+    state = aggregate.run({"x": spec}, cases, columns=[rows, cols], what="cases", engine=engine)[
+        "x"
+    ]
     r_all, c_all, matrix = grid(
-        state, rows, cols, "count", common.levels(plan, rows), common.levels(plan, cols)
+        state,
+        rows,
+        cols,
+        "count",
+        row_levels=common.levels(plan, rows),
+        col_levels=common.levels(plan, cols),
     )
     return _table(rows, cols, r_all, c_all, matrix)
 
 
-def _table(rows: str, cols: str, r_all: list[Any], c_all: list[Any], matrix: np.ndarray[Any, Any]) -> pa.Table:
+def _table(
+    rows: str, cols: str, r_all: list[Any], c_all: list[Any], matrix: np.ndarray[Any, Any]
+) -> pa.Table:
     nr, nc = matrix.shape
     row_tot = matrix.sum(axis=1)
     col_tot = matrix.sum(axis=0)
@@ -108,5 +128,9 @@ def _table(rows: str, cols: str, r_all: list[Any], c_all: list[Any], matrix: np.
         derived={"row_share": ("count", "row_total"), "col_share": ("count", "col_total")},
     )
     return common.finish(
-        table, [rows, cols], structure, not_applicable=["row_share", "col_share"], analysis="crosstab"
+        table,
+        [rows, cols],
+        structure,
+        not_applicable=["row_share", "col_share"],
+        analysis="crosstab",
     )

@@ -26,13 +26,21 @@ def _floats(values: Any) -> pa.Array:
 
 def _scaled_interval(
     weight: np.ndarray[Any, Any], total_w: float, total_w2: float, years: float, confidence: float
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+) -> tuple[
+    np.ndarray[Any, Any],
+    np.ndarray[Any, Any],
+    np.ndarray[Any, Any],
+    np.ndarray[Any, Any],
+    np.ndarray[Any, Any],
+]:
     """Shares of the weighted total with Wilson intervals (Kish effective sample size with
     the finite population correction), and the annual numbers they give."""
     with np.errstate(divide="ignore", invalid="ignore"):
         share = weight / total_w if total_w > 0 else np.full(len(weight), np.nan)
     n_eff = total_w**2 / total_w2 if total_w2 > 0 else np.inf
-    low, high = stats.wilson_arrays(share, np.ones_like(share), confidence, n_effective=np.full(len(share), n_eff))
+    low, high = stats.wilson_arrays(
+        share, np.ones_like(share), confidence, n_effective=np.full(len(share), n_eff)
+    )
     scale = total_w / years
     return share, low, high, low * scale, high * scale
 
@@ -65,13 +73,21 @@ def extrapolate(
       population correction (a census, f = 1, has no sampling error).
     - ``estimate``, ``estimate_low``, ``estimate_high`` (float64): cases a year.
     """
-    weighting = common.weighting(weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum)
+    weighting = common.weighting(
+        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
+    )
     if not weighting.weighted:
-        raise MnsError("extrapolate needs the sampling fraction: give sampling_fraction=, audit= or weights=")
+        raise MnsError(
+            "extrapolate needs the sampling fraction: give sampling_fraction=, audit= or weights="
+        )
     span = common.years_of(audit, years)
     spec = Spec(
         keys=(by,),
-        measures=(Measure("n", "count"), Measure("w", "sum", common.WEIGHT), Measure("w2", "sum", common.WEIGHT2)),
+        measures=(
+            Measure("n", "count"),
+            Measure("w", "sum", common.WEIGHT),
+            Measure("w2", "sum", common.WEIGHT2),
+        ),
     )
     state = aggregate.run(
         {"x": spec}, cases, prepare=weighting.add, columns=[by, *weighting.columns], what="cases"
@@ -79,8 +95,12 @@ def extrapolate(
     observed = common.as_text(state.column(by)).to_pylist()
     groups = common.dense(observed, common.levels(plan, by))
     at = {g: i for i, g in enumerate(observed)}
-    n = np.array([state.column("n")[at[g]].as_py() if g in at else 0 for g in groups], dtype=np.int64)
-    w = np.array([state.column("w")[at[g]].as_py() if g in at else 0.0 for g in groups], dtype=np.float64)
+    n = np.array(
+        [state.column("n")[at[g]].as_py() if g in at else 0 for g in groups], dtype=np.int64
+    )
+    w = np.array(
+        [state.column("w")[at[g]].as_py() if g in at else 0.0 for g in groups], dtype=np.float64
+    )
     w2 = float(pc.sum(state.column("w2")).as_py() or 0.0)
     share, low, high, est_low, est_high = _scaled_interval(w, float(w.sum()), w2, span, confidence)
     table = pa.table(
@@ -98,7 +118,7 @@ def extrapolate(
     derived = ("share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high")
     structure = Structure(
         blocks=(Block(count="sample", rows=(by,), total=Margin(label="sample|all")),),
-        derived={k: ("sample",) for k in derived},
+        derived=dict.fromkeys(derived, ("sample",)),
     )
     return common.finish(table, [by], structure, not_applicable=derived, analysis="extrapolate")
 
@@ -133,12 +153,18 @@ def capacity(
     - ``shortfall`` (float64): ``estimate - capacity`` (positive: more need than places);
       ``load`` (float64): ``estimate / capacity``.
     """
-    weighting = common.weighting(weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum)
+    weighting = common.weighting(
+        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
+    )
     span = common.years_of(audit, years)
     schema, cases = common.peek(cases, "cases")
-    common.require(schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)")
+    common.require(
+        schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
+    )
     thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
-    common.require(schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first")
+    common.require(
+        schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first"
+    )
     services = sorted(plan.services, key=lambda s: s.code)
 
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -150,7 +176,9 @@ def capacity(
             member = pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string()))
             member = pc.fill_null(member, False)
             column = thresholds.get(s.code)
-            meets = batch.column(column) if column else pa.array(np.ones(batch.num_rows, dtype=bool))
+            meets = (
+                batch.column(column) if column else pa.array(np.ones(batch.num_rows, dtype=bool))
+            )
             needs = pc.and_(member, pc.fill_null(meets, False))
             unknown = pc.and_(member, pc.is_null(meets))
             batch = batch.append_column(f"needs:{s.code}", needs)
@@ -159,7 +187,11 @@ def capacity(
             batch = batch.append_column(f"w2:{s.code}", pc.if_else(needs, w2, 0.0))
         return batch
 
-    measures = [Measure("n", "count"), Measure("w", "sum", common.WEIGHT), Measure("w2", "sum", common.WEIGHT2)]
+    measures = [
+        Measure("n", "count"),
+        Measure("w", "sum", common.WEIGHT),
+        Measure("w2", "sum", common.WEIGHT2),
+    ]
     for s in services:
         measures += [
             Measure(f"n:{s.code}", "true", f"needs:{s.code}"),
@@ -168,12 +200,18 @@ def capacity(
         ]
     read = ["need_group", *thresholds.values(), *weighting.columns]
     state = aggregate.run(
-        {"x": Spec(keys=(), measures=measures)}, cases, prepare=prepare, columns=list(dict.fromkeys(read)), what="cases"
+        {"x": Spec(keys=(), measures=measures)},
+        cases,
+        prepare=prepare,
+        columns=list(dict.fromkeys(read)),
+        what="cases",
     )["x"]
     row = state.to_pylist()[0]
     total_w, total_w2 = float(row["w"] or 0.0), float(row["w2"] or 0.0)
     weight = np.array([float(row[f"w:{s.code}"] or 0.0) for s in services])
-    share, low, high, est_low, est_high = _scaled_interval(weight, total_w, total_w2, span, confidence)
+    share, low, high, est_low, est_high = _scaled_interval(
+        weight, total_w, total_w2, span, confidence
+    )
     estimate = weight / span
     cap = np.array([np.nan if s.capacity is None else float(s.capacity) for s in services])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -195,12 +233,21 @@ def capacity(
             "load": _floats(load),
         }
     )
-    derived = ("share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high", "shortfall", "load")
+    derived = (
+        "share",
+        "share_low",
+        "share_high",
+        "estimate",
+        "estimate_low",
+        "estimate_high",
+        "shortfall",
+        "load",
+    )
     structure = Structure(
         blocks=(
             Block(count="sample", label="sample", key=("service",)),
             Block(count="unknown", label="unknown", key=("service",)),
         ),
-        derived={k: ("sample",) for k in derived},
+        derived=dict.fromkeys(derived, ("sample",)),
     )
     return common.finish(table, ["service"], structure, not_applicable=derived, analysis="capacity")

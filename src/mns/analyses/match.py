@@ -56,13 +56,19 @@ def match(cases: Source, services: Source, plan: Plan) -> pa.Table:
     """
     schema, cases = common.peek(cases, "cases")
     names = schema.names
-    common.require(names, ["case_id", "need_group"], "cases", "classify the cases first: mns.classify(cases, plan)")
+    common.require(
+        names,
+        ["case_id", "need_group"],
+        "cases",
+        "classify the cases first: mns.classify(cases, plan)",
+    )
     thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
     common.require(
         names,
         list(thresholds.values()),
         "cases",
-        "classify the cases with this plan first (mns.classify adds a threshold column per service)",
+        "classify the cases with this plan first (mns.classify adds a threshold column "
+        "per service)",
     )
     sets, extra = common.received(services, plan)
     plan_services = [s.code for s in plan.services]
@@ -82,8 +88,7 @@ def match(cases: Source, services: Source, plan: Plan) -> pa.Table:
         return batch
 
     measures = [Measure("n", "count")]
-    for code in codes:
-        measures.append(Measure(f"r:{code}", "true", f"{_RECEIVED}{code}"))
+    measures += [Measure(f"r:{code}", "true", f"{_RECEIVED}{code}") for code in codes]
     for code in plan_services:
         measures += [
             Measure(f"e:{code}", "true", f"{_ELIGIBLE}{code}"),
@@ -110,8 +115,19 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
     rows: dict[str, list[Any]] = {
         k: []
         for k in (
-            "need_group", "service", "in_plan", "planned", "cases", "received", "eligible",
-            "eligible_unknown", "unmet", "unplanned", "status", "planned_needed", "planned_received",
+            "need_group",
+            "service",
+            "in_plan",
+            "planned",
+            "cases",
+            "received",
+            "eligible",
+            "eligible_unknown",
+            "unmet",
+            "unplanned",
+            "status",
+            "planned_needed",
+            "planned_received",
         )
     }
     for g in groups:
@@ -130,11 +146,19 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
             else:
                 status = "unplanned" if received else None
             for key, value in (
-                ("need_group", g), ("service", code), ("in_plan", mine), ("planned", planned),
-                ("cases", n), ("received", received), ("eligible", eligible),
-                ("eligible_unknown", unknown), ("unmet", unmet),
-                ("unplanned", None if planned else received), ("status", status),
-                ("planned_needed", needed), ("planned_received", got),
+                ("need_group", g),
+                ("service", code),
+                ("in_plan", mine),
+                ("planned", planned),
+                ("cases", n),
+                ("received", received),
+                ("eligible", eligible),
+                ("eligible_unknown", unknown),
+                ("unmet", unmet),
+                ("unplanned", None if planned else received),
+                ("status", status),
+                ("planned_needed", needed),
+                ("planned_received", got),
             ):
                 rows[key].append(value)
     table = pa.table(
@@ -158,13 +182,44 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
     by = ("need_group",)
     structure = Structure(
         blocks=(
-            Block(count="cases", table=("service",), rows=by, label="n", key=by, total=Margin(label="N")),
+            Block(
+                count="cases",
+                table=("service",),
+                rows=by,
+                label="n",
+                key=by,
+                total=Margin(label="N"),
+            ),
             Block(count="received", table=("service",), rows=by, base="cases"),
-            Block(count="eligible", table=("service",), rows=by, base="cases", where={"in_plan": True}),
-            Block(count="eligible_unknown", table=("service",), rows=by, base="cases", where={"in_plan": True}),
-            Block(count="unmet", table=("service",), rows=by, base="eligible", where={"planned": True}),
-            Block(count="planned_needed", table=("service",), rows=by, label="pairs", key=by, total=Margin(label="pairs|all")),
-            Block(count="planned_received", table=("service",), rows=by, base="planned_needed", label="pairs_received", key=by),
+            Block(
+                count="eligible", table=("service",), rows=by, base="cases", where={"in_plan": True}
+            ),
+            Block(
+                count="eligible_unknown",
+                table=("service",),
+                rows=by,
+                base="cases",
+                where={"in_plan": True},
+            ),
+            Block(
+                count="unmet", table=("service",), rows=by, base="eligible", where={"planned": True}
+            ),
+            Block(
+                count="planned_needed",
+                table=("service",),
+                rows=by,
+                label="pairs",
+                key=by,
+                total=Margin(label="pairs|all"),
+            ),
+            Block(
+                count="planned_received",
+                table=("service",),
+                rows=by,
+                base="planned_needed",
+                label="pairs_received",
+                key=by,
+            ),
         ),
         derived={
             "unplanned": ("received",),
@@ -177,7 +232,16 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
         table,
         ["need_group", "service"],
         structure,
-        not_applicable=["eligible", "eligible_unknown", "unmet", "unplanned", "status", "received_share", "unmet_share", "planned_share"],
+        not_applicable=[
+            "eligible",
+            "eligible_unknown",
+            "unmet",
+            "unplanned",
+            "status",
+            "received_share",
+            "unmet_share",
+            "planned_share",
+        ],
         analysis="match",
     )
 

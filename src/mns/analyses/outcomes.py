@@ -22,32 +22,47 @@ _RECEIVED = "received:"
 def latest(outcomes: Source) -> pa.Table:
     """One record per case and outcome: the latest by ``recorded_on`` (undated records count
     as earliest; among equals, the last in the input)."""
-    parts = []
-    for batch in aggregate.batches(outcomes, ["case_id", "outcome", "recorded_on", "achieved", "value"], what="outcomes"):
-        parts.append(
-            pa.table(
-                {
-                    "case_id": common.as_text(batch.column("case_id")),
-                    "outcome": common.as_text(batch.column("outcome")),
-                    "recorded_on": batch.column("recorded_on"),
-                    "achieved": batch.column("achieved").cast(pa.bool_()),
-                    "value": batch.column("value").cast(pa.float64()),
-                }
-            )
+    wanted = ["case_id", "outcome", "recorded_on", "achieved", "value"]
+    parts = [
+        pa.table(
+            {
+                "case_id": common.as_text(batch.column("case_id")),
+                "outcome": common.as_text(batch.column("outcome")),
+                "recorded_on": batch.column("recorded_on"),
+                "achieved": batch.column("achieved").cast(pa.bool_()),
+                "value": batch.column("value").cast(pa.float64()),
+            }
         )
+        for batch in aggregate.batches(outcomes, wanted, what="outcomes")
+    ]
     if not parts:
-        return pa.table({"case_id": pa.array([], pa.string()), "outcome": pa.array([], pa.string()), "achieved": pa.array([], pa.bool_()), "value": pa.array([], pa.float64())})
+        return pa.table(
+            {
+                "case_id": pa.array([], pa.string()),
+                "outcome": pa.array([], pa.string()),
+                "achieved": pa.array([], pa.bool_()),
+                "value": pa.array([], pa.float64()),
+            }
+        )
     table = pa.concat_tables(parts, promote_options="permissive")
     table = table.append_column("__order", pa.array(np.arange(table.num_rows), pa.int64()))
     order = pc.sort_indices(
         table,
-        sort_keys=[("case_id", "ascending", "at_end"), ("outcome", "ascending", "at_end"), ("recorded_on", "ascending", "at_start"), ("__order", "ascending", "at_end")],
+        sort_keys=[
+            ("case_id", "ascending", "at_end"),
+            ("outcome", "ascending", "at_end"),
+            ("recorded_on", "ascending", "at_start"),
+            ("__order", "ascending", "at_end"),
+        ],
     )
     table = table.take(order)
     case = table.column("case_id").to_pylist()
     code = table.column("outcome").to_pylist()
     n = len(case)
-    last = np.array([i == n - 1 or case[i] != case[i + 1] or code[i] != code[i + 1] for i in range(n)], dtype=bool)
+    last = np.array(
+        [i == n - 1 or case[i] != case[i + 1] or code[i] != code[i + 1] for i in range(n)],
+        dtype=bool,
+    )
     return table.filter(pa.array(last)).select(["case_id", "outcome", "achieved", "value"])
 
 
@@ -85,7 +100,12 @@ def outcomes(
     received it did better; with samples this small, read the intervals.
     """
     schema, cases = common.peek(cases, "cases")
-    common.require(schema.names, ["case_id", by], "cases", "classify the cases first (mns.classify) or name another column in by=")
+    common.require(
+        schema.names,
+        ["case_id", by],
+        "cases",
+        "classify the cases first (mns.classify) or name another column in by=",
+    )
     records = latest(outcomes)
     sets, _ = common.received(services, plan)
     codes = list(sets)
@@ -110,7 +130,11 @@ def outcomes(
             columns[f"{_RECEIVED}{code}"] = got
             columns[f"a:{code}"] = pc.and_(got, achieved)
             columns[f"v:{code}"] = pc.if_else(got, value, pa.scalar(None, pa.float64()))
-        return pa.table(columns).combine_chunks().to_batches()[0] if joined.num_rows else _empty_batch(codes)
+        return (
+            pa.table(columns).combine_chunks().to_batches()[0]
+            if joined.num_rows
+            else _empty_batch(codes)
+        )
 
     measures = [
         Measure("n", "count"),
@@ -126,39 +150,70 @@ def outcomes(
             Measure(f"vn:{code}", "valid", f"v:{code}"),
         ]
     spec = Spec(keys=("__group", "outcome"), measures=measures)
-    state = aggregate.run({"x": spec}, cases, prepare=prepare, columns=["case_id", by], what="cases")["x"]
+    state = aggregate.run(
+        {"x": spec}, cases, prepare=prepare, columns=["case_id", by], what="cases"
+    )["x"]
     table = _assemble(state, codes, by, common.levels(plan, by), confidence)
     unmatched = records.num_rows - matched
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"mns.unmatched_outcomes": str(unmatched).encode()})
-    return table
+    return table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"mns.unmatched_outcomes": str(unmatched).encode()}
+    )
 
 
 def _empty_batch(codes: list[str]) -> pa.RecordBatch:
-    fields = [("__group", pa.string()), ("outcome", pa.string()), ("achieved", pa.bool_()), ("value", pa.float64())]
+    fields = [
+        ("__group", pa.string()),
+        ("outcome", pa.string()),
+        ("achieved", pa.bool_()),
+        ("value", pa.float64()),
+    ]
     for code in codes:
-        fields += [(f"{_RECEIVED}{code}", pa.bool_()), (f"a:{code}", pa.bool_()), (f"v:{code}", pa.float64())]
+        fields += [
+            (f"{_RECEIVED}{code}", pa.bool_()),
+            (f"a:{code}", pa.bool_()),
+            (f"v:{code}", pa.float64()),
+        ]
     return pa.RecordBatch.from_pylist([], schema=pa.schema(fields))
 
 
-def _assemble(state: pa.Table, codes: list[str], by: str, declared: list[str], confidence: float) -> pa.Table:
+def _assemble(
+    state: pa.Table, codes: list[str], by: str, declared: list[str], confidence: float
+) -> pa.Table:
     rows = state.to_pylist()
     found = {(r["__group"], r["outcome"]): r for r in rows}
     groups = common.dense([r["__group"] for r in rows], declared)
     outcome_codes = common.dense([r["outcome"] for r in rows])
-    out: dict[str, list[Any]] = {k: [] for k in (by, "outcome", "service", "cases", "recorded", "achieved", "value_sum", "value_n")}
+    out: dict[str, list[Any]] = {
+        k: []
+        for k in (by, "outcome", "service", "cases", "recorded", "achieved", "value_sum", "value_n")
+    }
     for g in groups:
         for o in outcome_codes:
             r = found.get((g, o))
             n = int(r["n"]) if r else 0
             for code in [None, *codes]:
                 if code is None:
-                    got, ach, vs, vn = n, (int(r["a"]) if r else 0), (r["vs"] if r else 0.0), (int(r["vn"]) if r else 0)
+                    got, ach, vs, vn = (
+                        n,
+                        (int(r["a"]) if r else 0),
+                        (r["vs"] if r else 0.0),
+                        (int(r["vn"]) if r else 0),
+                    )
                 else:
                     got = int(r[f"r:{code}"]) if r else 0
                     ach = int(r[f"a:{code}"]) if r else 0
                     vs = r[f"vs:{code}"] if r else 0.0
                     vn = int(r[f"vn:{code}"]) if r else 0
-                for key, value in ((by, g), ("outcome", o), ("service", code), ("cases", n), ("recorded", got), ("achieved", ach), ("value_sum", float(vs or 0.0)), ("value_n", vn)):
+                for key, value in (
+                    (by, g),
+                    ("outcome", o),
+                    ("service", code),
+                    ("cases", n),
+                    ("recorded", got),
+                    ("achieved", ach),
+                    ("value_sum", float(vs or 0.0)),
+                    ("value_n", vn),
+                ):
                     out[key].append(value)
     recorded = np.asarray(out["recorded"], dtype=np.float64)
     achieved = np.asarray(out["achieved"], dtype=np.float64)
@@ -186,15 +241,33 @@ def _assemble(state: pa.Table, codes: list[str], by: str, declared: list[str], c
             "mean_value": floats(mean),
         }
     )
-    key = (by,)
+    group = (by,)
     structure = Structure(
         blocks=(
-            Block(count="cases", table=("outcome", "service"), rows=key, label="cases", key=("outcome", by), total=Margin(label="cases|all", key=("outcome",))),
+            Block(
+                count="cases",
+                table=("outcome", "service"),
+                rows=group,
+                label="cases",
+                key=("outcome", by),
+                total=Margin(label="cases|all", key=("outcome",)),
+            ),
             Block(count="recorded", where={"service": None}, label="cases", key=("outcome", by)),
-            Block(count="recorded", unless={"service": None}, table=("outcome", "service"), rows=key, base="cases"),
-            Block(count="achieved", table=("outcome", "service"), rows=key, base="recorded"),
+            Block(
+                count="recorded",
+                unless={"service": None},
+                table=("outcome", "service"),
+                rows=group,
+                base="cases",
+            ),
+            Block(count="achieved", table=("outcome", "service"), rows=group, base="recorded"),
         ),
-        derived={k: ("achieved", "recorded") for k in ("achieved_share", "achieved_low", "achieved_high")} | {"mean_value": ("recorded",)},
+        derived={
+            **dict.fromkeys(
+                ("achieved_share", "achieved_low", "achieved_high"), ("achieved", "recorded")
+            ),
+            "mean_value": ("recorded",),
+        },
     )
     return common.finish(
         table,

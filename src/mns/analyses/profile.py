@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -31,8 +32,9 @@ def band_labels(edges: Sequence[int]) -> list[str]:
     if not edges or list(edges) != sorted(set(edges)) or edges[0] <= 0:
         raise ValueError(f"age_bands = {tuple(edges)} must be increasing whole ages above 0")
     labels = [f"00 (under {edges[0]})"]
-    for low, high in zip(edges, edges[1:], strict=False):
-        labels.append(f"{low:02d}-{high - 1:02d}" if high - 1 > low else f"{low:02d}")
+    labels += [
+        f"{a:02d}-{b - 1:02d}" if b - 1 > a else f"{a:02d}" for a, b in itertools.pairwise(edges)
+    ]
     labels.append(f"{edges[-1]:02d}+")
     return labels
 
@@ -45,7 +47,9 @@ def age_band(age: pa.Array | pa.ChunkedArray, edges: Sequence[int]) -> pa.Dictio
     values = np.asarray(pc.fill_null(pc.cast(age, pa.int64()), 0).to_numpy(zero_copy_only=False))
     index = np.searchsorted(np.asarray(edges), values, side="right").astype(np.int32)
     mask = np.asarray(age.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32(), mask=mask if mask.any() else None), labels)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(index, pa.int32(), mask=mask if mask.any() else None), labels
+    )
 
 
 def _kind(field: pa.Field) -> str:
@@ -66,6 +70,7 @@ def profile(
     stratum: str = "cohort",
     age_bands: Sequence[int] = AGE_BANDS,
     confidence: float = 0.95,
+    engine: Any = None,
 ) -> pa.Table:
     """The make-up of each group of ``cases`` (by default each need group): its size and
     share of all cases, age bands, sex, ethnicity, disability, cohort, every indicator's
@@ -92,15 +97,27 @@ def profile(
 
     ``indicators``: the indicator columns to profile (default: every ``<language>.<code>``
     column except classification's ``threshold.*``). Flags give ``true``/``false`` rows;
-    ratings and categories a row per value.
+    ratings and categories a row per value. ``engine``: where the counting runs (see
+    :mod:`mns.engines`; default local, or the engine of a ``mns.engines.use`` block).
     """
     schema, cases = common.peek(cases, "cases")
     names = schema.names
     if by is not None:
-        common.require(names, [by], "cases", "classify the cases first (mns.classify) or name another column in by=")
-    weighting = common.weighting(weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum)
+        common.require(
+            names,
+            [by],
+            "cases",
+            "classify the cases first (mns.classify) or name another column in by=",
+        )
+    weighting = common.weighting(
+        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
+    )
     common.require(names, weighting.columns, "cases")
-    chosen = list(indicators) if indicators is not None else common.indicator_columns(schema, exclude=[by] if by else [])
+    chosen = (
+        list(indicators)
+        if indicators is not None
+        else common.indicator_columns(schema, exclude=[by] if by else [])
+    )
     common.require(names, chosen, "cases", "name indicator columns of the cases table")
     fixed = [v for v in FIXED if (v == "age_band" and "age" in names) or v in names]
     fixed = [v for v in fixed if v != by]
@@ -149,12 +166,109 @@ def profile(
             batch = weighting.add(batch)
         return batch
 
-    results = aggregate.run(specs, cases, prepare=prepare, columns=read, what="cases")
-    return _assemble(results, variables, by, common.levels(plan, by), weighting.weighted, confidence)
+    results = aggregate.run(
+        specs, cases, prepare=prepare, columns=read, what="cases", engine=engine
+    )
+    return _assemble(
+        results,
+        variables,
+        by,
+        common.levels(plan, by),
+        weighted=weighting.weighted,
+        confidence=confidence,
+    )
 
 
 def _column(table: pa.Table, name: str) -> list[Any]:
-    return table.column(name).to_pylist()
+    return list(table.column(name).to_pylist())
+
+
+#: One output row before the shares: group, variable, value, count, base, and (weighted)
+#: the weighted count, the weighted base and the effective sample size of the base.
+Row = tuple[Any, str, Any, int, int, float, float, float]
+
+
+class _Groups:
+    """The groups' sizes (and weights) from the ``groups`` state."""
+
+    def __init__(
+        self, state: pa.Table, by: str | None, declared: Sequence[str], weighted: bool
+    ) -> None:
+        values = common.as_text(state.column(by)).to_pylist() if by else [None]
+        self.state = state
+        self.at = {g: i for i, g in enumerate(values)}
+        self.groups = common.dense(values, declared) if by else [None]
+        self.weighted = weighted
+        self.n = {g: int(self.stat("n", g)) for g in self.groups}
+        self.w = {
+            g: float(self.stat("w", g)) if weighted else float(self.n[g]) for g in self.groups
+        }
+        self.w2 = {
+            g: float(self.stat("w2", g)) if weighted else float(self.n[g]) for g in self.groups
+        }
+
+    def stat(self, name: str, g: Any) -> Any:
+        i = self.at.get(g)
+        return 0 if i is None else self.state.column(name)[i].as_py() or 0
+
+    def n_eff(self, g: Any) -> float:
+        return _kish(self.w[g], self.w2[g]) if self.weighted else float(self.n[g])
+
+
+def _kish(w: float, w2: float) -> float:
+    """Kish's effective sample size (infinite for a census: no sampling error)."""
+    return w * w / w2 if w2 > 0 else float("inf")
+
+
+def _rows(
+    results: Mapping[str, pa.Table], variables: Mapping[str, str], by: str | None, groups: _Groups
+) -> list[Row]:
+    n, w = groups.n, groups.w
+    total = sum(n.values())
+    all_w, all_w2 = sum(w.values()), sum(groups.w2.values())
+    all_neff = _kish(all_w, all_w2) if groups.weighted else float(total)
+    rows: list[Row] = [
+        (g, "cases", "all", n[g], total, w[g], all_w, all_neff) for g in groups.groups
+    ]
+    for variable, kind in variables.items():
+        if kind == "flag" and not groups.weighted:
+            cells = {}
+            for g in groups.groups:
+                t, v = int(groups.stat(f"t:{variable}", g)), int(groups.stat(f"v:{variable}", g))
+                cells[g] = {"true": t, "false": v - t, None: n[g] - v}
+            values: list[Any] = ["false", "true"]
+            if any(cells[g][None] for g in groups.groups):
+                values.append(None)
+            rows += [
+                (
+                    g,
+                    variable,
+                    value,
+                    cells[g][value],
+                    n[g],
+                    float(cells[g][value]),
+                    float(n[g]),
+                    groups.n_eff(g),
+                )
+                for g in groups.groups
+                for value in values
+            ]
+            continue
+        table = results[f"x:{variable}"]
+        gcol = common.as_text(table.column(by)).to_pylist() if by else [None] * table.num_rows
+        vcol = common.as_text(table.column(variable)).to_pylist()
+        counts = _column(table, "n")
+        weights = _column(table, "w") if groups.weighted else counts
+        found = {
+            (g, value): (int(c), float(wt))
+            for g, value, c, wt in zip(gcol, vcol, counts, weights, strict=True)
+        }
+        values = common.dense(vcol)
+        for g in groups.groups:
+            for value in values:
+                count, weight = found.get((g, value), (0, 0.0))
+                rows.append((g, variable, value, count, n[g], weight, w[g], groups.n_eff(g)))
+    return rows
 
 
 def _assemble(
@@ -162,99 +276,57 @@ def _assemble(
     variables: Mapping[str, str],
     by: str | None,
     declared: Sequence[str],
+    *,
     weighted: bool,
     confidence: float,
 ) -> pa.Table:
-    groups_table = results["groups"]
-    group_values = common.as_text(groups_table.column(by)).to_pylist() if by else [None]
-    groups = common.dense(group_values, declared) if by else [None]
-    at = {g: i for i, g in enumerate(group_values)}
-
-    def group_stat(name: str, g: Any) -> Any:
-        i = at.get(g)
-        return 0 if i is None else groups_table.column(name)[i].as_py() or 0
-
-    n = {g: int(group_stat("n", g)) for g in groups}
-    total = sum(n.values())
-    w = {g: float(group_stat("w", g)) for g in groups} if weighted else {}
-    w2 = {g: float(group_stat("w2", g)) for g in groups} if weighted else {}
-
-    out: dict[str, list[Any]] = {k: [] for k in ("group", "variable", "value", "count", "base", "weight", "wbase", "neff")}
-
-    def emit(g: Any, variable: str, value: Any, count: int, base: int, weight: float, wbase: float, neff: float) -> None:
-        out["group"].append(g)
-        out["variable"].append(variable)
-        out["value"].append(value)
-        out["count"].append(count)
-        out["base"].append(base)
-        out["weight"].append(weight)
-        out["wbase"].append(wbase)
-        out["neff"].append(neff)
-
-    def n_eff(g: Any) -> float:
-        if not weighted:
-            return float(n[g])
-        return w[g] ** 2 / w2[g] if w2[g] > 0 else float("inf")
-
-    all_w = sum(w.values()) if weighted else float(total)
-    all_w2 = sum(w2.values()) if weighted else float(total)
-    all_neff = (all_w**2 / all_w2 if all_w2 > 0 else float("inf")) if weighted else float(total)
-    for g in groups:
-        emit(g, "cases", "all", n[g], total, w.get(g, float(n[g])), all_w, all_neff)
-
-    for variable, kind in variables.items():
-        if kind == "flag" and not weighted:
-            t = {g: int(group_stat(f"t:{variable}", g)) for g in groups}
-            v = {g: int(group_stat(f"v:{variable}", g)) for g in groups}
-            cells = {g: {"true": t[g], "false": v[g] - t[g], None: n[g] - v[g]} for g in groups}
-            values = ["false", "true"] + ([None] if any(cells[g][None] for g in groups) else [])
-            for g in groups:
-                for value in values:
-                    count = cells[g][value]
-                    emit(g, variable, value, count, n[g], float(count), float(n[g]), n_eff(g))
-            continue
-        table = results[f"x:{variable}"]
-        gcol = common.as_text(table.column(by)).to_pylist() if by else [None] * table.num_rows
-        vcol = common.as_text(table.column(variable)).to_pylist()
-        counts = _column(table, "n")
-        weights = _column(table, "w") if weighted else counts
-        found: dict[tuple[Any, Any], tuple[int, float]] = {}
-        for g, value, count, weight in zip(gcol, vcol, counts, weights, strict=True):
-            found[(g, value)] = (int(count), float(weight))
-        values = common.dense(vcol)
-        for g in groups:
-            for value in values:
-                count, weight = found.get((g, value), (0, 0.0))
-                emit(g, variable, value, count, n[g], weight, w.get(g, float(n[g])), n_eff(g))
-
-    count = np.asarray(out["count"], dtype=np.float64)
-    base = np.asarray(out["base"], dtype=np.float64)
+    groups = _Groups(results["groups"], by, declared, weighted)
+    rows = _rows(results, variables, by, groups)
+    g, variable, value, count_, base_, weight, wbase, neff = (
+        list(c) for c in zip(*rows, strict=True)
+    )
+    count = np.asarray(count_, dtype=np.float64)
+    base = np.asarray(base_, dtype=np.float64)
+    num, den = (np.asarray(weight), np.asarray(wbase)) if weighted else (count, base)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     if weighted:
-        num, den = np.asarray(out["weight"]), np.asarray(out["wbase"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-        low, high = stats.wilson_arrays(share, np.ones_like(share), confidence, n_effective=np.asarray(out["neff"]))
+        low, high = stats.wilson_arrays(
+            share, np.ones_like(share), confidence, n_effective=np.asarray(neff)
+        )
     else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(base > 0, count / np.where(base > 0, base, 1.0), np.nan)
         low, high = stats.wilson_arrays(count, base, confidence)
     empty = ~(base > 0)
-    group_name = by or "group"
     columns: dict[str, pa.Array] = {}
     if by:
-        columns[group_name] = pa.array(out["group"], pa.string())
-    columns["variable"] = pa.array(out["variable"], pa.string())
-    columns["value"] = pa.array(out["value"], pa.string())
-    columns["count"] = pa.array(out["count"], pa.int64())
-    columns["base"] = pa.array(out["base"], pa.int64())
+        columns[by] = pa.array(g, pa.string())
+    columns["variable"] = pa.array(variable, pa.string())
+    columns["value"] = pa.array(value, pa.string())
+    columns["count"] = pa.array(count_, pa.int64())
+    columns["base"] = pa.array(base_, pa.int64())
     columns["share"] = pa.array(share, pa.float64(), mask=empty)
     columns["share_low"] = pa.array(low, pa.float64(), mask=empty)
     columns["share_high"] = pa.array(high, pa.float64(), mask=empty)
     if weighted:
-        columns["estimate"] = pa.array(out["weight"], pa.float64())
-    table = pa.table(columns)
+        columns["estimate"] = pa.array(weight, pa.float64())
     keys = (by,) if by else ()
-    structure = Structure(
+    return common.finish(
+        pa.table(columns),
+        [*keys, "variable", "value"],
+        _structure(keys, weighted),
+        not_applicable=["share", "share_low", "share_high"],
+        analysis="profile",
+    )
+
+
+def _structure(keys: tuple[str, ...], weighted: bool) -> Structure:
+    """How a profile's counts add up: the groups' sizes add up to all cases (``cases`` rows);
+    each variable's values add up to the group's size (shown in ``base``) and, over the
+    groups, to the value's total."""
+    derived = dict.fromkeys(
+        ["share", "share_low", "share_high", *(["estimate"] if weighted else [])], ("count", "base")
+    )
+    return Structure(
         blocks=(
             Block(
                 count="count",
@@ -270,21 +342,9 @@ def _assemble(
                 table=("variable",),
                 rows=keys,
                 cols=("value",),
-                row_total=Margin(label="n", key=keys, column="base") if by else None,
-                total=Margin(label="N", column=None if by else "base"),
+                row_total=Margin(label="n", key=keys, column="base") if keys else None,
+                total=Margin(label="N", column=None if keys else "base"),
             ),
         ),
-        derived={
-            "share": ("count", "base"),
-            "share_low": ("count", "base"),
-            "share_high": ("count", "base"),
-            **({"estimate": ("count", "base")} if weighted else {}),
-        },
-    )
-    return common.finish(
-        table,
-        [*keys, "variable", "value"],
-        structure,
-        not_applicable=["share", "share_low", "share_high"],
-        analysis="profile",
+        derived=derived,
     )

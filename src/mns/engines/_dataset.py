@@ -14,6 +14,7 @@ an engine computes (see :mod:`mns.engines`), and only the columns the analysis n
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -59,8 +60,8 @@ class Step(Protocol):
     def schema(self, schema: pa.Schema) -> pa.Schema:
         """Its output schema for input ``schema``."""
 
-    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """The batch changed."""
+    def apply(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The batches changed, in order (one call per task: set-up work is done once)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -82,12 +83,15 @@ class Reader:
     def batches(self, fragments: Sequence[Any]) -> Iterator[pa.RecordBatch]:
         """The batches of some files, read in turn, as the run needs them (small batches of
         successive files are put together before the steps run)."""
-        raw = (self._cast(b) for fragment in fragments for b in self._read(fragment) if b.num_rows)
-        for batch in aggregate.batches(raw, what="dataset") if self.steps else raw:
-            out = batch
+        stream: Iterator[pa.RecordBatch] = (
+            self._cast(b) for fragment in fragments for b in self._read(fragment) if b.num_rows
+        )
+        if self.steps:
+            stream = aggregate.batches(stream, what="dataset")
             for step, given in self.steps:
-                out = step(out.select(list(given)))
-            yield out.select(list(self.keep))
+                stream = step.apply(_selected(stream, given))
+        for batch in stream:
+            yield batch.select(list(self.keep))
 
     def _read(self, fragment: Any) -> Iterator[pa.RecordBatch]:
         name = str(fragment.path)
@@ -117,6 +121,12 @@ class Reader:
         return pa.RecordBatch.from_arrays(
             arrays, schema=pa.schema(fields, metadata=batch.schema.metadata)
         )
+
+
+def _selected(batches: Iterator[pa.RecordBatch], names: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    chosen = list(names)
+    for batch in batches:
+        yield batch.select(chosen)
 
 
 def _file_error(name: str, exc: BaseException) -> MnsError:
@@ -150,6 +160,7 @@ class Dataset:
     steps: tuple[Step, ...] = ()
     partitions: tuple[str, ...] = ()  #: the partition columns (from folder names)
     task_rows: int = TASK_ROWS  #: files are put together into tasks of at most this many rows
+    _memo: dict[str, Any] = attrs.field(factory=dict, init=False)  # fragments, tasks
 
     # ---------------------------------------------------------------- what it holds
 
@@ -169,29 +180,34 @@ class Dataset:
     def fragments(self) -> list[Any]:
         """The files that may hold matching rows (others are pruned by partition values),
         sorted by path."""
-        found = (
-            self.source.get_fragments(filter=self.filter)
-            if self.filter is not None
-            else self.source.get_fragments()
-        )
-        return sorted(found, key=lambda f: str(f.path))
+        found = self._memo.get("fragments")
+        if found is None:
+            found = self._memo["fragments"] = sorted(
+                self.source.get_fragments(filter=self.filter)
+                if self.filter is not None
+                else self.source.get_fragments(),
+                key=lambda f: str(f.path),
+            )
+        return list(found)
 
     def tasks(self) -> list[list[Any]]:
         """:meth:`fragments` put together, in order, into tasks of at most :attr:`task_rows`
         rows (by the files' footers; a larger file is a task of its own), so that small files
         do not each cost a task. The grouping depends only on the files, never on the engine."""
-        rows = self.task_rows
-        groups: list[list[Any]] = []
-        held = 0
-        for fragment in self.fragments():
-            size = fragment.count_rows()
-            if groups and held + size <= rows:
-                groups[-1].append(fragment)
-                held += size
-            else:
-                groups.append([fragment])
-                held = size
-        return groups
+        found = self._memo.get("tasks")
+        if found is None:
+            groups: list[list[Any]] = []
+            held = 0
+            for fragment in self.fragments():
+                size = fragment.count_rows()
+                if groups and held + size <= self.task_rows:
+                    groups[-1].append(fragment)
+                    held += size
+                else:
+                    groups.append([fragment])
+                    held = size
+            found = self._memo["tasks"] = groups
+        return [list(group) for group in found]
 
     @property
     def files(self) -> list[str]:
@@ -341,6 +357,22 @@ def _require(names: Sequence[str], wanted: Iterable[str], where: str) -> None:
 _FIELD_REF = re.compile(r"FieldRef\.Name\(([^)]*)\)")
 
 
+def _unknown_column(column: str, shown: str, data: Dataset) -> SchemaError:
+    later = column in data.columns
+    return SchemaError(
+        f"filter {shown} names column {column!r}, which the files of dataset {data.path!r} do "
+        f"not have (they have: {_listing(data.scan_schema.names)})"
+        + (
+            "; a filter applies as the files are read, so it cannot name a column "
+            "classification adds: filter the result instead"
+            if later
+            else ""
+        ),
+        file=data.path,
+        field=column,
+    )
+
+
 def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.Expression:
     """A filter as a pyarrow expression, checked against the columns of the files."""
     names = data.scan_schema.names
@@ -349,7 +381,9 @@ def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.
     elif isinstance(filter, Mapping):
         if not filter:
             raise ValueError("filter: an empty mapping; give {column: value or list of values}")
-        _require(names, list(filter), data.path)
+        unknown = [name for name in filter if name not in names]
+        if unknown:
+            raise _unknown_column(unknown[0], str(dict(filter)), data)
         parts = []
         for name, value in filter.items():
             field = pc.field(name)
@@ -376,14 +410,7 @@ def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.
         text = str(exc).strip().splitlines()[0]
         named = _FIELD_REF.search(text)
         if named:
-            column = named.group(1)
-            raise SchemaError(
-                f"filter {expression} names column {column!r}, which the files of dataset "
-                f"{data.path!r} do not have (they have: {_listing(names)}); a filter applies as "
-                "the files are read, so it cannot name a column classification adds",
-                file=data.path,
-                field=column,
-            ) from None
+            raise _unknown_column(named.group(1), str(expression), data) from None
         raise SchemaError(
             f"filter {expression} does not apply to dataset {data.path!r}: {text} (compare each "
             "column with values of its type: strings for categories, numbers for years)",
@@ -608,29 +635,52 @@ class ClassifyStep:
     mode: str
     crosswalks: tuple[Any, ...] = ()
     missing_fields: bool = True
+    _memo: dict[Any, Any] = attrs.field(factory=dict, init=False)  # by input schema
 
-    def _classify(self, table: pa.Table) -> pa.Table:
+    def __getstate__(self) -> dict[str, Any]:  # the memo stays behind
+        return {
+            "plan": self.plan,
+            "mode": self.mode,
+            "crosswalks": self.crosswalks,
+            "missing_fields": self.missing_fields,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_memo", {})
+
+    def _classify(self, cases: Any) -> Any:
         import mns
 
-        out = mns.classify(
-            table,
+        return mns.classify(
+            cases,
             self.plan,
             self.mode,
             crosswalks=self.crosswalks or None,
             threads=1,
             missing_fields=self.missing_fields,
         )
-        assert isinstance(out, pa.Table)
-        return out
 
     def schema(self, schema: pa.Schema) -> pa.Schema:
-        return self._classify(schema.empty_table()).schema
+        key = ("schema", schema)
+        if key not in self._memo:
+            self._memo[key] = self._classify(schema.empty_table()).schema
+        out: pa.Schema = self._memo[key]
+        return out
 
     def produces(self, schema: pa.Schema) -> Sequence[str]:
         out = self.schema(schema)
         return [n for n in out.names if n in _MADE_NAMES or n.startswith(_MADE_PREFIXES)]
 
     def columns(self, schema: pa.Schema) -> Sequence[str]:
+        key = ("columns", schema)
+        if key not in self._memo:
+            self._memo[key] = self._columns(schema)
+        found: list[str] = self._memo[key]
+        return found
+
+    def _columns(self, schema: pa.Schema) -> list[str]:
         from mns.rules.bind import Present
 
         prepared = _classification().prepare(
@@ -646,10 +696,8 @@ class ClassifyStep:
             read.add("reference_date")
         return [n for n in schema.names if n in read]
 
-    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        out = self._classify(pa.Table.from_batches([batch]))
-        return (
-            out.combine_chunks().to_batches()[0]
-            if out.num_rows
-            else pa.RecordBatch.from_pylist([], schema=out.schema)
-        )
+    def apply(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        first = next(batches, None)
+        if first is None:
+            return
+        yield from self._classify(itertools.chain([first], batches))

@@ -46,7 +46,25 @@ def load_plan(path: str | Path) -> Plan:
         raise PlanError(f"{path}: no such plan file", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(f"{path}: not valid TOML: {exc}", file=str(path)) from None
-    return plan_from_dict(raw, str(path))
+    return plan_from_dict(_beside(raw, path.parent), str(path))
+
+
+def _beside(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Make the plan's own files (a language file, crosswalks) relative to the plan file."""
+    head = raw.get("plan")
+    if not isinstance(head, dict):
+        return raw
+    head = dict(head)
+
+    def resolve(name: Any) -> Any:
+        if isinstance(name, str) and name.endswith(".toml") and not Path(name).is_absolute():
+            return str(folder / name)
+        return name
+
+    head["language"] = resolve(head.get("language"))
+    if isinstance(head.get("crosswalks"), list):
+        head["crosswalks"] = [resolve(c) for c in head["crosswalks"]]
+    return {**raw, "plan": {k: v for k, v in head.items() if v is not None}}
 
 
 def plan_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Plan:

@@ -249,7 +249,7 @@ def read(
     from mns import privacy
     from mns.plugins import manager
 
-    if postcode not in (None, "district", "sector"):
+    if postcode not in (None, "district", "sector"):  # before reading, not after
         raise ValueError(f"postcode={postcode!r}: use 'district', 'sector' or None (keep as read)")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: give a positive number of rows")

@@ -21,7 +21,6 @@ from typing import Any
 from mns.plugins import Adapter, Option, hookimpl
 from mns.records.bundle import Records
 from mns.records.io import read as mns_read
-
 from mns_ssda903.csvread import sniff_csv
 from mns_ssda903.read import read_sources
 from mns_ssda903.write import Written, write

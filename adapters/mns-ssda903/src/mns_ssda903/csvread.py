@@ -14,11 +14,10 @@ from collections.abc import Sequence
 
 from mns.plugins import Source
 from mns.records.issues import IssueLog
-
 from mns_ssda903 import spec
 from mns_ssda903.raw import RawTable
 
-__all__ = ["recognise", "read_csv", "sniff_csv"]
+__all__ = ["read_csv", "recognise", "sniff_csv"]
 
 
 def _normal(name: str) -> str:
@@ -61,7 +60,7 @@ def sniff_csv(head: bytes) -> bool:
 
 
 def _decode(data: bytes, log: IssueLog) -> str:
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         log.warning(
             "the file is UTF-16 text; it was read as such (save it as UTF-8)", action="kept"
         )
@@ -70,7 +69,8 @@ def _decode(data: bytes, log: IssueLog) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         log.warning(
-            f"the file is not UTF-8 (byte {exc.start}); it was read as Windows-1252 (save it as UTF-8)",
+            f"the file is not UTF-8 (byte {exc.start}); it was read as Windows-1252 (save it as "
+            "UTF-8)",
             action="kept",
         )
         return data.decode("cp1252", errors="replace")
@@ -106,7 +106,8 @@ def read_csv(source: Source, log: IssueLog) -> RawTable | None:
             continue
         if column in position:
             log.warning(
-                f"column {column} appears twice in the header; the first (column {position[column] + 1}) was read",
+                f"column {column} appears twice in the header; the first (column "
+                f"{position[column] + 1}) was read",
                 row=header_row,
                 column=column,
                 table=name,
@@ -148,7 +149,8 @@ def read_csv(source: Source, log: IssueLog) -> RawTable | None:
             continue
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             log.warning(
-                f"the row has {len(cells)} cells but the header {width}; the extra cells were ignored",
+                f"the row has {len(cells)} cells but the header {width}; the extra cells were "
+                "ignored",
                 row=row_number,
                 table=name,
                 action="blanked",

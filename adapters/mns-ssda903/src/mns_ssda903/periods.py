@@ -31,6 +31,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from mns.lang import language
 from mns.records import schema
 from mns.records.issues import IssueLog
@@ -111,7 +112,7 @@ class _Builder:
 
     def periods(self) -> None:
         episodes = self.t["Episodes"]
-        names = [n for n in episodes.column_names]
+        names = list(episodes.column_names)
         rows = [
             dict(zip(names, values, strict=True))
             for values in zip(*(_plain(episodes, n) for n in names), strict=True)
@@ -139,7 +140,8 @@ class _Builder:
         if prev["REC"] == "X1":
             if ep["RNE"] == "S":
                 self.log.error(
-                    "the episode starts a new period of care (RNE S) although the one before ended X1 "
+                    "the episode starts a new period of care (RNE S) although the one before "
+                    "ended X1 "
                     "(a new episode the same day); a new period was started",
                     field="RNE",
                     value="S",
@@ -163,7 +165,8 @@ class _Builder:
             return True
         if prev["DEC"] is None or prev["REC"] is None:
             self.log.error(
-                "the episode follows one that has not ended (no DEC or REC); both were kept, in two periods",
+                "the episode follows one that has not ended (no DEC or REC); both were kept, in "
+                "two periods",
                 field="DECOM",
                 record=ep["CHILD"],
                 table="Episodes",
@@ -172,7 +175,8 @@ class _Builder:
             )
         elif ep["RNE"] != "S":
             self.log.error(
-                f"the episode follows the end of a period of care (REC {prev['REC']}) but its RNE is "
+                f"the episode follows the end of a period of care (REC {prev['REC']}) but its RNE "
+                "is "
                 f"{ep['RNE']}, not S; it was read as the start of a new period",
                 field="RNE",
                 value=ep["RNE"],
@@ -185,7 +189,8 @@ class _Builder:
 
     def _first_without_start(self, ep: Mapping[str, Any]) -> None:
         self.log.warning(
-            f"the child's period of care starts before this episode (RNE {ep['RNE']}, not S): its start "
+            f"the child's period of care starts before this episode (RNE {ep['RNE']}, not S): its "
+            "start "
             "is not in the data, so the case starts on this episode's DECOM",
             field="RNE",
             value=ep["RNE"],

@@ -14,11 +14,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from mns import privacy
 from mns.plugins import Source
 from mns.records.bundle import Provenance, Records
 from mns.records.issues import IssueLog
-
 from mns_ssda903 import spec
 from mns_ssda903.csvread import read_csv
 from mns_ssda903.periods import build
@@ -90,7 +90,8 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
         year, latest = infer_year(raw_tables["Episodes"])
         if year is not None:
             log.warning(
-                f"no collection year was given: {year} (the year to 31 March {year}) was inferred from the "
+                f"no collection year was given: {year} (the year to 31 March {year}) was inferred "
+                "from the "
                 f"latest episode date, {latest:%d/%m/%Y}; pass year=... to say",
                 field="year",
                 source=sources[0].name if sources else "",

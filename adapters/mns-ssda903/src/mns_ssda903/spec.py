@@ -188,7 +188,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "ACTIV": (
         "F1", "F2", "F3", "F4", "F5", "P1", "P2", "P3", "P4", "P5", "G4", "G5", "G6", "0",
     ),
-    "ACCOM": tuple(f"{letter}{digit}" for letter in "BCDEGHKRSTUVWXYZ" for digit in "12") + ("0",),
+    "ACCOM": (*(f"{letter}{digit}" for letter in "BCDEGHKRSTUVWXYZ" for digit in "12"), "0"),
     "MISSING": ("M", "A"),
     "PREV_PERM": ("P1", "P2", "P3", "P4", "Z1"),
     "SW_REASON": (

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from mns.lang import language, valid_in
 from mns.privacy import coarsen_postcode
 from mns.records.issues import IssueLog
-
 from mns_ssda903 import spec
 from mns_ssda903.raw import RawTable
 
@@ -171,7 +171,7 @@ def check_table(raw: RawTable, year: int | None, log: IssueLog) -> pa.Table:
     return out.filter(pa.array(~missing)) if missing.any() else out
 
 
-def _typed(
+def _typed(  # noqa: PLR0917 - one column's whole context
     name: str,
     column: str,
     kind: spec.Kind,

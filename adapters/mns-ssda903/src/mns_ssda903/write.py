@@ -31,10 +31,10 @@ from typing import Any, TypeAlias
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from mns.errors import MnsError
 from mns.records import schema
 from mns.records.issues import IssueLog
-
 from mns_ssda903 import spec
 from mns_ssda903.validate import code_set
 
@@ -242,7 +242,8 @@ def write(
     n_late = int(pc.sum(late.cast(pa.int64())).as_py() or 0)
     if n_late:
         log.warning(
-            f"{n_late} placement(s) start after 31 March {year} and belong to a later return; left out"
+            f"{n_late} placement(s) start after 31 March {year} and belong to a later return; "
+            "left out"
         )
         svc = svc.filter(pc.invert(late))
     by_case: dict[str, list[dict[str, Any]]] = {}

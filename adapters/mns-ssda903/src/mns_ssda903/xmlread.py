@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
+
 from mns.plugins import Source
 from mns.records.issues import IssueLog
-
 from mns_ssda903 import spec
 from mns_ssda903.raw import RawTable
 
@@ -61,8 +61,9 @@ def _child(el: Any, name: str, tables: dict[str, RawTable], log: IssueLog) -> No
         tables["AD1"].append(
             {**base, **{k: v for k, (v, _) in fields.items()}}, source=name, line=line
         )
-    blocks = [c for c in (header if header is not None else [])] + [
-        c for c in el if _local(c.tag) != "HEADER"
+    blocks = [
+        *(header if header is not None else []),
+        *(c for c in el if _local(c.tag) != "HEADER"),
     ]
     for block in blocks:
         tag = _local(block.tag)
@@ -105,7 +106,8 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                     info = root.docinfo
                     if info.doctype or info.internalDTD is not None:
                         log.error(
-                            "the file declares a DOCTYPE, which a 903 file never has; it was refused unread",
+                            "the file declares a DOCTYPE, which a 903 file never has; it was "
+                            "refused unread",
                             line=1,
                             field="DOCTYPE",
                             action="rejected",
@@ -114,7 +116,8 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                         return tables
                     if _local(root.getroot().tag) != "EXPSSDA903":
                         log.warning(
-                            f"the root element is <{_local(root.getroot().tag)}>, not <EXPSSDA903>; "
+                            f"the root element is <{_local(root.getroot().tag)}>, not "
+                            "<EXPSSDA903>; "
                             "its <CHILD> elements were read",
                             line=root.getroot().sourceline,
                             field=_local(root.getroot().tag),
@@ -129,7 +132,8 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                     del parent[0]
         except etree.XMLSyntaxError as exc:
             log.error(
-                f"the file is not well-formed XML ({exc.msg}); reading stopped at line {exc.lineno}",
+                f"the file is not well-formed XML ({exc.msg}); reading stopped at line "
+                f"{exc.lineno}",
                 line=exc.lineno or None,
                 action="rejected",
                 table="file",
@@ -138,7 +142,8 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
             root_el = getattr(context, "root", None)
             if root_el is not None and _local(root_el.tag) != "EXPSSDA903":
                 log.error(
-                    f"the root element is <{_local(root_el.tag)}>; a 903 file's root is <EXPSSDA903>",
+                    f"the root element is <{_local(root_el.tag)}>; a 903 file's root is "
+                    "<EXPSSDA903>",
                     line=root_el.sourceline,
                     field=_local(root_el.tag),
                     action="rejected",

@@ -16,7 +16,7 @@ def reference_dir() -> Path | None:
     """``<repo>/../shared/reference`` (or ``$MNS_REFERENCE_DIR``), if it exists."""
     env = os.environ.get("MNS_REFERENCE_DIR")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / ".." / "shared" / "reference")
+    candidates.append(Path(__file__).resolve().parents[4] / ".." / "shared" / "reference")
     for path in candidates:
         if (path / "cin_census").is_dir():
             return path.resolve()

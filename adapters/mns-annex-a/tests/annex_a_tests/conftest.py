@@ -1,4 +1,4 @@
-"""Fixtures of the SSDA903 adapter's tests: the reference samples and a plugin manager."""
+"""Fixtures of the Annex A adapter's tests: the reference samples and a plugin manager."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import mns_annex_a
 import pytest
-from mns.plugins.manager import Manager, use_manager
 
-import mns_ssda903
+from mns.plugins.manager import Manager, use_manager
 
 
 def reference_dir() -> Path | None:
     """``<repo>/../shared/reference`` (or ``$MNS_REFERENCE_DIR``), if it exists."""
     env = os.environ.get("MNS_REFERENCE_DIR")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / ".." / "shared" / "reference")
+    candidates.append(Path(__file__).resolve().parents[4] / ".." / "shared" / "reference")
     for path in candidates:
-        if (path / "ssda903").is_dir():
+        if (path / "annex_a").is_dir():
             return path.resolve()
     return None
 
@@ -39,6 +39,6 @@ def reference() -> Path:
 def manager() -> Iterator[Manager]:
     """A fresh plugin manager with this adapter registered (as its entry point would)."""
     m = Manager(autoload=False)
-    m.add(mns_ssda903, name="ssda903")
+    m.add(mns_annex_a, name="annex-a")
     with use_manager(m):
         yield m

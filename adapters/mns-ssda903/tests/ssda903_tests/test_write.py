@@ -7,12 +7,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import mns_ssda903
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from mns import synth
 
-import mns_ssda903
+from mns import synth
 
 
 def plain(table: pa.Table) -> list[dict[str, Any]]:

@@ -7,14 +7,17 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import mns.testing
+import mns_ssda903
 import pytest
+
+import mns.testing
 from mns.plugins.manager import Manager
 
-import mns_ssda903
-
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
-EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+EPISODES = (
+    "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
+    "HOME_POST,PL_POST,URN\n"
+)
 
 
 def files(tmp_path: Path, **tables: str) -> Path:

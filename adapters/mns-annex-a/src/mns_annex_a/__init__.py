@@ -1,0 +1,82 @@
+"""mns-annex-a: Ofsted's Annex A child-level lists (ILACS, XLSX) for mns.
+
+Reads the eleven lists, each found by its sheet name or its headers, with Ofsted's
+"a) Male"-style values normalised to codes, into mns's ``cases`` (early help, referrals,
+children in need, child protection, looked after, care leavers) and ``services``, with every
+list in ``Records.extra``. A list missing, a column missing or extra: an issue, never fatal.
+
+Through mns: ``mns.read("annex_a.xlsx")`` (this adapter is named ``annex-a``). Directly::
+
+    import mns_annex_a
+    records = mns_annex_a.read("annex_a.xlsx")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from mns.plugins import Adapter, Source, hookimpl
+from mns.records.bundle import Provenance, Records
+from mns.records.io import read as mns_read
+from mns.records.issues import IssueLog
+from mns_annex_a.read import read_workbook
+from mns_annex_a.spec import LISTS
+from mns_annex_a.tables import build
+
+__all__ = ["ADAPTER", "LISTS", "adapter", "mns_adapters", "read", "read_sources", "sniff"]
+
+__version__ = "0.1.0"
+ADAPTER = "annex-a"
+
+
+def sniff(head: bytes) -> bool:
+    """Whether a file's first bytes are an XLSX workbook whose first part names Annex A lists.
+
+    A workbook's sheet names are compressed inside the file, so most Annex A files are chosen
+    by their ``.xlsx`` suffix instead; this only claims what it can see."""
+    return head.startswith(b"PK\x03\x04") and b"xl/" in head and b"List 1" in head
+
+
+def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
+    """The adapter's ``read``: one or more Annex A workbooks."""
+    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)))
+    merged: dict[str, list[Any]] = {spec.name: [] for spec in LISTS.values()}
+    for src in sources:
+        for name, table in read_workbook(src, log.bind(source=src.name)).items():
+            merged[name].append(table)
+    import pyarrow as pa
+
+    lists = {name: pa.concat_tables(parts) for name, parts in merged.items()}
+    cases, services = build(lists)
+    return Records(
+        provenance=Provenance(),
+        cases=cases,
+        services=services,
+        issues=log.table(),
+        extra=lists,
+    )
+
+
+def adapter() -> Adapter:
+    """The ``annex-a`` adapter record."""
+    return Adapter(
+        name=ADAPTER,
+        description="Ofsted Annex A child-level lists, ILACS (XLSX, eleven lists)",
+        suffixes=(".xlsx",),
+        sniff=sniff,
+        read=read_sources,
+        tables=("cases", "services"),
+        version=__version__,
+    )
+
+
+@hookimpl
+def mns_adapters() -> Iterable[Adapter]:
+    """The adapters this distribution provides."""
+    yield adapter()
+
+
+def read(source: Any, **options: Any) -> Records:
+    """``mns.read(source, adapter=...)`` with this adapter."""
+    return mns_read(source, adapter=adapter(), **options)

@@ -1,0 +1,212 @@
+"""Partitioned Parquet datasets: hive partitions become columns, filters prune files and rows,
+only the columns a run needs are read, memory stays bounded, and bad input is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import mns
+from mns.engines import dataset
+from mns.errors import MnsError, SchemaError
+from mns.plan import Plan
+from tests.engines.conftest import write
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    return table.sort_by("case_id")
+
+
+def _values(table: pa.Table, names: list[str]) -> dict[str, list[object]]:
+    return {n: table.column(n).to_pylist() for n in names}
+
+
+@pytest.fixture(scope="module")
+def by_la(cases: pa.Table, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(cases, tmp_path_factory.mktemp("by_la"), by=["la"], rows_per_file=400)
+
+
+def test_partition_columns_are_categories_and_every_row_is_read(
+    cases: pa.Table, by_la: Path
+) -> None:
+    data = dataset(by_la)
+    assert data.partitions == ("la",)
+    assert data.schema.field("la").type == pa.dictionary(pa.int32(), pa.string())
+    assert len(data.files) > 5  # one folder per authority (and the missing one), split files
+    table = data.to_table()
+    assert table.num_rows == cases.num_rows == data.count_rows()
+    assert set(table.column_names) == set(cases.column_names)
+    names = cases.column_names
+    assert _values(_sorted(table), names) == _values(_sorted(cases), names)  # nulls in la too
+
+
+def test_a_filter_prunes_files_and_rows(cases: pa.Table, by_la: Path) -> None:
+    everything = dataset(by_la)
+    chosen = dataset(by_la, filter={"la": ["Q001", "Q003"]})
+    assert 0 < len(chosen.files) < len(everything.files)
+    assert all("la=Q001" in f or "la=Q003" in f for f in chosen.files)
+    want = pc.sum(pc.is_in(cases.column("la").cast(pa.string()), pa.array(["Q001", "Q003"])))
+    assert chosen.count_rows() == want.as_py() == chosen.to_table().num_rows
+    # a filter on a column of the files (not a partition) filters rows as they are read
+    referrals = chosen.where(pc.field("cohort") == "referral")
+    got = referrals.to_table(["case_id", "cohort", "la"])
+    assert set(got.column("cohort").to_pylist()) == {"referral"}
+    assert set(got.column("la").to_pylist()) <= {"Q001", "Q003"}
+    expected = cases.filter(
+        pc.and_(
+            pc.is_in(cases.column("la").cast(pa.string()), pa.array(["Q001", "Q003"])),
+            pc.equal(cases.column("cohort").cast(pa.string()), "referral"),
+        )
+    )
+    assert sorted(got.column("case_id").to_pylist()) == sorted(
+        expected.column("case_id").to_pylist()
+    )
+    missing = dataset(by_la, filter={"la": None})
+    assert missing.count_rows() == cases.column("la").null_count
+
+
+def test_only_the_columns_a_run_needs_are_read(by_la: Path, plan: Plan) -> None:
+    data = dataset(by_la)
+    assert data.reader(["sex", "la"]).read == ("sex", "la")
+    classified = mns.classify(data, plan)
+    reader = classified.reader(["need_group", "la"])
+    assert "need_group" not in reader.read  # made as the files are read
+    assert "la" in reader.read and "case_id" not in reader.read and "ethnicity" not in reader.read
+    assert len(reader.read) < len(data.columns) / 1.5
+    narrow = dataset(by_la, columns=["case_id", "sex"])
+    assert narrow.columns == ("case_id", "sex")
+    assert narrow.to_table().column_names == ["case_id", "sex"]
+
+
+def test_classifying_a_dataset_classifies_each_case_as_the_table_does(
+    cases: pa.Table, by_la: Path, plan: Plan
+) -> None:
+    data = mns.classify(dataset(by_la, task_rows=1), plan)
+    assert isinstance(data, mns.engines.Dataset)
+    out = mns.classify(cases, plan)
+    assert isinstance(out, pa.Table)
+    made = [n for n in out.column_names if n not in cases.column_names]
+    assert "need_group" in made and "missing_fields" in made
+    got = _sorted(data.to_table(["case_id", *made]))
+    assert _values(got, made) == _values(_sorted(out), made)
+    assert data.schema.metadata[b"mns.plan"] == out.schema.metadata[b"mns.plan"]
+
+
+def test_streaming_holds_a_few_batches_not_the_dataset(tmp_path: Path) -> None:
+    folder = tmp_path / "big"
+    folder.mkdir()
+    batches = mns.synth.batches(160_000, seed=3, batch_size=20_000)
+    total = 0
+    for i, batch in enumerate(batches):
+        pq.write_table(pa.Table.from_batches([batch]), folder / f"part-{i:02d}.parquet")
+        total += batch.nbytes
+    data = dataset(folder)
+    pool = pa.default_memory_pool()
+    start = pool.bytes_allocated()
+    peak = rows = 0
+    for batch in data.batches():
+        rows += batch.num_rows
+        peak = max(peak, pool.bytes_allocated() - start)
+        del batch
+    assert rows == 160_000
+    assert peak < total / 3, (peak, total)
+
+
+def test_small_files_are_put_together_into_tasks(by_la: Path) -> None:
+    one_each = dataset(by_la, task_rows=1)
+    assert [len(t) for t in one_each.tasks()] == [1] * len(one_each.files)
+    together = dataset(by_la)
+    assert len(together.tasks()) == 1
+    some = dataset(by_la, task_rows=500)
+    groups = some.tasks()
+    assert 1 < len(groups) < len(some.files)
+    assert [str(f.path) for g in groups for f in g] == some.files  # in order, none split
+    for group in groups:
+        rows = sum(f.count_rows() for f in group)
+        assert rows <= 500 or len(group) == 1
+
+
+def test_files_of_different_years_are_unified(tmp_path: Path) -> None:
+    old = pa.table({"case_id": ["A", "B"], "cin.1A": [True, False]})
+    new = pa.table({"case_id": ["C"], "cin.1A": [None], "cin.24A": [True]})
+    (tmp_path / "year=2019").mkdir()
+    (tmp_path / "year=2024").mkdir()
+    pq.write_table(old, tmp_path / "year=2019" / "part.parquet")
+    pq.write_table(new, tmp_path / "year=2024" / "part.parquet")
+    data = dataset(tmp_path)
+    assert data.columns == ("case_id", "cin.1A", "cin.24A", "year")
+    table = data.to_table().sort_by("case_id")
+    assert table.column("cin.24A").to_pylist() == [None, None, True]
+    assert table.column("year").to_pylist() == [2019, 2019, 2024]
+    assert dataset(tmp_path, schema="first").columns == ("case_id", "cin.1A", "year")
+
+
+# --------------------------------------------------------------------------------------
+# Bad input, named
+
+
+def test_a_missing_path_is_named(tmp_path: Path) -> None:
+    with pytest.raises(MnsError, match=r"nowhere.*does not exist"):
+        dataset(tmp_path / "nowhere")
+
+
+def test_a_file_that_is_not_parquet_is_named(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"case_id": ["A"]}), tmp_path / "part.parquet")
+    (tmp_path / "notes.csv").write_text("case_id\nA\n", "utf-8")
+    (tmp_path / "_SUCCESS").write_text("", "utf-8")  # bookkeeping files are skipped
+    with pytest.raises(MnsError, match=r"notes\.csv.*not a Parquet file") as caught:
+        dataset(tmp_path)
+    assert caught.value.file is not None and caught.value.file.endswith("notes.csv")
+
+
+def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(MnsError, match="no Parquet files"):
+        dataset(tmp_path)
+
+
+def test_files_that_disagree_on_a_type_are_named(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"case_id": ["A"], "age": [3]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"case_id": ["B"], "age": ["three"]}), tmp_path / "b.parquet")
+    with pytest.raises(MnsError, match="cannot be read as one table"):
+        dataset(tmp_path)
+
+
+def test_a_filter_on_an_unknown_column_is_named(by_la: Path, plan: Plan) -> None:
+    with pytest.raises(SchemaError, match=r"'nope'") as caught:
+        dataset(by_la, filter={"nope": 1})
+    assert caught.value.field == "nope"
+    with pytest.raises(SchemaError, match=r"names column 'nope'"):
+        dataset(by_la, filter=pc.field("nope") == 1)
+    with pytest.raises(SchemaError, match="classification adds"):
+        mns.classify(dataset(by_la), plan).where({"need_group": "A1"})
+    with pytest.raises(SchemaError, match="does not apply"):
+        dataset(by_la, filter=pc.field("sex") == 1)
+    with pytest.raises(SchemaError, match=r"no column 'nope'"):
+        dataset(by_la, columns=["case_id", "nope"])
+
+
+def test_a_canonical_table_missing_a_column_is_named(tmp_path: Path, cases: pa.Table) -> None:
+    broken = cases.drop_columns(["case_id"]).slice(0, 10)
+    pq.write_table(broken, tmp_path / "cases.parquet")  # the metadata says "cases"
+    with pytest.raises(SchemaError, match=r"column 'case_id' is missing"):
+        dataset(tmp_path)
+    plain = pa.table({"x": [1]})
+    pq.write_table(plain, tmp_path / "other.parquet")
+    assert dataset(tmp_path / "other.parquet").columns == ("x",)  # not a canonical table
+    with pytest.raises(SchemaError, match="case_id"):
+        dataset(tmp_path / "other.parquet", table="cases")
+
+
+def test_bad_arguments_are_refused(by_la: Path) -> None:
+    with pytest.raises(ValueError, match="task_rows"):
+        dataset(by_la, task_rows=0)
+    with pytest.raises(ValueError, match="partitioning"):
+        dataset(by_la, partitioning="directory")
+    with pytest.raises(ValueError, match="schema"):
+        dataset(by_la, schema="some")
+    with pytest.raises(TypeError, match="filter"):
+        dataset(by_la, filter="la = 'Q001'")  # type: ignore[arg-type]
