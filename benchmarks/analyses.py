@@ -73,7 +73,7 @@ def make_data(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
     raw, classified = _paths(folder, n, seed)
     folder.mkdir(parents=True, exist_ok=True)
     if not raw.exists():
-        print(f"making {n:,} synthetic cases -> {raw}", flush=True)
+        print(f"making {n:,} synthetic cases -> {raw}", file=sys.stderr, flush=True)
         writer = None
         for batch in mns.synth.batches(n, seed=seed, areas=AREAS, batch_size=1 << 20):
             if writer is None:
@@ -83,7 +83,7 @@ def make_data(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
         writer.close()
         os.replace(str(raw) + ".part", raw)
     if not classified.exists():
-        print(f"classifying -> {classified}", flush=True)
+        print(f"classifying -> {classified}", file=sys.stderr, flush=True)
         plan = _plan()
         source = pq.ParquetFile(raw)
         reader = pa.RecordBatchReader.from_batches(
@@ -504,13 +504,19 @@ def worker(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any
 
 
 def mns_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str, Any]:
+    """Read the needed columns batch by batch, classify as they come (mns.classify streams a
+    RecordBatchReader), keep the columns the analyses use, then analyse."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     import mns
 
-    table = pq.read_table(raw, columns=read)
-    cases = mns.classify(table, _plan())
-    del table
+    source = pq.ParquetFile(raw)
+    schema = pa.schema([source.schema_arrow.field(c) for c in read])
+    reader = pa.RecordBatchReader.from_batches(schema, source.iter_batches(batch_size=1 << 20, columns=read))
+    keep = ["need_group", "age", *CATEGORIES, "area", "la", *flags]
+    classified = mns.classify(reader, _plan())
+    cases = pa.Table.from_batches([b.select(keep) for b in classified])
     return mns_analyses(cases, flags)
 
 
@@ -595,12 +601,19 @@ def parquet_report(raw: Path, read: list[str]) -> None:
         ("  + use_threads=False", lambda: pq.read_table(raw, columns=read, use_threads=False)),
         ("  + buffer_size=8 MiB", lambda: pq.read_table(raw, columns=read, buffer_size=8 << 20)),
         ("pyarrow dataset scanner, needed columns", lambda: _dataset(raw, read)),
+        ("pyarrow ParquetFile.iter_batches, needed", lambda: _iterate(raw, read)),
         ("polars read_parquet, needed columns", lambda: pl.read_parquet(raw, columns=read)),
     ]
     for name, fn in variants:
         seconds, _ = _best(fn, 2)
         print(f"  {name:44s} {seconds:7.3f} s")
     del pa
+
+
+def _iterate(raw: Path, read: list[str]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(b.num_rows for b in pq.ParquetFile(raw).iter_batches(batch_size=1 << 20, columns=read))
 
 
 def _dataset(raw: Path, read: list[str]) -> Any:
@@ -624,10 +637,28 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--classified", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker == "prepare":
+        raw, classified = make_data(args.data, args.cases, args.seed)
+        print(json.dumps({"raw": str(raw), "classified": str(classified)}))
+        return
+    if args.worker == "parquet":
+        flags, cols = columns_of(args.classified)
+        read = sorted({*_rules_columns(args.raw), *(c for c in cols if c != "need_group")})
+        parquet_report(args.raw, read)
+        return
     if args.worker:
         print(json.dumps(worker(args.worker, args.raw, args.classified, args.repeat)))
         return
-    raw, classified = make_data(args.data, args.cases, args.seed)
+    # this process stays small: the data are made and used in subprocesses, so that each
+    # subprocess's peak memory is its own (a forked child starts with its parent's pages)
+    prepared = subprocess.run(
+        [sys.executable, __file__, "--worker", "prepare", "--cases", str(args.cases), "--seed", str(args.seed), "--data", str(args.data)],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    paths = json.loads(prepared.stdout.strip().splitlines()[-1])
+    raw, classified = Path(paths["raw"]), Path(paths["classified"])
     print(
         f"\n{args.cases:,} cases, about {AREAS:,} areas, {FLAGS} indicators; best of {args.repeat} (in memory)"
     )
@@ -659,9 +690,10 @@ def main() -> None:
             f"end to end: mns / polars = {ratio:.2f} (target <= {TARGET_E2E}); mns peak {peak:.0f} MB (target < {TARGET_PEAK_MB} MB)"
         )
     if args.parquet:
-        flags, cols = columns_of(classified)
-        read = sorted({*_rules_columns(raw), *(c for c in cols if c != "need_group")})
-        parquet_report(raw, read)
+        subprocess.run(
+            [sys.executable, __file__, "--worker", "parquet", "--raw", str(raw), "--classified", str(classified)],
+            check=True,
+        )
 
 
 if __name__ == "__main__":

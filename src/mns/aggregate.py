@@ -60,7 +60,7 @@ Source: TypeAlias = "pa.Table | pa.RecordBatchReader | pa.RecordBatch | Iterable
 Ints = npt.NDArray[np.int64]
 
 #: Batches smaller than this are put together before they are counted (fewer, larger passes).
-MIN_BATCH_ROWS: int = 1 << 18
+MIN_BATCH_ROWS: int = 1 << 16
 #: Largest batch counted at once (bitmaps of this many rows stay in cache).
 MAX_BATCH_ROWS: Final = 1 << 20
 #: Above this many key combinations per row group, slots are numbered by sorting instead.
@@ -324,19 +324,39 @@ class _Groups:
     slots: int
     keys: dict[str, pa.Array]  # key values per slot
     counts: Ints
-    masks: npt.NDArray[np.uint64] | None = None  # packed membership bitmaps, one row per slot
+    masks: npt.NDArray[np.uint64] | None = None  # packed membership bitmaps of the used slots
+    used: npt.NDArray[np.intp] | None = None  # the slots with rows
+    memo: dict[bytes, Ints] = attrs.field(factory=dict)  # popcounts by bitmap content
 
     def bitmaps(self) -> npt.NDArray[np.uint64]:
+        """One packed bitmap (64 rows a word) per slot with rows: bit i = row i is in it."""
         if self.masks is None:
             n = len(self.codes)
             words = (n + 63) // 64
-            masks = np.zeros((self.slots, words), dtype=np.uint64)
+            self.used = np.flatnonzero(self.counts)
+            masks = np.zeros((len(self.used), words), dtype=np.uint64)
             as_bytes = masks.view(np.uint8)
-            for slot in range(self.slots):
+            for k, slot in enumerate(self.used.tolist()):
                 packed = np.packbits(self.codes == slot, bitorder="little")
-                as_bytes[slot, : len(packed)] = packed
+                as_bytes[k, : len(packed)] = packed
             self.masks = masks
         return self.masks
+
+    def popcount(self, bits: npt.NDArray[np.uint64]) -> Ints:
+        """How many of the set bits of ``bits`` fall in each slot. Bitmaps seen before (the
+        validity of columns missing on the same rows, as the CIN factors are for cases with
+        no assessment) are counted once."""
+        masks = self.bitmaps()
+        assert self.used is not None
+        key = bits.tobytes()
+        found = self.memo.get(key)
+        if found is None:
+            found = np.zeros(self.slots, dtype=np.int64)
+            found[self.used] = np.bitwise_count(np.bitwise_and(masks, bits)).sum(
+                axis=1, dtype=np.int64
+            )
+            self.memo[key] = found
+        return found
 
 
 class _Cache:
@@ -444,11 +464,6 @@ class _Cache:
         return found
 
 
-def _popcount_by_slot(masks: npt.NDArray[np.uint64], bits: npt.NDArray[np.uint64]) -> Ints:
-    counts: Ints = np.bitwise_count(np.bitwise_and(masks, bits)).sum(axis=1, dtype=np.int64)
-    return counts
-
-
 def _measure(cache: _Cache, groups: _Groups, measure: Measure) -> pa.Array:
     kind = measure.kind
     if kind == "count":
@@ -462,13 +477,12 @@ def _measure(cache: _Cache, groups: _Groups, measure: Measure) -> pa.Array:
         and groups.slots <= _BITMAP_SLOTS
     ):
         values, validity = cache.packed(name)
-        masks = groups.bitmaps()
         if kind == "valid":
             if validity is None:
                 return pa.array(groups.counts, pa.int64())
-            return pa.array(_popcount_by_slot(masks, validity), pa.int64())
+            return pa.array(groups.popcount(validity), pa.int64())
         bits = values if validity is None else np.bitwise_and(values, validity)
-        return pa.array(_popcount_by_slot(masks, bits), pa.int64())
+        return pa.array(groups.popcount(bits), pa.int64())
     if kind == "valid":
         if column.null_count == 0:
             return pa.array(groups.counts, pa.int64())
@@ -591,12 +605,13 @@ def merge(
 ) -> pa.Table:
     """One state from many: measures combined by their kind's merge, one row per key
     combination, sorted by key."""
-    parts = [s for s in states if s.num_rows]
+    given = list(states)
+    parts = [s for s in given if s.num_rows]
     names = [*spec.keys, *(m.name for m in spec.measures)]
     if not spec.keys:
         return _merge_scalar(spec, parts)
-    if not parts:
-        return _empty(spec, key_types)
+    if not parts:  # keep the key types of an empty state, if any
+        return given[0].select(names) if given else _empty(spec, key_types)
     table = pa.concat_tables([p.select(names) for p in parts], promote_options="permissive")
     aggregations = [(m.name, KINDS[m.kind].merge) for m in spec.measures]
     grouped = table.group_by(list(spec.keys), use_threads=False).aggregate(aggregations)

@@ -18,20 +18,24 @@ from mns.plan import Plan
 INDICATORS = ("cin.1A", "cin.4B", "cin.primary_need")
 
 
-def checks(cases: Any, plan: Plan, services: pa.Table, engine: Any = None) -> dict[str, pa.Table]:
-    """The suite of checks: classification counts by authority, the profile of the need
-    groups, a weighted profile (float sums), a crosstab, and matching needs with services.
-    ``cases``: a table or a dataset; ``engine``: as the analyses take it."""
+def checks(
+    cases: Any, plan: Plan, services: pa.Table | None, engine: Any = None
+) -> dict[str, pa.Table]:
+    """The suite of checks: classification counts by authority, a weighted profile (float
+    sums), a crosstab, and with ``services`` the profile of the need groups and matching
+    needs with services. ``cases``: a table or a dataset; ``engine``: as analyses take it."""
     classified = mns.classify(cases, plan)
-    return {
+    out = {
         "need_groups": mns.crosstab(classified, "need_group", "la", plan=plan, engine=engine),
-        "profile": mns.profile(classified, indicators=INDICATORS, plan=plan, engine=engine),
         "weighted": mns.profile(
             cases, by="cohort", indicators=INDICATORS, sampling_fraction=0.2, engine=engine
         ),
         "crosstab": mns.crosstab(cases, "sex", "cohort", engine=engine),
-        "match": _match(classified, services, plan, engine),
     }
+    if services is not None:
+        out["profile"] = mns.profile(classified, indicators=INDICATORS, plan=plan, engine=engine)
+        out["match"] = _match(classified, services, plan, engine)
+    return out
 
 
 def _match(classified: Any, services: pa.Table, plan: Plan, engine: Any) -> pa.Table:

@@ -4,8 +4,10 @@ processes), so the same checks run on every engine."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -30,8 +32,9 @@ def cases() -> pa.Table:
 @pytest.fixture(scope="session")
 def plan() -> Plan:
     from mns.demo import plan_path
+    from mns.plan import load_plan
 
-    return mns.load_plan(plan_path())
+    return load_plan(plan_path())
 
 
 def write(table: pa.Table, folder: Path, *, by: list[str], rows_per_file: int) -> Path:
@@ -53,14 +56,14 @@ def write(table: pa.Table, folder: Path, *, by: list[str], rows_per_file: int) -
 def dask_engine() -> Iterator[Dask]:
     """A real LocalCluster of two worker processes. A task may be tried again after one
     worker death (the second kills the task), so the fault tests stay short."""
-    import dask
-    from distributed import Client, LocalCluster
+    dask: Any = importlib.import_module("dask")
+    distributed: Any = importlib.import_module("distributed")
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = LocalCluster(
+        cluster = distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         )
-    client = Client(cluster, set_as_default=False)
+    client = distributed.Client(cluster, set_as_default=False)
     engine = Dask(client)
     try:
         with engine:

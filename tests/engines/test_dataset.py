@@ -75,7 +75,9 @@ def test_only_the_columns_a_run_needs_are_read(by_la: Path, plan: Plan) -> None:
     classified = mns.classify(data, plan)
     reader = classified.reader(["need_group", "la"])
     assert "need_group" not in reader.read  # made as the files are read
-    assert "la" in reader.read and "case_id" not in reader.read and "ethnicity" not in reader.read
+    assert "la" in reader.read
+    assert "case_id" not in reader.read
+    assert "ethnicity" not in reader.read
     assert len(reader.read) < len(data.columns) / 1.5
     narrow = dataset(by_la, columns=["case_id", "sex"])
     assert narrow.columns == ("case_id", "sex")
@@ -90,7 +92,8 @@ def test_classifying_a_dataset_classifies_each_case_as_the_table_does(
     out = mns.classify(cases, plan)
     assert isinstance(out, pa.Table)
     made = [n for n in out.column_names if n not in cases.column_names]
-    assert "need_group" in made and "missing_fields" in made
+    assert "need_group" in made
+    assert "missing_fields" in made
     got = _sorted(data.to_table(["case_id", *made]))
     assert _values(got, made) == _values(_sorted(out), made)
     assert data.schema.metadata[b"mns.plan"] == out.schema.metadata[b"mns.plan"]
@@ -160,7 +163,8 @@ def test_a_file_that_is_not_parquet_is_named(tmp_path: Path) -> None:
     (tmp_path / "_SUCCESS").write_text("", "utf-8")  # bookkeeping files are skipped
     with pytest.raises(MnsError, match=r"notes\.csv.*not a Parquet file") as caught:
         dataset(tmp_path)
-    assert caught.value.file is not None and caught.value.file.endswith("notes.csv")
+    assert caught.value.file is not None
+    assert caught.value.file.endswith("notes.csv")
 
 
 def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
@@ -209,4 +213,4 @@ def test_bad_arguments_are_refused(by_la: Path) -> None:
     with pytest.raises(ValueError, match="schema"):
         dataset(by_la, schema="some")
     with pytest.raises(TypeError, match="filter"):
-        dataset(by_la, filter="la = 'Q001'")  # type: ignore[arg-type]
+        dataset(by_la, filter="la = 'Q001'")

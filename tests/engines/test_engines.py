@@ -21,7 +21,7 @@ import mns
 from mns import aggregate
 from mns.aggregate import Measure, Spec
 from mns.engines import Engine, EngineError, Local, dataset
-from mns.engines._core import Job, Piece, Result
+from mns.engines._core import Job, Piece, Result, compute
 from mns.errors import MnsError
 from mns.plan import Plan
 from tests.engines._helpers import Refuse, assert_same, checks
@@ -59,7 +59,7 @@ def partitionings(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "by": by,
         "rows_per_file": draw(st.sampled_from([97, 300, 1000, 5000])),
-        "task_rows": draw(st.sampled_from([1, 350, 1 << 20])),
+        "task_rows": draw(st.sampled_from([300, 800, 1 << 20])),
         "shuffle": draw(st.integers(0, 2**32 - 1)),
         "filter": draw(st.sampled_from([None, {"la": ["Q002", "Q004"]}, {"cohort": "referral"}])),
     }
@@ -86,7 +86,6 @@ def test_engines_agree_on_any_partitioning(
     layout: dict[str, Any],
     cases: pa.Table,
     plan: Plan,
-    services: pa.Table,
     engines: dict[str, Engine],
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -97,8 +96,8 @@ def test_engines_agree_on_any_partitioning(
             rows_per_file=layout["rows_per_file"],
         )
         data = dataset(folder, filter=layout["filter"], task_rows=layout["task_rows"])
-        results = {name: checks(data, plan, services, engine) for name, engine in engines.items()}
-    expected = checks(_filtered(cases, layout["filter"]), plan, services)
+        results = {name: checks(data, plan, None, engine) for name, engine in engines.items()}
+    expected = checks(_filtered(cases, layout["filter"]), plan, None)
     for name in results["local"]:
         for engine in ENGINE_NAMES[1:]:  # bit for bit the same on every engine
             assert_same(results[engine][name], results["local"][name])
@@ -113,6 +112,7 @@ def test_engines_agree_on_any_partitioning(
 @pytest.mark.parametrize("name", ENGINE_NAMES)
 def test_each_engine_runs_the_suite_on_a_partitioned_dataset(
     name: str,
+    *,
     cases: pa.Table,
     plan: Plan,
     services: pa.Table,
@@ -131,6 +131,7 @@ def test_each_engine_runs_the_suite_on_a_partitioned_dataset(
 @pytest.mark.parametrize("name", ENGINE_NAMES)
 def test_each_engine_runs_on_tables_and_streams_too(
     name: str,
+    *,
     cases: pa.Table,
     plan: Plan,
     services: pa.Table,
@@ -141,8 +142,13 @@ def test_each_engine_runs_on_tables_and_streams_too(
     engine = engines[name]
     assert_same(mns.crosstab(cases, "sex", "cohort", engine=engine), reference["crosstab"])
     stream = pa.RecordBatchReader.from_batches(cases.schema, cases.to_batches(max_chunksize=200))
-    got = mns.profile(stream, by="cohort", indicators=("cin.1A", "cin.4B", "cin.primary_need"),
-                      sampling_fraction=0.2, engine=engine)
+    got = mns.profile(
+        stream,
+        by="cohort",
+        indicators=("cin.1A", "cin.4B", "cin.primary_need"),
+        sampling_fraction=0.2,
+        engine=engine,
+    )
     assert_same(got, reference["weighted"], exact_floats=False)
 
 
@@ -162,32 +168,41 @@ def test_a_data_error_in_a_worker_reaches_the_caller_unchanged(
 # Choosing the engine
 
 
-class _Counting(Local):
-    """A local engine that counts the pieces it computes."""
+class _Counting(Engine):
+    """An engine computing in this process that counts the pieces it computes."""
+
+    name = "counting"
 
     def __init__(self) -> None:
-        super().__init__(threads=1)
+        super().__init__()
         self.pieces = 0
 
+    @property
+    def workers(self) -> int:
+        return 1
+
     def map(self, job: Job, pieces: Iterable[tuple[int, Piece]]) -> Iterator[Result]:
-        for result in super().map(job, pieces):
+        for index, piece in pieces:
             self.pieces += 1
-            yield result
+            yield compute(job, index, piece)
 
 
 def test_the_engine_comes_from_the_argument_else_the_context(cases: pa.Table) -> None:
     engine = _Counting()
     mns.crosstab(cases, "sex", "cohort", engine=engine)
-    assert engine.pieces == 1
+    assert engine.pieces == 1  # a table of 1,500 rows is one piece
     assert not engine.is_open  # opened for the run, closed after
     with mns.engines.use(engine) as current:
-        assert current is engine and mns.engines.current() is engine and engine.is_open
+        assert current is engine
+        assert mns.engines.current() is engine
+        assert engine.is_open
         mns.crosstab(cases, "sex", "cohort")
         mns.profile(cases, by="sex", indicators=["cin.1A"])
         assert engine.pieces == 3
         mns.crosstab(cases, "sex", "cohort", engine="local")  # the argument wins
         assert engine.pieces == 3
-    assert mns.engines.current() is None and not engine.is_open
+    assert mns.engines.current() is None
+    assert not engine.is_open
     mns.crosstab(cases, "sex", "cohort")  # no engine: the in-memory path
     assert engine.pieces == 3
 
@@ -203,10 +218,13 @@ def test_engines_by_name() -> None:
         mns.engines.Processes(workers=0)
 
 
-def test_a_client_given_is_used_and_left_open(dask_engine: mns.engines.Dask, cases: pa.Table) -> None:
+def test_a_client_given_is_used_and_left_open(
+    dask_engine: mns.engines.Dask, cases: pa.Table
+) -> None:
     client = dask_engine.client
     engine = mns.engines.get(client)
-    assert isinstance(engine, mns.engines.Dask) and engine.client is client
+    assert isinstance(engine, mns.engines.Dask)
+    assert engine.client is client
     with mns.engines.use("dask", client=client):
         mns.crosstab(cases, "sex", "cohort")
     assert client.status == "running"
@@ -225,11 +243,11 @@ def test_importing_the_engines_does_not_import_dask() -> None:
 # Never a partial table
 
 
-class _Lossy(Local):
+class _Lossy(_Counting):
     """A broken engine: it loses the last piece's result, or returns one twice."""
 
     def __init__(self, how: str) -> None:
-        super().__init__(threads=1)
+        super().__init__()
         self.how = how
 
     def map(self, job: Job, pieces: Iterable[tuple[int, Piece]]) -> Iterator[Result]:

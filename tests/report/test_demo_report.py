@@ -159,7 +159,7 @@ def test_provenance_names_every_input_with_checksums(demo: Path, page: Page) -> 
     for folder in ("audit-2026", "audit-2025", "referrals-2026"):
         for file in sorted((demo / "records" / folder).glob("*.parquet")):
             assert str(file) in page.text
-    assert "adapter canonical" in page.text
+    assert "adapter synth" in page.text  # the provenance the demo records were made with
     meta = json.loads((demo / "audit.json").read_text("utf-8"))
     assert meta["plan_sha256"] in page.text
 

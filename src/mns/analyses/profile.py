@@ -14,6 +14,7 @@ from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
 from mns.disclose import Block, Margin, Structure
+from mns.errors import SchemaError
 from mns.plan.model import Plan
 from mns.records.model import Audit
 
@@ -40,16 +41,25 @@ def band_labels(edges: Sequence[int]) -> list[str]:
 
 
 def age_band(age: pa.Array | pa.ChunkedArray, edges: Sequence[int]) -> pa.DictionaryArray:
-    """Each age's band (a dictionary column); null ages give null."""
+    """Each age's band (a dictionary column); null ages give null. Ages are looked up in a
+    table of bands by age (ages below 0 count as 0; above the table, as its last age)."""
     if isinstance(age, pa.ChunkedArray):
         age = age.combine_chunks()
     labels = pa.array(band_labels(edges))
-    values = np.asarray(pc.fill_null(pc.cast(age, pa.int64()), 0).to_numpy(zero_copy_only=False))
-    index = np.searchsorted(np.asarray(edges), values, side="right").astype(np.int32)
-    mask = np.asarray(age.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    return pa.DictionaryArray.from_arrays(
-        pa.array(index, pa.int32(), mask=mask if mask.any() else None), labels
+    top = max(int(edges[-1]) + 1, 128)
+    lookup = np.searchsorted(np.asarray(edges), np.arange(top), side="right").astype(np.int32)
+    if not (pa.types.is_integer(age.type) or pa.types.is_floating(age.type)):
+        raise SchemaError(
+            f"cases column 'age' is {age.type}; ages must be whole numbers", field="age"
+        )
+    values = pc.fill_null(age, 0).to_numpy(zero_copy_only=False)
+    index = lookup[np.clip(values, 0, top - 1).astype(np.intp)]
+    mask = (
+        np.asarray(age.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        if age.null_count
+        else None
     )
+    return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32(), mask=mask), labels)
 
 
 def _kind(field: pa.Field) -> str:

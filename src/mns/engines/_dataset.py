@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["BATCH_ROWS", "TASK_ROWS", "Dataset", "Reader", "Step", "dataset"]
 
 #: Files are put together into tasks of at most this many rows (see :meth:`Dataset.tasks`).
-TASK_ROWS: Final = 1 << 20
+TASK_ROWS: Final = 1 << 18
 #: Rows per batch read from a file (batches are then put together to be counted).
 BATCH_ROWS: Final = 1 << 17
 #: Batches read ahead within a file: bounds the memory a scan holds.

@@ -4,13 +4,13 @@ Dask is an optional extra (``pip install mns[dask]``); it is imported only when 
 is opened. Give the engine your own ``distributed.Client`` (it stays open), or let it start a
 ``LocalCluster`` of worker processes on this machine (closed with the engine).
 
-What a run computes is pickled once (cloudpickle, for the closures analyses use), scattered to
-every worker, and each piece (a file of a dataset, or a batch of rows) is one task whose
-result, a few small partial states, comes back to the client to be merged. When a worker dies,
-the scheduler computes its tasks again on the others (up to
-``distributed.scheduler.allowed-failures`` deaths per task), so the result is still complete
-and correct; past that, :class:`~mns.engines.EngineError` names the piece. A run never returns
-without every piece's result.
+What a run computes is pickled once (cloudpickle, for the closures analyses use) and sent to
+the workers as the result of one task, which each worker fetches once; each piece (files of a
+dataset, or a batch of rows) is one task whose result, a few small partial states, comes back
+to the client to be merged. When a worker dies, the scheduler computes its tasks again on the
+others (up to ``distributed.scheduler.allowed-failures`` deaths per task), so the result is
+still complete and correct; past that, :class:`~mns.engines.EngineError` names the piece. A
+run never returns without every piece's result.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from mns.engines._core import Engine, EngineError, Job, Piece, Result, dumps, remote
+from mns.engines._core import Engine, EngineError, Job, Payload, Piece, Result, dumps, remote
 
 __all__ = ["Dask"]
+
+
+def _job(payload: Payload) -> Payload:
+    return payload
 
 
 def _distributed() -> Any:
@@ -100,7 +104,9 @@ class Dask(Engine):
         if client is None:
             raise EngineError("the dask engine is not open", engine=self.name)
         payload = dumps(job, self.name)
-        [shipped] = client.scatter([payload], broadcast=True, hash=False)
+        # The job is a task's result, not scattered data: if every worker holding it dies,
+        # the scheduler computes it again from the task (scattered data would be lost).
+        shipped = client.submit(_job, payload, key=f"mns-job-{payload.token}", pure=False)
         todo = iter(pieces)
         running: dict[str, tuple[int, Piece, Any]] = {}
         flow = _distributed().as_completed(loop=client.loop, with_results=True, raise_errors=False)

@@ -16,7 +16,17 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from mns.engines._core import Engine, EngineError, Job, Piece, Result, cpu_count, dumps, remote
+from mns.engines._core import (
+    Engine,
+    EngineError,
+    Job,
+    Payload,
+    Piece,
+    Result,
+    cpu_count,
+    dumps,
+    remote,
+)
 
 __all__ = ["Processes"]
 
@@ -97,8 +107,7 @@ class Processes(Engine):
                     item = again.pop(0) if again else next(todo, None)
                     if item is None:
                         break
-                    assert self._pool is not None
-                    running[self._pool.submit(remote, payload, *item)] = item
+                    running[self._submit(payload, item)] = item
                 if not running:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -116,12 +125,22 @@ class Processes(Engine):
                     else:
                         raise error
                 if broken:
+                    self._restart()  # first: the engine stays usable after an error
                     self._retry(broken, attempts)
-                    self._restart()
                     again.extend(broken)
         finally:
             for future in running:
                 future.cancel()
+
+    def _submit(self, payload: Payload, item: tuple[int, Piece]) -> Future[Result]:
+        """Submit one piece; a pool broken since the last run (a worker was killed while
+        idle) is restarted first."""
+        pool = self._pool
+        assert pool is not None
+        try:
+            return pool.submit(remote, payload, *item)
+        except BrokenProcessPool:
+            return self._restart().submit(remote, payload, *item)
 
     def _retry(self, broken: list[tuple[int, Piece]], attempts: dict[int, int]) -> None:
         for index, piece in broken:

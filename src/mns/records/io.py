@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -256,13 +255,7 @@ def read(
     files = sources(source)
     chosen = adapter if isinstance(adapter, Adapter) else choose(files, manager.adapters(), adapter)
     given = {**_options(chosen, options), "strict": strict, "batch_size": batch_size}
-    # files on disk are hashed while the adapter reads them (hashlib releases the GIL)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        on_disk = {f.name: pool.submit(_checksum, f) for f in files if f.path is not None}
-        records = _call(chosen, files, given)
-        checksums = tuple(
-            on_disk[f.name].result() if f.name in on_disk else _checksum(f) for f in files
-        )
+    records = _call(chosen, files, given)
     provenance = records.provenance
     notes = list(provenance.warnings)
     already = provenance.pseudonymised
@@ -282,7 +275,7 @@ def read(
             provenance,
             adapter=chosen.name,
             adapter_version=chosen.version,
-            files=checksums,
+            files=tuple(_checksum(f) for f in files),
         )
     provenance = attrs.evolve(
         provenance, pseudonymised=already or key is not None, warnings=tuple(notes)

@@ -13,6 +13,9 @@ Through mns: ``mns.read("annex_a.xlsx")`` (this adapter is named ``annex-a``). D
 
 from __future__ import annotations
 
+import re
+import struct
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -30,12 +33,32 @@ __version__ = "0.1.0"
 ADAPTER = "annex-a"
 
 
-def sniff(head: bytes) -> bool:
-    """Whether a file's first bytes are an XLSX workbook whose first part names Annex A lists.
+_LISTS = re.compile(rb"List\s*1\b.*List\s*2\b", re.DOTALL)
 
-    A workbook's sheet names are compressed inside the file, so most Annex A files are chosen
-    by their ``.xlsx`` suffix instead; this only claims what it can see."""
-    return head.startswith(b"PK\x03\x04") and b"xl/" in head and b"List 1" in head
+
+def sniff(head: bytes) -> bool:
+    """Whether a file's first bytes are an XLSX workbook with Annex A's sheets (``List 1``,
+    ``List 2``...): the workbook part (or the document properties) is inflated from the
+    head when it is there. A workbook whose sheet names lie further in is not claimed (its
+    ``.xlsx`` suffix, or ``adapter="annex-a"``, chooses this adapter)."""
+    pos = 0
+    while head[pos : pos + 4] == b"PK\x03\x04" and pos + 30 <= len(head):
+        method = struct.unpack_from("<H", head, pos + 8)[0]
+        size, _, name_len, extra_len = struct.unpack_from("<IIHH", head, pos + 18)
+        start = pos + 30 + name_len + extra_len
+        name = head[pos + 30 : pos + 30 + name_len]
+        data = head[start : start + size] if size else head[start:]
+        if name in (b"xl/workbook.xml", b"docProps/app.xml"):
+            try:
+                text = zlib.decompressobj(-15).decompress(data) if method == 8 else data
+            except zlib.error:
+                return False
+            if _LISTS.search(text):
+                return True
+        if size == 0:
+            return False  # the size is after the data: the next part cannot be found
+        pos = start + size
+    return False
 
 
 def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:

@@ -163,9 +163,15 @@ class _Checker:
     def link(self) -> None:
         cols = self.cols
         for name, c in cols.items():
-            self.parent[name] = _ints(c["parent"])
-            self.ordinal[name] = np.asarray(c["ordinal"], dtype=np.int32)
-            self.line[name] = _ints(c["line"])
+            # every block has a parent (but the child) and a line: no nulls to convert
+            parents = c["parent"]
+            self.parent[name] = (
+                np.full(len(parents), -1, dtype=np.int64)
+                if name == "Child"
+                else np.fromiter(parents, dtype=np.int64, count=len(parents))
+            )
+            self.ordinal[name] = np.fromiter(c["ordinal"], dtype=np.int32, count=len(c["ordinal"]))
+            self.line[name] = np.fromiter(c["line"], dtype=np.int64, count=len(c["line"]))
         self.child["Child"] = np.arange(len(cols["Child"]["line"]), dtype=np.int64)
         for name in ("ChildIdentifiers", "ChildCharacteristics", "CINdetails"):
             self.child[name] = self.parent[name]

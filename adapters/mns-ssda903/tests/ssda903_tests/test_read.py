@@ -9,6 +9,8 @@ from typing import Any
 
 import mns_ssda903
 import pytest
+from mns_ssda903 import spec as mns_ssda903_spec
+from mns_ssda903.csvread import recognise
 
 import mns.testing
 from mns.plugins.manager import Manager
@@ -211,3 +213,10 @@ def test_conformance(manager: Manager, reference: Path, tmp_path: Path, year: in
         {tmp_path / "gen": {"cases": written.periods}, sample: {}},
         options={"year": year},
     )
+
+
+@pytest.mark.parametrize("name", list(mns_ssda903_spec.TABLES))
+def test_every_table_is_recognised_by_its_columns(name: str) -> None:
+    columns = list(mns_ssda903_spec.TABLES[name].names)
+    assert recognise(list(reversed(columns))) == (name, 1.0)
+    assert recognise([c.lower() for c in columns[:-1]])[0] == name  # one column short
