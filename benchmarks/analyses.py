@@ -25,6 +25,7 @@ CI never fails on a timing: this prints figures and ratios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -52,10 +53,10 @@ TARGET_PEAK_MB = 650
 
 
 def _plan() -> Any:
-    import mns
     from mns.demo import plan_path
+    from mns.plan import load_plan
 
-    return mns.load_plan(plan_path())
+    return load_plan(plan_path())
 
 
 def _paths(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
@@ -69,6 +70,7 @@ def make_data(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
     import pyarrow.parquet as pq
 
     import mns
+    from mns.classify import classify
 
     raw, classified = _paths(folder, n, seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,10 +91,10 @@ def make_data(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
         reader = pa.RecordBatchReader.from_batches(
             source.schema_arrow, source.iter_batches(batch_size=1 << 20)
         )
-        out = mns.classify(reader, plan)
+        out = classify(reader, plan)
         writer = None
-        for batch in out:
-            batch = batch.drop_columns(["missing_fields"])
+        for full in out:
+            batch = full.drop_columns(["missing_fields"])
             if writer is None:
                 writer = pq.ParquetWriter(str(classified) + ".part", batch.schema)
             writer.write_batch(batch)
@@ -250,7 +252,10 @@ def sql_rule(expr: Any, binding: Any) -> str:
         if col.valid_to is not None:
             conds.append(f"{year} <= {col.valid_to}")
         collected = " AND ".join(conds)
-        return f"(CASE WHEN {collected} THEN CAST(NULL AS BOOLEAN) WHEN NOT ({collected}) THEN FALSE END)"
+        return (
+            f"(CASE WHEN {collected} THEN CAST(NULL AS BOOLEAN) "
+            f"WHEN NOT ({collected}) THEN FALSE END)"
+        )
 
     def count(node: Any) -> tuple[str, str]:
         low = " + ".join(f"CAST(COALESCE({go(a)}, FALSE) AS INTEGER)" for a in node.args)
@@ -272,7 +277,8 @@ def sql_rule(expr: Any, binding: Any) -> str:
             return "FALSE" if isinstance(node.arg, ir.Count) else f"({go(node.arg)} IS NULL)"
         if isinstance(node, ir.In):
             arg = go(node.arg)
-            found = f"(CASE WHEN {arg} IS NULL THEN NULL ELSE {arg} IN ({', '.join(lit(v) for v in node.values)}) END)"
+            values = ", ".join(lit(v) for v in node.values)
+            found = f"(CASE WHEN {arg} IS NULL THEN NULL ELSE {arg} IN ({values}) END)"
             return f"(NOT {found})" if node.negated else found
         if isinstance(node, ir.Compare):
             if isinstance(node.left, ir.Count) or isinstance(node.right, ir.Count):
@@ -371,8 +377,7 @@ def polars_analyses(df: Any, flags: list[str]) -> dict[str, Any]:
         .then(pl.lit("16+"))
     )
     tables = [df.group_by(g, band.alias("age_band")).agg(pl.len().alias("n"))]
-    for c in CATEGORIES:
-        tables.append(df.group_by(g, c).agg(pl.len().alias("n")))
+    tables += [df.group_by(g, c).agg(pl.len().alias("n")) for c in CATEGORIES]
     tables = [
         t.with_columns((pl.col("n") / pl.col("n").sum().over(g)).alias("share")) for t in tables
     ]
@@ -404,16 +409,19 @@ def polars_analyses(df: Any, flags: list[str]) -> dict[str, Any]:
 def duckdb_analyses(con: Any, flags: list[str]) -> dict[str, Any]:
     g = "need_group"
     sizes = con.sql(
-        f"SELECT {g}, count(*) AS n, count(*) / sum(count(*)) OVER () AS share FROM cases GROUP BY {g}"
+        f"SELECT {g}, count(*) AS n, count(*) / sum(count(*)) OVER () AS share "
+        f"FROM cases GROUP BY {g}"
     ).fetchall()
     band = (
-        f"CASE WHEN age < {AGE_EDGES[0]} THEN '00 (under 1)' WHEN age < {AGE_EDGES[1]} THEN '01-04' "
+        f"CASE WHEN age < {AGE_EDGES[0]} THEN '00 (under 1)' "
+        f"WHEN age < {AGE_EDGES[1]} THEN '01-04' "
         f"WHEN age < {AGE_EDGES[2]} THEN '05-09' WHEN age < {AGE_EDGES[3]} THEN '10-15' "
         "WHEN age IS NOT NULL THEN '16+' END"
     )
     for key in (band, *CATEGORIES):
         con.sql(
-            f"SELECT {g}, {key} AS v, count(*) AS n, count(*) / sum(count(*)) OVER (PARTITION BY {g}) AS share "
+            f"SELECT {g}, {key} AS v, count(*) AS n, "
+            f"count(*) / sum(count(*)) OVER (PARTITION BY {g}) AS share "
             f"FROM cases GROUP BY 1, 2"
         ).to_arrow_table()
     prev = con.sql(
@@ -423,16 +431,15 @@ def duckdb_analyses(con: Any, flags: list[str]) -> dict[str, Any]:
         )
         + f" FROM cases GROUP BY {g}"
     ).to_arrow_table()
-    tabs = []
-    for other in ("area", "la"):
-        tabs.append(
-            con.sql(
-                f"SELECT {g}, {other}, count(*) AS count, "
-                f"count(*) / sum(count(*)) OVER (PARTITION BY {g}) AS row_share, "
-                f"count(*) / sum(count(*)) OVER (PARTITION BY {other}) AS col_share "
-                f"FROM cases GROUP BY 1, 2"
-            ).to_arrow_table()
-        )
+    tabs = [
+        con.sql(
+            f"SELECT {g}, {other}, count(*) AS count, "
+            f"count(*) / sum(count(*)) OVER (PARTITION BY {g}) AS row_share, "
+            f"count(*) / sum(count(*)) OVER (PARTITION BY {other}) AS col_share "
+            f"FROM cases GROUP BY 1, 2"
+        ).to_arrow_table()
+        for other in ("area", "la")
+    ]
     size_map = {str(k): int(n) for k, n, _ in sizes}
     flag_true = {f: int(sum(v or 0 for v in prev.column(f"{f}:true").to_pylist())) for f in flags}
     area_cells: dict[str, int] = {}
@@ -509,14 +516,21 @@ def mns_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str, An
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    import mns
+    from mns.aggregate import compact
+    from mns.classify import classify
 
-    source = pq.ParquetFile(raw)
+    # Arrow's jemalloc pool returns memory to the system promptly (the default, mimalloc,
+    # keeps about 200 MB more resident here); an unbuffered read (pre_buffer off, 1 MiB
+    # buffered stream) holds one batch, not a whole row group's column chunks
+    with contextlib.suppress(NotImplementedError):
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    source = pq.ParquetFile(raw, pre_buffer=False, buffer_size=1 << 20)
     schema = pa.schema([source.schema_arrow.field(c) for c in read])
-    reader = pa.RecordBatchReader.from_batches(schema, source.iter_batches(batch_size=1 << 20, columns=read))
+    batches = source.iter_batches(batch_size=1 << 17, columns=read)
+    reader = pa.RecordBatchReader.from_batches(schema, batches)
     keep = ["need_group", "age", *CATEGORIES, "area", "la", *flags]
-    classified = mns.classify(reader, _plan())
-    cases = pa.Table.from_batches([b.select(keep) for b in classified])
+    classified = classify(reader, _plan(), missing_fields=False)
+    cases = pa.Table.from_batches([compact(b.select(keep)) for b in classified])
     return mns_analyses(cases, flags)
 
 
@@ -524,7 +538,7 @@ def polars_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
     import polars as pl
 
     prep = _prepared(read)
-    group = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    group: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for rule in prep.groups:
         expr = polars_rule(rule.expr, prep.binding)
         group = (
@@ -553,7 +567,8 @@ def duckdb_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
     con = duckdb.connect()
     column_list = ", ".join(f'"{c}"' for c in read)
     con.execute(
-        f"CREATE TABLE cases AS SELECT {column_list}, {group}, {', '.join(thresholds)} FROM read_parquet('{raw}')"
+        f"CREATE TABLE cases AS SELECT {column_list}, {group}, {', '.join(thresholds)} "
+        f"FROM read_parquet('{raw}')"
     )
     return duckdb_analyses(con, flags)
 
@@ -578,7 +593,8 @@ def _run(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any]:
     )
     if done.returncode:
         raise SystemExit(f"{task} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 # ------------------------------------------------------------------------------------------
@@ -592,7 +608,8 @@ def parquet_report(raw: Path, read: list[str]) -> None:
 
     meta = pq.ParquetFile(raw).metadata
     print(
-        f"\nParquet file: {meta.num_rows:,} rows, {meta.num_row_groups} row groups, {meta.num_columns} columns; reading {len(read)}"
+        f"\nParquet file: {meta.num_rows:,} rows, {meta.num_row_groups} row groups, "
+        f"{meta.num_columns} columns; reading {len(read)}"
     )
     variants: list[tuple[str, Callable[[], Any]]] = [
         ("pyarrow read_table, all columns", lambda: pq.read_table(raw)),
@@ -613,7 +630,9 @@ def parquet_report(raw: Path, read: list[str]) -> None:
 def _iterate(raw: Path, read: list[str]) -> int:
     import pyarrow.parquet as pq
 
-    return sum(b.num_rows for b in pq.ParquetFile(raw).iter_batches(batch_size=1 << 20, columns=read))
+    return sum(
+        b.num_rows for b in pq.ParquetFile(raw).iter_batches(batch_size=1 << 20, columns=read)
+    )
 
 
 def _dataset(raw: Path, read: list[str]) -> Any:
@@ -642,7 +661,7 @@ def main() -> None:
         print(json.dumps({"raw": str(raw), "classified": str(classified)}))
         return
     if args.worker == "parquet":
-        flags, cols = columns_of(args.classified)
+        _, cols = columns_of(args.classified)
         read = sorted({*_rules_columns(args.raw), *(c for c in cols if c != "need_group")})
         parquet_report(args.raw, read)
         return
@@ -652,7 +671,18 @@ def main() -> None:
     # this process stays small: the data are made and used in subprocesses, so that each
     # subprocess's peak memory is its own (a forked child starts with its parent's pages)
     prepared = subprocess.run(
-        [sys.executable, __file__, "--worker", "prepare", "--cases", str(args.cases), "--seed", str(args.seed), "--data", str(args.data)],
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            "prepare",
+            "--cases",
+            str(args.cases),
+            "--seed",
+            str(args.seed),
+            "--data",
+            str(args.data),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         check=True,
@@ -660,7 +690,8 @@ def main() -> None:
     paths = json.loads(prepared.stdout.strip().splitlines()[-1])
     raw, classified = Path(paths["raw"]), Path(paths["classified"])
     print(
-        f"\n{args.cases:,} cases, about {AREAS:,} areas, {FLAGS} indicators; best of {args.repeat} (in memory)"
+        f"\n{args.cases:,} cases, about {AREAS:,} areas, {FLAGS} indicators; "
+        f"best of {args.repeat} (in memory)"
     )
     results: dict[str, dict[str, Any]] = {}
     measures = ["memory", "e2e"] if args.only is None else [args.only]
@@ -681,17 +712,28 @@ def main() -> None:
         fastest = min(results["polars-memory"]["seconds"], results["duckdb-memory"]["seconds"])
         ratio = mine / fastest
         print(
-            f"in memory: mns / faster of polars and DuckDB = {ratio:.2f} (target <= {TARGET_MEMORY})"
+            f"in memory: mns / faster of polars and DuckDB = {ratio:.2f} "
+            f"(target <= {TARGET_MEMORY})"
         )
     if "e2e" in measures:
         ratio = results["mns-e2e"]["seconds"] / results["polars-e2e"]["seconds"]
         peak = results["mns-e2e"]["peak_mb"]
         print(
-            f"end to end: mns / polars = {ratio:.2f} (target <= {TARGET_E2E}); mns peak {peak:.0f} MB (target < {TARGET_PEAK_MB} MB)"
+            f"end to end: mns / polars = {ratio:.2f} (target <= {TARGET_E2E}); "
+            f"mns peak {peak:.0f} MB (target < {TARGET_PEAK_MB} MB)"
         )
     if args.parquet:
         subprocess.run(
-            [sys.executable, __file__, "--worker", "parquet", "--raw", str(raw), "--classified", str(classified)],
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                "parquet",
+                "--raw",
+                str(raw),
+                "--classified",
+                str(classified),
+            ],
             check=True,
         )
 

@@ -20,6 +20,7 @@ CI never runs this: timings are not tests.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import time
@@ -71,6 +72,20 @@ def engine_for(name: str, workers: int) -> Engine:
     return Dask(workers=workers)
 
 
+def _peak_rss(_: object = None) -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def peak_memory(engine: Engine) -> str:
+    """The peak resident memory of the largest worker (Dask: asked of each worker; local:
+    this process, client included); the process pool's workers cannot be asked: "-"."""
+    if isinstance(engine, Dask):
+        return f"{max(engine.client.run(_peak_rss).values()) / 2**20:,.0f}"
+    if isinstance(engine, Local):
+        return f"{_peak_rss() / 2**20:,.0f}"
+    return "-"
+
+
 def run(name: str, folder: Path, plan: Any, workers: int) -> dict[str, Any]:
     """Open the engine, run the analyses, close it: the times and the tables."""
     engine = engine_for(name, workers)
@@ -87,6 +102,7 @@ def run(name: str, folder: Path, plan: Any, workers: int) -> dict[str, Any]:
         began = time.perf_counter()
         tables["crosstab"] = mns.crosstab(cases, "need_group", "la", plan=plan, engine=engine)
         times["crosstab"] = time.perf_counter() - began
+        memory = peak_memory(engine)
     finally:
         closing = time.perf_counter()
         engine.close()
@@ -96,6 +112,7 @@ def run(name: str, folder: Path, plan: Any, workers: int) -> dict[str, Any]:
         **times,
         "close": closed - closing,
         "total": closed - start,
+        "memory": memory,
         "tables": tables,
     }
 
@@ -130,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         [f"{label} (s)", *(f"{r[label]:.2f}" for r in results.values())]
         for label in ("start-up", "profile", "crosstab", "close", "total")
     ]
+    rows.append(["peak RSS per worker (MiB)", *(r["memory"] for r in results.values())])
     rows.append(
         ["total vs local", *(f"{r['total'] / reference['total']:.2f}x" for r in results.values())]
     )

@@ -48,6 +48,7 @@ __all__ = [
     "Source",
     "Spec",
     "batches",
+    "compact",
     "finalise",
     "merge",
     "partial",
@@ -279,6 +280,31 @@ def _concat(held: list[pa.RecordBatch]) -> pa.RecordBatch:
             )
     table = pa.Table.from_batches(held, schema=schema).unify_dictionaries().combine_chunks()
     return table.to_batches()[0]
+
+
+def compact(data: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """``data`` with each dictionary column's indices narrowed to the smallest integer type
+    that holds its dictionary (int8 up to 126 values, int16 up to 32,766): the same values in
+    a quarter or half of the memory, for tables kept in memory across several analyses."""
+    fields, columns = [], []
+    for field, column in zip(data.schema, data.columns, strict=True):
+        typ = field.type
+        if pa.types.is_dictionary(typ):
+            size = max((len(c.dictionary) for c in _chunks(column)), default=0)
+            index = pa.int8() if size < 127 else pa.int16() if size < 32767 else typ.index_type
+            if index.bit_width < typ.index_type.bit_width:
+                typ = pa.dictionary(index, typ.value_type)
+                column = column.cast(typ)
+        fields.append(field.with_type(typ))
+        columns.append(column)
+    schema = pa.schema(fields, metadata=data.schema.metadata)
+    if isinstance(data, pa.RecordBatch):
+        return pa.RecordBatch.from_arrays(columns, schema=schema)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
 
 
 # --------------------------------------------------------------------------------------

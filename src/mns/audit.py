@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import importlib.util
 import json
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeAlias
 
 import attrs
@@ -53,6 +56,7 @@ __all__ = [
     "AUDIT_FILE",
     "REPORT_FILE",
     "AuditResult",
+    "disclosure_module",
     "load_result",
     "run_audit",
     "summarise_issues",
@@ -68,6 +72,14 @@ _ISSUE_KEYS = ("source", "table", "field", "severity", "action")
 ROLES = ("professional", "shadow", "mixed")
 
 TableLike: TypeAlias = "pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]"
+
+
+def disclosure_module() -> ModuleType:
+    """mns's disclosure-control module (the one ``mns.disclose`` comes from), found through
+    the package's export table so that renaming the module does not break the audit."""
+    import mns
+
+    return importlib.import_module(mns._EXPORTS["disclose"].partition(":")[0])
 
 
 # --- issues --------------------------------------------------------------------------------
@@ -176,7 +188,8 @@ class AuditResult:
         unless ``overwrite``."""
         import pyarrow.parquet as pq
 
-        from mns.disclose import Disclosed, to_csv
+        disclosure = disclosure_module()
+        Disclosed, to_csv = disclosure.Disclosed, disclosure.to_csv  # noqa: N806 - a class
 
         path = Path(folder)
         if path.exists() and not path.is_dir():
@@ -423,7 +436,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     The result does not depend on today's date, the files' names or their order.
     """
     import mns
-    from mns.disclose import disclose as disclose_table
+
+    disclose_table = disclosure_module().disclose
 
     if not isinstance(records, Records):
         raise TypeError(
@@ -513,6 +527,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
                 strict=True,
             )
         )
+    if disclose:
+        _link_group_sizes(tables, published, suppressed)
     if not disclose:
         notes.append("Disclosure control was switched off: small counts are shown.")
     sources = {role: r.provenance for role, r in inputs.items() if r is not None}
@@ -533,6 +549,102 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         step("writing")
         result.write(out, overwrite=overwrite)
     return result
+
+
+#: Where each table shows a need group's size, and the cells that would give it away.
+_GROUP_SIZES: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
+    "profile": ("need_group", ("count", "share", "share_low", "share_high"), {"variable": "cases"}),
+    "extrapolate": (
+        "need_group",
+        ("sample", "share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high"),
+        {},
+    ),
+    "compare": (
+        "need_group",
+        (
+            "reaudit",
+            "reaudit_share",
+            "reaudit_low",
+            "reaudit_high",
+            "change",
+            "change_low",
+            "change_high",
+            "z",
+            "p_value",
+        ),
+        {},
+    ),
+    "match": ("need_group", ("cases", "received_share", "unmet_share"), {}),
+}
+
+
+def _link_group_sizes(
+    tables: Mapping[str, pa.Table],
+    published: dict[str, pa.Table],
+    suppressed: dict[str, frozenset[tuple[int, str]]],
+) -> None:
+    """Withhold a need group's size in every table that shows it once any table withholds it.
+
+    Each table is protected on its own; a size withheld in one table (e.g. by secondary
+    suppression in the profile) must not be published by another (the extrapolated cases a
+    year give the sample count back). The union of the groups whose size is withheld
+    anywhere is withheld everywhere; when that leaves one group alone, the smallest other
+    group is withheld with it, so that the sample's total cannot give it away.
+    """
+    present = {n: spec for n, spec in _GROUP_SIZES.items() if n in published}
+    hidden: set[str] = set()
+    sizes: dict[str, int] = {}
+    for name, (key, columns, where) in present.items():
+        table = tables[name]
+        size_column = columns[0]
+        for row, record in enumerate(table.select([key, size_column, *where]).to_pylist()):
+            if any(record[k] != v for k, v in where.items()):
+                continue
+            group = str(record[key])
+            if name == "profile" and record[size_column] is not None:
+                sizes[group] = int(record[size_column])
+            if (row, size_column) in suppressed[name]:
+                hidden.add(group)
+    if len(hidden) == 1 and len(sizes) > 1:
+        others = sorted((n, g) for g, n in sizes.items() if g not in hidden and n > 0)
+        if others:
+            hidden.add(others[0][1])
+    if not hidden:
+        return
+    for name, (key, columns, where) in present.items():
+        table = published[name]
+        keys = [str(k) for k in table.column(key).to_pylist()]
+        filters = {k: table.column(k).to_pylist() for k in where}
+        extra = {
+            (row, column)
+            for row, group in enumerate(keys)
+            if group in hidden and all(filters[k][row] == v for k, v in where.items())
+            for column in columns
+            if column in table.column_names
+        }
+        if extra <= suppressed[name]:
+            continue
+        cells = suppressed[name] | extra
+        suppressed[name] = frozenset(cells)
+        published[name] = _withhold(table, extra)
+
+
+def _withhold(table: pa.Table, cells: AbstractSet[tuple[int, str]]) -> pa.Table:
+    """``table`` with ``cells`` (row, column) set to null."""
+    by_column: dict[str, set[int]] = {}
+    for row, column in cells:
+        by_column.setdefault(column, set()).add(row)
+    columns = []
+    for field in table.schema:
+        rows = by_column.get(field.name)
+        if not rows:
+            columns.append(table.column(field.name))
+            continue
+        values = table.column(field.name).to_pylist()
+        columns.append(
+            pa.array([None if i in rows else v for i, v in enumerate(values)], field.type)
+        )
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _classify(cases: pa.Table, plan: Plan) -> pa.Table:
@@ -567,9 +679,7 @@ def _reference_date(records: Records, audit: Audit | None) -> dt.date | None:
 
 #: How the tables made here (not by an analysis) add up, for disclosure control.
 def _structure_for(name: str, table: pa.Table) -> dict[str, Any]:
-    from mns.disclose import structure_of
-
-    if structure_of(table) is not None:
+    if disclosure_module().structure_of(table) is not None:
         return {}
     if name == "issues":
         return {"count": "issues", "rows": list(_ISSUE_KEYS)}

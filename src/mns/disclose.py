@@ -733,7 +733,8 @@ def disclose(
             "reason": pa.array([r for _, r in hidden_totals], pa.string()),
         }
     )
-    order = sorted(withheld, key=lambda rc: (rc[0], table.column_names.index(rc[1])))
+    position = {name: k for k, name in enumerate(table.column_names)}
+    order = sorted(withheld, key=lambda rc: (rc[0], position[rc[1]]))
     record = pa.table(
         {
             "row": pa.array([r for r, _ in order], pa.int64()),
@@ -763,10 +764,11 @@ def _apply(
     rounding: int | None,
 ) -> pa.Table:
     counted = {column for _, column in shown}
+    hidden = {column for _, column in withheld}
     columns = []
     for field in table.schema:
         name = field.name
-        touched = any(c == name for _, c in withheld) or (rounding and name in counted)
+        touched = name in hidden or (rounding and name in counted)
         if not touched:
             columns.append(table.column(name))
             continue

@@ -188,3 +188,19 @@ def test_bad_inputs_name_the_problem() -> None:
         )
     with pytest.raises(TypeError, match="RecordBatchReader"):
         aggregate.run({"x": Spec(keys=("g",), measures=[Measure("n", "count")])}, 42)
+
+
+def test_compact_narrows_dictionary_indices_and_keeps_the_values() -> None:
+    table = pa.table(
+        {
+            "few": pa.array(["a", "b", None, "a"]).dictionary_encode(),
+            "many": pa.array([f"v{i}" for i in range(200)] * 2).dictionary_encode().slice(0, 4),
+            "n": [1, 2, 3, 4],
+        }
+    )
+    small = aggregate.compact(table)
+    assert small.schema.field("few").type.index_type == pa.int8()
+    assert small.schema.field("many").type.index_type == pa.int16()
+    assert small.to_pylist() == table.to_pylist()
+    spec = Spec(keys=("few", "many"), measures=[Measure("n", "count")])
+    assert aggregate.run({"x": spec}, small)["x"].equals(aggregate.run({"x": spec}, table)["x"])

@@ -209,3 +209,32 @@ def test_form_printable(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout)["plain"] is True
     assert out.read_text("utf-8").lstrip().lower().startswith("<!doctype html")
+
+
+def test_classify_counts_with_disclosure(folder: Path, tmp_path: Path) -> None:
+    args = ["classify", str(folder / "cases.csv"), "--plan", str(folder / "plan.toml")]
+    data = json.loads(run(*args, "--json").stdout)
+    plan = load_plan(folder / "plan.toml")
+    classified = mns.classify(mns.read(folder / "cases.csv").cases, plan)
+    values = classified.column("need_group").to_pylist()
+    counts = {row["need_group"]: row["cases"] for row in data["need_groups"]}
+    for group, shown_count in counts.items():
+        assert shown_count in (None, values.count(group)), group
+    assert values.count("unknown") == 1
+    assert counts["unknown"] is None  # 1 case: withheld, and another cell with it
+    assert sum(v is None for v in counts.values()) >= 2
+    shown = json.loads(run(*args, "--no-disclose", "--json").stdout)
+    assert {r["need_group"]: r["cases"] for r in shown["need_groups"]}["unknown"] == 1
+    text = run(*args).stdout
+    assert "unknown     c" in text
+
+
+def test_classify_writes_the_records(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "classified"
+    args = ["classify", str(folder / "cases.csv"), "--plan", str(folder / "plan.toml")]
+    assert run(*args, "--out", str(out)).exit_code == 0
+    back = mns.read(out)
+    assert "need_group" in back.cases.column_names
+    assert "threshold.S1" in back.cases.column_names
+    every = json.loads(run(*args, "--mode", "all", "--no-disclose", "--json").stdout)
+    assert [r["need_group"] for r in every["need_groups"]] == ["NG1", "NG2"]

@@ -24,6 +24,7 @@ from mns.engines import Engine, EngineError, Local, dataset
 from mns.engines._core import Job, Piece, Result, compute
 from mns.errors import MnsError
 from mns.plan import Plan
+from mns.records.bundle import Records
 from tests.engines._helpers import Refuse, assert_same, checks
 from tests.engines.conftest import write
 
@@ -150,6 +151,38 @@ def test_each_engine_runs_on_tables_and_streams_too(
         engine=engine,
     )
     assert_same(got, reference["weighted"], exact_floats=False)
+
+
+@pytest.fixture(scope="module")
+def records() -> Records:
+    recs: Records = mns.synth.records(1200, seed=5, areas=60)
+    return recs
+
+
+def _the_rest(cases: Any, reaudit: pa.Table, records: Records, plan: Plan) -> dict[str, pa.Table]:
+    """The other streaming analyses, each on classified cases."""
+    classified = mns.classify(cases, plan)
+    return {
+        "extrapolate": mns.extrapolate(classified, sampling_fraction=0.25, plan=plan),
+        "capacity": mns.capacity(classified, plan, sampling_fraction=0.25),
+        "areas": mns.areas(classified, mns.synth.population(seed=5, areas=60), plan=plan),
+        "compare": mns.compare(classified, reaudit, plan=plan),
+        "outcomes": mns.outcomes(classified, records.outcomes, records.services, plan=plan),
+    }
+
+
+@pytest.mark.parametrize("name", ENGINE_NAMES)
+def test_the_other_streaming_analyses_take_a_dataset_on_each_engine(
+    name: str, *, records: Records, plan: Plan, engines: dict[str, Engine], tmp_path: Path
+) -> None:
+    reaudit = mns.classify(mns.synth.cases(600, seed=6, areas=60), plan)
+    assert isinstance(reaudit, pa.Table)
+    expected = _the_rest(records.cases, reaudit, records, plan)
+    write(records.cases, tmp_path, by=["la"], rows_per_file=300)
+    with mns.engines.use(engines[name]):
+        got = _the_rest(dataset(tmp_path, task_rows=500), reaudit, records, plan)
+    for check, table in got.items():
+        assert_same(table, expected[check], exact_floats=False)
 
 
 @pytest.mark.parametrize("name", ENGINE_NAMES)

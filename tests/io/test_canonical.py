@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import mns
 import mns.testing
-from mns.adapters.canonical import sniff_canonical
+from mns.builtin.canonical import sniff_canonical
 from mns.records.issues import rejected
 
 HEADER = ["case_id", "sex", "age", "reference_date", "cin.4B", "cin.primary_need", "note"]

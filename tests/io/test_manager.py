@@ -35,15 +35,14 @@ def _adapter(name: str, **kw: object) -> mns.Adapter:
 
 def test_builtin_adapters_come_through_the_hook(plugin_manager: Manager) -> None:
     found = {a.name: a.plugin for a in adapters()}
-    assert found == {"canonical": "builtin", "mapping": "builtin"}
+    assert found == {"audit-form": "builtin", "canonical": "builtin", "mapping": "builtin"}
     assert [a.name for a in plugin_manager.adapters()] == sorted(found)
 
 
-def test_mns_adapters_works_as_a_function_and_as_the_module(plugin_manager: Manager) -> None:
-    import mns.adapters as module
+def test_mns_adapters_lists_the_installed_adapters(plugin_manager: Manager) -> None:
+    import mns.builtin  # importing the built-ins' module must not shadow the function
 
-    exported = cast(Callable[[], object], mns.adapters)  # the module, or the function
-    assert exported() == cast(Callable[[], object], module)() == plugin_manager.adapters()
+    assert mns.adapters() == plugin_manager.adapters()
 
 
 def test_a_registered_plugin_is_used_by_read(plugin_manager: Manager, tmp_path: object) -> None:
@@ -79,7 +78,7 @@ def test_a_misspelled_hook_fails_check_pending_and_is_isolated(plugin_manager: M
     (failure,) = plugin_manager.failures()
     assert failure.plugin == "typo"
     assert "mns_adapter" in failure.error
-    assert [a.name for a in adapters()] == ["canonical", "mapping"]
+    assert [a.name for a in adapters()] == ["audit-form", "canonical", "mapping"]
 
 
 def test_a_hook_that_raises_or_yields_junk_is_left_out(plugin_manager: Manager) -> None:
@@ -94,7 +93,7 @@ def test_a_hook_that_raises_or_yields_junk_is_left_out(plugin_manager: Manager) 
     plugin_manager.add(_plugin("good", _adapter("good")))
     with pytest.warns(PluginWarning, match=r"yield mns.Adapter"):
         names = [a.name for a in adapters()]
-    assert names == ["canonical", "good", "mapping"]
+    assert names == ["audit-form", "canonical", "good", "mapping"]
     assert [f.plugin for f in plugin_manager.failures()] == ["bad"]
 
 
@@ -112,7 +111,12 @@ def test_an_entry_point_that_fails_to_import_is_warned_about_and_listed(
     monkeypatch.setattr(manager_module.importlib.metadata, "entry_points", lambda group: points)
     with pytest.warns(PluginWarning, match=r"'broken'.*failed to load"):
         manager = Manager(autoload=True)
-    assert [a.name for a in manager.adapters()] == ["canonical", "fake-good", "mapping"]
+    assert [a.name for a in manager.adapters()] == [
+        "audit-form",
+        "canonical",
+        "fake-good",
+        "mapping",
+    ]
     (failure,) = manager.failures()
     assert (failure.plugin, failure.target) == ("broken", "no_such_module_for_mns_tests")
     assert failure.error.startswith("ModuleNotFoundError")
@@ -122,7 +126,11 @@ def test_an_entry_point_that_fails_to_import_is_warned_about_and_listed(
         "fake-good",
         "mapping",
     ]
-    assert [a.name for a in Manager(autoload=False).adapters()] == ["canonical", "mapping"]
+    assert [a.name for a in Manager(autoload=False).adapters()] == [
+        "audit-form",
+        "canonical",
+        "mapping",
+    ]
 
 
 def test_the_real_entry_point_of_an_installed_adapter_is_found() -> None:

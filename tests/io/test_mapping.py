@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import mns
 import mns.testing
-from mns.adapters.mapping import MappingError, load_mapping, mapping_from_dict
+from mns.builtin.mapping import MappingError, load_mapping, mapping_from_dict
 from mns.records.issues import rejected
 
 MAPPING = """

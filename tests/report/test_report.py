@@ -180,3 +180,46 @@ def test_opens_in_chromium_without_errors(audit: AuditResult, tmp_path: Path) ->
         assert f'id="{section}"' in opened.dom
     assert opened.dom.count("<svg") >= 7
     assert shot.stat().st_size > 10_000
+
+
+def test_a_group_size_withheld_anywhere_is_withheld_everywhere() -> None:
+    import pyarrow as pa
+
+    from mns.audit import _link_group_sizes
+
+    groups = ["A1", "A2", "B1", "unassigned"]
+    profile = pa.table(
+        {
+            "need_group": groups,
+            "variable": ["cases"] * 4,
+            "count": [40, 12, 30, 18],
+            "share": [0.4, 0.12, 0.3, 0.18],
+            "share_low": [0.3, 0.07, 0.2, 0.1],
+            "share_high": [0.5, 0.2, 0.4, 0.27],
+        }
+    )
+    extrapolate = pa.table(
+        {
+            "need_group": groups,
+            "sample": [40, 12, 30, 18],
+            "share": [0.4, 0.12, 0.3, 0.18],
+            "share_low": [0.3, 0.07, 0.2, 0.1],
+            "share_high": [0.5, 0.2, 0.4, 0.27],
+            "estimate": [200.0, 60.0, 150.0, 90.0],
+            "estimate_low": [150.0, 35.0, 100.0, 50.0],
+            "estimate_high": [250.0, 100.0, 200.0, 135.0],
+        }
+    )
+    tables = {"profile": profile, "extrapolate": extrapolate}
+    published = dict(tables)
+    # the profile withheld A2's size (say, by secondary suppression); the extrapolation did not
+    suppressed = {
+        "profile": frozenset({(1, "count"), (1, "share")}),
+        "extrapolate": frozenset(),
+    }
+    _link_group_sizes(tables, published, suppressed)
+    # A2 alone would be the total minus the others: the smallest other group goes with it
+    for name, column in (("profile", "count"), ("extrapolate", "sample")):
+        assert {(1, column), (3, column)} <= suppressed[name], name
+        assert published[name].column(column).to_pylist() == [40, None, 30, None]
+    assert published["extrapolate"].column("estimate").to_pylist() == [200.0, None, 150.0, None]

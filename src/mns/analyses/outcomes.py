@@ -109,14 +109,11 @@ def outcomes(
     records = latest(outcomes)
     sets, _ = common.received(services, plan)
     codes = list(sets)
-    matched = 0
 
-    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
-        nonlocal matched
+    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:  # pure: it may run on a worker
         ids = common.as_text(batch.column("case_id"))
         left = pa.table({"case_id": ids, "__group": common.as_text(batch.column(by))})
         joined = left.join(records, "case_id", join_type="inner", use_threads=False)
-        matched += joined.num_rows
         achieved = pc.fill_null(joined.column("achieved"), False)
         value = joined.column("value")
         columns: dict[str, Any] = {
@@ -154,6 +151,7 @@ def outcomes(
         {"x": spec}, cases, prepare=prepare, columns=["case_id", by], what="cases"
     )["x"]
     table = _assemble(state, codes, by, common.levels(plan, by), confidence)
+    matched = int(pc.sum(state.column("n")).as_py() or 0)  # the outcome rows joined to a case
     unmatched = records.num_rows - matched
     return table.replace_schema_metadata(
         {**(table.schema.metadata or {}), b"mns.unmatched_outcomes": str(unmatched).encode()}

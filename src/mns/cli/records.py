@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from mns.plugins.adapter import Adapter, Source
     from mns.records.bundle import Records
 
-__all__ = ["issues_overview", "read_command", "read_records", "require_cases", "source_options"]
+__all__ = [
+    "classify_command",
+    "explain_command",
+    "issues_overview",
+    "read_command",
+    "read_records",
+    "require_cases",
+    "source_options",
+]
 
 _POSTCODE = {"district": "district", "sector": "sector", "keep": None}
 _SHOWN_ISSUES = 10
@@ -399,3 +407,120 @@ def explain_command(
         "text": explanation.render(),
     }
     emit(data, lambda: click.echo(explanation.render()))
+
+
+@click.command("classify")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_plan_option
+@click.option(
+    "--mode",
+    type=click.Choice(["first", "all"]),
+    default="first",
+    show_default=True,
+    help="first: each case in the first need group whose rule holds; all: a yes/no column "
+    "per need group.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the classified records here (Parquet): case records, for the audit team.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the Parquet files already in --out.")
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="The counts printed withhold numbers below this (disclosure control).",
+)
+@click.option("--no-disclose", is_flag=True, help="Print every count, however small.")
+@source_options
+@json_option
+@debug_option
+def classify_command(
+    *,
+    sources: tuple[Path, ...],
+    plan_path: Path,
+    mode: str,
+    out: Path | None,
+    overwrite: bool,
+    min_count: int,
+    no_disclose: bool,
+    adapter: str | None,
+    adapter_options: tuple[str, ...],
+    strict: bool,
+    key_file: Path | None,
+    postcode: str,
+    as_json: bool,
+) -> None:
+    """Put each case in SOURCES in its need group with the plan's rules, and test every
+    service's threshold; print how many cases each need group has (disclosure-controlled)
+    and, with --out, keep the classified records.
+
+    \b
+    Example:
+      mns classify records/audit --plan plan.toml --out records/classified
+    """
+    import attrs
+    import pyarrow as pa
+
+    import mns
+    from mns.audit import disclosure_module
+    from mns.plan import load_plan
+
+    plan = load_plan(plan_path)
+    records = read_records(
+        sources,
+        adapter=adapter,
+        adapter_options=adapter_options,
+        strict=strict,
+        key_file=key_file,
+        postcode=postcode,
+    )
+    require_cases(records, sources)
+    classified = mns.classify(records.cases, plan, mode=mode)
+    assert isinstance(classified, pa.Table)
+    if mode == "first":
+        groups = [g.code for g in plan.need_groups] + ["unassigned", "unknown"]
+        values = classified.column("need_group").cast(pa.string()).to_pylist()
+        counts = [values.count(g) for g in groups]
+    else:
+        groups = [
+            g.code for g in plan.need_groups if f"need_group.{g.code}" in classified.column_names
+        ]
+        counts = [
+            sum(1 for v in classified.column(f"need_group.{g}").to_pylist() if v) for g in groups
+        ]
+    table = pa.table({"need_group": groups, "cases": pa.array(counts, pa.int64())})
+    withheld: set[int] = set()
+    if not no_disclose:
+        done = disclosure_module().disclose(table, min_count, count="cases", rows="need_group")
+        withheld = set(done.suppressed.column("row").to_pylist())
+    rows = [
+        {"need_group": g, "cases": None if i in withheld else c}
+        for i, (g, c) in enumerate(zip(groups, counts, strict=True))
+    ]
+    written = None
+    if out is not None:
+        kept = attrs.evolve(records, cases=classified)
+        written = mns.write(kept, out, overwrite=overwrite)
+    data = {
+        "out": written,
+        "cases": classified.num_rows,
+        "mode": mode,
+        "min_count": None if no_disclose else min_count,
+        "need_groups": rows,
+    }
+
+    def text() -> None:
+        click.echo(f"Classified {classified.num_rows} cases with the plan {plan.name!r}.")
+        shown = [{**r, "cases": "c" if r["cases"] is None else r["cases"]} for r in rows]
+        click.echo(table_text(shown))
+        if withheld:
+            click.echo(f"c: fewer than {min_count} cases, or a count that would reveal one.")
+        if written:
+            click.echo(
+                f"\nWrote {written}/ (the classified records: keep them with the case records)."
+            )
+
+    emit(data, text)

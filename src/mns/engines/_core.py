@@ -498,6 +498,17 @@ def run(
             chosen.close()
 
 
+def warm(_: object = None) -> int:
+    """In a new worker: import what tasks use, so the first task does not pay for it (the
+    engines run it when they start). Returns the worker's process id."""
+    for name in ("pyarrow.dataset", "pyarrow.parquet", "mns.analyses", "mns.engines._dataset"):
+        importlib.import_module(name)
+    import mns
+
+    _ = mns.classify  # the classification module, whatever it is called
+    return os.getpid()
+
+
 def cpu_count() -> int:
     """CPUs this process may use."""
     try:

@@ -227,7 +227,7 @@ class Dataset:
         if self.partitions:
             parts.append(f"partitioned by {', '.join(self.partitions)}")
         if self.filter is not None:
-            parts.append(f"filter {self.filter}")
+            parts.append(f"filter {' '.join(str(self.filter).split())}")
         if self.steps:
             parts.append(f"{len(self.steps)} step(s)")
         return f"<mns Dataset {self.path!r}: {'; '.join(parts)}>"

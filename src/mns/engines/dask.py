@@ -20,7 +20,17 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from mns.engines._core import Engine, EngineError, Job, Payload, Piece, Result, dumps, remote
+from mns.engines._core import (
+    Engine,
+    EngineError,
+    Job,
+    Payload,
+    Piece,
+    Result,
+    dumps,
+    remote,
+    warm,
+)
 
 __all__ = ["Dask"]
 
@@ -78,6 +88,7 @@ class Dask(Engine):
                 raise EngineError(
                     f"the Dask client given is {status}, not running", engine=self.name
                 )
+            self._given.run(warm)
             return
         self._cluster = distributed.LocalCluster(
             n_workers=self._local_workers,
@@ -86,6 +97,7 @@ class Dask(Engine):
             dashboard_address=None,
         )
         self._client = distributed.Client(self._cluster, set_as_default=False)
+        self._client.run(warm)
 
     def _stop(self) -> None:
         if self._given is not None:
@@ -160,6 +172,13 @@ class Dask(Engine):
                 "(distributed.scheduler.allowed-failures), so no result is returned. A worker "
                 "dies when it is killed or runs out of memory: give each worker more memory or "
                 f"use smaller files ({exc})",
+                piece=piece.name,
+                engine=self.name,
+            ) from exc
+        except ImportError as exc:
+            raise EngineError(
+                f"engine 'dask': a worker cannot import what {piece.name} needs ({exc}); install "
+                "mns, the same version as here, on every worker",
                 piece=piece.name,
                 engine=self.name,
             ) from exc

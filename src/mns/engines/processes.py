@@ -11,7 +11,6 @@ names them. A run never returns without every piece's result.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +25,7 @@ from mns.engines._core import (
     cpu_count,
     dumps,
     remote,
+    warm,
 )
 
 __all__ = ["Processes"]
@@ -36,10 +36,6 @@ def _initialise(threads: int) -> None:
     import pyarrow as pa
 
     pa.set_cpu_count(threads)
-
-
-def _ready(_: int = 0) -> int:
-    return os.getpid()
 
 
 class Processes(Engine):
@@ -74,7 +70,7 @@ class Processes(Engine):
     def _start(self) -> None:
         pool = self._new_pool()
         try:  # start every worker now, so start-up costs are paid (and fail) here
-            list(pool.map(_ready, range(self._workers)))
+            list(pool.map(warm, range(self._workers)))
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

@@ -796,7 +796,7 @@ def _read(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
 
 
 def form_adapter() -> Adapter:
-    """The built-in ``audit-form`` adapter (registered by :mod:`mns.adapters`)."""
+    """The built-in ``audit-form`` adapter (registered by :mod:`mns.builtin`)."""
     return Adapter(
         name=ADAPTER_NAME,
         description=(

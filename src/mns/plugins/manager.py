@@ -1,6 +1,6 @@
 """The plugin manager: finds plugins through the ``mns`` entry-point group and collects adapters.
 
-Built-in adapters (module :mod:`mns.adapters`, plugin name ``builtin``) are always
+Built-in adapters (module :mod:`mns.builtin`, plugin name ``builtin``) are always
 registered, through the same hook as third-party plugins. Other plugins are loaded from the
 ``mns`` entry-point group unless the environment variable ``MNS_AUTOLOAD`` says otherwise:
 
@@ -85,7 +85,7 @@ class Manager(pluggy.PluginManager):
         self._failures: list[Failure] = []
         self._collected: tuple[Adapter, ...] | None = None
         # the module, not the ``mns.adapters()`` function that ``import mns`` also exports
-        self.register(importlib.import_module("mns.adapters"), name=BUILTIN)
+        self.register(importlib.import_module("mns.builtin"), name=BUILTIN)
         self.check_pending()
         if autoload is None:
             autoload = _autoload_setting(os.environ.get(AUTOLOAD_ENV))

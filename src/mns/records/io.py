@@ -114,9 +114,13 @@ def _listing(adapters: Iterable[Adapter]) -> str:
 
 
 def choose(
-    files: Sequence[Source], candidates: Sequence[Adapter], adapter: str | None = None
+    files: Sequence[Source],
+    candidates: Sequence[Adapter],
+    adapter: str | None = None,
+    options: Iterable[str] = (),
 ) -> Adapter:
-    """The adapter for ``files``: the one named, else the only one claiming every file's
+    """The adapter for ``files``: the one named; else, among the adapters that accept every
+    option given (``mapping=`` means the mapping adapter), the only one claiming every file's
     suffix (``sniff`` decides between several), else the only one whose ``sniff`` claims
     every file. None or several is an :class:`mns.AdapterError` listing them."""
     names = [f.name for f in files]
@@ -129,6 +133,10 @@ def choose(
             f"unknown adapter {adapter!r}; installed adapters: {_listing(candidates) or 'none'}",
             adapter=adapter,
         )
+    wanted = set(options)
+    # Prefer adapters that take the options given; if none does, choose as usual and let
+    # the option check name the misspelt option.
+    candidates = [a for a in candidates if wanted <= {o.name for o in a.options}] or candidates
     by_suffix = [a for a in candidates if all(_claims_suffix(a, n) for n in names)]
     heads: list[bytes] | None = None
     if len(by_suffix) == 1:
@@ -253,7 +261,11 @@ def read(
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: give a positive number of rows")
     files = sources(source)
-    chosen = adapter if isinstance(adapter, Adapter) else choose(files, manager.adapters(), adapter)
+    chosen = (
+        adapter
+        if isinstance(adapter, Adapter)
+        else choose(files, manager.adapters(), adapter, options)
+    )
     given = {**_options(chosen, options), "strict": strict, "batch_size": batch_size}
     records = _call(chosen, files, given)
     provenance = records.provenance

@@ -49,7 +49,7 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
-from mns.adapters.canonical import _FALSE, _TRUE, _target
+from mns.builtin.canonical import _FALSE, _TRUE, _target
 from mns.errors import MnsError
 from mns.plugins.adapter import Adapter, Option, Source
 from mns.records import schema
