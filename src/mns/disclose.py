@@ -398,9 +398,11 @@ class _Builder:
         sums.rows[r] += value
         sums.cols[c_key] += value
         row_key = (*block.table, *block.rows)
-        sums.row_ident.setdefault(r, _ident(block.row_total, f"{label}|row", row_key, row))
-        col_key = (*block.table, *block.cols)
-        sums.col_ident.setdefault(c_key, _ident(block.col_total, f"{label}|col", col_key, row))
+        if r not in sums.row_ident:
+            sums.row_ident[r] = _ident(block.row_total, f"{label}|row", row_key, row)
+        if c_key not in sums.col_ident:
+            col_key = (*block.table, *block.cols)
+            sums.col_ident[c_key] = _ident(block.col_total, f"{label}|col", col_key, row)
         if block.row_total and block.row_total.column:
             self.shown[(i, block.row_total.column)] = sums.row_ident[r]
         if block.col_total and block.col_total.column:

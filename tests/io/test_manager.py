@@ -122,6 +122,7 @@ def test_an_entry_point_that_fails_to_import_is_warned_about_and_listed(
     assert failure.error.startswith("ModuleNotFoundError")
     # the allow-list loads only what it names
     assert [a.name for a in Manager(autoload=frozenset({"fine"})).adapters()] == [
+        "audit-form",
         "canonical",
         "fake-good",
         "mapping",
