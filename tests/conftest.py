@@ -1,4 +1,4 @@
-"""Test-wide settings: Hypothesis profiles (chosen by HYPOTHESIS_PROFILE) and plugin autoload off."""
+"""Test-wide settings: Hypothesis profiles (by HYPOTHESIS_PROFILE) and plugin autoload off."""
 
 from __future__ import annotations
 

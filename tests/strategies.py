@@ -176,9 +176,9 @@ def plans(draw: st.DrawFn) -> Plan:
                 Service,
                 code=plan_codes,
                 name=words,
-                need_groups=st.lists(st.sampled_from(group_codes), min_size=1, max_size=3, unique=True).map(
-                    tuple
-                ),
+                need_groups=st.lists(
+                    st.sampled_from(group_codes), min_size=1, max_size=3, unique=True
+                ).map(tuple),
                 agencies=st.lists(words, max_size=2).map(tuple),
                 base=text,
                 duration_weeks=st.none() | st.integers(0, 520),

@@ -109,7 +109,9 @@ def _field_names(cls: type) -> str:
     return ", ".join(repr(a.alias or a.name) for a in attrs.fields(cls))
 
 
-def _walk(exc: BaseException, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _walk(
+    exc: BaseException, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     if isinstance(exc, BaseValidationError):
         with_notes, without = exc.group_exceptions()
         for inner, note in with_notes:
@@ -144,7 +146,9 @@ def _place(
         return f"[{head}]"
     first, rest = path[0], path[1:]
     if str(first) not in sections:
-        return f"[{head}] field " + ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
+        return f"[{head}] field " + ".".join(
+            str(p) if isinstance(p, str) else f"[{p}]" for p in path
+        )
     section = sections[str(first)]
     if rest and isinstance(rest[0], int):
         index = rest[0]

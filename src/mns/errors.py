@@ -82,7 +82,7 @@ class SchemaError(MnsError):
 
 
 class RecordError(MnsError):
-    """A record could not be read (raised only with ``strict=True``; otherwise it goes to issues)."""
+    """A record could not be read (raised only with ``strict=True``; else it goes to issues)."""
 
     def __init__(
         self,

@@ -249,9 +249,9 @@ def test_unknown_code_suggests_the_closest() -> None:
     with pytest.raises(mns.UnknownCodeError) as info:
         cin.indicator("4b")
     assert info.value.suggestions[0] == "4B"
-    assert str(info.value) == "unknown indicator '4b' in language 'cin' (did you mean '4B')?".replace(
-        "')?", "'?)"
-    )
+    assert str(
+        info.value
+    ) == "unknown indicator '4b' in language 'cin' (did you mean '4B')?".replace("')?", "'?)")
     with pytest.raises(mns.UnknownCodeError, match="did you mean 'N1'"):
         cin.indicator("primary_need").value("N11")
 

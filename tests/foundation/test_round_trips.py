@@ -1,4 +1,4 @@
-"""Every model class survives object -> dict -> object, and files survive object -> TOML -> object."""
+"""Every model class survives object -> dict -> object; files survive object -> TOML -> object."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The common language of need: what needs are called, and how codes of one system map to another."""
+"""The common language of need: what needs are called, and how one system's codes map to another."""
 
 from mns.lang.load import (
     crosswalk,

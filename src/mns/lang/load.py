@@ -65,13 +65,19 @@ def _split(
     data = dict(raw[head])
     for field, section in sections.items():
         if section in data:
-            raise LanguageError(f"{file}: put {section!r} entries in [[{section}]] arrays", file=file)
+            raise LanguageError(
+                f"{file}: put {section!r} entries in [[{section}]] arrays", file=file
+            )
         data[field] = raw.get(section, [])
     return data
 
 
 def _structure(
-    data: Mapping[str, Any], cls: type[Any], raw: Mapping[str, Any], sections: Mapping[str, str], file: str
+    data: Mapping[str, Any],
+    cls: type[Any],
+    raw: Mapping[str, Any],
+    sections: Mapping[str, str],
+    file: str,
 ) -> Any:
     head = cls.__name__.lower()
     try:
@@ -80,7 +86,9 @@ def _structure(
         places = describe_errors(exc, raw, sections, head)
         lines = "\n".join(f"  {place}: {message}" for place, message in places)
         first_place = places[0][0] if places else None
-        raise LanguageError(f"{file}: invalid {head}:\n{lines}", file=file, item=first_place) from None
+        raise LanguageError(
+            f"{file}: invalid {head}:\n{lines}", file=file, item=first_place
+        ) from None
 
 
 def language_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Language:

@@ -7,8 +7,8 @@ object came from; conversion from and to TOML lives in :mod:`mns.lang.load`.
 from __future__ import annotations
 
 import difflib
-import functools
 import enum
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -75,10 +75,11 @@ def _check_years(instance: Any, attribute: attrs.Attribute[Any], value: int | No
             f"{type(instance).__name__} {instance.code!r}: {attribute.name} = {value} is not a "
             "collection year (the year the collection ends, e.g. 2024 for 2023-24)"
         )
-    frm, to = instance.valid_from, instance.valid_to
+    frm = instance.valid_from
     if attribute.name == "valid_to" and frm is not None and value is not None and value < frm:
         raise ValueError(
-            f"{type(instance).__name__} {instance.code!r}: valid_to {value} is before valid_from {frm}"
+            f"{type(instance).__name__} {instance.code!r}: "
+            f"valid_to {value} is before valid_from {frm}"
         )
 
 
@@ -128,7 +129,9 @@ class Value:
     valid_to: int | None = attrs.field(default=None, validator=_check_years)
 
 
-def _check_values(instance: Indicator, attribute: attrs.Attribute[Any], value: tuple[Value, ...]) -> None:
+def _check_values(
+    instance: Indicator, attribute: attrs.Attribute[Any], value: tuple[Value, ...]
+) -> None:
     if instance.kind is Kind.CATEGORY and not value:
         raise ValueError(f"Indicator {instance.code!r}: a category indicator needs its values")
     if instance.kind is not Kind.CATEGORY and value:
@@ -230,7 +233,9 @@ class Language:
         for d in self.dimensions:
             if d.code == code:
                 return d
-        raise unknown("dimension", code, (d.code for d in self.dimensions), f"language {self.name!r}")
+        raise unknown(
+            "dimension", code, (d.code for d in self.dimensions), f"language {self.name!r}"
+        )
 
     def codes(self, year: int | None = None) -> tuple[str, ...]:
         """Indicator codes, in file order, valid in ``year`` (all when ``None``)."""

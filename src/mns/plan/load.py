@@ -118,7 +118,8 @@ def _duplicates(section: str, codes: list[str]) -> Iterator[tuple[str, str]]:
         if code in seen:
             yield (
                 f"{section}[{i}] (code {code!r}) field code",
-                f"duplicate code {code!r}: {section}[{seen[code]}] already uses it; codes must be unique",
+                f"duplicate code {code!r}: {section}[{seen[code]}] already uses it; "
+                "codes must be unique",
             )
         else:
             seen[code] = i

@@ -29,7 +29,9 @@ def _not_blank(instance: Any, attribute: attrs.Attribute[Any], value: str | None
 
 def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
     if value is not None and value < 0:
-        raise ValueError(f"{type(instance).__name__}: {attribute.name} must be 0 or more, not {value}")
+        raise ValueError(
+            f"{type(instance).__name__}: {attribute.name} must be 0 or more, not {value}"
+        )
 
 
 class Mode(enum.Enum):

@@ -11,7 +11,16 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Assignment", "Audit", "Case", "Cohort", "OutcomeRecord", "Role", "ServiceEpisode", "Value"]
+__all__ = [
+    "Assignment",
+    "Audit",
+    "Case",
+    "Cohort",
+    "OutcomeRecord",
+    "Role",
+    "ServiceEpisode",
+    "Value",
+]
 
 #: An indicator value: a flag, a 0-3 rating, a category code, or missing.
 Value = bool | int | str | None
@@ -41,7 +50,9 @@ class Role(enum.Enum):
 
 def _sex(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None and value not in SEXES:
-        raise ValueError(f"Case {instance.case_id!r}: sex {value!r} is not one of {', '.join(SEXES)}")
+        raise ValueError(
+            f"Case {instance.case_id!r}: sex {value!r} is not one of {', '.join(SEXES)}"
+        )
 
 
 def _age(instance: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
@@ -49,7 +60,9 @@ def _age(instance: Any, attribute: attrs.Attribute[Any], value: int | None) -> N
         raise ValueError(f"Case {instance.case_id!r}: age {value} is outside 0-120")
 
 
-def _indicator_values(instance: Any, attribute: attrs.Attribute[Any], value: Mapping[str, Value]) -> None:
+def _indicator_values(
+    instance: Any, attribute: attrs.Attribute[Any], value: Mapping[str, Value]
+) -> None:
     for code in value:
         if "." not in code:
             raise ValueError(
@@ -78,7 +91,9 @@ class Case:
     cohort: Cohort | None = None
     agency: str | None = None
     source_system: str | None = None
-    indicators: Mapping[str, Value] = attrs.field(factory=dict, validator=_indicator_values, hash=False)
+    indicators: Mapping[str, Value] = attrs.field(
+        factory=dict, validator=_indicator_values, hash=False
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -37,7 +37,10 @@ CATEGORY = pa.dictionary(pa.int32(), pa.string())
 
 
 def _schema(name: str, fields: list[pa.Field]) -> pa.Schema:
-    return pa.schema(fields, metadata={b"mns.table": name.encode(), b"mns.schema_version": SCHEMA_VERSION.encode()})
+    return pa.schema(
+        fields,
+        metadata={b"mns.table": name.encode(), b"mns.schema_version": SCHEMA_VERSION.encode()},
+    )
 
 
 #: Fixed columns of ``cases``; indicator columns follow them.
@@ -118,12 +121,18 @@ ISSUES = _schema(
     ],
 )
 
-SCHEMAS = {"cases": CASES, "services": SERVICES, "outcomes": OUTCOMES, "assignments": ASSIGNMENTS, "issues": ISSUES}
+SCHEMAS = {
+    "cases": CASES,
+    "services": SERVICES,
+    "outcomes": OUTCOMES,
+    "assignments": ASSIGNMENTS,
+    "issues": ISSUES,
+}
 TABLES = tuple(SCHEMAS)
 
 
 def indicator_type(indicator: Indicator) -> pa.DataType:
-    """The Arrow type of an indicator's column: flag -> bool, rating -> int8, category -> dictionary."""
+    """An indicator's column type: flag -> bool, rating -> int8, category -> dictionary."""
     if indicator.kind is Kind.FLAG:
         return pa.bool_()
     if indicator.kind is Kind.RATING:
@@ -137,11 +146,14 @@ def indicator_field(language: Language, indicator: Indicator) -> pa.Field:
 
 
 def cases_schema(languages: Iterable[Language] = (), year: int | None = None) -> pa.Schema:
-    """The ``cases`` schema with a column for every indicator of ``languages`` (valid in ``year``)."""
+    """The ``cases`` schema with a column per indicator of ``languages`` (valid in ``year``)."""
     from mns.lang.model import valid_in
 
     extra = [
-        indicator_field(lang, ind) for lang in languages for ind in lang.indicators if valid_in(ind, year)
+        indicator_field(lang, ind)
+        for lang in languages
+        for ind in lang.indicators
+        if valid_in(ind, year)
     ]
     return pa.schema([*CASES, *extra], metadata=CASES.metadata)
 
@@ -155,9 +167,11 @@ def _same_logical(actual: pa.DataType, expected: pa.DataType) -> bool:
     if actual == expected:
         return True
     if pa.types.is_dictionary(expected):
-        return (pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type)) or pa.types.is_string(
-            actual
-        ) or pa.types.is_large_string(actual)
+        return (
+            (pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type))
+            or pa.types.is_string(actual)
+            or pa.types.is_large_string(actual)
+        )
     if pa.types.is_string(expected):
         return pa.types.is_large_string(actual) or (
             pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type)
@@ -181,7 +195,10 @@ def check(table: pa.Table | pa.Schema, name: str) -> None:
         if not _same_logical(actual, field.type):
             problems.append(f"column {field.name!r} is {actual}, expected {field.type}")
     if problems:
-        raise SchemaError(f"{name} table does not meet schema v{SCHEMA_VERSION}: " + "; ".join(problems), item=name)
+        raise SchemaError(
+            f"{name} table does not meet schema v{SCHEMA_VERSION}: " + "; ".join(problems),
+            item=name,
+        )
 
 
 def conform(table: pa.Table, name: str) -> pa.Table:

@@ -153,7 +153,9 @@ def caret(rule: str, start: int, end: int | None = None) -> str:
 
 def rule_error(rule: str, message: str, start: int, end: int | None = None) -> RuleError:
     """A :class:`RuleError` whose message is ``message`` followed by the rule and a caret."""
-    return RuleError(f"{message}\n{caret(rule, start, end)}", rule=rule, position=start, field="rule")
+    return RuleError(
+        f"{message}\n{caret(rule, start, end)}", rule=rule, position=start, field="rule"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
