@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 import mns
 from benchmarks.common import table_text
+from mns.analyses import crosstab, profile
 from mns.engines import Dask, Engine, Local, Processes
 
 SEED = 2024
@@ -97,10 +98,10 @@ def run(name: str, folder: Path, plan: Any, workers: int) -> dict[str, Any]:
         times: dict[str, float] = {}
         tables: dict[str, pa.Table] = {}
         began = time.perf_counter()
-        tables["profile"] = mns.profile(cases, plan=plan, engine=engine)
+        tables["profile"] = profile(cases, plan=plan, engine=engine)
         times["profile"] = time.perf_counter() - began
         began = time.perf_counter()
-        tables["crosstab"] = mns.crosstab(cases, "need_group", "la", plan=plan, engine=engine)
+        tables["crosstab"] = crosstab(cases, "need_group", "la", plan=plan, engine=engine)
         times["crosstab"] = time.perf_counter() - began
         memory = peak_memory(engine)
     finally:

@@ -24,6 +24,7 @@ _EXPORTS = {
     "SchemaError": "mns.errors:SchemaError",
     "RecordError": "mns.errors:RecordError",
     "AdapterError": "mns.errors:AdapterError",
+    "EngineError": "mns.errors:EngineError",
     # the common language of need
     "language": "mns.lang:language",
     "languages": "mns.lang:languages",
@@ -59,7 +60,7 @@ _EXPORTS = {
     "write": "mns.records.io:write",
     "IssueLog": "mns.records.issues:IssueLog",
     "privacy": "mns.privacy",
-    "dataset": "mns.dataset:dataset",
+    "dataset": "mns.engines:dataset",
     # plugins
     "Adapter": "mns.plugins:Adapter",
     "Option": "mns.plugins:Option",
@@ -68,19 +69,19 @@ _EXPORTS = {
     "adapters": "mns.plugins.manager:adapters",
     # rules and classification
     "parse_rule": "mns.rules:parse",
-    "classify": "mns.classify:classify",
-    "classify_case": "mns.classify:classify_case",
-    "explain": "mns.classify:explain",
+    "classify": "mns.classification:classify",
+    "classify_case": "mns.classification:classify_case",
+    "explain": "mns.classification:explain",
     # analyses and disclosure
-    "profile": "mns.analyses:profile",
-    "crosstab": "mns.analyses:crosstab",
-    "match": "mns.analyses:match",
-    "agreement": "mns.analyses:agreement",
-    "compare": "mns.analyses:compare",
-    "extrapolate": "mns.analyses:extrapolate",
-    "capacity": "mns.analyses:capacity",
-    "areas": "mns.analyses:areas",
-    "outcomes": "mns.analyses:outcomes",
+    "profile": "mns.analyses.profile:profile",
+    "crosstab": "mns.analyses.crosstab:crosstab",
+    "match": "mns.analyses.match:match",
+    "agreement": "mns.analyses.agreement:agreement",
+    "compare": "mns.analyses.compare:compare",
+    "extrapolate": "mns.analyses.extrapolate:extrapolate",
+    "capacity": "mns.analyses.extrapolate:capacity",
+    "areas": "mns.analyses.areas:areas",
+    "outcomes": "mns.analyses.outcomes:outcomes",
     "disclose": "mns.disclose:disclose",
     "suggest_groups": "mns.lca:suggest_groups",
     # the audit
@@ -106,6 +107,7 @@ __all__ = [
     "Cohort",
     "Crosswalk",
     "Dimension",
+    "EngineError",
     "Indicator",
     "IssueLog",
     "Language",
@@ -186,113 +188,76 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the real names, for type checkers and editors
-    from mns import demo as demo
-    from mns import engines as engines
-    from mns import forms as forms
-    from mns import lang as lang
-    from mns import privacy as privacy
-    from mns import synth as synth
-    from mns import testing as testing
-    from mns.analyses import (
+    from mns import (
+        demo as demo,
+        engines as engines,
+        forms as forms,
+        lang as lang,
+        privacy as privacy,
+        synth as synth,
+        testing as testing,
+    )
+    from mns.analyses.agreement import (
         agreement as agreement,
     )
-    from mns.analyses import (
+    from mns.analyses.areas import (
         areas as areas,
     )
-    from mns.analyses import (
-        capacity as capacity,
-    )
-    from mns.analyses import (
+    from mns.analyses.compare import (
         compare as compare,
     )
-    from mns.analyses import (
+    from mns.analyses.crosstab import (
         crosstab as crosstab,
     )
-    from mns.analyses import (
+    from mns.analyses.extrapolate import (
+        capacity as capacity,
         extrapolate as extrapolate,
     )
-    from mns.analyses import (
+    from mns.analyses.match import (
         match as match,
     )
-    from mns.analyses import (
+    from mns.analyses.outcomes import (
         outcomes as outcomes,
     )
-    from mns.analyses import (
+    from mns.analyses.profile import (
         profile as profile,
     )
     from mns.audit import (
         AuditResult as AuditResult,
-    )
-    from mns.audit import (
         run_audit as run_audit,
     )
-    from mns.classify import (
+    from mns.classification import (
         classify as classify,
-    )
-    from mns.classify import (
         classify_case as classify_case,
-    )
-    from mns.classify import (
         explain as explain,
-    )
-    from mns.dataset import (
-        dataset as dataset,
     )
     from mns.disclose import (
         disclose as disclose,
     )
+    from mns.engines import (
+        dataset as dataset,
+    )
     from mns.errors import (
         AdapterError as AdapterError,
-    )
-    from mns.errors import (
+        EngineError as EngineError,
         LanguageError as LanguageError,
-    )
-    from mns.errors import (
         MnsError as MnsError,
-    )
-    from mns.errors import (
         PlanError as PlanError,
-    )
-    from mns.errors import (
         RecordError as RecordError,
-    )
-    from mns.errors import (
         RuleError as RuleError,
-    )
-    from mns.errors import (
         SchemaError as SchemaError,
-    )
-    from mns.errors import (
         UnknownCodeError as UnknownCodeError,
     )
     from mns.lang import (
         Crosswalk as Crosswalk,
-    )
-    from mns.lang import (
         Dimension as Dimension,
-    )
-    from mns.lang import (
         Indicator as Indicator,
-    )
-    from mns.lang import (
         Language as Language,
-    )
-    from mns.lang import (
         crosswalk as crosswalk,
-    )
-    from mns.lang import (
         crosswalks as crosswalks,
-    )
-    from mns.lang import (
         language as language,
-    )
-    from mns.lang import (
         languages as languages,
-    )
-    from mns.lang import (
         load_crosswalk as load_crosswalk,
-    )
-    from mns.lang import (
         load_language as load_language,
     )
     from mns.lca import (
@@ -300,35 +265,17 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     )
     from mns.plan import (
         Cluster as Cluster,
-    )
-    from mns.plan import (
         NeedGroup as NeedGroup,
-    )
-    from mns.plan import (
         Outcome as Outcome,
-    )
-    from mns.plan import (
         Plan as Plan,
-    )
-    from mns.plan import (
         Service as Service,
-    )
-    from mns.plan import (
         load_plan as load_plan,
-    )
-    from mns.plan import (
         save_plan as save_plan,
     )
     from mns.plugins import (
         Adapter as Adapter,
-    )
-    from mns.plugins import (
         Option as Option,
-    )
-    from mns.plugins import (
         Source as Source,
-    )
-    from mns.plugins import (
         hookimpl as hookimpl,
     )
     from mns.plugins.manager import (
@@ -337,14 +284,10 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from mns.records import schema as schema
     from mns.records.bundle import (
         Provenance as Provenance,
-    )
-    from mns.records.bundle import (
         Records as Records,
     )
     from mns.records.io import (
         read as read,
-    )
-    from mns.records.io import (
         write as write,
     )
     from mns.records.issues import (
@@ -352,23 +295,11 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     )
     from mns.records.model import (
         Assignment as Assignment,
-    )
-    from mns.records.model import (
         Audit as Audit,
-    )
-    from mns.records.model import (
         Case as Case,
-    )
-    from mns.records.model import (
         Cohort as Cohort,
-    )
-    from mns.records.model import (
         OutcomeRecord as OutcomeRecord,
-    )
-    from mns.records.model import (
         Role as Role,
-    )
-    from mns.records.model import (
         ServiceEpisode as ServiceEpisode,
     )
     from mns.rules import (
@@ -376,7 +307,5 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     )
     from mns.sampling import (
         sample as sample,
-    )
-    from mns.sampling import (
         sample_size as sample_size,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AdapterError",
+    "EngineError",
     "LanguageError",
     "MnsError",
     "PlanError",
@@ -114,3 +115,16 @@ class AdapterError(MnsError):
         super().__init__(message, file=file)
         self.adapter = adapter
         self.plugin = plugin
+
+
+class EngineError(MnsError):
+    """A run could not complete on its engine: a worker died (and retrying did not help), the
+    cluster went away, or what a run ships to workers cannot be pickled. No result is returned.
+    ``piece`` names the file or rows being computed, when known."""
+
+    def __init__(
+        self, message: str, *, piece: str | None = None, engine: str | None = None
+    ) -> None:
+        super().__init__(message, file=piece)
+        self.piece = piece
+        self.engine = engine

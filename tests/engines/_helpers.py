@@ -11,6 +11,7 @@ import attrs
 import pyarrow as pa
 
 import mns
+from mns.analyses import crosstab, match, profile
 from mns.errors import MnsError
 from mns.plan import Plan
 
@@ -26,14 +27,14 @@ def checks(
     needs with services. ``cases``: a table or a dataset; ``engine``: as analyses take it."""
     classified = mns.classify(cases, plan)
     out = {
-        "need_groups": mns.crosstab(classified, "need_group", "la", plan=plan, engine=engine),
-        "weighted": mns.profile(
+        "need_groups": crosstab(classified, "need_group", "la", plan=plan, engine=engine),
+        "weighted": profile(
             cases, by="cohort", indicators=INDICATORS, sampling_fraction=0.2, engine=engine
         ),
-        "crosstab": mns.crosstab(cases, "sex", "cohort", engine=engine),
+        "crosstab": crosstab(cases, "sex", "cohort", engine=engine),
     }
     if services is not None:
-        out["profile"] = mns.profile(classified, indicators=INDICATORS, plan=plan, engine=engine)
+        out["profile"] = profile(classified, indicators=INDICATORS, plan=plan, engine=engine)
         out["match"] = _match(classified, services, plan, engine)
     return out
 
@@ -41,9 +42,9 @@ def checks(
 def _match(classified: Any, services: pa.Table, plan: Plan, engine: Any) -> pa.Table:
     """``mns.match`` takes its engine from the context (it has no ``engine=`` argument)."""
     if engine is None:
-        return mns.match(classified, services, plan)
+        return match(classified, services, plan)
     with mns.engines.use(engine):
-        return mns.match(classified, services, plan)
+        return match(classified, services, plan)
 
 
 FLOATS = ("share", "share_low", "share_high", "estimate")

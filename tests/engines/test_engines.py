@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import mns
 from mns import aggregate
 from mns.aggregate import Measure, Spec
+from mns.analyses import areas, capacity, compare, crosstab, extrapolate, outcomes, profile
 from mns.engines import Engine, EngineError, Local, dataset
 from mns.engines._core import Job, Piece, Result, compute
 from mns.errors import MnsError
@@ -141,9 +142,9 @@ def test_each_engine_runs_on_tables_and_streams_too(
 ) -> None:
     """Without a dataset, an engine gets the rows themselves: a table, or a stream."""
     engine = engines[name]
-    assert_same(mns.crosstab(cases, "sex", "cohort", engine=engine), reference["crosstab"])
+    assert_same(crosstab(cases, "sex", "cohort", engine=engine), reference["crosstab"])
     stream = pa.RecordBatchReader.from_batches(cases.schema, cases.to_batches(max_chunksize=200))
-    got = mns.profile(
+    got = profile(
         stream,
         by="cohort",
         indicators=("cin.1A", "cin.4B", "cin.primary_need"),
@@ -163,11 +164,11 @@ def _the_rest(cases: Any, reaudit: pa.Table, records: Records, plan: Plan) -> di
     """The other streaming analyses, each on classified cases."""
     classified = mns.classify(cases, plan)
     return {
-        "extrapolate": mns.extrapolate(classified, sampling_fraction=0.25, plan=plan),
-        "capacity": mns.capacity(classified, plan, sampling_fraction=0.25),
-        "areas": mns.areas(classified, mns.synth.population(seed=5, areas=60), plan=plan),
-        "compare": mns.compare(classified, reaudit, plan=plan),
-        "outcomes": mns.outcomes(classified, records.outcomes, records.services, plan=plan),
+        "extrapolate": extrapolate(classified, sampling_fraction=0.25, plan=plan),
+        "capacity": capacity(classified, plan, sampling_fraction=0.25),
+        "areas": areas(classified, mns.synth.population(seed=5, areas=60), plan=plan),
+        "compare": compare(classified, reaudit, plan=plan),
+        "outcomes": outcomes(classified, records.outcomes, records.services, plan=plan),
     }
 
 
@@ -222,21 +223,21 @@ class _Counting(Engine):
 
 def test_the_engine_comes_from_the_argument_else_the_context(cases: pa.Table) -> None:
     engine = _Counting()
-    mns.crosstab(cases, "sex", "cohort", engine=engine)
+    crosstab(cases, "sex", "cohort", engine=engine)
     assert engine.pieces == 1  # a table of 1,500 rows is one piece
     assert not engine.is_open  # opened for the run, closed after
     with mns.engines.use(engine) as current:
         assert current is engine
         assert mns.engines.current() is engine
         assert engine.is_open
-        mns.crosstab(cases, "sex", "cohort")
-        mns.profile(cases, by="sex", indicators=["cin.1A"])
+        crosstab(cases, "sex", "cohort")
+        profile(cases, by="sex", indicators=["cin.1A"])
         assert engine.pieces == 3
-        mns.crosstab(cases, "sex", "cohort", engine="local")  # the argument wins
+        crosstab(cases, "sex", "cohort", engine="local")  # the argument wins
         assert engine.pieces == 3
     assert mns.engines.current() is None
     assert not engine.is_open
-    mns.crosstab(cases, "sex", "cohort")  # no engine: the in-memory path
+    crosstab(cases, "sex", "cohort")  # no engine: the in-memory path
     assert engine.pieces == 3
 
 
@@ -259,7 +260,7 @@ def test_a_client_given_is_used_and_left_open(
     assert isinstance(engine, mns.engines.Dask)
     assert engine.client is client
     with mns.engines.use("dask", client=client):
-        mns.crosstab(cases, "sex", "cohort")
+        crosstab(cases, "sex", "cohort")
     assert client.status == "running"
 
 
@@ -298,4 +299,4 @@ def test_a_missing_or_repeated_piece_is_an_error_not_a_partial_table(
     write(cases, tmp_path, by=["la"], rows_per_file=500)
     data = dataset(tmp_path, task_rows=1)
     with pytest.raises(EngineError, match="no result is returned"):
-        mns.crosstab(data, "sex", "cohort", engine=_Lossy(how))
+        crosstab(data, "sex", "cohort", engine=_Lossy(how))

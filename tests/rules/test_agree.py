@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mns.classify import Mode, classify, classify_case, prepare
-from mns.classify import _classify_row as classify_row
+from mns.classification import Mode, classify, classify_case, prepare
+from mns.classification import _classify_row as classify_row
 from mns.lang import dump_language
 from mns.plan.model import NeedGroup, Plan, Service
 from mns.rules import ir

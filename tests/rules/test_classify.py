@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from mns.classify import UNASSIGNED, UNKNOWN, classify, classify_case
+from mns.classification import UNASSIGNED, UNKNOWN, classify, classify_case
 from mns.errors import MnsError, PlanError, RuleError, SchemaError
 from mns.lang import crosswalk, dump_crosswalk, language
 from mns.lang.model import Crosswalk, Mapping_, Provenance
@@ -175,7 +175,7 @@ def test_empty_inputs() -> None:
 
 def test_results_do_not_depend_on_batches_or_threads() -> None:
     big = pa.concat_tables([TABLE] * 400)
-    import mns.classify as module
+    import mns.classification as module
 
     one = classify(big, PLAN, threads=1)
     old = module.BATCH_ROWS
@@ -237,7 +237,7 @@ def test_classify_case_matches_classify() -> None:
 
 def test_mns_classify_works_whatever_was_imported_first() -> None:
     code = (
-        "import mns.classify, mns, pyarrow as pa\n"
+        "import mns.classification, mns, pyarrow as pa\n"
         "from mns.plan import plan_from_dict\n"
         "p = plan_from_dict({'plan': {'name': 'p', 'language': 'mns'},\n"
         "                    'need_group': [{'code': 'A', 'name': 'a', 'rule': 'age < 5'}]})\n"

@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from mns.classify import UNASSIGNED, UNKNOWN, Explanation, classify, explain
+from mns.classification import UNASSIGNED, UNKNOWN, Explanation, classify, explain
 from mns.errors import SchemaError
 from mns.plan import plan_from_dict
 from mns.records.model import Case

@@ -28,7 +28,7 @@ import attrs
 import pyarrow as pa
 
 from mns import aggregate
-from mns.errors import MnsError
+from mns.errors import EngineError, MnsError
 
 if TYPE_CHECKING:
     from typing import Self
@@ -59,19 +59,6 @@ PIECE_ROWS: Final = aggregate.MAX_BATCH_ROWS
 MERGE_EVERY: Final = 32
 
 Prepare = Callable[[pa.RecordBatch], pa.RecordBatch]
-
-
-class EngineError(MnsError):
-    """A run could not complete on its engine: a worker died (and retrying did not help), the
-    cluster went away, or what a run ships to workers cannot be pickled. No result is returned.
-    ``piece`` names the file or rows being computed, when known."""
-
-    def __init__(
-        self, message: str, *, piece: str | None = None, engine: str | None = None
-    ) -> None:
-        super().__init__(message, file=piece)
-        self.piece = piece
-        self.engine = engine
 
 
 # --------------------------------------------------------------------------------------
@@ -501,11 +488,14 @@ def run(
 def warm(_: object = None) -> int:
     """In a new worker: import what tasks use, so the first task does not pay for it (the
     engines run it when they start). Returns the worker's process id."""
-    for name in ("pyarrow.dataset", "pyarrow.parquet", "mns.analyses", "mns.engines._dataset"):
+    for name in (
+        "pyarrow.dataset",
+        "pyarrow.parquet",
+        "mns.analyses",
+        "mns.classification",
+        "mns.engines._dataset",
+    ):
         importlib.import_module(name)
-    import mns
-
-    _ = mns.classify  # the classification module, whatever it is called
     return os.getpid()
 
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import sys
 import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import attrs
 import pyarrow as pa
@@ -253,7 +252,7 @@ class Dataset:
     def classify(
         self,
         plan: Plan | str | Path,
-        mode: str = "first",
+        mode: Literal["first", "all"] = "first",
         *,
         crosswalks: Iterable[Any] | None = None,
         missing_fields: bool = True,
@@ -612,12 +611,10 @@ def dataset(
 
 
 def _classification() -> types.ModuleType:
-    """The module of ``mns.classify`` (whatever it is called)."""
-    import mns
+    """The classification module (imported late: it is heavy)."""
+    import mns.classification
 
-    found: Any = mns.classify
-    name = found.__name__ if isinstance(found, types.ModuleType) else found.__module__
-    return sys.modules[name]
+    return mns.classification
 
 
 _MADE_PREFIXES: Final = ("need_group.", "threshold.")
@@ -632,7 +629,7 @@ class ClassifyStep:
     bind to exactly the columns they would bind to on the whole table."""
 
     plan: Plan
-    mode: str
+    mode: Literal["first", "all"]
     crosswalks: tuple[Any, ...] = ()
     missing_fields: bool = True
     _memo: dict[Any, Any] = attrs.field(factory=dict, init=False)  # by input schema

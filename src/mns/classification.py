@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import collections
 import json
-import sys
 import threading
-import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -874,18 +872,3 @@ def render(explanation: Explanation) -> str:
     lines.append("")
     lines.append("[yes] holds, [no] does not hold, [?] unknown because a value is missing.")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# ``mns.classify`` is this module's function, but importing this module also sets the
-# attribute ``classify`` of the package ``mns`` to the module (Python does so for every
-# submodule). So that ``mns.classify(cases, plan)`` works whichever came first, the module
-# can be called too, and calls the function.
-
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return classify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
