@@ -721,6 +721,8 @@ def test_mns_codes_are_snake_case() -> None:
 # --- crosswalks ---------------------------------------------------------------------------------
 
 _REF = re.compile(r"\b(cin|ssda903)\.([A-Za-z0-9_]+)")
+
+
 @pytest.mark.parametrize(("source", "target"), CROSSWALKS)
 def test_crosswalk_builds_the_model(source: str, target: str) -> None:
     cw = _build_crosswalk(_raw(f"{source}__{target}"))

@@ -148,9 +148,7 @@ def _rules(plan: Plan, scope: Scope) -> tuple[list[PlanRule], list[PlanRule]]:
 
 
 def _offers(plan: Plan, crosswalks: CrosswalkArg) -> list[Offer]:
-    from mns.lang import crosswalk as shipped
-    from mns.lang import crosswalks as shipped_pairs
-    from mns.lang import load_crosswalk
+    from mns.lang import crosswalk as shipped, crosswalks as shipped_pairs, load_crosswalk
 
     offers = []
     for item in [*(crosswalks or ()), *plan.crosswalks]:
@@ -682,8 +680,7 @@ def _new_columns(
     batch: pa.RecordBatch, n: int, prep: Prepared, mode: Mode, with_missing: bool = True
 ) -> list[pa.Array]:
     """The columns classify adds, for one batch of ``n`` rows (the batch may have no columns)."""
-    from mns.rules.arrow import Batch, broadcast
-    from mns.rules.arrow import evaluate as arrow_evaluate
+    from mns.rules.arrow import Batch, broadcast, evaluate as arrow_evaluate
 
     view = Batch(batch, prep.binding, n)
     groups = [broadcast(arrow_evaluate(g.expr, view), n) for g in prep.groups]

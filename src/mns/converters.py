@@ -15,8 +15,9 @@ from typing import Any
 import cattrs
 from cattrs.errors import (
     AttributeValidationNote,
-    BaseValidationError,
+    ClassValidationError,
     ForbiddenExtraKeysError,
+    IterableValidationError,
     IterableValidationNote,
 )
 
@@ -84,7 +85,7 @@ def _strict(accepted: tuple[type, ...], noun: str) -> Any:
 def structure_indicator_value(value: Any, _: Any) -> IndicatorValue:
     """An indicator value stays what it is: a flag, a 0-3 rating, a category code or missing."""
     if value is None or isinstance(value, bool | int | str):
-        return value  # type: ignore[no-any-return]
+        return value
     raise ValueError(f"an indicator value must be true/false, 0-3, a code or empty, not {value!r}")
 
 
@@ -112,7 +113,7 @@ def _field_names(cls: type) -> str:
 def _walk(
     exc: BaseException, path: tuple[str | int, ...]
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(exc, BaseValidationError):
+    if isinstance(exc, ClassValidationError | IterableValidationError):
         with_notes, without = exc.group_exceptions()
         for inner, note in with_notes:
             step: str | int = note.index if isinstance(note, IterableValidationNote) else note.name

@@ -12,8 +12,7 @@ from hypothesis import given
 
 from mns.forms import render_printable, write_printable
 from mns.forms.printable import PLAIN_RATING_LABELS
-from mns.lang import Kind, Language
-from mns.lang import language as shipped
+from mns.lang import Kind, Language, language as shipped
 from mns.plan.model import NeedGroup, Plan
 from mns.records.model import Case
 from tests.strategies import languages

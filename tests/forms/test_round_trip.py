@@ -13,16 +13,14 @@ from typing import Any
 import attrs
 import pyarrow as pa
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import mns
 from mns.errors import AdapterError, RecordError
 from mns.forms import build_workbook, form_adapter, read_workbooks, write_workbook
 from mns.forms._layout import Field, Kind
 from mns.forms.workbook import form_fields
-from mns.lang import Language
-from mns.lang import language as shipped
+from mns.lang import Language, language as shipped
 from mns.plan.model import Plan
 from mns.plugins.adapter import Source
 from mns.records import schema
@@ -445,14 +443,12 @@ def test_adapter_record_and_conformance(tmp_path: Path) -> None:
     assert records.cases.num_rows == 3
     import mns.testing
 
-    report = mns.testing.conformance(
-        adapter,
-        {
-            clean: {"cases": 3, "assignments": 3},
-            messy: {"cases": 2, "assignments": 2},
-            (clean, messy): {"cases": 5, "assignments": 5},
-        },
-    )
+    samples: dict[str | Path | tuple[str | Path, ...], Mapping[str, int]] = {
+        clean: {"cases": 3, "assignments": 3},
+        messy: {"cases": 2, "assignments": 2},
+        (clean, messy): {"cases": 5, "assignments": 5},
+    }
+    report = mns.testing.conformance(adapter, samples)
     assert report.adapter == "audit-form"
 
 

@@ -17,8 +17,7 @@ import mns
 from mns.errors import MnsError
 from mns.forms import build_workbook, sniff, write_workbook
 from mns.forms._layout import COVER, GUIDANCE, LISTS, META, SAMPLE
-from mns.lang import Kind
-from mns.lang import language as shipped
+from mns.lang import Kind, language as shipped
 from mns.plan.model import NeedGroup, Plan, Service
 
 PLAN = Plan(

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 
 import mns
-from mns.plugins import manager as manager_module
 from mns.plugins.manager import Manager, PluginWarning, _autoload_setting, adapters
 
 
@@ -107,7 +106,7 @@ def test_an_entry_point_that_fails_to_import_is_warned_about_and_listed(
         ),
         importlib.metadata.EntryPoint(name="fine", value="fake_good_plugin", group="mns"),
     ]
-    monkeypatch.setattr(manager_module.importlib.metadata, "entry_points", lambda group: points)
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: points)
     with pytest.warns(PluginWarning, match=r"'broken'.*failed to load"):
         manager = Manager(autoload=True)
     assert [a.name for a in manager.adapters()] == [

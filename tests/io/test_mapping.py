@@ -11,8 +11,7 @@ from pathlib import Path
 import openpyxl
 import pyarrow.compute as pc
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import mns
 import mns.testing

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from mns.lca import Suggestion, _data, _describe, _rules
 from mns.rules import compile_rule, ir

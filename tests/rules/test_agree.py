@@ -11,16 +11,13 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mns.classification import Mode, classify, classify_case, prepare
-from mns.classification import _classify_row as classify_row
+from mns.classification import Mode, _classify_row as classify_row, classify, classify_case, prepare
 from mns.lang import dump_language
 from mns.plan.model import NeedGroup, Plan, Service
 from mns.rules import ir
-from mns.rules.arrow import Batch, broadcast
-from mns.rules.arrow import evaluate as arrow_evaluate
+from mns.rules.arrow import Batch, broadcast, evaluate as arrow_evaluate
 from mns.rules.bind import bind
 from mns.rules.case import Row, evaluate
 from mns.rules.check import check

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import mns
 from mns.errors import RuleError
-from mns.rules import MAX_DEPTH, MAX_LENGTH, parse
-from mns.rules import syntax as s
+from mns.rules import MAX_DEPTH, MAX_LENGTH, parse, syntax as s
 
 
 def _caret_column(message: str) -> int:

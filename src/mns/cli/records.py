@@ -478,7 +478,7 @@ def classify_command(
         postcode=postcode,
     )
     require_cases(records, sources)
-    classified = mns.classify(records.cases, plan, mode=mode)
+    classified = mns.classify(records.cases, plan, mode="all" if mode == "all" else "first")
     assert isinstance(classified, pa.Table)
     if mode == "first":
         groups = [g.code for g in plan.need_groups] + ["unassigned", "unknown"]

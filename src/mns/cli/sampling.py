@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import pyarrow as pa
@@ -105,7 +105,7 @@ def sample_command(
         if margin is None:
             raise click.UsageError("give SOURCES to sample from, or --margin to size a sample")
         size = mns.sample_size(margin, confidence, population=population)
-        data = {
+        data: dict[str, Any] = {
             "sample_size": size,
             "margin": margin,
             "confidence": confidence,
@@ -141,7 +141,7 @@ def sample_command(
         n,
         seed=seed,
         strata=list(strata) or None,
-        allocation=allocation,
+        allocation="equal" if allocation == "equal" else "proportional",
         audit=audit_name,
     )
     strata_rows = drawn.strata.to_pylist()

@@ -29,9 +29,14 @@ import pyarrow.compute as pc
 from mns.plan import Plan, load_plan
 from mns.records.bundle import Records
 from mns.records.model import Audit, Role
-from mns.synth import PROFILES, _geography, _scenario, _weights
-from mns.synth import _build_records as build_records
-from mns.synth import _population_table as population_table
+from mns.synth import (
+    PROFILES,
+    _build_records as build_records,
+    _geography,
+    _population_table as population_table,
+    _scenario,
+    _weights,
+)
 
 __all__ = ["LOCALITY", "Demo", "exampleshire", "plan_path"]
 

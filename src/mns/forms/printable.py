@@ -16,8 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mns.lang import Kind, Language
-from mns.lang import language as load_language_by_name
+from mns.lang import Kind, Language, language as load_language_by_name
 from mns.lang.model import Indicator, valid_in
 from mns.plan import Plan, load_plan
 from mns.records.model import Case

@@ -806,7 +806,6 @@ def form_adapter() -> Adapter:
         read=_read,
         suffixes=(".xlsx",),
         sniff=sniff,
-        # attrs' converter=tuple confuses mypy's attrs plugin (Iterable[_T_co])
-        tables=("cases", "assignments", "services"),  # type: ignore[arg-type]
+        tables=("cases", "assignments", "services"),
         version=FORM_VERSION,
     )

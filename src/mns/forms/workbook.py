@@ -45,9 +45,7 @@ from mns.forms._layout import (
     has_illegal,
     meta_rows,
 )
-from mns.lang import Kind as IndicatorKind
-from mns.lang import Language
-from mns.lang import language as load_language_by_name
+from mns.lang import Kind as IndicatorKind, Language, language as load_language_by_name
 from mns.lang.model import Indicator, valid_in
 from mns.plan import Plan, load_plan
 from mns.records.model import SEXES, Audit, Cohort, Role

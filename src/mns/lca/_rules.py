@@ -33,8 +33,7 @@ def evaluate(rule: str, table: pa.Table) -> npt.NDArray[np.bool_]:
     import pyarrow.compute as pc
 
     from mns.rules import compile_rule, ir
-    from mns.rules.arrow import Batch, broadcast
-    from mns.rules.arrow import evaluate as evaluate_arrow
+    from mns.rules.arrow import Batch, broadcast, evaluate as evaluate_arrow
     from mns.rules.bind import bind
 
     first = next((w for w in rule.replace("(", " ").split() if "." in w), None)

@@ -164,20 +164,18 @@ def empty(name: str) -> pa.Table:
 
 
 def _same_logical(actual: pa.DataType, expected: pa.DataType) -> bool:
+    def is_text(t: pa.DataType) -> bool:
+        return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+    def is_dict_text(t: pa.DataType) -> bool:
+        return bool(pa.types.is_dictionary(t) and is_text(t.value_type))
+
     if actual == expected:
         return True
-    if pa.types.is_dictionary(expected):
-        return (
-            (pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type))
-            or pa.types.is_string(actual)
-            or pa.types.is_large_string(actual)
-        )
-    if pa.types.is_string(expected):
-        return pa.types.is_large_string(actual) or (
-            pa.types.is_dictionary(actual) and pa.types.is_string(actual.value_type)
-        )
+    if pa.types.is_dictionary(expected) or pa.types.is_string(expected):
+        return is_text(actual) or is_dict_text(actual)
     if pa.types.is_integer(expected):
-        return pa.types.is_integer(actual)
+        return bool(pa.types.is_integer(actual))
     return False
 
 

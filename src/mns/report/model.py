@@ -8,8 +8,7 @@ function of :class:`ReportInput`, so the report that ``mns audit`` writes and th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Mapping, Set as AbstractSet
 
 import attrs
 import pyarrow as pa
