@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -128,8 +129,21 @@ def _prepared(names: list[str]) -> Any:
     return prepare(_plan(), names)
 
 
-def polars_rule(expr: Any, binding: Any) -> Any:
-    """A checked mns rule as a polars expression (Kleene logic, as mns evaluates it)."""
+DERIVED = "__derived."  # indicators a crosswalk derives, computed once as columns
+
+
+def derived_columns(binding: Any) -> dict[str, Any]:
+    """Each crosswalk-derived indicator the rules use: name -> its rule (over the cases)."""
+    from mns.rules.bind import Derived
+
+    return {
+        name: src.expr for name, src in sorted(binding.sources.items()) if isinstance(src, Derived)
+    }
+
+
+def polars_rule(expr: Any, binding: Any, *, inline: bool = False) -> Any:
+    """A checked mns rule as a polars expression (Kleene logic, as mns evaluates it).
+    Derived indicators are read from their columns (computed first), unless ``inline``."""
     import polars as pl
 
     from mns.rules import ir
@@ -140,7 +154,7 @@ def polars_rule(expr: Any, binding: Any) -> Any:
         if isinstance(src, Present):
             return pl.col(col.name)
         if isinstance(src, Derived):
-            return go(src.expr)
+            return go(src.expr) if inline else pl.col(DERIVED + col.name)
         assert isinstance(src, Absent)
         if not src.year_specific:
             return pl.lit(None, dtype=pl.Boolean if col.type is ir.Type.BOOL else None)
@@ -222,8 +236,9 @@ def polars_rule(expr: Any, binding: Any) -> Any:
     return go(expr)
 
 
-def sql_rule(expr: Any, binding: Any) -> str:
-    """A checked mns rule as a SQL expression (SQL's AND/OR/NOT are Kleene, as mns)."""
+def sql_rule(expr: Any, binding: Any, *, inline: bool = False) -> str:
+    """A checked mns rule as a SQL expression (SQL's AND/OR/NOT are Kleene, as mns).
+    Derived indicators are read from their columns (computed first), unless ``inline``."""
     from mns.rules import ir
     from mns.rules.bind import Absent, Derived, Present
 
@@ -241,7 +256,7 @@ def sql_rule(expr: Any, binding: Any) -> str:
         if isinstance(src, Present):
             return f'"{col.name}"'
         if isinstance(src, Derived):
-            return go(src.expr)
+            return go(src.expr) if inline else f'"{DERIVED}{col.name}"'
         assert isinstance(src, Absent)
         if not src.year_specific:
             return "CAST(NULL AS BOOLEAN)" if col.type is ir.Type.BOOL else "NULL"
@@ -548,7 +563,18 @@ def polars_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
     thresholds = [
         polars_rule(t.expr, prep.binding).alias(f"threshold.{t.code}") for t in prep.thresholds
     ]
-    df = pl.scan_parquet(raw).select(read).with_columns(group, *thresholds).collect()
+    derived = [
+        polars_rule(rule, prep.binding, inline=True).alias(DERIVED + name)
+        for name, rule in derived_columns(prep.binding).items()
+    ]
+    df = (
+        pl.scan_parquet(raw)
+        .select(read)
+        .with_columns(derived)
+        .with_columns(group, *thresholds)
+        .select(pl.exclude(f"^{re.escape(DERIVED)}.*$"))
+        .collect()
+    )
     return polars_analyses(df, flags)
 
 
@@ -566,9 +592,13 @@ def duckdb_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
     ]
     con = duckdb.connect()
     column_list = ", ".join(f'"{c}"' for c in read)
+    derived = [
+        f'{sql_rule(rule, prep.binding, inline=True)} AS "{DERIVED}{name}"'
+        for name, rule in derived_columns(prep.binding).items()
+    ]
     con.execute(
         f"CREATE TABLE cases AS SELECT {column_list}, {group}, {', '.join(thresholds)} "
-        f"FROM read_parquet('{raw}')"
+        f"FROM (SELECT *, {', '.join(derived)} FROM read_parquet('{raw}'))"
     )
     return duckdb_analyses(con, flags)
 

@@ -294,9 +294,8 @@ def compact(data: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
             index = pa.int8() if size < 127 else pa.int16() if size < 32767 else typ.index_type
             if index.bit_width < typ.index_type.bit_width:
                 typ = pa.dictionary(index, typ.value_type)
-                column = column.cast(typ)
         fields.append(field.with_type(typ))
-        columns.append(column)
+        columns.append(column if typ == field.type else column.cast(typ))
     schema = pa.schema(fields, metadata=data.schema.metadata)
     if isinstance(data, pa.RecordBatch):
         return pa.RecordBatch.from_arrays(columns, schema=schema)

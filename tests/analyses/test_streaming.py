@@ -8,8 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import mns
 from mns.records.model import Audit

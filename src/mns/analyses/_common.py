@@ -174,9 +174,11 @@ class Weighting:
         )
 
     def _stratum_fractions(self, column: pa.Array) -> Any:
-        values = as_text(column).to_pylist()
-        out = np.empty(len(values))
-        for i, value in enumerate(values):
+        """Each row's sampling fraction, looked up once per distinct stratum."""
+        values = as_text(column)
+        distinct = pc.unique(values)
+        fractions = []
+        for value in distinct.to_pylist():
             fraction = self.strata.get(value) if value is not None else None
             if fraction is None:
                 fraction = self.fraction
@@ -188,8 +190,9 @@ class Weighting:
                     "it to Audit.strata",
                     field=self.stratum,
                 )
-            out[i] = fraction
-        return out
+            fractions.append(fraction)
+        position = pc.index_in(values, value_set=distinct, skip_nulls=False)
+        return np.asarray(fractions, dtype=np.float64)[position.to_numpy(zero_copy_only=False)]
 
 
 def weighting(

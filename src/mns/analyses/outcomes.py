@@ -56,13 +56,20 @@ def latest(outcomes: Source) -> pa.Table:
         ],
     )
     table = table.take(order)
-    case = table.column("case_id").to_pylist()
-    code = table.column("outcome").to_pylist()
-    n = len(case)
-    last = np.array(
-        [i == n - 1 or case[i] != case[i + 1] or code[i] != code[i + 1] for i in range(n)],
-        dtype=bool,
-    )
+    n = table.num_rows
+    # sorted, a row is the latest of its case and outcome unless the next row has both the
+    # same case and the same outcome
+    next_same = np.ones(max(n - 1, 0), dtype=bool)
+    for name in ("case_id", "outcome") if n > 1 else ():
+        column = table.column(name).combine_chunks()
+        here, after = column.slice(0, n - 1), column.slice(1)
+        same = pc.or_(
+            pc.fill_null(pc.equal(here, after), False),
+            pc.and_(pc.is_null(here), pc.is_null(after)),
+        )
+        next_same &= np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    last = np.ones(n, dtype=bool)
+    last[:-1] = ~next_same
     return table.filter(pa.array(last)).select(["case_id", "outcome", "achieved", "value"])
 
 

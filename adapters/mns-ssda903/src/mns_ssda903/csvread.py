@@ -51,10 +51,13 @@ def recognise(header: Sequence[str]) -> tuple[str | None, float]:
 def sniff_csv(head: bytes) -> bool:
     """Whether ``head`` starts a 903 CSV table (its header row, recognised by its columns)."""
     text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
-    first = text.lstrip("\r\n").split("\n", 1)[0]
+    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
     if "," not in first or len(first) > 1000:
         return False
-    cells = next(csv.reader([first]), [])
+    try:
+        cells = next(csv.reader([first]), [])
+    except csv.Error:
+        return False
     table, score = recognise(cells)
     return table is not None and score >= 0.5
 

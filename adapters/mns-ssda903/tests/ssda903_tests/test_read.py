@@ -195,6 +195,8 @@ def test_xml_with_a_doctype_is_refused(tmp_path: Path) -> None:
 
 def test_sniff() -> None:
     assert mns_ssda903.sniff(EPISODES.encode())
+    assert mns_ssda903.sniff(EPISODES.replace("\n", "\r\n").encode())
+    assert not mns_ssda903.sniff(b'\x00,\r"a\rb\n"x\x85')  # bytes the csv module chokes on
     assert mns_ssda903.sniff(b"\xef\xbb\xbf" + HEADER.encode())
     assert mns_ssda903.sniff(XML.encode())
     assert not mns_ssda903.sniff(b"case_id,child_id,reference_date\nC1,K1,2024-03-31\n")
