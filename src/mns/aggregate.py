@@ -54,6 +54,7 @@ __all__ = [
     "partial",
     "partials",
     "run",
+    "sort_indices",
 ]
 
 #: What the analyses accept: a table, a stream of record batches, or any iterable of batches.
@@ -377,11 +378,21 @@ class _Groups:
         found = self.memo.get(key)
         if found is None:
             found = np.zeros(self.slots, dtype=np.int64)
-            found[self.used] = np.bitwise_count(np.bitwise_and(masks, bits)).sum(
-                axis=1, dtype=np.int64
-            )
+            found[self.used] = _bit_counts(np.bitwise_and(masks, bits))
             self.memo[key] = found
         return found
+
+
+_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _bit_counts(words: npt.NDArray[np.uint64]) -> Ints:
+    """Set bits per row of a 2-D array of 64-bit words."""
+    if hasattr(np, "bitwise_count"):  # NumPy 2
+        counts: Ints = np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+        return counts
+    as_bytes = words.view(np.uint8).reshape(words.shape[0], -1)  # pragma: no cover - NumPy 1
+    return _BYTE_BITS[as_bytes].sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]  # pragma: no cover
 
 
 class _Cache:
@@ -618,11 +629,21 @@ def _empty(spec: Spec, key_types: Mapping[str, pa.DataType] | None = None) -> pa
     return pa.schema(fields).empty_table()
 
 
+def sort_indices(table: pa.Table, keys: Sequence[str]) -> pa.Array:
+    """The order of ``table``'s rows by ``keys``, ascending, nulls last (pyarrow 25 takes the
+    null placement per key; older versions for the whole sort)."""
+    try:
+        return pc.sort_indices(table, sort_keys=[(k, "ascending", "at_end") for k in keys])
+    except (TypeError, ValueError, pa.ArrowInvalid):  # pragma: no cover - pyarrow < 25
+        return pc.sort_indices(
+            table, sort_keys=[(k, "ascending") for k in keys], null_placement="at_end"
+        )
+
+
 def _sort(table: pa.Table, keys: Sequence[str]) -> pa.Table:
     if not keys or table.num_rows < 2:
         return table
-    order = pc.sort_indices(table, sort_keys=[(k, "ascending", "at_end") for k in keys])
-    return table.take(order)
+    return table.take(sort_indices(table, keys))
 
 
 def merge(

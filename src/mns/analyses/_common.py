@@ -59,7 +59,7 @@ def sort(table: pa.Table, keys: Sequence[str]) -> pa.Table:
     """``table`` sorted by ``keys`` (ascending, nulls last)."""
     if not keys or table.num_rows < 2:
         return table
-    return table.take(pc.sort_indices(table, sort_keys=[(k, "ascending", "at_end") for k in keys]))
+    return table.take(aggregate.sort_indices(table, keys))
 
 
 def finish(

@@ -46,14 +46,10 @@ def latest(outcomes: Source) -> pa.Table:
         )
     table = pa.concat_tables(parts, promote_options="permissive")
     table = table.append_column("__order", pa.array(np.arange(table.num_rows), pa.int64()))
-    order = pc.sort_indices(
-        table,
-        sort_keys=[
-            ("case_id", "ascending", "at_end"),
-            ("outcome", "ascending", "at_end"),
-            ("recorded_on", "ascending", "at_start"),
-            ("__order", "ascending", "at_end"),
-        ],
+    # undated records first (as earliest), then by date, then in input order
+    table = table.append_column("__dated", pc.is_valid(table.column("recorded_on")))
+    order = aggregate.sort_indices(
+        table, ["case_id", "outcome", "__dated", "recorded_on", "__order"]
     )
     table = table.take(order)
     n = table.num_rows
