@@ -1,12 +1,13 @@
 """The README's and the docs' Python examples run as written.
 
-Each Markdown file's ```python blocks run in order, as one script, in a fresh folder. A block
-preceded by ``<!-- not run -->`` is shown only (it needs files the reader has, such as their
-own exports).
+Each Markdown file's ```python blocks run in order, as one script, in a fresh folder, with the
+installed plugins found as in a reader's installation. A block preceded by ``<!-- not run -->``
+is shown only (a fragment of a file, or one that needs the reader's own files).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -34,6 +35,7 @@ def test_examples_run(path: Path, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,
+        env={**os.environ, "MNS_AUTOLOAD": "1"},  # as a reader's installation: plugins found
         capture_output=True,
         text=True,
         timeout=300,

@@ -82,7 +82,7 @@ _EXPORTS = {
     "capacity": "mns.analyses.extrapolate:capacity",
     "areas": "mns.analyses.areas:areas",
     "outcomes": "mns.analyses.outcomes:outcomes",
-    "disclose": "mns.disclose:disclose",
+    "disclose": "mns.disclosure:disclose",
     "suggest_groups": "mns.lca:suggest_groups",
     # the audit
     "sample": "mns.sampling:sample",
@@ -231,7 +231,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         classify_case as classify_case,
         explain as explain,
     )
-    from mns.disclose import (
+    from mns.disclosure import (
         disclose as disclose,
     )
     from mns.engines import (

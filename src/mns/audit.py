@@ -39,7 +39,6 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterable, Mapping, Set as AbstractSet
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeAlias
 
 import attrs
@@ -55,7 +54,6 @@ __all__ = [
     "AUDIT_FILE",
     "REPORT_FILE",
     "AuditResult",
-    "disclosure_module",
     "load_result",
     "run_audit",
     "summarise_issues",
@@ -71,14 +69,6 @@ _ISSUE_KEYS = ("source", "table", "field", "severity", "action")
 ROLES = ("professional", "shadow", "mixed")
 
 TableLike: TypeAlias = "pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]"
-
-
-def disclosure_module() -> ModuleType:
-    """mns's disclosure-control module (the one ``mns.disclose`` comes from), found through
-    the package's export table so that renaming the module does not break the audit."""
-    import mns
-
-    return importlib.import_module(mns._EXPORTS["disclose"].partition(":")[0])
 
 
 # --- issues --------------------------------------------------------------------------------
@@ -187,8 +177,7 @@ class AuditResult:
         unless ``overwrite``."""
         import pyarrow.parquet as pq
 
-        disclosure = disclosure_module()
-        Disclosed, to_csv = disclosure.Disclosed, disclosure.to_csv  # noqa: N806 - a class
+        from mns.disclosure import Disclosed, to_csv
 
         path = Path(folder)
         if path.exists() and not path.is_dir():
@@ -435,8 +424,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     The result does not depend on today's date, the files' names or their order.
     """
     import mns
-
-    disclose_table = disclosure_module().disclose
+    from mns.disclosure import disclose as disclose_table
 
     if not isinstance(records, Records):
         raise TypeError(
@@ -678,7 +666,9 @@ def _reference_date(records: Records, audit: Audit | None) -> dt.date | None:
 
 #: How the tables made here (not by an analysis) add up, for disclosure control.
 def _structure_for(name: str, table: pa.Table) -> dict[str, Any]:
-    if disclosure_module().structure_of(table) is not None:
+    from mns.disclosure import structure_of
+
+    if structure_of(table) is not None:
         return {}
     if name == "issues":
         return {"count": "issues", "rows": list(_ISSUE_KEYS)}

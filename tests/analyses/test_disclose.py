@@ -1,7 +1,7 @@
 """Disclosure control: an adversary who knows every published cell and the row, column and
 grand totals tries to recover each suppressed cell, and must fail.
 
-Two attacks, written independently of :mod:`mns.disclose`:
+Two attacks, written independently of :mod:`mns.disclosure`:
 
 - the **interval attack** (linear programming): the smallest and largest value each suppressed
   cell can take given the published cells, the totals and non-negativity. The constraint
@@ -27,7 +27,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import mns
-from mns.disclose import (
+from mns.disclosure import (
     Block,
     Disclosed,
     Margin,

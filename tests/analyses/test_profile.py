@@ -13,7 +13,7 @@ from hypothesis import given
 import mns
 from mns import stats
 from mns.analyses.profile import band_labels
-from mns.disclose import disclose
+from mns.disclosure import disclose
 from mns.errors import MnsError, SchemaError
 from mns.records.model import Audit
 

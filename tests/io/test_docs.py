@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import inspect
-import os
 import re
 from pathlib import Path
-
-import pytest
 
 from mns.plugins import hookspec
 from mns.records import schema
@@ -59,18 +56,6 @@ def test_the_schema_reference_lists_every_column_with_its_type() -> None:
             row = f"| `{field.name}` | `{kind}` | {'yes' if not field.nullable else ''} |"
             section = text.split(f"## `{name}`", 1)[1].split("\n## ", 1)[0]
             assert row in section, f"schemas.md: {name}.{field.name} should read {row!r}"
-
-
-@pytest.mark.parametrize("page", ["how-to/read-a-messy-export.md", "explanation/sensitive-data.md"])
-def test_the_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = (DOCS / page).read_text("utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-    assert blocks, f"{page} has no python examples"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MNS_AUTOLOAD", os.environ.get("MNS_AUTOLOAD", "0"))
-    namespace: dict[str, object] = {"__name__": "docs_example"}
-    for block in blocks:
-        exec(compile(block, f"{page} example", "exec"), namespace)
 
 
 def test_the_tutorial_quotes_the_example_adapter_as_it_is() -> None:

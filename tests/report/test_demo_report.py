@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 import mns
-from mns.audit import disclosure_module, lca_available
+from mns import disclosure
+from mns.audit import lca_available
 from mns.cli import cli
 from mns.plan import load_plan
 from mns.plugins.manager import Manager, use_manager
@@ -135,7 +136,7 @@ def test_published_tables_are_the_analyses(demo: Path) -> None:
         if table is None:
             continue
         published, withheld = _published(demo, name)
-        done = disclosure_module().disclose(table, 5)
+        done = disclosure.disclose(table, 5)
         alone = set(
             zip(
                 done.suppressed["row"].to_pylist(),

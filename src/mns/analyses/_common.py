@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from mns import aggregate
 from mns.aggregate import Source
-from mns.disclose import Structure, describe
+from mns.disclosure import Structure, describe
 from mns.errors import MnsError, SchemaError
 from mns.plan.model import Plan
 from mns.records.model import Audit

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from mns import aggregate, stats
 from mns.aggregate import Source
 from mns.analyses import _common as common
-from mns.disclose import Block, Structure
+from mns.disclosure import Block, Structure
 from mns.errors import MnsError
 
 __all__ = ["STATISTICS", "agreement"]

@@ -11,7 +11,7 @@ from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
 from mns.analyses.crosstab import grid
-from mns.disclose import Block, Margin, Structure
+from mns.disclosure import Block, Margin, Structure
 from mns.errors import MnsError
 from mns.plan.model import Plan
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclose import Block, Margin, Structure
+from mns.disclosure import Block, Margin, Structure
 from mns.plan.model import Plan
 
 __all__ = ["compare"]

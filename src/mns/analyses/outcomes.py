@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclose import Block, Margin, Structure
+from mns.disclosure import Block, Margin, Structure
 from mns.plan.model import Plan
 
 __all__ = ["outcomes"]

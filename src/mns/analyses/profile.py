@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclose import Block, Margin, Structure
+from mns.disclosure import Block, Margin, Structure
 from mns.errors import SchemaError
 from mns.plan.model import Plan
 from mns.records.model import Audit

@@ -465,7 +465,7 @@ def classify_command(
     import pyarrow as pa
 
     import mns
-    from mns.audit import disclosure_module
+    from mns import disclosure
     from mns.plan import load_plan
 
     plan = load_plan(plan_path)
@@ -494,7 +494,7 @@ def classify_command(
     table = pa.table({"need_group": groups, "cases": pa.array(counts, pa.int64())})
     withheld: set[int] = set()
     if not no_disclose:
-        done = disclosure_module().disclose(table, min_count, count="cases", rows="need_group")
+        done = disclosure.disclose(table, min_count, count="cases", rows="need_group")
         withheld = set(done.suppressed.column("row").to_pylist())
     rows = [
         {"need_group": g, "cases": None if i in withheld else c}

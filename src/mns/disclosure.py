@@ -27,8 +27,6 @@ import heapq
 import io
 import json
 import math
-import sys
-import types
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -856,18 +854,3 @@ def csv_text(data: Disclosed | pa.Table, *, digits: int | None = None) -> str:
     buffer = io.StringIO()
     to_csv(data, buffer, digits=digits)
     return buffer.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------
-# ``mns.disclose`` is this module's function, but importing this module also sets the
-# attribute ``disclose`` of the package ``mns`` to the module (Python does so for every
-# submodule). So that ``mns.disclose(table)`` works whichever came first, the module can be
-# called too, and calls the function (as :mod:`mns.classify` does).
-
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> Disclosed:
-        return disclose(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
