@@ -36,6 +36,7 @@ It raises one ``AssertionError`` listing every failed check, and returns a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -62,6 +63,8 @@ __all__ = [
     "conformance",
     "plugin_manager",
     "records_difference",
+    "reference_samples",
+    "registered",
     "sample_records",
 ]
 
@@ -85,6 +88,32 @@ def plugin_manager() -> Iterator[Manager]:
     manager = Manager(autoload=False)
     with use_manager(manager):
         yield manager
+
+
+@contextlib.contextmanager
+def registered(plugin: object, name: str) -> Iterator[Manager]:
+    """A fresh plugin manager with ``plugin`` registered as its entry point would register it,
+    made the process-wide one inside the ``with`` block."""
+    manager = Manager(autoload=False)
+    manager.add(plugin, name=name)
+    with use_manager(manager):
+        yield manager
+
+
+def reference_samples(kind: str, near: PathLike) -> Path:
+    """The folder of public reference samples for ``kind`` (e.g. ``"cin_census"``):
+    ``$MNS_REFERENCE_DIR/<kind>``, else ``shared/reference/<kind>`` beside the first folder
+    above ``near`` that has one. Skips the test, saying why, when there is none."""
+    env = os.environ.get("MNS_REFERENCE_DIR")
+    candidates = [Path(env)] if env else []
+    candidates += [p / "shared" / "reference" for p in Path(near).resolve().parents]
+    for folder in candidates:
+        if (folder / kind).is_dir():
+            return folder.resolve()
+    pytest.skip(
+        f"reference samples for {kind!r} not found: put shared/reference beside the "
+        "repository or set MNS_REFERENCE_DIR"
+    )
 
 
 # --- comparing records -----------------------------------------------------------------------
