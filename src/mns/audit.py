@@ -563,6 +563,9 @@ _GROUP_SIZES: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     ),
     "match": ("need_group", ("cases", "received_share", "unmet_share"), {}),
 }
+#: Columns that show (about) a group's size on the group's other rows (the profile's
+#: denominators: the group's cases with the variable known).
+_GROUP_SIZE_OTHER_ROWS: dict[str, tuple[str, ...]] = {"profile": ("base",)}
 
 
 def _link_group_sizes(
@@ -607,6 +610,12 @@ def _link_group_sizes(
             for row, group in enumerate(keys)
             if group in hidden and all(filters[k][row] == v for k, v in where.items())
             for column in columns
+            if column in table.column_names
+        } | {
+            (row, column)
+            for row, group in enumerate(keys)
+            if group in hidden and not all(filters[k][row] == v for k, v in where.items())
+            for column in _GROUP_SIZE_OTHER_ROWS.get(name, ())
             if column in table.column_names
         }
         if extra <= suppressed[name]:

@@ -211,3 +211,18 @@ def test_opens_in_chromium_without_errors(demo: Path, tmp_path: Path) -> None:
     for section in SECTIONS:
         assert f'id="{section}"' in opened.dom
     assert (tmp_path / "demo.png").stat().st_size > 10_000
+
+
+def test_a_withheld_group_size_is_shown_nowhere(demo: Path) -> None:
+    """A need group whose size the published `extrapolate` table withholds has no count,
+    share or denominator of its size left in `profile`."""
+    sizes, _ = _published(demo, "extrapolate")
+    hidden = {r["need_group"] for r in sizes.to_pylist() if r["sample"] is None}
+    assert hidden, "the demo withholds some group sizes; this test needs one"
+    profile, _ = _published(demo, "profile")
+    for row in profile.to_pylist():
+        if row["need_group"] in hidden:
+            if row["variable"] == "cases":  # base: all the cases audited
+                assert row["count"] is None, row
+            else:  # base: the group's cases with the variable known
+                assert row["base"] is None, row
