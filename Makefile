@@ -26,8 +26,12 @@ test: lint
 demo: install
 	$(BIN)/mns demo --out demo-output
 
+# Each benchmark runs mns and its competitor on the same data in the same run, and prints
+# the ratio; the issue-sized runs (10M cases) are in each module's docstring.
+BENCHMARKS := classify read analyses statutory engines lca
+
 bench: install
-	$(BIN)/python -m benchmarks.run
+	for b in $(BENCHMARKS); do $(BIN)/python -m benchmarks.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis
