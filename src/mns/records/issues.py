@@ -24,7 +24,7 @@ the row (or line) of that record.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,12 +32,16 @@ import pyarrow.compute as pc
 from mns.errors import RecordError
 from mns.records import schema
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
     "ACTIONS",
     "SEVERITIES",
     "Action",
     "IssueLog",
     "Severity",
+    "Where",
     "column_letter",
     "describe",
     "rejected",
@@ -47,6 +51,22 @@ Severity = Literal["error", "warning"]
 Action = Literal["rejected", "blanked", "kept"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 ACTIONS: tuple[Action, ...] = ("rejected", "blanked", "kept")
+
+
+class Where(TypedDict, total=False):
+    """Where a problem is, and what: the keyword arguments of :meth:`IssueLog.error`,
+    :meth:`IssueLog.warning` and :meth:`IssueLog.add` (each defaults to the log's own)."""
+
+    row: int | None
+    column: str | None
+    line: int | None
+    field: str | None
+    value: Any
+    record: str | None
+    source: str | None
+    sheet: str | None
+    table: str | None
+
 
 _COLUMNS = tuple(schema.ISSUES.names)
 _LOCATION = ("source", "sheet", "row", "line")
@@ -123,68 +143,14 @@ class IssueLog:
         child._store = self._store
         return child
 
-    def error(
-        self,
-        message: str,
-        *,
-        action: Action = "rejected",
-        row: int | None = None,
-        column: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        value: Any = None,
-        record: str | None = None,
-        source: str | None = None,
-        sheet: str | None = None,
-        table: str | None = None,
-    ) -> None:
+    def error(self, message: str, *, action: Action = "rejected", **where: Unpack[Where]) -> None:
         """Log an error: by default the record is ``rejected``; pass ``action="blanked"`` when
         only the value is dropped. Raises :class:`mns.RecordError` in strict mode."""
-        self.add(
-            "error",
-            action,
-            message,
-            row=row,
-            column=column,
-            line=line,
-            field=field,
-            value=value,
-            record=record,
-            source=source,
-            sheet=sheet,
-            table=table,
-        )
+        self.add("error", action, message, **where)
 
-    def warning(
-        self,
-        message: str,
-        *,
-        action: Action = "kept",
-        row: int | None = None,
-        column: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        value: Any = None,
-        record: str | None = None,
-        source: str | None = None,
-        sheet: str | None = None,
-        table: str | None = None,
-    ) -> None:
+    def warning(self, message: str, *, action: Action = "kept", **where: Unpack[Where]) -> None:
         """Log a warning: by default the value is ``kept`` as read (or as normalised)."""
-        self.add(
-            "warning",
-            action,
-            message,
-            row=row,
-            column=column,
-            line=line,
-            field=field,
-            value=value,
-            record=record,
-            source=source,
-            sheet=sheet,
-            table=table,
-        )
+        self.add("warning", action, message, **where)
 
     def add(
         self,
