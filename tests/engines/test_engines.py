@@ -19,7 +19,16 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import mns
 from mns import aggregate
 from mns.aggregate import Measure, Spec
-from mns.analyses import areas, capacity, compare, crosstab, extrapolate, outcomes, profile
+from mns.analyses import (
+    areas,
+    capacity,
+    compare,
+    crosstab,
+    extrapolate,
+    match,
+    outcomes,
+    profile,
+)
 from mns.engines import Engine, EngineError, Local, dataset
 from mns.engines._core import Job, Piece, Result, compute
 from mns.errors import MnsError
@@ -159,15 +168,22 @@ def records() -> Records:
     return recs
 
 
-def _the_rest(cases: Any, reaudit: pa.Table, records: Records, plan: Plan) -> dict[str, pa.Table]:
+def _the_rest(
+    cases: Any, reaudit: pa.Table, records: Records, plan: Plan, engine: Any = None
+) -> dict[str, pa.Table]:
     """The other streaming analyses, each on classified cases."""
     classified = mns.classify(cases, plan)
     return {
-        "extrapolate": extrapolate(classified, sampling_fraction=0.25, plan=plan),
-        "capacity": capacity(classified, plan, sampling_fraction=0.25),
-        "areas": areas(classified, mns.synth.population(seed=5, areas=60), plan=plan),
-        "compare": compare(classified, reaudit, plan=plan),
-        "outcomes": outcomes(classified, records.outcomes, records.services, plan=plan),
+        "extrapolate": extrapolate(classified, sampling_fraction=0.25, plan=plan, engine=engine),
+        "capacity": capacity(classified, plan, sampling_fraction=0.25, engine=engine),
+        "areas": areas(
+            classified, mns.synth.population(seed=5, areas=60), plan=plan, engine=engine
+        ),
+        "compare": compare(classified, reaudit, plan=plan, engine=engine),
+        "outcomes": outcomes(
+            classified, records.outcomes, records.services, plan=plan, engine=engine
+        ),
+        "match": match(classified, records.services, plan, engine=engine),
     }
 
 
@@ -182,6 +198,10 @@ def test_the_other_streaming_analyses_take_a_dataset_on_each_engine(
     with mns.engines.use(engines[name]):
         got = _the_rest(dataset(tmp_path, task_rows=500), reaudit, records, plan)
     for check, table in got.items():
+        assert_same(table, expected[check], exact_floats=False)
+    # the same with the engine given as an argument instead of by a block
+    given = _the_rest(dataset(tmp_path, task_rows=500), reaudit, records, plan, engines[name])
+    for check, table in given.items():
         assert_same(table, expected[check], exact_floats=False)
 
 

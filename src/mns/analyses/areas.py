@@ -51,6 +51,7 @@ def areas(
     per: int = 10_000,
     plan: Plan | None = None,
     confidence: float = 0.95,
+    engine: Any = None,
 ) -> pa.Table:
     """Cases by area (postcode district or locality) and group, as rates per ``per`` children.
 
@@ -75,7 +76,7 @@ def areas(
     pop = _population(population, area, children)
     keys = (area, by) if by else (area,)
     spec = Spec(keys=keys, measures=(Measure("count", "count"),))
-    state = aggregate.run({"x": spec}, cases, columns=list(keys), what="cases")["x"]
+    state = aggregate.run({"x": spec}, cases, columns=list(keys), what="cases", engine=engine)["x"]
     declared_areas = sorted(k for k in pop if k is not None)
     if by:
         a_all, g_all, matrix = grid(

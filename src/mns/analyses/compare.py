@@ -16,9 +16,9 @@ from mns.plan.model import Plan
 __all__ = ["compare"]
 
 
-def _counts(cases: Source, by: str, what: str) -> dict[Any, int]:
+def _counts(cases: Source, by: str, what: str, engine: Any) -> dict[Any, int]:
     spec = Spec(keys=(by,), measures=(Measure("n", "count"),))
-    state = aggregate.run({"x": spec}, cases, columns=[by], what=what)["x"]
+    state = aggregate.run({"x": spec}, cases, columns=[by], what=what, engine=engine)["x"]
     groups = common.as_text(state.column(by)).to_pylist()
     return dict(zip(groups, state.column("n").to_pylist(), strict=True))
 
@@ -30,6 +30,7 @@ def compare(
     *,
     plan: Plan | None = None,
     confidence: float = 0.95,
+    engine: Any = None,
 ) -> pa.Table:
     """Compare the make-up of two samples (an audit and its re-audit) group by group.
 
@@ -48,8 +49,8 @@ def compare(
       ``vanished`` (only in the baseline) or ``neither``. The change in unassigned cases is
       the ``unassigned`` row.
     """
-    first = _counts(baseline, by, "baseline")
-    second = _counts(reaudit, by, "reaudit")
+    first = _counts(baseline, by, "baseline", engine)
+    second = _counts(reaudit, by, "reaudit", engine)
     groups = common.dense([*first, *second], common.levels(plan, by))
     x1 = np.array([first.get(g, 0) for g in groups], dtype=np.int64)
     x2 = np.array([second.get(g, 0) for g in groups], dtype=np.int64)

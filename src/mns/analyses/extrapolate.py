@@ -56,6 +56,7 @@ def extrapolate(
     years: float | None = None,
     plan: Plan | None = None,
     confidence: float = 0.95,
+    engine: Any = None,
 ) -> pa.Table:
     """Annual numbers per group estimated from an audit sample.
 
@@ -90,7 +91,12 @@ def extrapolate(
         ),
     )
     state = aggregate.run(
-        {"x": spec}, cases, prepare=weighting.add, columns=[by, *weighting.columns], what="cases"
+        {"x": spec},
+        cases,
+        prepare=weighting.add,
+        columns=[by, *weighting.columns],
+        what="cases",
+        engine=engine,
     )["x"]
     observed = common.as_text(state.column(by)).to_pylist()
     groups = common.dense(observed, common.levels(plan, by))
@@ -133,6 +139,7 @@ def capacity(
     stratum: str = "cohort",
     years: float | None = None,
     confidence: float = 0.95,
+    engine: Any = None,
 ) -> pa.Table:
     """For each plan service, the cases a year that need it against its capacity.
 
@@ -205,6 +212,7 @@ def capacity(
         prepare=prepare,
         columns=list(dict.fromkeys(read)),
         what="cases",
+        engine=engine,
     )["x"]
     row = state.to_pylist()[0]
     total_w, total_w2 = float(row["w"] or 0.0), float(row["w2"] or 0.0)

@@ -24,7 +24,7 @@ _UNMET: Final = "unmet:"
 _MET: Final = "met:"
 
 
-def match(cases: Source, services: Source, plan: Plan) -> pa.Table:
+def match(cases: Source, services: Source, plan: Plan, *, engine: Any = None) -> pa.Table:
     """Match needs with services: for each need group and service, who receives it, who
     meets its threshold, and whether the plan offers it to that group.
 
@@ -98,7 +98,9 @@ def match(cases: Source, services: Source, plan: Plan) -> pa.Table:
         ]
     spec = Spec(keys=("need_group",), measures=measures)
     read = ["case_id", "need_group", *thresholds.values()]
-    state = aggregate.run({"x": spec}, cases, prepare=prepare, columns=read, what="cases")["x"]
+    state = aggregate.run(
+        {"x": spec}, cases, prepare=prepare, columns=read, what="cases", engine=engine
+    )["x"]
     return _assemble(state, plan, codes, set(plan_services))
 
 

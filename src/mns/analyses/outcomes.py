@@ -77,6 +77,7 @@ def outcomes(
     plan: Plan | None = None,
     by: str = "need_group",
     confidence: float = 0.95,
+    engine: Any = None,
 ) -> pa.Table:
     """Outcomes achieved by need group, for all cases and for those that received each service.
 
@@ -151,7 +152,7 @@ def outcomes(
         ]
     spec = Spec(keys=("__group", "outcome"), measures=measures)
     state = aggregate.run(
-        {"x": spec}, cases, prepare=prepare, columns=["case_id", by], what="cases"
+        {"x": spec}, cases, prepare=prepare, columns=["case_id", by], what="cases", engine=engine
     )["x"]
     table = _assemble(state, codes, by, common.levels(plan, by), confidence)
     matched = int(pc.sum(state.column("n")).as_py() or 0)  # the outcome rows joined to a case
