@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from mns.cli._common import debug_option, emit, json_option, say, shows_progress
-from mns.cli.records import issues_overview, read_records, require_cases, source_options
+from mns.cli.records import Reading, issues_overview, source_options
 from mns.errors import MnsError
 
 if TYPE_CHECKING:
@@ -103,12 +103,6 @@ def _print_summary(data: dict[str, Any]) -> None:
         )
 
 
-def _read(paths: Sequence[Path], options: dict[str, Any], label: str) -> Any:
-    records = read_records(paths, label=label, **options)
-    require_cases(records, paths)
-    return records
-
-
 @click.command("audit")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -179,11 +173,7 @@ def audit_command(
     seed: int,
     title: str | None,
     overwrite: bool,
-    adapter: str | None,
-    adapter_options: tuple[str, ...],
-    strict: bool,
-    key_file: Path | None,
-    postcode: str,
+    reading: Reading,
     as_json: bool,
 ) -> None:
     """Run the whole audit: read the records in SOURCES, classify them with the plan, run
@@ -199,16 +189,9 @@ def audit_command(
     from mns.plan import load_plan
 
     load_plan(plan_path)  # a plan with a mistake fails before the records are read
-    options = {
-        "adapter": adapter,
-        "adapter_options": adapter_options,
-        "strict": strict,
-        "key_file": key_file,
-        "postcode": postcode,
-    }
-    records = _read(sources, options, "reading the audit")
-    before = _read(baseline, options, "reading the baseline") if baseline else None
-    year = _read(referrals, options, "reading the year's cases") if referrals else None
+    records = reading.read_cases(sources, label="reading the audit")
+    before = reading.read_cases(baseline, label="reading the baseline") if baseline else None
+    year = reading.read_cases(referrals, label="reading the year's cases") if referrals else None
     people = read_population(population) if population else None
     if no_disclose:
         say("mns: disclosure control is OFF: do not publish what this writes.")

@@ -3,10 +3,12 @@ explained."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import click
 
 from mns.cli._common import (
@@ -26,11 +28,11 @@ if TYPE_CHECKING:
     from mns.records.bundle import Records
 
 __all__ = [
+    "Reading",
     "classify_command",
     "explain_command",
     "issues_overview",
     "read_command",
-    "read_records",
     "require_cases",
     "source_options",
 ]
@@ -90,8 +92,75 @@ def _key(key_file: Path | None) -> str | None:
     return key
 
 
+@attrs.frozen(kw_only=True)
+class Reading:
+    """How a command reads its records: the options every reading command takes."""
+
+    adapter: str | None = None
+    adapter_options: Sequence[str] = ()
+    strict: bool = False
+    key_file: Path | None = None
+    postcode: str = "district"
+
+    def read(self, paths: Sequence[str | Path], *, label: str = "reading") -> Records:
+        """Read ``paths`` with ``mns.read`` and these options, with a progress bar."""
+        import mns
+        from mns.cli._progress import read_progress
+        from mns.plugins import manager
+        from mns.records.io import sources
+
+        chosen = manager.adapter(self.adapter) if self.adapter else None
+        options = _parse_options(self.adapter_options, chosen)
+        files = sources(list(paths))
+        with read_progress(files, label=label, show=shows_progress()) as counted:
+            records: Records = mns.read(
+                list(counted),
+                adapter=chosen,
+                strict=self.strict,
+                pseudonymise=_key(self.key_file),
+                postcode=_POSTCODE[self.postcode],
+                **options,
+            )
+        if not records.provenance.files:
+            # e.g. a folder mns.write wrote: its provenance is the original read's; record the
+            # files this read took the records from, with their checksums
+            from mns.records.bundle import SourceFile
+
+            read = tuple(SourceFile(name=f.name, sha256=_sha256(f), size=_size(f)) for f in files)
+            provenance = attrs.evolve(records.provenance, files=read)
+            records = attrs.evolve(records, provenance=provenance)
+        return records
+
+    def read_cases(self, paths: Sequence[str | Path], *, label: str = "reading") -> Records:
+        """:meth:`read`, failing with a clear message when no cases were read."""
+        records = self.read(paths, label=label)
+        require_cases(records, paths)
+        return records
+
+
 def source_options(f: Any) -> Any:
-    """The options every command that reads records takes."""
+    """The options every command that reads records takes, given to it as ``reading``."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        adapter: str | None,
+        adapter_options: tuple[str, ...],
+        strict: bool,
+        key_file: Path | None,
+        postcode: str,
+        **kwargs: Any,
+    ) -> Any:
+        reading = Reading(
+            adapter=adapter,
+            adapter_options=adapter_options,
+            strict=strict,
+            key_file=key_file,
+            postcode=postcode,
+        )
+        return f(*args, reading=reading, **kwargs)
+
+    wrapped: Any = command
     for decorator in reversed(
         [
             click.option(
@@ -128,48 +197,8 @@ def source_options(f: Any) -> Any:
             ),
         ]
     ):
-        f = decorator(f)
-    return f
-
-
-def read_records(
-    paths: Sequence[str | Path],
-    *,
-    adapter: str | None,
-    adapter_options: Sequence[str],
-    strict: bool,
-    key_file: Path | None,
-    postcode: str,
-    label: str = "reading",
-) -> Records:
-    """Read ``paths`` with ``mns.read`` and the command-line options, with a progress bar."""
-    import mns
-    from mns.cli._progress import read_progress
-    from mns.plugins import manager
-    from mns.records.io import sources
-
-    chosen = manager.adapter(adapter) if adapter else None
-    options = _parse_options(adapter_options, chosen)
-    files = sources(list(paths))
-    with read_progress(files, label=label, show=shows_progress()) as counted:
-        records: Records = mns.read(
-            list(counted),
-            adapter=chosen,
-            strict=strict,
-            pseudonymise=_key(key_file),
-            postcode=_POSTCODE[postcode],
-            **options,
-        )
-    if not records.provenance.files:
-        # e.g. a folder mns.write wrote: its provenance is the original read's; record the
-        # files this read took the records from, with their checksums
-        import attrs
-
-        from mns.records.bundle import SourceFile
-
-        read = tuple(SourceFile(name=f.name, sha256=_sha256(f), size=_size(f)) for f in files)
-        records = attrs.evolve(records, provenance=attrs.evolve(records.provenance, files=read))
-    return records
+        wrapped = decorator(wrapped)
+    return wrapped
 
 
 def _sha256(source: Source) -> str:
@@ -266,11 +295,7 @@ def read_command(
     out: Path | None,
     overwrite: bool,
     fail_on_errors: bool,
-    adapter: str | None,
-    adapter_options: tuple[str, ...],
-    strict: bool,
-    key_file: Path | None,
-    postcode: str,
+    reading: Reading,
     as_json: bool,
 ) -> None:
     """Read agency records (files or folders) into mns's tables, write them as Parquet, and
@@ -278,14 +303,7 @@ def read_command(
     import mns
     from mns.records.io import tables
 
-    records = read_records(
-        sources,
-        adapter=adapter,
-        adapter_options=adapter_options,
-        strict=strict,
-        key_file=key_file,
-        postcode=postcode,
-    )
+    records = reading.read(sources)
     written = str(mns.write(records, out, overwrite=overwrite)) if out else None
     prov = records.provenance
     counts = {name: t.num_rows for name, t in tables(records).items()}
@@ -341,11 +359,7 @@ def explain_command(
     case_id: str,
     sources: tuple[Path, ...],
     plan_path: Path,
-    adapter: str | None,
-    adapter_options: tuple[str, ...],
-    strict: bool,
-    key_file: Path | None,
-    postcode: str,
+    reading: Reading,
     as_json: bool,
 ) -> None:
     """Explain one case against the plan: which need group it is in and why, and which
@@ -363,15 +377,7 @@ def explain_command(
     from mns.plan import load_plan
 
     plan = load_plan(plan_path)
-    records = read_records(
-        sources,
-        adapter=adapter,
-        adapter_options=adapter_options,
-        strict=strict,
-        key_file=key_file,
-        postcode=postcode,
-    )
-    require_cases(records, sources)
+    records = reading.read_cases(sources)
     ids = records.cases.column("case_id").cast("string")
     found = records.cases.filter(pc.equal(ids, case_id))
     if found.num_rows == 0:
@@ -380,7 +386,7 @@ def explain_command(
         where = ", ".join(str(s) for s in sources)
         raise MnsError(
             f"no case {case_id!r} in {where}{hint}; identifiers are matched exactly"
-            + (" (and were pseudonymised with --key-file)" if key_file else ""),
+            + (" (and were pseudonymised with --key-file)" if reading.key_file else ""),
             item=case_id,
         )
     row = found.slice(0, 1).to_pylist()[0]
@@ -446,11 +452,7 @@ def classify_command(
     overwrite: bool,
     min_count: int,
     no_disclose: bool,
-    adapter: str | None,
-    adapter_options: tuple[str, ...],
-    strict: bool,
-    key_file: Path | None,
-    postcode: str,
+    reading: Reading,
     as_json: bool,
 ) -> None:
     """Put each case in SOURCES in its need group with the plan's rules, and test every
@@ -469,15 +471,7 @@ def classify_command(
     from mns.plan import load_plan
 
     plan = load_plan(plan_path)
-    records = read_records(
-        sources,
-        adapter=adapter,
-        adapter_options=adapter_options,
-        strict=strict,
-        key_file=key_file,
-        postcode=postcode,
-    )
-    require_cases(records, sources)
+    records = reading.read_cases(sources)
     classified = mns.classify(records.cases, plan, mode="all" if mode == "all" else "first")
     assert isinstance(classified, pa.Table)
     if mode == "first":

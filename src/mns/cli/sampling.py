@@ -10,7 +10,7 @@ import click
 import pyarrow as pa
 
 from mns.cli._common import debug_option, emit, json_option, jsonable, say, table_text
-from mns.cli.records import read_records, require_cases, source_options
+from mns.cli.records import Reading, source_options
 
 if TYPE_CHECKING:
     from mns.records.bundle import Records
@@ -81,11 +81,7 @@ def sample_command(
     audit_name: str,
     out: Path | None,
     overwrite: bool,
-    adapter: str | None,
-    adapter_options: tuple[str, ...],
-    strict: bool,
-    key_file: Path | None,
-    postcode: str,
+    reading: Reading,
     as_json: bool,
 ) -> None:
     """Draw a reproducible (optionally stratified) random sample of the cases in SOURCES,
@@ -124,15 +120,7 @@ def sample_command(
         raise click.UsageError("give --seed: the same seed draws the same sample again")
     if n is None and margin is None:
         raise click.UsageError("give --n (cases to draw) or --margin (to size the sample)")
-    records = read_records(
-        sources,
-        adapter=adapter,
-        adapter_options=adapter_options,
-        strict=strict,
-        key_file=key_file,
-        postcode=postcode,
-    )
-    require_cases(records, sources)
+    records = reading.read_cases(sources)
     if n is None:
         assert margin is not None
         n = mns.sample_size(margin, confidence, population=population or records.cases.num_rows)
@@ -226,11 +214,7 @@ def form_workbook_command(
     role: str,
     auditor: str | None,
     year: int | None,
-    adapter: str | None,
-    adapter_options: tuple[str, ...],
-    strict: bool,
-    key_file: Path | None,
-    postcode: str,
+    reading: Reading,
     as_json: bool,
 ) -> None:
     """Write the audit-form workbook (XLSX) for the cases in SOURCES (e.g. the folder
@@ -242,15 +226,7 @@ def form_workbook_command(
     """
     from mns.forms import write_workbook
 
-    records = read_records(
-        sources,
-        adapter=adapter,
-        adapter_options=adapter_options,
-        strict=strict,
-        key_file=key_file,
-        postcode=postcode,
-    )
-    require_cases(records, sources)
+    records = reading.read_cases(sources)
     audit = audit_name or _sample_audit(records)
     path = write_workbook(
         out,
