@@ -1,0 +1,86 @@
+"""Writing published tables: CSV with the official statistics' symbols."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+
+from mns.disclosure.structure import NOT_APPLICABLE, NOT_AVAILABLE, NULL_KEY, SUPPRESSED
+from mns.disclosure.suppress import Disclosed, _suppressed_set
+
+
+def _symbol(field: pa.Field) -> str:
+    raw = (field.metadata or {}).get(NULL_KEY)
+    return raw.decode() if raw else NOT_AVAILABLE
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return NOT_APPLICABLE
+        return repr(value)
+    return str(value)
+
+
+def to_csv(
+    data: Disclosed | pa.Table,
+    path: str | Path | IO[str],
+    *,
+    digits: int | None = None,
+) -> None:
+    """Write a disclosed table as CSV with the official statistics' symbols: ``c`` for a
+    withheld cell, ``z`` for "not applicable" and ``:`` for "not available" (nulls, as the
+    column's metadata says). ``digits`` rounds floats for display.
+
+    Passing a plain table writes it as it is (no cell is withheld): use :func:`disclose` first
+    for anything published.
+    """
+    if isinstance(data, Disclosed):
+        table, withheld = data.table, _suppressed_set(data.suppressed)
+    elif isinstance(data, pa.Table):
+        table, withheld = data, set()
+    else:
+        raise TypeError(
+            f"to_csv: expected a Disclosed or a pyarrow Table, not {type(data).__name__}"
+        )
+    if isinstance(path, (str, Path)):
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            _write_csv(handle, table, withheld, digits)
+    else:
+        _write_csv(path, table, withheld, digits)
+
+
+def _write_csv(
+    handle: IO[str], table: pa.Table, withheld: set[tuple[int, str]], digits: int | None
+) -> None:
+    symbols = [_symbol(f) for f in table.schema]
+    names = table.column_names
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(names)
+    for i, row in enumerate(table.to_pylist()):
+        line = []
+        for name, symbol in zip(names, symbols, strict=True):
+            value = row[name]
+            if (i, name) in withheld:
+                line.append(SUPPRESSED)
+            elif value is None:
+                line.append(symbol)
+            elif digits is not None and isinstance(value, float) and not math.isnan(value):
+                line.append(f"{value:.{digits}f}")
+            else:
+                line.append(_text(value))
+        writer.writerow(line)
+
+
+def csv_text(data: Disclosed | pa.Table, *, digits: int | None = None) -> str:
+    """:func:`to_csv` into a string."""
+    buffer = io.StringIO()
+    to_csv(data, buffer, digits=digits)
+    return buffer.getvalue()
