@@ -72,6 +72,7 @@ _EXPORTS = {
     "classify": "mns.classification:classify",
     "classify_case": "mns.classification:classify_case",
     "explain": "mns.classification:explain",
+    "assign": "mns.grouping:assign",
     # analyses and disclosure
     "profile": "mns.analyses.profile:profile",
     "crosstab": "mns.analyses.crosstab:crosstab",
@@ -82,7 +83,10 @@ _EXPORTS = {
     "capacity": "mns.analyses.extrapolate:capacity",
     "areas": "mns.analyses.areas:areas",
     "outcomes": "mns.analyses.outcomes:outcomes",
+    "rules_vs_panel": "mns.analyses.rules_panel:rules_vs_panel",
+    "disagreements": "mns.analyses.rules_panel:disagreements",
     "disclose": "mns.disclosure:disclose",
+    "disclose_all": "mns.disclosure:disclose_all",
     "suggest_groups": "mns.lca:suggest_groups",
     # the audit
     "sample": "mns.sampling:sample",
@@ -133,6 +137,7 @@ __all__ = [
     "adapters",
     "agreement",
     "areas",
+    "assign",
     "capacity",
     "classify",
     "classify_case",
@@ -142,7 +147,9 @@ __all__ = [
     "crosswalks",
     "dataset",
     "demo",
+    "disagreements",
     "disclose",
+    "disclose_all",
     "engines",
     "explain",
     "extrapolate",
@@ -160,6 +167,7 @@ __all__ = [
     "privacy",
     "profile",
     "read",
+    "rules_vs_panel",
     "run_audit",
     "sample",
     "sample_size",
@@ -222,6 +230,10 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from mns.analyses.profile import (
         profile as profile,
     )
+    from mns.analyses.rules_panel import (
+        disagreements as disagreements,
+        rules_vs_panel as rules_vs_panel,
+    )
     from mns.audit import (
         AuditResult as AuditResult,
         run_audit as run_audit,
@@ -233,6 +245,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     )
     from mns.disclosure import (
         disclose as disclose,
+        disclose_all as disclose_all,
     )
     from mns.engines import (
         dataset as dataset,
@@ -247,6 +260,9 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         RuleError as RuleError,
         SchemaError as SchemaError,
         UnknownCodeError as UnknownCodeError,
+    )
+    from mns.grouping import (
+        assign as assign,
     )
     from mns.lang import (
         Crosswalk as Crosswalk,

@@ -22,12 +22,19 @@ Published tables (the folder's files, by name) and the analysis that makes each:
 ``areas``           :func:`mns.areas` of the year's cases (``referrals=``) per area, and
 ``areas_by_group``  per area and need group (``population=``)
 ``outcomes``        :func:`mns.outcomes` (when the records have outcomes)
+``rules_panel``     :func:`mns.rules_vs_panel`: each need group's rule beside the panel
 ``issues``          :func:`summarise_issues` of every input's issues
 ``lca_*``           what the data suggest (``suggest=True``, needs ``mns[lca]``)
 ==================  ======================================================================
 
-The classified cases are record-level data: they are in ``AuditResult.cases`` for the
-caller, and never written by :meth:`AuditResult.write`.
+Every planning table uses one grouping of the cases (``groups=``, :func:`mns.assign`): by
+default the professional panel's decisions when the records hold them, the plan's rules
+otherwise; service thresholds always come from the plan's rules. ``audit.json`` records it
+(``"groups"``) and the report names it.
+
+The classified cases and ``AuditResult.internal`` (``disagreements``: the cases where the
+rules and the panel differ, by case id) are record-level data: for the caller and the
+planning group, never written by :meth:`AuditResult.write` nor in the published tables.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
-from collections.abc import Callable, Iterable, Mapping, Set as AbstractSet
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -45,9 +52,12 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns.disclosure import Block, Publication, Structure
 from mns.errors import MnsError
+from mns.grouping import RULES, assign, describe as describe_groups, summary_of
 from mns.plan.model import Plan
-from mns.records.bundle import Provenance, Records
+from mns.records.bundle import Provenance, Records, publishable
+from mns.records.issues import publishable as publishable_issues
 from mns.records.model import Audit
 
 __all__ = [
@@ -63,6 +73,12 @@ __all__ = [
 AUDIT_FILE = "audit.json"
 REPORT_FILE = "report.html"
 PLAN_FILE = "plan.toml"
+#: What disclosure control withheld per table (``<WITHHELD_FILE>`` and its CSV twin).
+WITHHELD_FILE = "disclosure.parquet"
+#: Beside an internal audience's files: the marker no reader of the folder can miss.
+INTERNAL_FILE = "INTERNAL - NOT FOR PUBLICATION.txt"
+INTERNAL_NOTE = "internal: contains small numbers, not for publication"
+_AUDIENCE_KEY = b"mns.audience"
 _SUPPRESSED_KEY = b"mns.suppressed"
 _ISSUE_KEYS = ("source", "table", "field", "severity", "action")
 #: Roles of the audit groups compared with each other, in the order they are compared.
@@ -140,6 +156,18 @@ class AuditResult:
     min_count: int | None
     reference_date: dt.date | None = None
     notes: tuple[str, ...] = ()
+    #: the grouping the planning tables use (:func:`mns.assign`: ``rules``, a role...)
+    groups: str = "rules"
+    #: whether the annual numbers take the cases to be the whole year's (``census=True``)
+    census: bool = False
+    #: record-level tables for the planning group only (``disagreements``): never published,
+    #: never written, never in the public report
+    internal: Mapping[str, pa.Table] = attrs.field(factory=dict)
+    #: ``"public"`` (disclosure-controlled) or ``"internal"`` (small numbers shown)
+    audience: str = "public"
+    #: what disclosure control withheld per published table (``table``, ``cells``,
+    #: ``withheld``, ``primary``, ``secondary``, ``derived``); None for the internal audience
+    withheld: pa.Table | None = None
 
     @property
     def plan_sha256(self) -> str:
@@ -162,6 +190,10 @@ class AuditResult:
             notes=self.notes,
             plan_sha256=self.plan_sha256,
             mns_version=__version__,
+            groups=describe_groups(self.groups),
+            census=self.census,
+            audience=self.audience,
+            withheld=self.withheld,
         )
 
     def report(self) -> str:
@@ -194,9 +226,10 @@ class AuditResult:
             old = path / name
             if old.is_file() and (old.suffix in (".csv", ".parquet") or name in _OWN_FILES):
                 old.unlink()
+        internal = self.audience == "internal"
         for name, table in self.published.items():
             withheld = self.suppressed.get(name, frozenset())
-            marked = _mark(table, withheld)
+            marked = _mark(table, withheld, self.audience)
             pq.write_table(marked, path / f"{name}.parquet")
             disclosed = Disclosed(
                 table=table,
@@ -205,7 +238,28 @@ class AuditResult:
                 rounding=None,
                 totals=pa.table({"label": [], "key": [], "reason": []}),
             )
-            to_csv(disclosed, path / f"{name}.csv")
+            # the internal copy's CSV files say so in their name: no reader can miss it
+            to_csv(disclosed, path / f"{name}{'.internal' if internal else ''}.csv")
+        if self.withheld is not None:
+            pq.write_table(self.withheld, path / WITHHELD_FILE)
+            to_csv(
+                Disclosed(
+                    table=self.withheld,
+                    suppressed=_suppressed_table(frozenset(), self.withheld),
+                    min_count=self.min_count or 1,
+                    rounding=None,
+                    totals=pa.table({"label": [], "key": [], "reason": []}),
+                ),
+                path / Path(WITHHELD_FILE).with_suffix(".csv"),
+            )
+        if internal:
+            (path / INTERNAL_FILE).write_text(
+                f"{INTERNAL_NOTE[0].upper()}{INTERNAL_NOTE[1:]}.\n\nThe files in this folder "
+                "were written for the planning group (mns audit --audience internal): they "
+                "show every count, however small. Publish only an audit run for the public "
+                "audience (the default).\n",
+                "utf-8",
+            )
         (path / PLAN_FILE).write_text(self.plan_text, "utf-8")
         (path / AUDIT_FILE).write_text(_audit_json(self), "utf-8")
         report = path / REPORT_FILE
@@ -213,12 +267,16 @@ class AuditResult:
         return report
 
 
-_OWN_FILES = (AUDIT_FILE, REPORT_FILE, PLAN_FILE)
+_OWN_FILES = (AUDIT_FILE, REPORT_FILE, PLAN_FILE, INTERNAL_FILE)
 
 
-def _mark(table: pa.Table, withheld: frozenset[tuple[int, str]]) -> pa.Table:
+def _mark(table: pa.Table, withheld: frozenset[tuple[int, str]], audience: str) -> pa.Table:
     cells = sorted(withheld)
-    metadata = {**(table.schema.metadata or {}), _SUPPRESSED_KEY: json.dumps(cells).encode()}
+    metadata = {
+        **(table.schema.metadata or {}),
+        _SUPPRESSED_KEY: json.dumps(cells).encode(),
+        _AUDIENCE_KEY: (INTERNAL_NOTE if audience == "internal" else "public").encode(),
+    }
     return table.replace_schema_metadata(metadata)
 
 
@@ -246,6 +304,9 @@ def _audit_json(result: AuditResult) -> str:
         "min_count": result.min_count,
         "reference_date": result.reference_date.isoformat() if result.reference_date else None,
         "notes": list(result.notes),
+        "groups": result.groups,
+        "census": result.census,
+        "audience": result.audience,
         "tables": sorted(result.published),
         "sources": {
             role: json.loads(provenance_to_json(prov)) for role, prov in result.sources.items()
@@ -305,6 +366,10 @@ def load_result(folder: str | Path) -> Any:
         notes=tuple(meta.get("notes", ())),
         plan_sha256=meta.get("plan_sha256"),
         mns_version=str(meta.get("mns_version", "")),
+        groups=describe_groups(str(meta["groups"])) if meta.get("groups") else None,
+        census=meta.get("census"),
+        audience=str(meta.get("audience", "public")),
+        withheld=pq.read_table(path / WITHHELD_FILE) if (path / WITHHELD_FILE).is_file() else None,
     )
 
 
@@ -323,16 +388,29 @@ def _plan(plan: Plan | str | Path) -> tuple[Plan, str]:
 
 
 def _sampling(
-    sample: int, referrals: Records | None, audit: Audit | None, notes: list[str]
+    sample: int, referrals: Records | None, audit: Audit | None, census: bool, notes: list[str]
 ) -> Audit:
     if audit is not None:
         if audit.sampling_fraction is None and not audit.strata:
-            notes.append(
-                f"The audit {audit.name!r} gives no sampling fraction: annual numbers take the "
-                "sample to be the year's cases."
-            )
+            if not (audit.sample_size and audit.population_size) and not census:
+                raise MnsError(
+                    f"the audit {audit.name!r} gives no sampling fraction: give its "
+                    "sampling_fraction (or sample_size and population_size), the year's cases "
+                    "(referrals=), or census=True (mns audit --census) when the audited cases "
+                    "are every case of the year",
+                    item="audit",
+                    field="sampling_fraction",
+                )
+            if census:
+                notes.append("Annual numbers take the audited cases to be the year's (a census).")
+                return attrs.evolve(audit, sampling_fraction=1.0)
         return audit
     if referrals is not None and referrals.cases.num_rows:
+        if census:
+            notes.append(
+                "census was asked for, but the year's cases (referrals) give the sampling "
+                "fraction: annual numbers use the referrals."
+            )
         total = referrals.cases.num_rows
         if sample > total:
             raise MnsError(
@@ -350,9 +428,16 @@ def _sampling(
             population_size=total,
             sampling_fraction=sample / total,
         )
+    if not census:
+        raise MnsError(
+            "annual numbers need to know how the audited cases stand for the year's: give the "
+            "year's cases (referrals=, mns audit --referrals) or an audit with its sampling "
+            "fraction (audit=), or census=True (mns audit --census) when the audited cases are "
+            "every case of the year",
+            item="referrals",
+        )
     notes.append(
-        "No year's cases (referrals) were given: annual numbers take the audited sample to be "
-        "the year's cases."
+        "Annual numbers take the audited cases to be every case of the year (a census, as asked)."
     )
     return Audit(name="audit", sample_size=sample, population_size=sample, sampling_fraction=1.0)
 
@@ -387,6 +472,123 @@ def _with_rules(assignments: pa.Table, classified: pa.Table) -> pa.Table:
     return pa.concat_tables(parts)
 
 
+def _grouping(groups: str | None, assignments: pa.Table, notes: list[str]) -> str:
+    """The grouping asked for, or the default: the professional panel's when it assigned."""
+    if groups is not None:
+        return groups
+    roles = _roles(assignments)
+    if "professional" in roles:
+        return "professional"
+    if roles:
+        notes.append(
+            "The records hold no professional panel's need groups: the tables use the plan's "
+            f"rules (groups={roles[0]!r}, mns audit --groups {roles[0]}, would use the "
+            f"{roles[0]} group's)."
+        )
+    return RULES
+
+
+def _assign(
+    classified: pa.Table,
+    assignments: pa.Table,
+    grouping: str,
+    plan: Plan,
+    notes: list[str],
+    *,
+    what: str = "the records",
+) -> pa.Table:
+    """The classified cases grouped by ``grouping``, with notes on what it could not place."""
+    declared = [g.code for g in plan.need_groups]
+    if grouping == RULES:
+        return assign(classified, None, RULES)
+    if assignments.num_rows == 0:
+        raise MnsError(
+            f"groups={grouping!r}: {what} hold no audit group's assignments; give "
+            "records with assignments, or use groups='rules' (mns audit --groups rules)",
+            item="assignments",
+        )
+    cases = assign(classified, assignments, grouping, declared=declared)
+    counts = summary_of(cases.schema)
+    said = [
+        f"{counts[key]:,} {words}"
+        for key, words in (
+            ("not_audited", "not audited"),
+            ("not_placed", "not placed in a need group"),
+            (
+                "disputed",
+                "disputed (the assignments disagree and no consensus or majority decides)",
+            ),
+            ("no_consensus", "without a consensus assignment"),
+        )
+        if counts.get(key)
+    ]
+    notes.append(
+        f"The tables group the cases by {describe_groups(grouping)}"
+        + (f"; of {counts['cases']:,} cases, " + ", ".join(said) + "." if said else ".")
+    )
+    if counts.get("conflicting"):
+        notes.append(
+            f"{counts['conflicting']:,} cases had disagreeing assignments in that grouping "
+            "(resolved by the consensus flag, else a majority, else shown as '(disputed)')."
+        )
+    if counts.get("undeclared"):
+        notes.append(
+            "The assignments use need groups the plan does not have: "
+            + ", ".join(counts["undeclared"])
+            + " (add them to the plan, without a rule if the rules cannot find them)."
+        )
+    return cases
+
+
+def _services_period(
+    given: tuple[dt.date | None, dt.date | None] | None,
+    audit: Audit | None,
+    records: Records,
+    notes: list[str],
+) -> tuple[dt.date | None, dt.date | None] | None:
+    """The period a service must overlap to count as received for the audit."""
+    if given is not None:
+        return None if given == (None, None) else given
+    if audit is not None and (audit.period_start or audit.period_end):
+        return (audit.period_start, audit.period_end)
+    year = records.provenance.collection_year
+    if year:
+        return (dt.date(year - 1, 4, 1), dt.date(year, 3, 31))
+    notes.append(
+        "The audit's period is not known (no audit period, no collection year): every service "
+        "episode counts as received, whatever its dates."
+    )
+    return None
+
+
+def _services_issues(
+    cases: pa.Table, records: Records, match: pa.Table, notes: list[str]
+) -> pa.Table:
+    """Issues for the service records of cases outside the audit (not counted by match)."""
+    from mns.analyses.match import OUTSIDE_KEY
+    from mns.records.issues import IssueLog
+
+    services = records.services
+    ids = cases.column("case_id").cast(pa.string())
+    theirs = services.column("case_id").cast(pa.string())
+    outside = pc.invert(pc.is_in(theirs, value_set=ids.combine_chunks()))
+    log = IssueLog(source="services", table="services")
+    for _ in range(int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)):
+        log.warning(
+            "a service episode of a case that is not among the audited cases: not counted "
+            "in the match of needs and services",
+            action="rejected",
+            field="case_id",
+        )
+    left_out = int((match.schema.metadata or {}).get(OUTSIDE_KEY, b"0"))
+    if left_out:
+        notes.append(
+            f"{left_out:,} service episodes fall outside the audit's period and were not "
+            "counted as received."
+        )
+    return log.table()
+
+
 def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     records: Records,
     plan: Plan | str | Path,
@@ -396,6 +598,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     population: TableLike | None = None,
     audit: Audit | None = None,
     min_count: int = 5,
+    audience: str = "public",
     disclose: bool = True,
     suggest: bool = False,
     seed: int = 0,
@@ -403,6 +606,9 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     out: str | Path | None = None,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    groups: str | None = None,
+    census: bool = False,
+    services_period: tuple[dt.date | None, dt.date | None] | None = None,
 ) -> AuditResult:
     """Run every analysis of an audit and put each table through disclosure control.
 
@@ -415,16 +621,31 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
       need by area. ``audit``: an :class:`~mns.records.model.Audit` giving the sampling
       fraction instead.
     - ``min_count``: disclosure control withholds counts below it (and what would reveal
-      them); ``disclose=False`` switches it off (the report says so).
+      them), jointly over every published table (:func:`mns.disclose_all`).
+    - ``audience``: ``"public"`` (disclosure control) or ``"internal"``: the planning
+      group's working copy, nothing withheld, every file and page marked "internal: contains
+      small numbers, not for publication" (the CSV files are named ``<name>.internal.csv``).
+      ``disclose=False`` is the same as ``audience="internal"``.
     - ``suggest``: add "what the data suggest" (latent class analysis; needs ``mns[lca]``),
       fitted from ``seed``.
     - ``out``: also write the result there (:meth:`AuditResult.write`).
     - ``progress``: called with the name of each step as it starts.
+    - ``groups``: the grouping every planning table uses (:func:`mns.assign`): ``"rules"``,
+      a role (``"professional"``, ``"shadow"``, ``"mixed"``), ``"consensus"`` or an audit's
+      name. Default: ``"professional"`` when the records hold the professional panel's
+      assignments, ``"rules"`` otherwise. Thresholds always come from the plan's rules.
+    - ``census``: without the year's cases or an audit's sampling fraction, the annual
+      numbers (extrapolate, capacity) are an error unless ``census=True`` says the audited
+      cases are every case of the year.
+    - ``services_period`` (start, end): a service counts as received when its dates overlap
+      it. Default: the audit's period (``audit=``), else the collection year of the records
+      (1 April to 31 March), else every episode counts (a note says so); ``(None, None)``
+      counts every episode.
 
     The result does not depend on today's date, the files' names or their order.
     """
     import mns
-    from mns.disclosure import disclose as disclose_table
+    from mns.disclosure import AUDIENCES, disclose_all, publication
 
     if not isinstance(records, Records):
         raise TypeError(
@@ -441,9 +662,13 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         raise MnsError("the audit has no cases to analyse", item="cases")
 
     step("classifying")
-    cases = _classify(records.cases, the_plan)
-    sampling = _sampling(cases.num_rows, referrals, audit, notes)
+    classified = _classify(records.cases, the_plan)
+    grouping = _grouping(groups, records.assignments, notes)
+    cases = _assign(classified, records.assignments, grouping, the_plan, notes)
+    sampling = _sampling(cases.num_rows, referrals, audit, census, notes)
     tables: dict[str, pa.Table] = {}
+    internal: dict[str, pa.Table] = {}
+    extra_issues: list[pa.Table] = []
 
     step("profile")
     has_services = records.services.num_rows > 0
@@ -454,7 +679,9 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     tables["extrapolate"] = mns.extrapolate(cases, plan=the_plan, audit=sampling)
     step("match")
     if has_services:
-        tables["match"] = mns.match(cases, records.services, the_plan)
+        period = _services_period(services_period, audit, records, notes)
+        tables["match"] = mns.match(cases, records.services, the_plan, period=period)
+        extra_issues.append(_services_issues(cases, records, tables["match"], notes))
     else:
         notes.append(
             "The records have no services received: needs could not be matched with services."
@@ -464,7 +691,15 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     step("agreement")
     roles = _roles(records.assignments)
     if roles:
-        assignments = _with_rules(records.assignments, cases)
+        step("rules beside the panel")
+        panel = grouping if grouping != RULES else roles[0]
+        tables["rules_panel"] = mns.rules_vs_panel(
+            classified, records.assignments, plan=the_plan, role=panel
+        )
+        internal["disagreements"] = mns.disagreements(
+            classified, records.assignments, plan=the_plan, role=panel
+        )
+        assignments = _with_rules(records.assignments, classified)
         sides = [*roles, "rules"]
         tables["agreement"] = mns.agreement(assignments, sides[0], sides[1], *sides[2:])
     if len(roles) < 2:
@@ -474,11 +709,25 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         )
     if baseline is not None:
         step("compare")
-        before = _classify(baseline.cases, the_plan)
+        before = _assign(
+            _classify(baseline.cases, the_plan),
+            baseline.assignments,
+            grouping,
+            the_plan,
+            [],
+            what="the baseline's records",
+        )
         tables["compare"] = mns.compare(before, cases, plan=the_plan)
     if referrals is not None and population is not None:
         step("areas")
         year = _classify(referrals.cases, the_plan)
+        if grouping != RULES:  # only the audited cases of the year have the panel's groups
+            year = assign(year, records.assignments, grouping)
+            notes.append(
+                "Need by area and group counts the year's cases the panel audited by its "
+                f"groups; the {summary_of(year.schema)['not_audited']:,} it did not audit are "
+                "shown as '(not audited)'."
+            )
         people = _as_table(population)
         tables["areas"] = mns.areas(year, people, by=None)
         tables["areas_by_group"] = mns.areas(year, people, plan=the_plan)
@@ -492,33 +741,38 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         tables["outcomes"] = mns.outcomes(cases, records.outcomes, records.services, plan=the_plan)
     inputs = {"sample": records, "baseline": baseline, "referrals": referrals}
     issues = [r.issues for r in inputs.values() if r is not None and r.issues.num_rows]
+    issues += [t for t in extra_issues if t.num_rows]
     all_issues = pa.concat_tables(issues) if issues else records.issues
-    tables["issues"] = summarise_issues(all_issues, examples=not disclose)
+    if audience not in AUDIENCES:
+        raise MnsError(
+            f"audience = {audience!r}: give one of {', '.join(AUDIENCES)}", field="audience"
+        )
+    if not disclose:
+        audience = "internal"
+    public = audience == "public"
+    tables["issues"] = summarise_issues(publishable_issues(all_issues), examples=not public)
     if suggest:
         step("what the data suggest")
         tables.update(_suggest(cases, records.assignments, seed))
 
     step("disclosure control")
-    published: dict[str, pa.Table] = {}
-    suppressed: dict[str, frozenset[tuple[int, str]]] = {}
-    for name, table in tables.items():
-        if not disclose:
-            published[name], suppressed[name] = table, frozenset()
-            continue
-        done = disclose_table(table, min_count, **_structure_for(name, table))
-        published[name] = done.table
-        suppressed[name] = frozenset(
-            zip(
-                done.suppressed.column("row").to_pylist(),
-                done.suppressed.column("column").to_pylist(),
-                strict=True,
-            )
+    declared = {name: publication(name) for name in tables}
+    shown = {n: t for n, t in tables.items() if public is False or declared[n].audience == "public"}
+    withheld = None
+    if public:
+        done = disclose_all(
+            shown,
+            min_count,
+            structures={n: declared[n].structure_for(t) for n, t in shown.items()},
         )
-    if disclose:
-        _link_group_sizes(tables, published, suppressed)
-    if not disclose:
+        published = {n: d.table for n, d in done.tables.items()}
+        suppressed = {n: frozenset(_cells(d.suppressed)) for n, d in done.tables.items()}
+        withheld = done.withheld
+    else:
+        published = dict(shown)
+        suppressed = {n: frozenset() for n in shown}
         notes.append("Disclosure control was switched off: small counts are shown.")
-    sources = {role: r.provenance for role, r in inputs.items() if r is not None}
+    sources = {role: publishable(r.provenance) for role, r in inputs.items() if r is not None}
     result = AuditResult(
         title=title or _title(the_plan, records, sampling),
         plan=the_plan,
@@ -528,9 +782,14 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         published=published,
         suppressed=suppressed,
         sources=sources,
-        min_count=min_count if disclose else None,
+        min_count=min_count if public else None,
+        audience=audience,
+        withheld=withheld,
         reference_date=_reference_date(records, sampling),
         notes=tuple(notes),
+        groups=grouping,
+        census=sampling.sampling_fraction == 1.0,
+        internal=internal,
     )
     if out is not None:
         step("writing")
@@ -538,109 +797,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     return result
 
 
-#: Where each table shows a need group's size, and the cells that would give it away.
-_GROUP_SIZES: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
-    "profile": ("need_group", ("count", "share", "share_low", "share_high"), {"variable": "cases"}),
-    "extrapolate": (
-        "need_group",
-        ("sample", "share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high"),
-        {},
-    ),
-    "compare": (
-        "need_group",
-        (
-            "reaudit",
-            "reaudit_share",
-            "reaudit_low",
-            "reaudit_high",
-            "change",
-            "change_low",
-            "change_high",
-            "z",
-            "p_value",
-        ),
-        {},
-    ),
-    "match": ("need_group", ("cases", "received_share", "unmet_share"), {}),
-}
-#: Columns that show (about) a group's size on the group's other rows (the profile's
-#: denominators: the group's cases with the variable known).
-_GROUP_SIZE_OTHER_ROWS: dict[str, tuple[str, ...]] = {"profile": ("base",)}
-
-
-def _link_group_sizes(
-    tables: Mapping[str, pa.Table],
-    published: dict[str, pa.Table],
-    suppressed: dict[str, frozenset[tuple[int, str]]],
-) -> None:
-    """Withhold a need group's size in every table that shows it once any table withholds it.
-
-    Each table is protected on its own; a size withheld in one table (e.g. by secondary
-    suppression in the profile) must not be published by another (the extrapolated cases a
-    year give the sample count back). The union of the groups whose size is withheld
-    anywhere is withheld everywhere; when that leaves one group alone, the smallest other
-    group is withheld with it, so that the sample's total cannot give it away.
-    """
-    present = {n: spec for n, spec in _GROUP_SIZES.items() if n in published}
-    hidden: set[str] = set()
-    sizes: dict[str, int] = {}
-    for name, (key, columns, where) in present.items():
-        table = tables[name]
-        size_column = columns[0]
-        for row, record in enumerate(table.select([key, size_column, *where]).to_pylist()):
-            if any(record[k] != v for k, v in where.items()):
-                continue
-            group = str(record[key])
-            if name == "profile" and record[size_column] is not None:
-                sizes[group] = int(record[size_column])
-            if (row, size_column) in suppressed[name]:
-                hidden.add(group)
-    if len(hidden) == 1 and len(sizes) > 1:
-        others = sorted((n, g) for g, n in sizes.items() if g not in hidden and n > 0)
-        if others:
-            hidden.add(others[0][1])
-    if not hidden:
-        return
-    for name, (key, columns, where) in present.items():
-        table = published[name]
-        keys = [str(k) for k in table.column(key).to_pylist()]
-        filters = {k: table.column(k).to_pylist() for k in where}
-        extra = {
-            (row, column)
-            for row, group in enumerate(keys)
-            if group in hidden and all(filters[k][row] == v for k, v in where.items())
-            for column in columns
-            if column in table.column_names
-        } | {
-            (row, column)
-            for row, group in enumerate(keys)
-            if group in hidden and not all(filters[k][row] == v for k, v in where.items())
-            for column in _GROUP_SIZE_OTHER_ROWS.get(name, ())
-            if column in table.column_names
-        }
-        if extra <= suppressed[name]:
-            continue
-        cells = suppressed[name] | extra
-        suppressed[name] = frozenset(cells)
-        published[name] = _withhold(table, extra)
-
-
-def _withhold(table: pa.Table, cells: AbstractSet[tuple[int, str]]) -> pa.Table:
-    """``table`` with ``cells`` (row, column) set to null."""
-    by_column: dict[str, set[int]] = {}
-    for row, column in cells:
-        by_column.setdefault(column, set()).add(row)
-    columns = []
-    for field in table.schema:
-        rows = by_column.get(field.name)
-        if not rows:
-            columns.append(table.column(field.name))
-            continue
-        values = table.column(field.name).to_pylist()
-        columns.append(
-            pa.array([None if i in rows else v for i, v in enumerate(values)], field.type)
-        )
-    return pa.Table.from_arrays(columns, schema=table.schema)
+def _cells(record: pa.Table) -> set[tuple[int, str]]:
+    return set(zip(record["row"].to_pylist(), record["column"].to_pylist(), strict=True))
 
 
 def _classify(cases: pa.Table, plan: Plan) -> pa.Table:
@@ -673,37 +831,14 @@ def _reference_date(records: Records, audit: Audit | None) -> dt.date | None:
     return latest if isinstance(latest, dt.date) else None
 
 
-#: How the tables made here (not by an analysis) add up, for disclosure control.
-def _structure_for(name: str, table: pa.Table) -> dict[str, Any]:
-    from mns.disclosure import structure_of
-
-    if structure_of(table) is not None:
-        return {}
-    if name == "issues":
-        return {"count": "issues", "rows": list(_ISSUE_KEYS)}
-    spec = _LCA_STRUCTURES.get(name)
-    if spec is not None:
-        return dict(spec)
-    raise MnsError(f"run_audit: no disclosure structure for the table {name!r}", item=name)
-
-
-# --- what the data suggest (mns[lca]) ------------------------------------------------------
-
-_LCA_STRUCTURES: dict[str, dict[str, Any]] = {
-    "lca_models": {"count": "smallest_class", "rows": "k"},
-    "lca_classes": {"count": "cases", "rows": "class", "derived": {"share": ["cases"]}},
-    "lca_indicators": {
-        "count": "cases",
-        "rows": ["class", "event"],
-        "derived": {"prevalence": ["cases"]},
-    },
-    "lca_rules": {"count": "members", "rows": "class"},
-    "lca_need_groups": {
-        "count": "agreeing",
-        "rows": ["class", "need_group"],
-        "derived": {"share_of_class": ["agreeing"], "share_of_group": ["agreeing"]},
-    },
-}
+#: What the audit itself publishes (each analysis declares its own tables).
+PUBLICATIONS = (
+    Publication(
+        name="issues",
+        title="Problems met while reading the records",
+        structure=Structure(blocks=(Block(count="issues", rows=_ISSUE_KEYS),)),
+    ),
+)
 
 
 def lca_available() -> bool:
@@ -718,28 +853,13 @@ def _suggest(cases: pa.Table, assignments: pa.Table, seed: int) -> dict[str, pa.
             item="suggest",
         )
     from mns.lca import compare_classes, suggest_groups
+    from mns.lca._publish import published_tables
 
     language = _indicator_language(cases)
     result = suggest_groups(cases, indicators=language, k=range(2, 9), seed=seed, n_init=3)
-    top = result.indicators.filter(pc.less_equal(result.indicators["rank"], 5))
-    out = {
-        "lca_models": result.models.select(
-            ["k", "bic", "sabic", "entropy", "smallest_class", "recommended", "problems"]
-        ),
-        "lca_classes": result.classes.select(
-            ["class", "cases", "share", "distinguishing", "rule", "precision", "recall"]
-        ),
-        "lca_indicators": top.select(
-            ["class", "rank", "event", "label", "cases", "prevalence", "lift"]
-        ),
-    }
     roles = _roles(assignments)
-    if roles:
-        comparison = compare_classes(result, assignments, role=roles[0])
-        out["lca_need_groups"] = comparison.matching.select(
-            ["class", "need_group", "agreeing", "share_of_class", "share_of_group"]
-        )
-    return out
+    comparison = compare_classes(result, assignments, role=roles[0]) if roles else None
+    return published_tables(result, comparison)
 
 
 def _indicator_language(cases: pa.Table) -> str | None:

@@ -49,6 +49,7 @@ __all__ = [
     "classify",
     "classify_case",
     "explain",
+    "explain_rows",
     "prepare",
     "render",
 ]
@@ -738,6 +739,26 @@ def explain(
     plain text."""
     values, label = _case_values(case)
     prep = prepare(plan, values.keys(), crosswalks=crosswalks)
+    return _explain(values, label, prep)
+
+
+def explain_rows(
+    rows: Iterable[Mapping[str, Any]],
+    plan: Plan | str | Path,
+    *,
+    crosswalks: CrosswalkArg = None,
+) -> Iterator[Explanation]:
+    """:func:`explain` for many rows with the same columns (a table's ``to_pylist()``),
+    binding the plan to their columns once."""
+    prep: Prepared | None = None
+    for case in rows:
+        values, label = _case_values(case)
+        if prep is None:
+            prep = prepare(plan, values.keys(), crosswalks=crosswalks)
+        yield _explain(values, label, prep)
+
+
+def _explain(values: Mapping[str, Any], label: str, prep: Prepared) -> Explanation:
     row = Row(values, prep.binding, label)
     classified = _classify_row(row, prep, "first")
 

@@ -25,11 +25,13 @@ or :data:`POSTCODE` field metadata (see :func:`role`).
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
-from typing import Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal
 
 import attrs
 import pyarrow as pa
@@ -38,29 +40,41 @@ import pyarrow.compute as pc
 __all__ = [
     "BIRTH_DATE",
     "IDENTIFIER",
+    "NAME",
     "POSTCODE",
+    "ROLES",
+    "Postcode",
     "PostcodeLevel",
+    "Role",
+    "Settings",
+    "active",
     "birth_month",
     "coarsen_postcode",
     "coarsen_postcodes",
+    "mask_quoted",
+    "parse_postcode",
     "protect",
     "pseudonym",
     "pseudonymise",
+    "reading",
     "role",
+    "scrub",
+    "shown",
 ]
 
 ROLE_KEY = b"mns.role"
 IDENTIFIER = {ROLE_KEY: b"identifier"}  #: field metadata: the column holds identifiers
 BIRTH_DATE = {ROLE_KEY: b"birth_date"}  #: field metadata: the column holds dates of birth
 POSTCODE = {ROLE_KEY: b"postcode"}  #: field metadata: the column holds postcodes
+NAME = {ROLE_KEY: b"name"}  #: field metadata: the column holds people's names (masked in issues)
 
 PostcodeLevel = Literal["district", "sector"]
+Role = Literal["identifier", "birth_date", "postcode", "name"]
+ROLES: tuple[Role, ...] = ("identifier", "birth_date", "postcode", "name")
 
 #: Canonical columns with a privacy role, by name (in every table).
 _BY_NAME = {"case_id": "identifier", "child_id": "identifier", "birth_month": "birth_date"}
 _POSTCODE_COLUMNS = {("cases", "area")}
-
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*(?:([0-9])\s*([A-Z]{2})?)?$")
 
 
 def _key(key: str | bytes) -> bytes:
@@ -116,16 +130,122 @@ def birth_month(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArra
     return pc.floor_temporal(values, unit="month")
 
 
-def coarsen_postcode(value: str, level: PostcodeLevel = "district") -> str:
+@attrs.frozen(kw_only=True)
+class Postcode:
+    """A parsed UK postcode: ``outward`` (area letters + district, ``"SW1A"``) and ``inward``
+    (sector digit + unit letters, ``"1AA"``; empty when only the outward code or the sector
+    was given)."""
+
+    outward: str
+    inward: str = ""
+
+    @property
+    def sector(self) -> str:
+        """``"SW1A 1"``; for a bare outward code, the outward code."""
+        return f"{self.outward} {self.inward[0]}" if self.inward else self.outward
+
+    def coarse(self, level: PostcodeLevel) -> str:
+        """The district (``"SW1A"``) or the sector (``"SW1A 1"``)."""
+        return self.sector if level == "sector" else self.outward
+
+    def __str__(self) -> str:
+        return f"{self.outward} {self.inward}" if self.inward else self.outward
+
+
+# The shapes of the outward code (A9, A99, AA9, AA99, A9A, AA9A) and the inward code (9AA).
+# Letters are not restricted by position: any full postcode shape identifies an address.
+_OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
+_INWARD = r"[0-9][A-Z]{2}"
+# Non-geographic and overseas codes: the outward code names a whole territory or service.
+_SPECIAL = (
+    "GIR",  # Girobank, GIR 0AA
+    "SAN",  # Santa's, SAN TA1
+    "ASCN",
+    "BBND",
+    "BIQQ",
+    "FIQQ",
+    "PCRN",
+    "SIQQ",
+    "STHL",
+    "TDCU",
+    "TKCA",
+)
+_WHOLE = re.compile(rf"({_OUTWARD})({_INWARD})?")  # on the compact form (letters, digits)
+_SECTOR = re.compile(rf"({_OUTWARD}) ?([0-9])")
+_BFPO = re.compile(r"^BFPO ?[0-9]{1,4}$")
+_SPECIAL_WHOLE = re.compile(rf"({'|'.join(_SPECIAL)})([0-9][A-Z0-9]{{2}}|TA1)?")
+# Inside free text (an address): separators between the two halves are spaces, hyphens, dots.
+_INSIDE = re.compile(
+    rf"(?<![A-Z0-9])({_OUTWARD}|{'|'.join(_SPECIAL)})[ \t.\-]*({_INWARD}|TA1)(?![A-Z0-9])"
+)
+# A house number followed by a word ("12 High Street", "Flat 3 Rose Court"), or a comma:
+# the text is an address, not an area name.
+_ADDRESS = re.compile(r"[0-9]+[A-Z]?\s+[A-Z]|,")
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", value.upper())
+
+
+def parse_postcode(value: str) -> Postcode | None:
+    """``value`` as a UK postcode, or None when it holds none.
+
+    Case, spacing and punctuation do not matter (``"b15-8pz."`` is ``B15 8PZ``); a postcode
+    inside an address (``"12 High St, Birmingham B15 8PZ"``) is found; an outward code alone
+    (``"B15"``) or a sector (``"B15 8"``) parses to that much. Special codes keep only their
+    outward code: ``GIR 0AA``, ``SAN TA1``, the overseas territories (``ASCN 1ZZ``), and
+    ``BFPO 1234`` (as ``BFPO``: the number names a unit). An address with two different
+    postcodes is not one postcode (None).
+    """
+    text = value.upper().strip()
+    if _BFPO.match(re.sub(r"[^A-Z0-9 ]", "", text)):
+        return Postcode(outward="BFPO")
+    compact = _compact(text)
+    special = _SPECIAL_WHOLE.fullmatch(compact)
+    if special is not None:
+        return Postcode(outward=special.group(1))
+    whole = _WHOLE.fullmatch(compact)
+    if whole is not None:
+        return Postcode(outward=whole.group(1), inward=whole.group(2) or "")
+    sector = _SECTOR.fullmatch(re.sub(r"[^A-Z0-9]+", " ", text).strip())
+    if sector is not None:
+        return Postcode(outward=sector.group(1), inward=sector.group(2))
+    found = {
+        (m.group(1), m.group(2)) for m in _INSIDE.finditer(re.sub(r"[^A-Z0-9 \t.\-]", " ", text))
+    }
+    if len(found) != 1:
+        return None
+    outward, inward = found.pop()
+    if outward in _SPECIAL:
+        return Postcode(outward=outward)
+    return Postcode(outward=outward, inward=inward)
+
+
+def _area_name(value: str) -> bool:
+    """A place or area name (``"Northwick East"``, ``"QAB12"``): starts with a letter, does
+    not begin like a postcode, and is not an address."""
+    text = value.strip().upper()
+    if not text or not text[0].isalpha() or _ADDRESS.search(text):
+        return False
+    return (
+        re.match(rf"{_OUTWARD} ?[0-9]", text) is None
+        and re.match(rf"{_OUTWARD}(?![A-Z])", text) is None
+    )
+
+
+def coarsen_postcode(value: str, level: PostcodeLevel = "district") -> str | None:
     """A UK postcode cut to its district (``"SW1A 1AA"`` -> ``"SW1A"``) or sector
-    (``"SW1A 1"``); anything that is not a postcode is returned unchanged."""
-    match = _POSTCODE.match(value.strip().upper())
-    if match is None:
-        return value
-    district, sector, _ = match.groups()
-    if level == "sector" and sector is not None:
-        return f"{district} {sector}"
-    return str(district)
+    (``"SW1A 1"``), parsed by :func:`parse_postcode` (so ``"sw1a-1aa."`` and postcodes in
+    addresses are cut too).
+
+    A value holding no postcode is returned unchanged when it is an area name
+    (``"Northwick East"``); otherwise (an address without a postcode, a broken postcode such
+    as ``"B15 8P"``) it is None: it cannot be coarsened, so it must not be published.
+    """
+    parsed = parse_postcode(value)
+    if parsed is not None:
+        return parsed.coarse(level)
+    return value.strip() if _area_name(value) else None
 
 
 def coarsen_postcodes(
@@ -154,13 +274,42 @@ def _mask_all(value: str) -> str:
     return re.sub(r"[A-Za-z0-9]", "#", value)
 
 
+def _blanked_postcodes(
+    name: str, field: str, before: pa.ChunkedArray, after: pa.ChunkedArray, ids: list[Any] | None
+) -> list[dict[str, Any]]:
+    """One issue per value that held neither a postcode nor an area name (now null)."""
+    lost = pc.and_(pc.is_valid(before), pc.is_null(after))
+    rows = pc.indices_nonzero(lost).to_pylist()
+    values = before.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
+    return [
+        {
+            "source": "",
+            "table": name,
+            "field": field,
+            "record": None if ids is None else ids[i],
+            "value": _mask_all(str(value)),
+            "severity": "warning",
+            "action": "blanked",
+            "message": (
+                f"{name}.{field} holds neither a UK postcode nor an area name, so it cannot "
+                "be coarsened and is left out (give a postcode such as 'SW1A 1AA', a district "
+                "such as 'SW1A', or the area's name)"
+            ),
+        }
+        for i, value in zip(rows, values, strict=True)
+    ]
+
+
 def _protect_table(
     table: pa.Table,
     name: str,
     key: bytes | None,
     level: PostcodeLevel | None,
     roles: dict[str, str],
+    *,
+    blanked: list[dict[str, Any]],
 ) -> pa.Table:
+    original = table  # blanked issues name the case by its id as read (protected with the rest)
     for i, field in enumerate(table.schema):
         kind = role(field, name)
         if kind is None:
@@ -178,6 +327,10 @@ def _protect_table(
             column = pc.cast(birth_month(column), field.type)
         elif kind == "postcode" and level is not None and is_text:
             column = coarsen_postcodes(column, level)
+            ids = (
+                original.column("case_id").to_pylist() if "case_id" in table.column_names else None
+            )
+            blanked.extend(_blanked_postcodes(name, field.name, original.column(i), column, ids))
         else:
             continue
         table = table.set_column(i, field, column)
@@ -189,22 +342,13 @@ def _protect_issues(
 ) -> pa.Table:
     if issues.num_rows == 0:
         return issues
+    settings = Settings(key=key, postcode=level)
     fields = issues.column("field").to_pylist()
     values = issues.column("value").to_pylist()
-    out: list[str | None] = []
-    for field, value in zip(fields, values, strict=True):
-        kind = roles.get(field or "")
-        if value is None or kind is None:
-            out.append(value)
-        elif kind == "identifier":
-            out.append(pseudonym(value, key) if key is not None else value)
-        elif kind == "birth_date":
-            out.append(_mask(value))
-        elif level is not None:  # postcode
-            coarse = coarsen_postcode(value, level)
-            out.append(_mask_all(value) if coarse == value and value.strip() else coarse)
-        else:
-            out.append(value)
+    out = [
+        value if value is None else shown(value, roles.get(field or ""), settings)
+        for field, value in zip(fields, values, strict=True)
+    ]
     index = issues.schema.get_field_index("value")
     issues = issues.set_column(index, issues.schema.field(index), pa.array(out, pa.string()))
     if key is not None:
@@ -213,6 +357,83 @@ def _protect_issues(
             index, issues.schema.field(index), pseudonymise(issues.column(index), key)
         )
     return issues
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """The privacy settings of a read: the pseudonymisation key (None: identifiers as read)
+    and the postcode level (None: postcodes as read). Dates of birth and names are always
+    masked in messages."""
+
+    key: bytes | None = None
+    postcode: PostcodeLevel | None = "district"
+    #: roles of issue fields declared by the read's issue logs (filled during the read)
+    roles: dict[str, str] = attrs.field(factory=dict, eq=False)
+
+
+_ACTIVE: contextvars.ContextVar[Settings | None] = contextvars.ContextVar(
+    "mns_privacy", default=None
+)
+
+
+@contextlib.contextmanager
+def reading(key: str | bytes | None, postcode: PostcodeLevel | None) -> Iterator[Settings]:
+    """Within this block, :func:`shown` (and so every :class:`~mns.records.issues.IssueLog`
+    message and error) protects values as ``mns.read`` will protect the tables."""
+    settings = Settings(key=_key(key) if key is not None else None, postcode=postcode)
+    token = _ACTIVE.set(settings)
+    try:
+        yield settings
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active() -> Settings | None:
+    """The settings of the read in progress (None outside ``mns.read``)."""
+    return _ACTIVE.get()
+
+
+def shown(value: Any, role: str | None, settings: Settings | None = None) -> str | None:
+    """``value`` as it may appear in a message or an issue: an identifier as its pseudonym
+    (with a key), a date of birth or a name masked (``##/##/####``), a postcode coarsened
+    (or masked when it does not parse). Outside a read (no settings) values are shown as given.
+    """
+    settings = settings if settings is not None else active()
+    if value is None:
+        return None
+    text = value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
+    if settings is None or role is None:
+        return text
+    if role == "identifier":
+        return pseudonym(text, settings.key) if settings.key is not None else text
+    if role == "birth_date":
+        return _mask(text)
+    if role == "name":
+        return _mask_all(text)
+    if role == "postcode" and settings.postcode is not None:
+        parsed = parse_postcode(text)
+        return parsed.coarse(settings.postcode) if parsed is not None else _mask_all(text)
+    return text
+
+
+def scrub(text: str, raw: str, replacement: str) -> str:
+    """``text`` with ``raw`` replaced wherever it stands on its own (not inside a longer word
+    or number) or in quotes; a very short ``raw`` only in quotes, so ``'7'`` is replaced
+    but ``row 7`` is left."""
+    raw = raw.strip()
+    if not raw or raw == replacement or raw not in text:
+        return text
+    for quote in ("'", '"'):
+        text = text.replace(f"{quote}{raw}{quote}", f"{quote}{replacement}{quote}")
+    if len(raw) < 3:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(raw)}(?![A-Za-z0-9])", replacement, text)
+
+
+def mask_quoted(text: str) -> str:
+    """``text`` with the letters and digits of every quoted part masked: for the text of
+    exceptions from other libraries, which quote raw values (``invalid value '31/02/2019'``)."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: _mask_all(m.group(0)), text)
 
 
 @attrs.frozen(kw_only=True)
@@ -230,19 +451,25 @@ def protect(
     *,
     key: str | bytes | None,
     postcode: PostcodeLevel | None = "district",
+    roles: Mapping[str, str] | None = None,
 ) -> Protected:
     """Apply the read-time privacy rules to ``tables`` (by name) and to ``issues``.
 
     ``key=None`` leaves identifiers as read; ``postcode=None`` leaves postcodes as read.
-    Dates of birth are always degraded to the month.
+    Dates of birth are always degraded to the month. ``roles`` (field name -> role) adds the
+    roles of issue fields that name no column of ``tables`` (e.g. a source's own headers).
     """
     secret = _key(key) if key is not None else None
     if postcode not in (None, "district", "sector"):
         raise ValueError(f"postcode={postcode!r}: use 'district', 'sector' or None (keep as read)")
-    roles: dict[str, str] = {}
+    found: dict[str, str] = {}
+    blanked: list[dict[str, Any]] = []
     out = {
-        name: _protect_table(table, name, secret, postcode, roles) for name, table in tables.items()
+        name: _protect_table(table, name, secret, postcode, found, blanked=blanked)
+        for name, table in tables.items()
     }
-    return Protected(
-        tables=out, issues=_protect_issues(issues, secret, postcode, roles), roles=roles
-    )
+    protected = _protect_issues(issues, secret, postcode, {**(roles or {}), **found})
+    if blanked:  # already masked; only their case ids still need their pseudonyms
+        added = pa.Table.from_pylist(blanked, schema=issues.schema)
+        protected = pa.concat_tables([protected, _protect_issues(added, secret, None, {})])
+    return Protected(tables=out, issues=protected, roles=found)

@@ -1,7 +1,8 @@
 """The interval estimates and tests the analyses report, written out from their published formulas.
 
 Every function takes plain numbers (or NumPy arrays, for the ``*_arrays`` forms the analyses use
-on whole columns) and uses only :mod:`math`, :class:`statistics.NormalDist` and NumPy. See
+on whole columns) and uses :mod:`math`, :class:`statistics.NormalDist`, NumPy and, for the
+exact Poisson interval, SciPy's chi-square quantiles. See
 ``docs/explanation/statistics.md`` for the formulas, their assumptions and references.
 
 - :func:`wilson`: the Wilson score interval for a proportion (Wilson 1927; Newcombe 1998a,
@@ -9,7 +10,10 @@ on whole columns) and uses only :mod:`math`, :class:`statistics.NormalDist` and 
 - :func:`newcombe_difference`: the hybrid score interval for a difference of two independent
   proportions (Newcombe 1998b, method 10).
 - :func:`two_proportion_test`: the pooled two-sample z test of equal proportions.
-- :func:`byar`: Byar's approximation to the exact Poisson interval for a count (used for rates).
+- :func:`garwood`: the exact Poisson interval for a count (Garwood 1936), from chi-square
+  quantiles (:mod:`scipy.stats`): what the rates use.
+- :func:`byar`: Byar's approximation to the exact Poisson interval (kept for comparison; at
+  small counts its lower limit is far off: about half the exact one at 1 case).
 - :func:`cohen_kappa`: Cohen's kappa (1960) with the large-sample standard error of Fleiss,
   Cohen & Everitt (1969) and the test of kappa = 0.
 - :func:`fleiss_kappa`: Fleiss' kappa (1971) for many raters, with the standard error under
@@ -33,6 +37,8 @@ __all__ = [
     "byar_arrays",
     "cohen_kappa",
     "fleiss_kappa",
+    "garwood",
+    "garwood_arrays",
     "newcombe_difference",
     "newcombe_difference_arrays",
     "two_proportion_test",
@@ -99,12 +105,22 @@ def wilson(count: float, n: float, confidence: float = 0.95) -> tuple[float, flo
 
 
 def newcombe_difference_arrays(
-    x1: Any, n1: Any, x2: Any, n2: Any, confidence: float = 0.95
+    x1: Any,
+    n1: Any,
+    x2: Any,
+    n2: Any,
+    confidence: float = 0.95,
+    *,
+    n_effective1: Any = None,
+    n_effective2: Any = None,
 ) -> tuple[Floats, Floats]:
-    """Newcombe's hybrid score intervals for ``x1/n1 - x2/n2``, element by element."""
+    """Newcombe's hybrid score intervals for ``x1/n1 - x2/n2``, element by element.
+
+    ``n_effective1`` and ``n_effective2`` (optional) are the samples' effective sizes, as in
+    :func:`wilson_arrays` (weighted shares, the finite population correction)."""
     a, b, c, d = _as_float(x1), _as_float(n1), _as_float(x2), _as_float(n2)
-    l1, u1 = wilson_arrays(a, b, confidence)
-    l2, u2 = wilson_arrays(c, d, confidence)
+    l1, u1 = wilson_arrays(a, b, confidence, n_effective=n_effective1)
+    l2, u2 = wilson_arrays(c, d, confidence, n_effective=n_effective2)
     with np.errstate(divide="ignore", invalid="ignore"):
         p1 = np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
         p2 = np.where(d > 0, c / np.where(d > 0, d, 1.0), np.nan)
@@ -123,17 +139,29 @@ def newcombe_difference(
     return float(low[0]), float(high[0])
 
 
-def two_proportion_test_arrays(x1: Any, n1: Any, x2: Any, n2: Any) -> tuple[Floats, Floats]:
+def two_proportion_test_arrays(
+    x1: Any, n1: Any, x2: Any, n2: Any, *, n_effective1: Any = None, n_effective2: Any = None
+) -> tuple[Floats, Floats]:
     """The pooled z statistic and two-sided p-value for equal proportions, element by element.
 
     Where the pooled proportion is 0 or 1 (no variation), z is 0 and p is 1; NaN where either
-    sample is empty.
+    sample is empty. With effective sizes (weighted shares, finite population correction)
+    the shares stay ``x/n`` and the variance uses the effective sizes; two censuses (infinite
+    effective sizes) have no sampling error: z is infinite where the shares differ.
     """
     a, b, c, d = _as_float(x1), _as_float(n1), _as_float(x2), _as_float(n2)
+    m1 = b if n_effective1 is None else _as_float(n_effective1) * np.ones_like(b)
+    m2 = d if n_effective2 is None else _as_float(n_effective2) * np.ones_like(d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pooled = (a + c) / (b + d)
-        se = np.sqrt(pooled * (1.0 - pooled) * (1.0 / b + 1.0 / d))
-        z = np.where(se > 0, (a / b - c / d) / np.where(se > 0, se, 1.0), 0.0)
+        p1 = a / b
+        p2 = c / d
+        w1 = np.where(np.isinf(m1), 1.0, m1)
+        w2 = np.where(np.isinf(m2), 1.0, m2)
+        pooled = (p1 * w1 + p2 * w2) / (w1 + w2)
+        se = np.sqrt(pooled * (1.0 - pooled) * (1.0 / m1 + 1.0 / m2))
+        census = (se == 0) & (p1 != p2)
+        z = np.where(se > 0, (p1 - p2) / np.where(se > 0, se, 1.0), 0.0)
+        z = np.where(census, np.sign(p1 - p2) * np.inf, z)
     empty = ~(b > 0) | ~(d > 0)
     z = np.where(empty, np.nan, z)
     p = np.array([math.nan if math.isnan(v) else 2.0 * _NORMAL.cdf(-abs(v)) for v in z.tolist()])
@@ -144,6 +172,29 @@ def two_proportion_test(x1: float, n1: float, x2: float, n2: float) -> tuple[flo
     """The pooled two-sample z test of ``x1/n1 == x2/n2``: ``(z, two-sided p)``."""
     z, p = two_proportion_test_arrays([x1], [n1], [x2], [n2])
     return float(z[0]), float(p[0])
+
+
+def garwood_arrays(count: Any, confidence: float = 0.95) -> tuple[Floats, Floats]:
+    """Exact (Garwood 1936) Poisson intervals for counts, element by element: half the
+    chi-square quantiles with ``2x`` and ``2x + 2`` degrees of freedom (lower 0 at 0)."""
+    from scipy.stats import chi2
+
+    alpha = 1.0 - confidence
+    z_for(confidence)  # checks confidence
+    o = _as_float(count)
+    if (o < 0).any() or not np.isfinite(o).all():
+        raise ValueError("garwood: counts must be finite and 0 or more")
+    low = np.where(o > 0, chi2.ppf(alpha / 2.0, 2.0 * np.maximum(o, 1.0)) / 2.0, 0.0)
+    high = chi2.ppf(1.0 - alpha / 2.0, 2.0 * o + 2.0) / 2.0
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+
+
+def garwood(count: float, confidence: float = 0.95) -> tuple[float, float]:
+    """The exact Poisson interval for an observed count (Garwood 1936); divide by the
+    population for a rate's interval. 0 gives (0, 3.689), 1 gives (0.0253, 5.572), 10 gives
+    (4.795, 18.390)."""
+    low, high = garwood_arrays([count], confidence)
+    return float(low[0]), float(high[0])
 
 
 def byar_arrays(count: Any, confidence: float = 0.95) -> tuple[Floats, Floats]:

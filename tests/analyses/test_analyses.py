@@ -89,10 +89,12 @@ def test_match_by_hand() -> None:
         2,
         1,
     )
-    assert (a1["unmet"], a1["unplanned"], a1["status"]) == (1, None, "matched")
+    # c1 is eligible and did not receive it: partly met
+    assert (a1["unmet"], a1["unplanned"], a1["status"]) == (1, None, "partly met")
+    assert a1["received_below_threshold"] == 0  # c2's threshold is unknown, not failed
     assert a1["unmet_share"] == 0.5
     b2 = got[("B", "s2")]  # planned for B; eligible c3, c4; received c4
-    assert (b2["received"], b2["eligible"], b2["unmet"], b2["status"]) == (1, 2, 1, "matched")
+    assert (b2["received"], b2["eligible"], b2["unmet"], b2["status"]) == (1, 2, 1, "partly met")
     b1 = got[("B", "s1")]  # planned for B; eligible c3; nobody received it
     assert (b1["received"], b1["eligible"], b1["unmet"], b1["status"]) == (0, 1, 1, "unmet")
     c2 = got[("C", "s2")]  # not planned for C; c5 received it
@@ -102,8 +104,10 @@ def test_match_by_hand() -> None:
         None,
         "unplanned",
     )
+    assert c2["received_below_threshold"] == 1  # c5 fails s2's threshold
     yot = got[("C", "yot")]  # a service the plan does not have
     assert (yot["in_plan"], yot["eligible"], yot["unplanned"]) == (False, None, 1)
+    assert yot["received_below_threshold"] is None
     # per group: planned services needed and received (case-service pairs)
     # A: s1 eligible c0, c1 (2 pairs), received by c0 -> 1
     # B: s1 c3, s2 c3, c4 -> 3 pairs, c4 got s2 -> 1
@@ -111,6 +115,48 @@ def test_match_by_hand() -> None:
     assert (b1["planned_needed"], b1["planned_received"]) == (3, 1)
     assert got[("C", "s3")]["eligible"] == 1  # s3 has no threshold: all the group's cases
     assert {g for g, _ in got} == {"A", "B", "C", "unassigned", "unknown"}
+
+
+def _episodes(rows: Sequence[tuple[str, str, dt.date | None, dt.date | None]]) -> pa.Table:
+    return schema.conform(
+        pa.table(
+            {
+                "case_id": [r[0] for r in rows],
+                "service": [r[1] for r in rows],
+                "start_date": pa.array([r[2] for r in rows], pa.date32()),
+                "end_date": pa.array([r[3] for r in rows], pa.date32()),
+            }
+        ),
+        "services",
+    )
+
+
+def test_match_statuses_the_period_and_services_of_other_cases() -> None:
+    day = dt.date
+    services = _episodes(
+        [
+            ("c0", "r1", day(2025, 5, 1), None),  # A s1: in the period
+            ("c1", "r1", day(2024, 1, 1), day(2025, 6, 30)),  # overlaps its start
+            ("c3", "r1", day(2024, 1, 1), day(2024, 12, 31)),  # B s1: ended before it
+            ("c4", "r2", None, None),  # no dates: counts
+            ("c3", "r2", day(2026, 4, 1), None),  # B s2: starts after it
+            ("x9", "r1", day(2025, 5, 1), None),  # not an audited case
+        ]
+    )
+    period = (day(2025, 4, 1), day(2026, 3, 31))
+    result = mns.match(cases_table(MATCH_CASES), services, PLAN, period=period)
+    got = _rows(result, "need_group", "service")
+    assert (got[("A", "s1")]["received"], got[("A", "s1")]["status"]) == (2, "met")
+    assert (got[("B", "s1")]["received"], got[("B", "s1")]["status"]) == (0, "unmet")
+    assert (got[("B", "s2")]["received"], got[("B", "s2")]["status"]) == (1, "partly met")
+    assert got[("C", "s1")]["status"] is None  # not planned, not received
+    assert result.schema.metadata[b"mns.services_outside_period"] == b"2"
+    assert result.schema.metadata[b"mns.unmatched_services"] == b"1"
+    # without a period every episode counts
+    every = _rows(mns.match(cases_table(MATCH_CASES), services, PLAN), "need_group", "service")
+    assert every[("B", "s1")]["received"] == 1
+    with pytest.raises(MnsError, match=r"ends .* before it starts"):
+        mns.match(cases_table(MATCH_CASES), services, PLAN, period=(period[1], period[0]))
 
 
 def test_match_needs_classified_cases() -> None:
@@ -211,6 +257,38 @@ def test_compare_finds_new_and_vanished_groups() -> None:
     assert got["A"]["p_value"] == pytest.approx(stats.two_proportion_test(2, 6, 3, 5)[1])
 
 
+def test_compare_weights_each_sample_with_the_finite_population_correction() -> None:
+    before = cases_table([_case(i, g) for i, g in enumerate("AAAB")])
+    after = cases_table([_case(i, g) for i, g in enumerate("AABB")])
+    plain = _rows(mns.compare(before, after), "need_group")
+    fpc = _rows(
+        mns.compare(before, after, sampling_fraction=0.5, baseline_sampling_fraction=0.5),
+        "need_group",
+    )
+    # one fraction per sample: the shares stay, the intervals narrow (effective n = n / 0.5)
+    assert fpc["A"]["change"] == pytest.approx(plain["A"]["change"])
+    low, high = stats.wilson_arrays([2], [4], n_effective=[8])
+    assert (fpc["A"]["reaudit_low"], fpc["A"]["reaudit_high"]) == pytest.approx((low[0], high[0]))
+    assert fpc["A"]["change_high"] - fpc["A"]["change_low"] < (
+        plain["A"]["change_high"] - plain["A"]["change_low"]
+    )
+    assert fpc["A"]["p_value"] < plain["A"]["p_value"]
+    # two censuses: no sampling error
+    census = _rows(
+        mns.compare(before, after, sampling_fraction=1.0, baseline_sampling_fraction=1.0),
+        "need_group",
+    )
+    assert census["A"]["change_low"] == census["A"]["change_high"] == pytest.approx(-0.25)
+    assert census["A"]["p_value"] == 0.0
+    # a weights column: the shares are weighted, the counts stay the cases
+    weighted = after.set_column(
+        after.column_names.index("weight"), "weight", pa.array([3.0, 3.0, 1.0, 1.0])
+    )
+    got = _rows(mns.compare(before, weighted, weights="weight"), "need_group")
+    assert got["A"]["reaudit"] == 2
+    assert got["A"]["reaudit_share"] == pytest.approx(6 / 8)
+
+
 # ------------------------------------------------------------------ extrapolate and capacity
 
 
@@ -238,8 +316,31 @@ def test_extrapolate_over_half_a_year_and_by_stratum() -> None:
     got = _rows(mns.extrapolate(cases_table(rows), audit=audit), "need_group")
     assert got["A"]["estimate"] == pytest.approx(10 / 0.5 * 2)  # six months -> a year
     assert got["B"]["estimate"] == pytest.approx(5 * 2)
-    with pytest.raises(MnsError, match="sampling fraction"):
+    with pytest.raises(MnsError, match=r"sampling_fraction=.*census=True"):
         mns.extrapolate(cases_table(rows))
+
+
+def test_extrapolate_and_capacity_take_a_census_only_when_told() -> None:
+    table = cases_table([_case(i, "A" if i < 3 else "B") for i in range(5)])
+
+    def extrapolate(**kw: Any) -> pa.Table:
+        return mns.extrapolate(table, **kw)
+
+    def capacity(**kw: Any) -> pa.Table:
+        return mns.capacity(cases_table(MATCH_CASES), PLAN, **kw)
+
+    for run in (extrapolate, capacity):
+        with pytest.raises(MnsError, match="census=True"):
+            run()
+        census = run(census=True)
+        assert census.schema.metadata[b"mns.scaling"] == b"census"
+        assert run(sampling_fraction=0.25).schema.metadata[b"mns.scaling"] == (
+            b"sampling fraction 0.250"
+        )
+        with pytest.raises(ValueError, match="do not also give sampling_fraction"):
+            run(census=True, sampling_fraction=0.5)
+    got = _rows(mns.extrapolate(table, census=True), "need_group")
+    assert (got["A"]["estimate"], got["A"]["estimate_low"], got["A"]["estimate_high"]) == (3, 3, 3)
 
 
 def test_capacity_counts_cases_in_planned_groups_meeting_the_threshold() -> None:
@@ -254,6 +355,39 @@ def test_capacity_counts_cases_in_planned_groups_meeting_the_threshold() -> None
     assert got["s2"]["load"] is None
 
 
+def test_capacity_shows_what_cases_of_unknown_group_could_add() -> None:
+    rows = [
+        *MATCH_CASES,
+        _case(6, "unknown", **{"threshold.s1": True, "threshold.s2": None}),
+        _case(7, "unknown", **{"threshold.s1": False, "threshold.s2": False}),
+        _case(8, "unassigned", **{"threshold.s1": True, "threshold.s2": True}),
+    ]
+    got = _rows(mns.capacity(cases_table(rows), PLAN, sampling_fraction=0.5), "service")
+    # s1: needed by c0, c1, c3; c2 (group A) threshold unknown; c6 of unknown group meets
+    # it; c7 fails it; c8 is in no group (known: not counted)
+    assert (got["s1"]["sample"], got["s1"]["unknown"], got["s1"]["unknown_group"]) == (3, 1, 1)
+    assert got["s1"]["estimate"] == pytest.approx(6.0)
+    assert got["s1"]["unknown_upper"] == pytest.approx((3 + 1 + 1) / 0.5)
+    # s2: threshold unknown counts as could-need; c7 fails it
+    assert got["s2"]["unknown_group"] == 1
+    # s3 has no threshold: every case of unknown group could need it
+    assert got["s3"]["unknown_group"] == 2
+    assert got["s3"]["unknown_upper"] == pytest.approx((1 + 2) / 0.5)
+
+
+def test_capacity_of_a_panel_grouping_counts_unplaced_cases_as_unknown() -> None:
+    cases = mns.assign(
+        cases_table(MATCH_CASES),
+        _assignments([("c0", "professional", "A"), ("c1", "professional", None)]),
+        "professional",
+    )
+    got = _rows(mns.capacity(cases, PLAN, census=True), "service")
+    # c0 (A) needs s1; c1 not placed and c2..c5 not audited: could need it unless their
+    # threshold fails (c4, c5 fail s1)
+    assert (got["s1"]["sample"], got["s1"]["unknown_group"]) == (1, 3)
+    assert got["s1"]["unknown_upper"] == pytest.approx(4.0)
+
+
 # ---------------------------------------------------------------------------- areas and outcomes
 
 
@@ -265,8 +399,13 @@ def test_areas_rates_per_10000() -> None:
     population = pa.table({"area": ["QE1", "QE2", "QE3"], "children": [2000, 500, 100]})
     got = _rows(mns.areas(cases_table(rows), population), "area", "need_group")
     assert got[("QE1", "A")]["rate"] == pytest.approx(15.0)
-    low, _high = stats.byar(3)
+    low, high = stats.garwood(3)  # the exact Poisson interval
     assert got[("QE1", "A")]["rate_low"] == pytest.approx(low / 2000 * 10_000)
+    assert got[("QE1", "A")]["rate_high"] == pytest.approx(high / 2000 * 10_000)
+    # one case: 0.0253 to 5.572 (Byar's lower limit is about half that)
+    assert got[("QE2", "B")]["rate_low"] == pytest.approx(0.025318 / 500 * 10_000, rel=1e-4)
+    assert got[("QE2", "B")]["rate_high"] == pytest.approx(5.5716 / 500 * 10_000, rel=1e-4)
+    assert got[("QE3", "A")]["rate_high"] == pytest.approx(3.6889 / 100 * 10_000, rel=1e-4)
     assert got[("QE3", "A")]["count"] == 0
     assert got[("QE3", "A")]["rate"] == 0.0
     assert got[("QE7", "B")]["population"] is None

@@ -1,14 +1,10 @@
 """Disclosure control: an adversary who knows every published cell and the row, column and
 grand totals tries to recover each suppressed cell, and must fail.
 
-Two attacks, written independently of :mod:`mns.disclosure`:
-
-- the **interval attack** (linear programming): the smallest and largest value each suppressed
-  cell can take given the published cells, the totals and non-negativity. The constraint
-  matrix of a table with margins is totally unimodular, so these bounds are integers and the
-  cell is pinned exactly when they meet;
-- **exact linear algebra** (rational Gaussian elimination): whether the equations alone
-  determine the cell.
+Two attacks, written independently of :mod:`mns.disclosure` (in
+:mod:`tests.disclosure.attack`): the LP interval attack and exact linear algebra. The
+constraint matrix of a table with margins is totally unimodular, so the LP bounds are integers
+and a cell is pinned exactly when they meet.
 
 Both succeed against primary suppression alone, which shows they are strong enough.
 """
@@ -17,8 +13,6 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -39,103 +33,9 @@ from mns.disclosure import (
     to_csv,
 )
 from mns.errors import MnsError
+from tests.disclosure.attack import Cell, Equation, interval_attack, linear_attack, pinned
 
 from ._data import case_rows, cases_table
-
-Cell = Any
-Equation = tuple[dict[Cell, int], int]  # sum(coef * cell) == constant
-
-
-# ------------------------------------------------------------------------------- the attackers
-
-
-def _reduce(
-    equations: Sequence[Equation], unknown: set[Cell], value: dict[Cell, int]
-) -> list[tuple[dict[Cell, int], int]]:
-    """Move the published cells to the right-hand side."""
-    out = []
-    for coefs, constant in equations:
-        rest = {c: k for c, k in coefs.items() if c in unknown}
-        rhs = constant - sum(k * value[c] for c, k in coefs.items() if c not in unknown)
-        out.append((rest, rhs))
-    return out
-
-
-def linear_attack(
-    equations: Sequence[Equation], unknown: set[Cell], value: dict[Cell, int]
-) -> set[Cell]:
-    """The unknown cells the equations alone determine (exact rational elimination)."""
-    cells = sorted(unknown, key=repr)
-    index = {c: i for i, c in enumerate(cells)}
-    rows = []
-    for coefs, _ in _reduce(equations, unknown, value):
-        row = [Fraction(0)] * len(cells)
-        for c, k in coefs.items():
-            row[index[c]] += k
-        if any(row):
-            rows.append(row)
-    # row-reduce; a cell is determined iff its unit vector is in the row space
-    pivots: list[int] = []
-    r = 0
-    for col in range(len(cells)):
-        pivot = next((i for i in range(r, len(rows)) if rows[i][col] != 0), None)
-        if pivot is None:
-            continue
-        rows[r], rows[pivot] = rows[pivot], rows[r]
-        lead = rows[r][col]
-        rows[r] = [v / lead for v in rows[r]]
-        for i in range(len(rows)):
-            if i != r and rows[i][col] != 0:
-                factor = rows[i][col]
-                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[r], strict=True)]
-        pivots.append(col)
-        r += 1
-    determined = set()
-    for i, col in enumerate(pivots):
-        if all(v == 0 for j, v in enumerate(rows[i]) if j != col):
-            determined.add(cells[col])
-    return determined
-
-
-def interval_attack(
-    equations: Sequence[Equation], unknown: set[Cell], value: dict[Cell, int]
-) -> dict[Cell, tuple[float, float]]:
-    """The interval of each unknown cell over every non-negative solution."""
-    linprog = pytest.importorskip("scipy.optimize").linprog
-    cells = sorted(unknown, key=repr)
-    index = {c: i for i, c in enumerate(cells)}
-    a_eq, b_eq = [], []
-    for coefs, rhs in _reduce(equations, unknown, value):
-        if not coefs:
-            continue
-        row = np.zeros(len(cells))
-        for c, k in coefs.items():
-            row[index[c]] += k
-        a_eq.append(row)
-        b_eq.append(rhs)
-    bounds = {}
-    for c in cells:
-        target = np.zeros(len(cells))
-        target[index[c]] = 1.0
-        kwargs: dict[str, Any] = {"bounds": [(0, None)] * len(cells), "method": "highs"}
-        if a_eq:
-            kwargs.update(A_eq=np.array(a_eq), b_eq=np.array(b_eq))
-        low = linprog(target, **kwargs)
-        high = linprog(-target, **kwargs)
-        assert low.status == 0, "the published figures must be consistent"
-        bounds[c] = (low.fun, np.inf if high.status == 3 else -high.fun)
-    return bounds
-
-
-def pinned(equations: Sequence[Equation], unknown: set[Cell], value: dict[Cell, int]) -> set[Cell]:
-    """Cells either attack recovers exactly."""
-    found = linear_attack(equations, unknown, value)
-    try:
-        intervals = interval_attack(equations, unknown, value)
-    except pytest.skip.Exception:
-        return found
-    return found | {c for c, (lo, hi) in intervals.items() if hi - lo < 0.5}
-
 
 # ------------------------------------------------------------------------------- 2-D tables
 
@@ -321,7 +221,7 @@ def test_a_profile_survives_an_attack_on_all_its_tables_at_once(rows: list[dict[
         import json
 
         parts = json.loads(key)
-        if label == "N":
+        if label == "sample.total":
             hidden.add(("N",))
         elif label == "count|col":
             hidden.add((parts[0], "total", parts[1]))

@@ -3,6 +3,7 @@ different dictionary in every batch), as a list of batches and as a RecordBatchR
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,10 @@ ANALYSES: dict[str, Callable[[Any], pa.Table]] = {
         c, audit=Audit(name="a", strata={"referral": 0.5, "looked_after": 1.0})
     ),
     "capacity": lambda c: mns.capacity(c, PLAN, sampling_fraction=0.5),
+    "capacity census": lambda c: mns.capacity(c, PLAN, census=True),
+    "match in a period": lambda c: mns.match(
+        c, SERVICES, PLAN, period=(dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+    ),
     "areas": lambda c: mns.areas(c, POPULATION, plan=PLAN),
     "outcomes": lambda c: mns.outcomes(c, OUTCOMES, SERVICES, plan=PLAN),
 }
@@ -100,9 +105,14 @@ def test_compare_streams(
     first: list[dict[str, Any]], second: list[dict[str, Any]], cuts: list[int]
 ) -> None:
     a, b = cases_table(first), cases_table(second)
-    whole = mns.compare(a, b, plan=PLAN)
-    with every_batch_counted():
-        streamed = mns.compare(
-            split(a, cuts), pa.RecordBatchReader.from_batches(b.schema, split(b, cuts)), plan=PLAN
-        )
-    _same(whole, streamed)
+    weighted: dict[str, Any] = {"sampling_fraction": 0.5, "baseline_sampling_fraction": 0.25}
+    for options in ({}, weighted):
+        whole = mns.compare(a, b, plan=PLAN, **options)
+        with every_batch_counted():
+            streamed = mns.compare(
+                split(a, cuts),
+                pa.RecordBatchReader.from_batches(b.schema, split(b, cuts)),
+                plan=PLAN,
+                **options,
+            )
+        _same(whole, streamed)

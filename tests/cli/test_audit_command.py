@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner, Result
 
@@ -168,3 +170,98 @@ def test_demo_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_INPUT
     assert "--overwrite" in result.stderr
     assert (tmp_path / "keep.txt").read_text("utf-8") == "mine"
+
+
+# ------------------------------------------------------------ the grouping and the year
+
+
+def test_audit_records_the_grouping_and_keeps_disagreements_internal(
+    inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "audit"
+    assert run(*audit_args(inputs, out, "--json")).exit_code == 0
+    meta = json.loads((out / "audit.json").read_text("utf-8"))
+    assert meta["groups"] == "professional"  # the records hold the professional panel's
+    assert (out / "rules_panel.csv").is_file()
+    assert not list(out.glob("disagreements*"))  # record-level: never written
+    rules = tmp_path / "rules"
+    assert run(*audit_args(inputs, rules, "--groups", "rules")).exit_code == 0
+    assert json.loads((rules / "audit.json").read_text("utf-8"))["groups"] == "rules"
+    bad = run(*audit_args(inputs, tmp_path / "bad", "--groups", "panel"))
+    assert bad.exit_code == EXIT_INPUT
+    assert "groups='panel'" in bad.stderr
+
+
+def test_annual_numbers_need_referrals_or_census(inputs: Path, tmp_path: Path) -> None:
+    args = [
+        "audit",
+        str(inputs / "audit"),
+        "--plan",
+        str(inputs / "plan.toml"),
+        "--out",
+    ]
+    refused = run(*args, str(tmp_path / "refused"))
+    assert refused.exit_code == EXIT_INPUT
+    assert "--census" in refused.stderr
+    assert "--referrals" in refused.stderr
+    census = run(*args, str(tmp_path / "census"), "--census", "--json")
+    assert census.exit_code == 0, census.output
+    assert json.loads(census.stdout)["census"] is True
+    meta = json.loads((tmp_path / "census" / "audit.json").read_text("utf-8"))
+    assert meta["census"] is True
+    assert any("census" in note for note in meta["notes"])
+
+
+def test_on_the_demo_the_grouping_gives_the_panel_or_the_rules(tmp_path: Path) -> None:
+    """Done when: --groups professional gives the professional panel's group sizes and
+    --groups rules those of mns.classify."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from mns.cli.audit import _write_demo
+    from mns.demo import exampleshire
+
+    demo = exampleshire(2026)
+    paths = _write_demo(demo, tmp_path / "records")
+    plan = mns.load_plan(paths["plan"])
+    records = mns.read(paths["audit"])
+    classified = mns.classify(records.cases, plan)
+    assert isinstance(classified, pa.Table)
+    professional = records.assignments.filter(
+        pc.equal(records.assignments.column("role").cast(pa.string()), "professional")
+    )
+    panel = Counter(
+        "(not placed)" if g is None else g
+        for g in professional.column("need_group").cast(pa.string()).to_pylist()
+    )
+    rules = Counter(classified.column("need_group").cast(pa.string()).to_pylist())
+    for groups, expected in (("professional", panel), ("rules", rules)):
+        out = tmp_path / groups
+        args = [
+            "audit",
+            str(paths["audit"]),
+            "--plan",
+            str(paths["plan"]),
+            "--referrals",
+            str(paths["referrals"]),
+            "--groups",
+            groups,
+            "--no-disclose",
+            "--out",
+            str(out),
+        ]
+        assert run(*args).exit_code == 0
+        profile = pq.read_table(out / "profile.parquet")
+        sizes = profile.filter(pc.equal(profile.column("variable"), "cases"))
+        got = {
+            g: n
+            for g, n in zip(
+                sizes.column("need_group").to_pylist(),
+                sizes.column("count").to_pylist(),
+                strict=True,
+            )
+            if n
+        }
+        assert got == dict(expected), groups
+        extrapolated = pq.read_table(out / "extrapolate.parquet").to_pylist()
+        assert {r["need_group"]: r["sample"] for r in extrapolated if r["sample"]} == dict(expected)

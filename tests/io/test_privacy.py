@@ -117,3 +117,73 @@ def test_extra_tables_follow_field_metadata() -> None:
             "PostCode": "NW1",
         }
     ]
+
+
+def test_messages_quote_values_through_the_log() -> None:
+    from mns.records.issues import IssueLog
+
+    outside = IssueLog(roles={"UPN": "identifier"})
+    assert outside.quote("K9", "identifier") == "'K9'"  # outside a read: as given
+    with privacy.reading(KEY, "district"):
+        log = IssueLog(source="f.xml", roles={"UPN": "identifier", "DOB": privacy.BIRTH_DATE})
+        assert log.quote("K9", "identifier") == repr(privacy.pseudonym("K9", KEY))
+        assert log.quote("2015-06-30", "birth_date") == "'####-##-##'"
+        assert log.quote("b15-8pz", "postcode") == "'B15'"
+        assert log.quote("Jo Bloggs", "name") == "'## ######'"
+        log.warning(f"episode {'K9/2021-07-13'!r} appears twice", record="K9/2021-07-13")
+        log.error("<UPN> 'A12345' is not a UPN", field="UPN", value="A12345", action="blanked")
+        log.error("DOB 31/02/2015 is not a date", field="DOB", value="31/02/2015")
+        with pytest.raises(ValueError, match="role 'secret'"):
+            log.quote("x", "secret")
+    messages = log.table().column("message").to_pylist()
+    assert messages == [
+        f"episode {privacy.pseudonym('K9/2021-07-13', KEY)!r} appears twice",
+        f"<UPN> {privacy.pseudonym('A12345', KEY)!r} is not a UPN",
+        "DOB ##/##/#### is not a date",
+    ]
+
+
+def test_strict_errors_and_adapter_failures_carry_no_raw_value(tmp_path: Path) -> None:
+    from mns.records.issues import IssueLog
+
+    with privacy.reading(KEY, "district"):
+        log = IssueLog(source="f.csv", strict=True)
+        with pytest.raises(mns.RecordError) as caught:
+            log.error("case 'A-7' is broken", field="case_id", value="A-7", record="A-7")
+    assert "A-7" not in str(caught.value)
+    assert caught.value.value == privacy.pseudonym("A-7", KEY)
+
+    def failing(sources: object, options: object) -> mns.Records:
+        raise ValueError("invalid value '31/02/2015' for 'K9'")
+
+    adapter = mns.Adapter(
+        name="broken", description="fails", suffixes=(".txt",), sniff=lambda h: False, read=failing
+    )
+    path = tmp_path / "x.txt"
+    path.write_text("x")
+    with pytest.raises(mns.AdapterError) as failed:
+        mns.read(path, adapter, pseudonymise=KEY)
+    assert "31/02/2015" not in str(failed.value)
+    assert "K9" not in str(failed.value)
+    assert failed.value.__cause__ is None  # the original text is not chained either
+    with pytest.raises(mns.AdapterError, match="K9"):  # without a key: as it was
+        mns.read(path, adapter, postcode=None)
+
+
+def test_issue_fields_of_an_adapter_follow_its_declared_roles(tmp_path: Path) -> None:
+    from mns.records.issues import IssueLog
+
+    def reader(sources: object, options: object) -> mns.Records:
+        log = IssueLog(source="export.txt", roles={"DOB": "birth_date", "REF": "identifier"})
+        log.error("DOB is not a date", field="DOB", value="31/02/2015", action="blanked")
+        log.error("REF repeats", field="REF", value="K9", record="K9")
+        return mns.Records(issues=log.table())
+
+    adapter = mns.Adapter(
+        name="roles", description="roles", suffixes=(".txt",), sniff=lambda h: False, read=reader
+    )
+    path = tmp_path / "x.txt"
+    path.write_text("x")
+    issues = mns.read(path, adapter, pseudonymise=KEY).issues.to_pylist()
+    assert [i["value"] for i in issues] == ["##/##/####", privacy.pseudonym("K9", KEY)]
+    assert issues[1]["record"] == privacy.pseudonym("K9", KEY)

@@ -26,12 +26,17 @@ WEIGHT2: Final = "__weight2"  #: weight squared times (1 - sampling fraction), f
 Prepare = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
-def levels(plan: Plan | None, by: str | None) -> list[str]:
+def levels(plan: Plan | None, by: str | None, schema: pa.Schema | None = None) -> list[str]:
     """The groups every result lists, even when empty: the plan's need groups, then
-    ``unassigned`` and ``unknown`` (only when grouping by ``need_group``)."""
+    ``unassigned`` and ``unknown`` for the rules' grouping, or ``(not placed)`` and
+    ``(not audited)`` for an audit group's (:func:`mns.assign`, read from ``schema``);
+    only when grouping by ``need_group``."""
+    from mns.grouping import PANEL_LEVELS, RULES, grouping_of
+
     if plan is None or by != "need_group":
         return []
-    return [g.code for g in plan.need_groups] + [UNASSIGNED, UNKNOWN]
+    extra = [UNASSIGNED, UNKNOWN] if grouping_of(schema) == RULES else list(PANEL_LEVELS)
+    return [g.code for g in plan.need_groups] + extra
 
 
 def dense(observed: Iterable[Any], declared: Sequence[Any] = ()) -> list[Any]:

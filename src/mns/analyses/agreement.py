@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from mns import aggregate, stats
 from mns.aggregate import Source
 from mns.analyses import _common as common
-from mns.disclosure import Block, Structure
+from mns.disclosure import Block, Publication, Structure
 from mns.errors import MnsError
 
 __all__ = ["STATISTICS", "agreement"]
@@ -333,3 +333,9 @@ def _num(value: float | None) -> float | None:
     if value is None or math.isnan(value):  # NaN: not defined here
         return None
     return float(value)
+
+
+#: What this module publishes (see :mod:`mns.disclosure.publication`).
+PUBLICATIONS = (
+    Publication(name="agreement", title="Agreement between the audit groups' need groups"),
+)

@@ -11,7 +11,7 @@ from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
 from mns.analyses.crosstab import grid
-from mns.disclosure import Block, Margin, Structure
+from mns.disclosure import YEAR, Block, Margin, Publication, Structure
 from mns.errors import MnsError
 from mns.plan.model import Plan
 
@@ -66,21 +66,27 @@ def areas(
       ``area_total`` (int64): cases in the area, all groups.
     - ``population`` (float64): children in the area (null when the population table lacks
       the area: its rates are null too).
-    - ``rate``, ``rate_low``, ``rate_high`` (float64): cases per ``per`` children, with Byar's
-      interval for a Poisson count.
+    - ``rate``, ``rate_low``, ``rate_high`` (float64): cases per ``per`` children, with the exact
+      (Garwood) Poisson interval for the count (1 case: 0.0253 to 5.572 cases).
 
     With ``by=None``: one row per area (``count``, ``population``, ``rate``...).
     """
     if per <= 0:
         raise ValueError(f"per = {per} must be positive")
     pop = _population(population, area, children)
+    schema, cases = common.peek(cases, "cases")
     keys = (area, by) if by else (area,)
     spec = Spec(keys=keys, measures=(Measure("count", "count"),))
     state = aggregate.run({"x": spec}, cases, columns=list(keys), what="cases", engine=engine)["x"]
     declared_areas = sorted(k for k in pop if k is not None)
     if by:
         a_all, g_all, matrix = grid(
-            state, area, by, "count", row_levels=declared_areas, col_levels=common.levels(plan, by)
+            state,
+            area,
+            by,
+            "count",
+            row_levels=declared_areas,
+            col_levels=common.levels(plan, by, schema),
         )
     else:
         observed = common.as_text(state.column(area)).to_pylist()
@@ -94,7 +100,7 @@ def areas(
         [np.nan if pop.get(a) is None else pop[a] for a in a_all], dtype=np.float64
     )
     people = np.repeat(population_, ng)
-    low, high = stats.byar_arrays(counts, confidence)
+    low, high = stats.garwood_arrays(counts, confidence)
     ok = np.isfinite(people) & (people > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(ok, per / np.where(ok, people, 1.0), np.nan)
@@ -120,11 +126,27 @@ def areas(
             count="count",
             rows=(area,),
             cols=(by,),
-            row_total=Margin(label="count|row", key=(area,), column="area_total"),
+            # shared identities: the year's cases by area, by group and in all
+            row_total=Margin(label=f"{YEAR}.{area}", key=(area,), column="area_total"),
+            col_total=Margin(label=f"{YEAR}.{by}", key=(by,)),
+            total=Margin(label=f"{YEAR}.total"),
         )
     else:
-        block = Block(count="count", rows=(area,))
+        block = Block(
+            count="count",
+            rows=(area,),
+            label=f"{YEAR}.{area}",
+            key=(area,),
+            total=Margin(label=f"{YEAR}.total"),
+        )
     structure = Structure(
         blocks=(block,), derived=dict.fromkeys(("rate", "rate_low", "rate_high"), ("count",))
     )
     return common.finish(table, list(keys), structure, analysis="areas")
+
+
+#: What this module publishes (see :mod:`mns.disclosure.publication`).
+PUBLICATIONS = (
+    Publication(name="areas", title="The year's cases per area"),
+    Publication(name="areas_by_group", title="The year's cases per area and need group"),
+)

@@ -10,17 +10,43 @@ import pyarrow as pa
 from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclosure import Block, Margin, Structure
+from mns.disclosure import BASELINE, SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.plan.model import Plan
+from mns.records.model import Audit
 
 __all__ = ["compare"]
 
 
-def _counts(cases: Source, by: str, what: str, engine: Any) -> dict[Any, int]:
-    spec = Spec(keys=(by,), measures=(Measure("n", "count"),))
-    state = aggregate.run({"x": spec}, cases, columns=[by], what=what, engine=engine)["x"]
+def _counts(
+    cases: Source, by: str, what: str, weighting: common.Weighting, engine: Any
+) -> tuple[dict[Any, tuple[int, float]], float]:
+    """Per group: (cases, weighted cases); and the sum of squared weights times (1 - f)."""
+    spec = Spec(
+        keys=(by,),
+        measures=(
+            Measure("n", "count"),
+            Measure("w", "sum", common.WEIGHT),
+            Measure("w2", "sum", common.WEIGHT2),
+        ),
+    )
+    state = aggregate.run(
+        {"x": spec},
+        cases,
+        prepare=weighting.add,
+        columns=list(dict.fromkeys([by, *weighting.columns])),
+        what=what,
+        engine=engine,
+    )["x"]
     groups = common.as_text(state.column(by)).to_pylist()
-    return dict(zip(groups, state.column("n").to_pylist(), strict=True))
+    counts = zip(state.column("n").to_pylist(), state.column("w").to_pylist(), strict=True)
+    w2 = float(sum(v or 0.0 for v in state.column("w2").to_pylist()))
+    return dict(zip(groups, ((int(n), float(w or 0.0)) for n, w in counts), strict=True)), w2
+
+
+def _effective(weights: Any, w2: float) -> float:
+    """Kish's effective sample size with the finite population correction (inf: a census)."""
+    total = float(np.sum(weights))
+    return total * total / w2 if w2 > 0 else np.inf
 
 
 def compare(
@@ -29,13 +55,27 @@ def compare(
     by: str = "need_group",
     *,
     plan: Plan | None = None,
+    weights: str | None = None,
+    audit: Audit | None = None,
+    sampling_fraction: float | None = None,
+    baseline_audit: Audit | None = None,
+    baseline_sampling_fraction: float | None = None,
+    stratum: str = "cohort",
     confidence: float = 0.95,
     engine: Any = None,
 ) -> pa.Table:
     """Compare the make-up of two samples (an audit and its re-audit) group by group.
 
+    Weights, as in :func:`mns.profile`: ``weights`` (a column of both samples), or each
+    sample's sampling fraction (``audit`` or ``sampling_fraction`` for the re-audit,
+    ``baseline_audit`` or ``baseline_sampling_fraction`` for the baseline; per stratum with
+    an audit's ``strata``). The shares are then weighted, and their intervals and the test
+    use Kish's effective sample size with the finite population correction (a census,
+    fraction 1, has no sampling error). Without weights every case counts once.
+
     One row per group found in either sample (with ``plan``, every need group of the plan,
-    ``unassigned`` and ``unknown``), sorted by ``<by>``:
+    then ``unassigned`` and ``unknown``, or ``(not placed)`` and ``(not audited)`` when the
+    re-audit carries an audit group's grouping from :func:`mns.assign`), sorted by ``<by>``:
 
     - ``<by>`` (string): the group; null for cases with no value.
     - ``baseline``, ``reaudit`` (int64): cases in the group in each sample;
@@ -49,20 +89,39 @@ def compare(
       ``vanished`` (only in the baseline) or ``neither``. The change in unassigned cases is
       the ``unassigned`` row.
     """
-    first = _counts(baseline, by, "baseline", engine)
-    second = _counts(reaudit, by, "reaudit", engine)
-    groups = common.dense([*first, *second], common.levels(plan, by))
-    x1 = np.array([first.get(g, 0) for g in groups], dtype=np.int64)
-    x2 = np.array([second.get(g, 0) for g in groups], dtype=np.int64)
+    before = common.weighting(
+        weights=weights,
+        audit=baseline_audit,
+        sampling_fraction=baseline_sampling_fraction,
+        stratum=stratum,
+    )
+    after = common.weighting(
+        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
+    )
+    schema, reaudit = common.peek(reaudit, "reaudit")
+    first, w2_1 = _counts(baseline, by, "baseline", before, engine)
+    second, w2_2 = _counts(reaudit, by, "reaudit", after, engine)
+    groups = common.dense([*first, *second], common.levels(plan, by, schema))
+    x1 = np.array([first.get(g, (0, 0.0))[0] for g in groups], dtype=np.int64)
+    x2 = np.array([second.get(g, (0, 0.0))[0] for g in groups], dtype=np.int64)
     n1 = np.full(len(groups), int(x1.sum()), dtype=np.int64)
     n2 = np.full(len(groups), int(x2.sum()), dtype=np.int64)
-    l1, h1 = stats.wilson_arrays(x1, n1, confidence)
-    l2, h2 = stats.wilson_arrays(x2, n2, confidence)
-    dl, dh = stats.newcombe_difference_arrays(x2, n2, x1, n1, confidence)
-    z, p = stats.two_proportion_test_arrays(x2, n2, x1, n1)
+    # the shares and their intervals use the weights; the counts shown stay the cases
+    v1 = np.array([first.get(g, (0, 0.0))[1] for g in groups], dtype=np.float64)
+    v2 = np.array([second.get(g, (0, 0.0))[1] for g in groups], dtype=np.float64)
+    t1 = np.full(len(groups), float(v1.sum()))
+    t2 = np.full(len(groups), float(v2.sum()))
+    m1 = np.full(len(groups), _effective(v1, w2_1))
+    m2 = np.full(len(groups), _effective(v2, w2_2))
+    l1, h1 = stats.wilson_arrays(v1, t1, confidence, n_effective=m1)
+    l2, h2 = stats.wilson_arrays(v2, t2, confidence, n_effective=m2)
+    dl, dh = stats.newcombe_difference_arrays(
+        v2, t2, v1, t1, confidence, n_effective1=m2, n_effective2=m1
+    )
+    z, p = stats.two_proportion_test_arrays(v2, t2, v1, t1, n_effective1=m2, n_effective2=m1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        s1 = np.where(n1 > 0, x1 / np.where(n1 > 0, n1, 1), np.nan)
-        s2 = np.where(n2 > 0, x2 / np.where(n2 > 0, n2, 1), np.nan)
+        s1 = np.where(t1 > 0, v1 / np.where(t1 > 0, t1, 1), np.nan)
+        s2 = np.where(t2 > 0, v2 / np.where(t2 > 0, t2, 1), np.nan)
     status = [
         "both" if a and b else "appeared" if b else "vanished" if a else "neither"
         for a, b in zip(x1.tolist(), x2.tolist(), strict=True)
@@ -99,12 +158,16 @@ def compare(
             Block(
                 count="baseline",
                 rows=(by,),
-                total=Margin(label="baseline|all", column="baseline_total"),
+                label=f"{BASELINE}.{by}",  # shared identities: see mns.disclosure
+                key=(by,),
+                total=Margin(label=f"{BASELINE}.total", column="baseline_total"),
             ),
             Block(
                 count="reaudit",
                 rows=(by,),
-                total=Margin(label="reaudit|all", column="reaudit_total"),
+                label=f"{SAMPLE}.{by}",
+                key=(by,),
+                total=Margin(label=SAMPLE_TOTAL, column="reaudit_total"),
             ),
         ),
         derived={
@@ -115,3 +178,9 @@ def compare(
     )
     floats_ = [c for c in table.column_names if table.schema.field(c).type == pa.float64()]
     return common.finish(table, [by], structure, not_applicable=floats_, analysis="compare")
+
+
+#: What this module publishes (see :mod:`mns.disclosure.publication`).
+PUBLICATIONS = (
+    Publication(name="compare", title="Change in need groups since the baseline audit"),
+)

@@ -77,6 +77,7 @@ def crosstab(
             raise ValueError(
                 f"crosstab: a column named {name!r} clashes with an output column; rename it first"
             )
+    schema, cases = common.peek(cases, "cases")
     spec = Spec(keys=(rows, cols), measures=(Measure("count", "count"),))
     state = aggregate.run({"x": spec}, cases, columns=[rows, cols], what="cases", engine=engine)[
         "x"
@@ -86,8 +87,8 @@ def crosstab(
         rows,
         cols,
         "count",
-        row_levels=common.levels(plan, rows),
-        col_levels=common.levels(plan, cols),
+        row_levels=common.levels(plan, rows, schema),
+        col_levels=common.levels(plan, cols, schema),
     )
     return _table(rows, cols, r_all, c_all, matrix)
 

@@ -11,12 +11,64 @@ import pyarrow.compute as pc
 from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclosure import Block, Margin, Structure
+from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.errors import MnsError
 from mns.plan.model import Plan
 from mns.records.model import Audit
 
 __all__ = ["capacity", "extrapolate"]
+
+#: Schema metadata: how the sample was scaled to a year (``census``, ``sampling fraction
+#: 0.200``, ``strata``, ``weights column 'w'``).
+SCALING_KEY = b"mns.scaling"
+
+
+def _weighting(
+    what: str,
+    *,
+    weights: str | None,
+    audit: Audit | None,
+    sampling_fraction: float | None,
+    stratum: str,
+    census: bool,
+) -> common.Weighting:
+    """The weighting asked for; without one, a census only when the caller says so."""
+    if census:
+        given = [n for n, v in (("weights", weights), ("audit", audit)) if v is not None]
+        if sampling_fraction not in (None, 1.0):
+            given.append("sampling_fraction")
+        if given:
+            raise ValueError(
+                f"{what}: census=True says the cases are every case of the year; do not also "
+                f"give {' and '.join(given)}"
+            )
+        return common.Weighting(mode="fraction", fraction=1.0)
+    weighting = common.weighting(
+        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
+    )
+    if not weighting.weighted:
+        raise MnsError(
+            f"{what} needs to know how the cases stand for the year's: give sampling_fraction=, "
+            "audit= (or the year's referrals to run_audit) or weights=, or census=True when "
+            "the cases are every case of the year (mns audit --census)",
+            field="census",
+        )
+    return weighting
+
+
+def _scaling(weighting: common.Weighting) -> bytes:
+    if weighting.mode == "fraction" and weighting.fraction == 1.0:
+        return b"census"
+    if weighting.mode == "fraction":
+        return f"sampling fraction {weighting.fraction:.3f}".encode()
+    if weighting.mode == "strata":
+        return b"strata"
+    return f"weights column {weighting.column!r}".encode()
+
+
+def _noted(table: pa.Table, weighting: common.Weighting) -> pa.Table:
+    metadata = {**(table.schema.metadata or {}), SCALING_KEY: _scaling(weighting)}
+    return table.replace_schema_metadata(metadata)
 
 
 def _floats(values: Any) -> pa.Array:
@@ -55,6 +107,7 @@ def extrapolate(
     stratum: str = "cohort",
     years: float | None = None,
     plan: Plan | None = None,
+    census: bool = False,
     confidence: float = 0.95,
     engine: Any = None,
 ) -> pa.Table:
@@ -63,10 +116,13 @@ def extrapolate(
     Each sampled case stands for ``1 / f`` cases (``sampling_fraction`` f, or the ``audit``'s
     fraction, or per stratum: ``audit.strata`` maps values of the ``stratum`` column to
     fractions), or for its ``weights`` column's value. Totals are divided by ``years``: the
-    period the sample frame covers (default: the audit's period, else one year).
+    period the sample frame covers (default: the audit's period, else one year). Without any
+    of these it is an error, unless ``census=True`` says the cases are every case of the
+    year (each stands for itself). The schema metadata ``mns.scaling`` says which was used.
 
-    One row per group (with ``plan``, every need group of the plan, ``unassigned`` and
-    ``unknown``), sorted by ``<by>``:
+    One row per group (with ``plan``, every need group of the plan, then ``unassigned`` and
+    ``unknown``, or ``(not placed)`` and ``(not audited)`` for an audit group's grouping from
+    :func:`mns.assign`), sorted by ``<by>``:
 
     - ``<by>`` (string); ``sample`` (int64): sampled cases in the group.
     - ``share``, ``share_low``, ``share_high`` (float64): the group's (weighted) share of all
@@ -74,13 +130,15 @@ def extrapolate(
       population correction (a census, f = 1, has no sampling error).
     - ``estimate``, ``estimate_low``, ``estimate_high`` (float64): cases a year.
     """
-    weighting = common.weighting(
-        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
+    weighting = _weighting(
+        "extrapolate",
+        weights=weights,
+        audit=audit,
+        sampling_fraction=sampling_fraction,
+        stratum=stratum,
+        census=census,
     )
-    if not weighting.weighted:
-        raise MnsError(
-            "extrapolate needs the sampling fraction: give sampling_fraction=, audit= or weights="
-        )
+    schema, cases = common.peek(cases, "cases")
     span = common.years_of(audit, years)
     spec = Spec(
         keys=(by,),
@@ -99,7 +157,7 @@ def extrapolate(
         engine=engine,
     )["x"]
     observed = common.as_text(state.column(by)).to_pylist()
-    groups = common.dense(observed, common.levels(plan, by))
+    groups = common.dense(observed, common.levels(plan, by, schema))
     at = {g: i for i, g in enumerate(observed)}
     n = np.array(
         [state.column("n")[at[g]].as_py() if g in at else 0 for g in groups], dtype=np.int64
@@ -123,10 +181,19 @@ def extrapolate(
     )
     derived = ("share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high")
     structure = Structure(
-        blocks=(Block(count="sample", rows=(by,), total=Margin(label="sample|all")),),
+        blocks=(
+            Block(
+                count="sample",
+                rows=(by,),
+                label=f"{SAMPLE}.{by}",  # shared: the group sizes of every table of the cases
+                key=(by,),
+                total=Margin(label=SAMPLE_TOTAL),
+            ),
+        ),
         derived=dict.fromkeys(derived, ("sample",)),
     )
-    return common.finish(table, [by], structure, not_applicable=derived, analysis="extrapolate")
+    out = common.finish(table, [by], structure, not_applicable=derived, analysis="extrapolate")
+    return _noted(out, weighting)
 
 
 def capacity(
@@ -138,6 +205,7 @@ def capacity(
     sampling_fraction: float | None = None,
     stratum: str = "cohort",
     years: float | None = None,
+    census: bool = False,
     confidence: float = 0.95,
     engine: Any = None,
 ) -> pa.Table:
@@ -146,22 +214,33 @@ def capacity(
     A case needs a service when it is in one of the need groups the plan offers it to and
     meets its threshold (``threshold.<service>`` from :func:`mns.classify`; every case of
     those groups when the service has no threshold). The sample is extrapolated as in
-    :func:`extrapolate` (without weighting, the sample is taken to be a year's cases).
+    :func:`extrapolate` (without weighting it is an error unless ``census=True``).
 
     One row per plan service, sorted by ``service``:
 
     - ``service``, ``name`` (string); ``capacity`` (int64): cases a year the plan provides for
       (null if the plan does not say).
     - ``sample`` (int64): sampled cases that need it; ``unknown`` (int64): sampled cases in
-      its groups whose threshold result is unknown.
+      its groups whose threshold result is unknown; ``unknown_group`` (int64): sampled cases
+      whose need group is not known (``unknown`` by the rules; not audited, not placed,
+      disputed or without consensus by an audit group: :mod:`mns.grouping`) and whose
+      threshold is not known to fail.
     - ``share``, ``share_low``, ``share_high`` (float64): the (weighted) share of all cases
       that need it, with its interval.
     - ``estimate``, ``estimate_low``, ``estimate_high`` (float64): cases a year that need it.
+    - ``unknown_upper`` (float64): an upper bound of cases a year that need it: the
+      estimate plus every ``unknown`` and ``unknown_group`` case, scaled the same way (what
+      the cases of unknown group could add, instead of dropping them).
     - ``shortfall`` (float64): ``estimate - capacity`` (positive: more need than places);
       ``load`` (float64): ``estimate / capacity``.
     """
-    weighting = common.weighting(
-        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
+    weighting = _weighting(
+        "capacity",
+        weights=weights,
+        audit=audit,
+        sampling_fraction=sampling_fraction,
+        stratum=stratum,
+        census=census,
     )
     span = common.years_of(audit, years)
     schema, cases = common.peek(cases, "cases")
@@ -173,10 +252,12 @@ def capacity(
         schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first"
     )
     services = sorted(plan.services, key=lambda s: s.code)
+    unknown_groups = _unknown_groups(schema)
 
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
         batch = weighting.add(batch)
         group = common.as_text(batch.column("need_group"))
+        stray = pc.fill_null(pc.is_in(group, value_set=unknown_groups), True)
         w = batch.column(common.WEIGHT)
         w2 = batch.column(common.WEIGHT2)
         for s in services:
@@ -188,8 +269,13 @@ def capacity(
             )
             needs = pc.and_(member, pc.fill_null(meets, False))
             unknown = pc.and_(member, pc.is_null(meets))
+            # a case of unknown group could need it unless its threshold is known to fail
+            could = pc.and_(stray, pc.fill_null(meets, True))
             batch = batch.append_column(f"needs:{s.code}", needs)
             batch = batch.append_column(f"unknown:{s.code}", unknown)
+            batch = batch.append_column(f"stray:{s.code}", could)
+            maybe = pc.or_(unknown, could)
+            batch = batch.append_column(f"wu:{s.code}", pc.if_else(maybe, w, 0.0))
             batch = batch.append_column(f"w:{s.code}", pc.if_else(needs, w, 0.0))
             batch = batch.append_column(f"w2:{s.code}", pc.if_else(needs, w2, 0.0))
         return batch
@@ -204,6 +290,8 @@ def capacity(
             Measure(f"n:{s.code}", "true", f"needs:{s.code}"),
             Measure(f"u:{s.code}", "true", f"unknown:{s.code}"),
             Measure(f"w:{s.code}", "sum", f"w:{s.code}"),
+            Measure(f"g:{s.code}", "true", f"stray:{s.code}"),
+            Measure(f"wu:{s.code}", "sum", f"wu:{s.code}"),
         ]
     read = ["need_group", *thresholds.values(), *weighting.columns]
     state = aggregate.run(
@@ -221,6 +309,7 @@ def capacity(
         weight, total_w, total_w2, span, confidence
     )
     estimate = weight / span
+    upper = estimate + np.array([float(row[f"wu:{s.code}"] or 0.0) for s in services]) / span
     cap = np.array([np.nan if s.capacity is None else float(s.capacity) for s in services])
     with np.errstate(divide="ignore", invalid="ignore"):
         load = np.where(cap > 0, estimate / np.where(cap > 0, cap, 1.0), np.nan)
@@ -231,12 +320,14 @@ def capacity(
             "capacity": pa.array([s.capacity for s in services], pa.int64()),
             "sample": pa.array([int(row[f"n:{s.code}"]) for s in services], pa.int64()),
             "unknown": pa.array([int(row[f"u:{s.code}"]) for s in services], pa.int64()),
+            "unknown_group": pa.array([int(row[f"g:{s.code}"]) for s in services], pa.int64()),
             "share": _floats(share),
             "share_low": _floats(low),
             "share_high": _floats(high),
             "estimate": _floats(estimate),
             "estimate_low": _floats(est_low),
             "estimate_high": _floats(est_high),
+            "unknown_upper": _floats(upper),
             "shortfall": _floats(estimate - cap),
             "load": _floats(load),
         }
@@ -251,11 +342,36 @@ def capacity(
         "shortfall",
         "load",
     )
+    upper_from = ("sample", "unknown", "unknown_group")
     structure = Structure(
         blocks=(
             Block(count="sample", label="sample", key=("service",)),
             Block(count="unknown", label="unknown", key=("service",)),
+            Block(count="unknown_group", label="unknown_group", key=("service",)),
         ),
-        derived=dict.fromkeys(derived, ("sample",)),
+        derived={**dict.fromkeys(derived, ("sample",)), "unknown_upper": upper_from},
     )
-    return common.finish(table, ["service"], structure, not_applicable=derived, analysis="capacity")
+    out = common.finish(
+        table,
+        ["service"],
+        structure,
+        not_applicable=[*derived, "unknown_upper"],
+        analysis="capacity",
+    )
+    return _noted(out, weighting)
+
+
+def _unknown_groups(schema: pa.Schema) -> pa.Array:
+    """The ``need_group`` values of cases whose group is not known, for the grouping."""
+    from mns.grouping import DISPUTED, NO_CONSENSUS, NOT_AUDITED, NOT_PLACED, RULES, grouping_of
+
+    if grouping_of(schema) == RULES:
+        return pa.array([common.UNKNOWN], pa.string())
+    return pa.array([NOT_AUDITED, NOT_PLACED, DISPUTED, NO_CONSENSUS], pa.string())
+
+
+#: What this module publishes (see :mod:`mns.disclosure.publication`).
+PUBLICATIONS = (
+    Publication(name="extrapolate", title="Cases a year per need group"),
+    Publication(name="capacity", title="Demand against capacity per service"),
+)

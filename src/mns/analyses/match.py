@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any, Final
 
 import numpy as np
@@ -11,28 +13,44 @@ import pyarrow.compute as pc
 from mns import aggregate
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclosure import Block, Margin, Structure
+from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
+from mns.errors import MnsError
 from mns.plan.model import Plan
 
 __all__ = ["STATUSES", "match"]
 
-#: What a need group x service cell shows.
-STATUSES: Final = ("matched", "unmet", "unplanned")
+#: What a need group x service cell tells the planning group (see :func:`match`).
+STATUSES: Final = ("met", "partly met", "unmet", "unplanned")
+#: Schema metadata: case ids with services received that are not among the audited cases,
+#: and service episodes left out because their dates miss the audit's period.
+UNMATCHED_KEY: Final = b"mns.unmatched_services"
+OUTSIDE_KEY: Final = b"mns.services_outside_period"
+_BELOW: Final = "below:"
+_ANY: Final = "__any_service"
 _RECEIVED: Final = "received:"
 _ELIGIBLE: Final = "eligible:"
 _UNMET: Final = "unmet:"
 _MET: Final = "met:"
 
 
-def match(cases: Source, services: Source, plan: Plan, *, engine: Any = None) -> pa.Table:
+def match(
+    cases: Source,
+    services: Source,
+    plan: Plan,
+    *,
+    period: tuple[dt.date | None, dt.date | None] | None = None,
+    engine: Any = None,
+) -> pa.Table:
     """Match needs with services: for each need group and service, who receives it, who
     meets its threshold, and whether the plan offers it to that group.
 
     ``cases`` must be classified (``need_group`` and the ``threshold.<service>`` columns, from
     :func:`mns.classify`); ``services`` are the episodes received (record codes count as the
     plan services that list them in ``received_as``). One row per need group and service
-    (the plan's need groups, ``unassigned`` and ``unknown``; the plan's services, then record
-    services the plan does not have), sorted by ``need_group`` and ``service``:
+    (the plan's need groups, then ``unassigned`` and ``unknown``, or with an audit group's
+    grouping from :func:`mns.assign` ``(not placed)`` and ``(not audited)``; the plan's
+    services, then record services the plan does not have), sorted by ``need_group`` and
+    ``service``:
 
     - ``need_group``, ``service`` (string); ``in_plan`` (bool): the service is one of the
       plan's; ``planned`` (bool): the plan offers it to this group.
@@ -45,14 +63,26 @@ def match(cases: Source, services: Source, plan: Plan, *, engine: Any = None) ->
       (needed by the plan, not received); null where not planned.
     - ``unplanned`` (int64): cells not planned only: cases that received it anyway; null where
       planned.
-    - ``status`` (string): ``matched`` (planned and received by some), ``unmet`` (planned,
-      needed by some, received by none), ``unplanned`` (not planned, received by some), or
-      null (nothing to report).
+    - ``received_below_threshold`` (int64): cases that received the service without meeting
+      its threshold (threshold false; 0 for services without a threshold; null for services
+      not in the plan).
+    - ``status`` (string), what the planning group should look at: ``met`` (planned, and
+      every eligible case received it), ``partly met`` (planned, some eligible cases received
+      it and some did not), ``unmet`` (planned, eligible cases, none received it),
+      ``unplanned`` (not planned for the group, received by some), or null (nothing to
+      report: planned with no eligible case, or neither planned nor received).
     - ``received_share`` (float64): ``received / cases``; ``unmet_share``: ``unmet / eligible``.
     - ``planned_needed``, ``planned_received`` (int64) and ``planned_share`` (float64), the
       same on every row of a group: over the services planned for the group, the
       case-service pairs where the case meets the threshold, those where it also received
       the service, and their ratio (the share of planned services received).
+
+    ``period`` (start, end; either may be None for open): a service episode counts as
+    received only when its dates overlap the period (``start_date`` on or before its end,
+    ``end_date`` missing or on or after its start; an episode with no dates counts). Without
+    ``period`` every episode counts. The episodes left out are counted in the schema
+    metadata ``mns.services_outside_period``; the case ids with services that are not among
+    ``cases`` (records of cases outside the audit) in ``mns.unmatched_services``.
     """
     schema, cases = common.peek(cases, "cases")
     names = schema.names
@@ -70,7 +100,13 @@ def match(cases: Source, services: Source, plan: Plan, *, engine: Any = None) ->
         "classify the cases with this plan first (mns.classify adds a threshold column "
         "per service)",
     )
+    outside = [0]
+    if period is not None:
+        services = _within(services, period, outside)
     sets, extra = common.received(services, plan)
+    everyone = (
+        pc.unique(pa.concat_arrays(list(sets.values()))) if sets else pa.array([], pa.string())
+    )
     plan_services = [s.code for s in plan.services]
     codes = [*plan_services, *extra]
 
@@ -85,9 +121,12 @@ def match(cases: Source, services: Source, plan: Plan, *, engine: Any = None) ->
             known = pc.fill_null(eligible, False)
             batch = batch.append_column(f"{_UNMET}{code}", pc.and_(known, pc.invert(got)))
             batch = batch.append_column(f"{_MET}{code}", pc.and_(known, got))
-        return batch
+            below = pc.and_(got, pc.fill_null(pc.invert(eligible), False))
+            batch = batch.append_column(f"{_BELOW}{code}", below)
+        ids = common.as_text(batch.column("case_id"))
+        return batch.append_column(_ANY, pc.is_in(ids, value_set=everyone))
 
-    measures = [Measure("n", "count")]
+    measures = [Measure("n", "count"), Measure("any", "true", _ANY)]
     measures += [Measure(f"r:{code}", "true", f"{_RECEIVED}{code}") for code in codes]
     for code in plan_services:
         measures += [
@@ -95,18 +134,53 @@ def match(cases: Source, services: Source, plan: Plan, *, engine: Any = None) ->
             Measure(f"k:{code}", "valid", f"{_ELIGIBLE}{code}"),
             Measure(f"u:{code}", "true", f"{_UNMET}{code}"),
             Measure(f"m:{code}", "true", f"{_MET}{code}"),
+            Measure(f"b:{code}", "true", f"{_BELOW}{code}"),
         ]
     spec = Spec(keys=("need_group",), measures=measures)
     read = ["case_id", "need_group", *thresholds.values()]
     state = aggregate.run(
         {"x": spec}, cases, prepare=prepare, columns=read, what="cases", engine=engine
     )["x"]
-    return _assemble(state, plan, codes, set(plan_services))
+    table = _assemble(state, plan, codes, set(plan_services), schema)
+    matched = int(pc.sum(state.column("any")).as_py() or 0)
+    unmatched = max(len(everyone) - matched, 0)
+    metadata = {
+        **(table.schema.metadata or {}),
+        UNMATCHED_KEY: str(unmatched).encode(),
+        OUTSIDE_KEY: str(outside[0]).encode(),
+    }
+    return table.replace_schema_metadata(metadata)
 
 
-def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) -> pa.Table:
+def _within(
+    services: Source, period: tuple[dt.date | None, dt.date | None], outside: list[int]
+) -> Iterator[pa.RecordBatch]:
+    """The service episodes whose dates overlap ``period``; ``outside[0]`` counts the rest."""
+    start, end = period
+    if start is not None and end is not None and end < start:
+        raise MnsError(
+            f"match: the period ends ({end}) before it starts ({start}); give (start, end)",
+            field="period",
+        )
+    columns = ["case_id", "service", "start_date", "end_date"]
+    for batch in aggregate.batches(services, columns, what="services"):
+        keep = pa.array(np.ones(batch.num_rows, dtype=bool))
+        if end is not None:
+            began = batch.column("start_date")
+            keep = pc.and_(keep, pc.fill_null(pc.less_equal(began, pa.scalar(end)), True))
+        if start is not None:
+            ended = batch.column("end_date")
+            keep = pc.and_(keep, pc.fill_null(pc.greater_equal(ended, pa.scalar(start)), True))
+        kept = batch.filter(keep)
+        outside[0] += batch.num_rows - kept.num_rows
+        yield kept
+
+
+def _assemble(
+    state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str], schema: pa.Schema
+) -> pa.Table:
     observed = common.as_text(state.column("need_group")).to_pylist()
-    groups = common.dense(observed, common.levels(plan, "need_group"))
+    groups = common.dense(observed, common.levels(plan, "need_group", schema))
     at = {g: i for i, g in enumerate(observed)}
     offered = {(g, s.code) for s in plan.services for g in s.need_groups}
 
@@ -127,6 +201,7 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
             "eligible_unknown",
             "unmet",
             "unplanned",
+            "received_below_threshold",
             "status",
             "planned_needed",
             "planned_received",
@@ -143,10 +218,9 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
             eligible = get(f"e:{code}", g) if mine else None
             unknown = n - get(f"k:{code}", g) if mine else None
             unmet = get(f"u:{code}", g) if planned else None
-            if planned:
-                status = "matched" if received else ("unmet" if unmet else None)
-            else:
-                status = "unplanned" if received else None
+            below = get(f"b:{code}", g) if mine else None
+            met = get(f"m:{code}", g) if mine else 0
+            status = _status(planned, received, eligible or 0, met)
             for key, value in (
                 ("need_group", g),
                 ("service", code),
@@ -158,6 +232,7 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
                 ("eligible_unknown", unknown),
                 ("unmet", unmet),
                 ("unplanned", None if planned else received),
+                ("received_below_threshold", below),
                 ("status", status),
                 ("planned_needed", needed),
                 ("planned_received", got),
@@ -171,7 +246,15 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
             "planned": pa.array(rows["planned"], pa.bool_()),
             **{
                 k: pa.array(rows[k], pa.int64())
-                for k in ("cases", "received", "eligible", "eligible_unknown", "unmet", "unplanned")
+                for k in (
+                    "cases",
+                    "received",
+                    "eligible",
+                    "eligible_unknown",
+                    "unmet",
+                    "unplanned",
+                    "received_below_threshold",
+                )
             },
             "status": pa.array(rows["status"], pa.string()),
             "planned_needed": pa.array(rows["planned_needed"], pa.int64()),
@@ -188,9 +271,9 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
                 count="cases",
                 table=("service",),
                 rows=by,
-                label="n",
+                label=f"{SAMPLE}.need_group",
                 key=by,
-                total=Margin(label="N"),
+                total=Margin(label=SAMPLE_TOTAL),
             ),
             Block(count="received", table=("service",), rows=by, base="cases"),
             Block(
@@ -205,6 +288,13 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
             ),
             Block(
                 count="unmet", table=("service",), rows=by, base="eligible", where={"planned": True}
+            ),
+            Block(
+                count="received_below_threshold",
+                table=("service",),
+                rows=by,
+                base="received",
+                where={"in_plan": True},
             ),
             Block(
                 count="planned_needed",
@@ -225,6 +315,7 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
         ),
         derived={
             "unplanned": ("received",),
+            "status": ("received", "unmet"),
             "received_share": ("received", "cases"),
             "unmet_share": ("unmet", "eligible"),
             "planned_share": ("planned_received", "planned_needed"),
@@ -239,6 +330,7 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
             "eligible_unknown",
             "unmet",
             "unplanned",
+            "received_below_threshold",
             "status",
             "received_share",
             "unmet_share",
@@ -248,6 +340,17 @@ def _assemble(state: pa.Table, plan: Plan, codes: list[str], in_plan: set[str]) 
     )
 
 
+def _status(planned: bool, received: int, eligible: int, met: int) -> str | None:
+    """What a need group x service cell tells the planning group (:data:`STATUSES`)."""
+    if not planned:
+        return "unplanned" if received else None
+    if not eligible:
+        return None
+    if met == eligible:
+        return "met"
+    return "partly met" if met else "unmet"
+
+
 def _ratio(table: pa.Table, name: str, numerator: str, denominator: str) -> pa.Table:
     num = np.asarray(table.column(numerator).to_numpy(zero_copy_only=False), dtype=np.float64)
     den = np.asarray(table.column(denominator).to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -255,3 +358,9 @@ def _ratio(table: pa.Table, name: str, numerator: str, denominator: str) -> pa.T
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.where(ok, num / np.where(ok, den, 1.0), np.nan)
     return table.append_column(name, pa.array(values, pa.float64(), mask=~ok))
+
+
+#: What this module publishes (see :mod:`mns.disclosure.publication`).
+PUBLICATIONS = (
+    Publication(name="match", title="Need groups by services: received, planned, unmet"),
+)

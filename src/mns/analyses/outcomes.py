@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclosure import Block, Margin, Structure
+from mns.disclosure import Block, Margin, Publication, Structure
 from mns.plan.model import Plan
 
 __all__ = ["outcomes"]
@@ -154,7 +154,7 @@ def outcomes(
     state = aggregate.run(
         {"x": spec}, cases, prepare=prepare, columns=["case_id", by], what="cases", engine=engine
     )["x"]
-    table = _assemble(state, codes, by, common.levels(plan, by), confidence)
+    table = _assemble(state, codes, by, common.levels(plan, by, schema), confidence)
     matched = int(pc.sum(state.column("n")).as_py() or 0)  # the outcome rows joined to a case
     unmatched = records.num_rows - matched
     return table.replace_schema_metadata(
@@ -278,3 +278,7 @@ def _assemble(
         not_applicable=["achieved_share", "achieved_low", "achieved_high"],
         analysis="outcomes",
     )
+
+
+#: What this module publishes (see :mod:`mns.disclosure.publication`).
+PUBLICATIONS = (Publication(name="outcomes", title="Outcomes achieved per need group and service"),)

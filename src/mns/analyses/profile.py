@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from mns import aggregate, stats
 from mns.aggregate import Measure, Source, Spec
 from mns.analyses import _common as common
-from mns.disclosure import Block, Margin, Structure
+from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.errors import SchemaError
 from mns.plan.model import Plan
 from mns.records.model import Audit
@@ -183,7 +183,7 @@ def profile(
         results,
         variables,
         by,
-        common.levels(plan, by),
+        common.levels(plan, by, schema),
         weighted=weighting.weighted,
         confidence=confidence,
     )
@@ -336,15 +336,17 @@ def _structure(keys: tuple[str, ...], weighted: bool) -> Structure:
     derived = dict.fromkeys(
         ["share", "share_low", "share_high", *(["estimate"] if weighted else [])], ("count", "base")
     )
+    # shared identities: the same group sizes and total as every other table of the cases
+    n = f"{SAMPLE}.{keys[0]}" if len(keys) == 1 else "n"
     return Structure(
         blocks=(
             Block(
                 count="count",
                 where={"variable": "cases"},
                 rows=keys,
-                label="n",
+                label=n,
                 key=keys,
-                total=Margin(label="N", column="base"),
+                total=Margin(label=SAMPLE_TOTAL, column="base"),
             ),
             Block(
                 count="count",
@@ -352,9 +354,17 @@ def _structure(keys: tuple[str, ...], weighted: bool) -> Structure:
                 table=("variable",),
                 rows=keys,
                 cols=("value",),
-                row_total=Margin(label="n", key=keys, column="base") if keys else None,
-                total=Margin(label="N", column=None if keys else "base"),
+                row_total=Margin(label=n, key=keys, column="base") if keys else None,
+                total=Margin(label=SAMPLE_TOTAL, column=None if keys else "base"),
             ),
         ),
         derived=derived,
     )
+
+
+#: What this module publishes (see :mod:`mns.disclosure.publication`).
+PUBLICATIONS = (
+    Publication(
+        name="profile", title="Need groups: sizes, demography, indicators and services received"
+    ),
+)

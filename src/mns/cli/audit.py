@@ -80,6 +80,8 @@ def _summary(result: AuditResult, report: Path | None) -> dict[str, Any]:
         "title": result.title,
         "cases": result.cases.num_rows,
         "min_count": result.min_count,
+        "groups": result.groups,
+        "census": result.census,
         "tables": tables,
         "notes": list(result.notes),
     }
@@ -143,9 +145,17 @@ def _print_summary(data: dict[str, Any]) -> None:
     help="Disclosure control withholds counts below this (and what would reveal them).",
 )
 @click.option(
+    "--audience",
+    type=click.Choice(["public", "internal"]),
+    default="public",
+    show_default=True,
+    help="public: disclosure control over every table at once; internal: the planning "
+    "group's copy, small numbers shown, every file and page marked not for publication.",
+)
+@click.option(
     "--no-disclose",
     is_flag=True,
-    help="Switch disclosure control off (the report says so): for the audit team only.",
+    help="The same as --audience internal.",
 )
 @click.option(
     "--suggest/--no-suggest",
@@ -154,6 +164,18 @@ def _print_summary(data: dict[str, Any]) -> None:
     help="Add 'what the data suggest' (latent class analysis; needs mns[lca]).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --suggest.")
+@click.option(
+    "--groups",
+    metavar="GROUPING",
+    help="The grouping every table uses: 'rules' (the plan's rules), a role ('professional', "
+    "'shadow', 'mixed'), 'consensus' or an audit's name. Default: the professional panel's "
+    "when the records hold its assignments, else the rules.",
+)
+@click.option(
+    "--census",
+    is_flag=True,
+    help="The audited cases are every case of the year: annual numbers without --referrals.",
+)
 @click.option("--title", help="The report's title.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier audit in --out.")
 @source_options
@@ -168,9 +190,12 @@ def audit_command(
     referrals: tuple[Path, ...],
     population: Path | None,
     min_count: int,
+    audience: str,
     no_disclose: bool,
     suggest: bool,
     seed: int,
+    groups: str | None,
+    census: bool,
     title: str | None,
     overwrite: bool,
     reading: Reading,
@@ -193,6 +218,7 @@ def audit_command(
     before = reading.read_cases(baseline, label="reading the baseline") if baseline else None
     year = reading.read_cases(referrals, label="reading the year's cases") if referrals else None
     people = read_population(population) if population else None
+    no_disclose = no_disclose or audience == "internal"
     if no_disclose:
         say("mns: disclosure control is OFF: do not publish what this writes.")
     result = run_audit(
@@ -205,6 +231,8 @@ def audit_command(
         disclose=not no_disclose,
         suggest=suggest,
         seed=seed,
+        groups=groups,
+        census=census,
         title=title,
         out=out,
         overwrite=overwrite,
@@ -340,7 +368,10 @@ def _quote(text: str) -> str:
 def _audit_defaults(**given: Any) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         "min_count": 5,
+        "audience": "public",
         "no_disclose": False,
+        "groups": None,
+        "census": False,
         "title": None,
         "adapter": None,
         "adapter_options": (),

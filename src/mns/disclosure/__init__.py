@@ -21,34 +21,59 @@ applicable, ``:`` not available. See ``docs/explanation/disclosure-control.md``.
 """
 
 from mns.disclosure.output import csv_text, to_csv
+from mns.disclosure.publication import AUDIENCES, Publication, publication, publications
 from mns.disclosure.structure import (
+    BASELINE,
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     NULL_KEY,
+    SAMPLE,
+    SAMPLE_TOTAL,
     STRUCTURE_KEY,
     SUPPRESSED,
+    YEAR,
     Block,
     Margin,
     Structure,
     describe,
     structure_of,
 )
-from mns.disclosure.suppress import DISCLOSED_KEY, Disclosed, disclose
+from mns.disclosure.suppress import (
+    DISCLOSED_KEY,
+    WITHHELD_COLUMNS,
+    Disclosed,
+    DisclosedSet,
+    disclose,
+    disclose_all,
+    is_shared,
+)
 
 __all__ = [
+    "AUDIENCES",
+    "BASELINE",
     "DISCLOSED_KEY",
     "NOT_APPLICABLE",
     "NOT_AVAILABLE",
     "NULL_KEY",
+    "SAMPLE",
+    "SAMPLE_TOTAL",
     "STRUCTURE_KEY",
     "SUPPRESSED",
+    "WITHHELD_COLUMNS",
+    "YEAR",
     "Block",
     "Disclosed",
+    "DisclosedSet",
     "Margin",
+    "Publication",
     "Structure",
     "csv_text",
     "describe",
     "disclose",
+    "disclose_all",
+    "is_shared",
+    "publication",
+    "publications",
     "structure_of",
     "to_csv",
 ]

@@ -1,8 +1,8 @@
-"""Writing published tables: CSV with the official statistics' symbols."""
+"""Writing published tables: CSV with the official statistics' symbols (and no formulas:
+text that a spreadsheet would run gets a leading ``'``, see :mod:`mns.cells`)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 
+from mns.cells import CsvWriter, Number
 from mns.disclosure.structure import NOT_APPLICABLE, NOT_AVAILABLE, NULL_KEY, SUPPRESSED
 from mns.disclosure.suppress import Disclosed, _suppressed_set
 
@@ -62,7 +63,7 @@ def _write_csv(
 ) -> None:
     symbols = [_symbol(f) for f in table.schema]
     names = table.column_names
-    writer = csv.writer(handle, lineterminator="\n")
+    writer = CsvWriter(handle)
     writer.writerow(names)
     for i, row in enumerate(table.to_pylist()):
         line = []
@@ -73,9 +74,11 @@ def _write_csv(
             elif value is None:
                 line.append(symbol)
             elif digits is not None and isinstance(value, float) and not math.isnan(value):
-                line.append(f"{value:.{digits}f}")
-            else:
-                line.append(_text(value))
+                line.append(Number(f"{value:.{digits}f}"))
+            elif isinstance(value, str):
+                line.append(value)  # text: CsvWriter neutralises what could run as a formula
+            else:  # numbers, booleans, dates: their text cannot run (a negative stays a number)
+                line.append(Number(_text(value)))
         writer.writerow(line)
 
 

@@ -17,6 +17,16 @@ SUPPRESSED: Final = "c"  #: a value withheld to protect confidentiality
 NOT_APPLICABLE: Final = "z"  #: no value can exist here (e.g. a share of no cases)
 NOT_AVAILABLE: Final = ":"  #: a value that exists but is not known (not recorded)
 
+#: Shared identities (:class:`Margin` labels with a dot are the same number in every table):
+#: ``sample.<by>`` the audited cases per group (e.g. ``sample.need_group``), ``sample.total``
+#: all audited cases; ``baseline.<by>``/``baseline.total`` the baseline audit's;
+#: ``year.<by>``/``year.total`` the year's cases (referrals). Other labels are local to their
+#: table. Declaring two tables' numbers with one identity says they describe the same cases.
+SAMPLE: Final = "sample"
+SAMPLE_TOTAL: Final = "sample.total"
+BASELINE: Final = "baseline"
+YEAR: Final = "year"
+
 #: Schema metadata key holding a table's :class:`Structure` (JSON).
 STRUCTURE_KEY: Final = b"mns.disclosure"
 #: Field metadata key naming the symbol for that column's nulls (``z`` or ``:``).

@@ -2,6 +2,7 @@
 and its plain-language variant for a family's self-assessment.
 
 The page is self-contained: its styles are inline, it loads nothing from the network, and
+it is written by an autoescaping Jinja2 template (``mns/forms/templates/printable.html``), so
 every text that comes from a language, plan or case is HTML-escaped. Print styles put it on
 A4 in two columns, on one page where the language allows (the ``mns`` language fits on two).
 The plain variant uses the language's ``plain_label`` wording (falling back to ``label``
@@ -11,7 +12,6 @@ where a language has none) and leaves out definitions and need groups.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,66 +20,16 @@ from mns.lang import Kind, Language, language as load_language_by_name
 from mns.lang.model import Indicator, valid_in
 from mns.plan import Plan, load_plan
 from mns.records.model import Case
+from mns.report.templating import render
 
 __all__ = ["PLAIN_RATING_LABELS", "render_printable", "write_printable"]
 
 #: Words for the 0-3 ratings in the plain variant, used when a language gives none of its own.
 PLAIN_RATING_LABELS = ("Not at all", "A little", "Quite a lot", "A great deal")
 
-_EMPTY, _TICKED = "\u2610", "\u2612"  # ballot box, ballot box with X
 
-_CSS = """
-:root { --ink: #1a1a1a; --rule: #9a9a9a; --soft: #5a5a5a; }
-* { box-sizing: border-box; }
-body { font-family: "Segoe UI", Arial, Helvetica, sans-serif; color: var(--ink);
-       font-size: 10pt; line-height: 1.3; margin: 0 auto; max-width: 60rem; padding: 1rem; }
-h1 { font-size: 15pt; margin: 0 0 .2rem; }
-h2 { font-size: 10.5pt; margin: .5rem 0 .2rem; padding: .1rem .3rem; background: #e8e8e8;
-     break-after: avoid; }
-p.intro { margin: .2rem 0 .5rem; }
-table.facts { border-collapse: collapse; width: 100%; margin-bottom: .4rem; }
-table.facts th { text-align: left; font-weight: 600; width: 9rem; padding: .15rem .3rem; }
-table.facts td { border-bottom: 1px solid var(--rule); padding: .15rem .3rem; }
-.sections { column-count: 2; column-gap: 1.5rem; }
-.section { break-inside: avoid-column; }
-.item { break-inside: avoid; padding: .15rem 0; border-bottom: 1px dotted var(--rule); }
-.label { font-weight: 600; }
-.definition { color: var(--soft); font-size: 8.5pt; }
-.answers { display: flex; flex-wrap: wrap; gap: .1rem .8rem; }
-.answer { white-space: nowrap; }
-.answers.list { display: block; }
-.answers.list .answer { display: block; white-space: normal; }
-.box { font-size: 11pt; }
-.scale { font-size: 8.5pt; color: var(--soft); margin: .2rem 0 .4rem; }
-.write { border: 1px solid var(--rule); min-height: 3.2rem; margin: .2rem 0 .4rem; padding: .2rem; }
-.closing { break-inside: avoid; }
-footer { margin-top: .5rem; font-size: 8pt; color: var(--soft); }
-@page { size: A4; margin: 10mm 11mm; }
-@media print {
-  body { font-size: 7.5pt; line-height: 1.2; max-width: none; padding: 0; }
-  h1 { font-size: 12pt; }
-  h2 { font-size: 8pt; margin: .3rem 0 .1rem; -webkit-print-color-adjust: exact;
-       print-color-adjust: exact; }
-  .sections { column-count: 3; column-gap: 1rem; }
-  .item { padding: .05rem 0; }
-  .definition, .scale { font-size: 6.5pt; }
-  .answers.list { display: flex; }
-  .answers.list .answer { display: inline; }
-  .box { font-size: 8pt; }
-  table.facts { width: 60%; }
-  table.facts th, table.facts td { padding: .05rem .3rem; }
-  .write { min-height: 2.2rem; }
-}
-"""
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _box(ticked: bool, text: str) -> str:
-    mark = _TICKED if ticked else _EMPTY
-    return f'<span class="answer"><span class="box">{mark}</span> {_e(text)}</span>'
+def _box(ticked: bool, text: str) -> tuple[bool, str]:
+    return (ticked, text)
 
 
 def _case_values(case: Case | Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -101,30 +51,26 @@ def _case_values(case: Case | Mapping[str, Any] | None) -> tuple[dict[str, Any],
     return facts, {k: v for k, v in case.items() if "." in k}
 
 
-def _answers(indicator: Indicator, value: Any, *, plain: bool, rating_words: Sequence[str]) -> str:
+def _answers(
+    indicator: Indicator, value: Any, *, plain: bool, rating_words: Sequence[str]
+) -> tuple[bool, list[tuple[bool, str]]]:
+    """(shown as a list, the answer boxes: ticked and text) of one indicator."""
     if indicator.kind is Kind.FLAG:
-        return (
-            '<div class="answers">'
-            + _box(value is True, "Yes")
-            + _box(value is False, "No")
-            + ("" if not plain else _box(False, "Not sure"))
-            + "</div>"
-        )
+        boxes = [_box(value is True, "Yes"), _box(value is False, "No")]
+        return False, boxes + ([_box(False, "Not sure")] if plain else [])
     if indicator.kind is Kind.RATING:
-        boxes = "".join(
+        return False, [
             _box(value == r, f"{r} {rating_words[r]}" if plain else str(r)) for r in range(4)
-        )
-        return f'<div class="answers">{boxes}</div>'
+        ]
     words = [(v.code, (v.plain_label or v.label) if plain else v.label) for v in indicator.values]
-    boxes = "".join(_box(value == code, text) for code, text in words)
-    return f'<div class="answers list">{boxes}</div>'
+    return True, [_box(value == code, text) for code, text in words]
 
 
 def _show(value: object) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _facts_table(facts: Mapping[str, Any], *, plain: bool) -> str:
+def _facts(facts: Mapping[str, Any], *, plain: bool) -> list[tuple[str, str]]:
     if plain:
         rows = [
             ("Your name (optional)", ""),
@@ -142,10 +88,7 @@ def _facts_table(facts: Mapping[str, Any], *, plain: bool) -> str:
             ("Referring agency", facts.get("agency") or ""),
             ("Completed by", ""),
         ]
-    cells = "".join(
-        f"<tr><th>{_e(label)}</th><td>{_e(_show(value))}</td></tr>" for label, value in rows
-    )
-    return f'<table class="facts">{cells}</table>'
+    return [(label, _show(value)) for label, value in rows]
 
 
 def render_printable(
@@ -177,63 +120,42 @@ def render_printable(
     own_words = getattr(lang, "plain_rating_labels", None)
     rating_words: Sequence[str] = own_words if own_words else PLAIN_RATING_LABELS
     heading = title or ("About your family" if plain else "Initial assessment")
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta name="generator" content="mns audit form ({_e(lang.name)} {_e(lang.version)})">',
-        f"<title>{_e(heading)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_e(heading)}</h1>",
-    ]
-    if plain:
-        parts.append(
-            '<p class="intro">These questions help us understand what your family needs, so '
-            "that we can offer the right help. Tick the answer that fits best. You can leave "
-            "out anything you would rather not answer, and ask us about anything that is not "
-            "clear.</p>"
-        )
-    else:
-        scale = "; ".join(f"{i} {label}" for i, label in enumerate(lang.rating_labels))
-        parts.append(
-            f'<p class="intro">{_e(lang.title or lang.name)}. Tick one answer for each item. '
-            f'Ratings: <span class="scale">{_e(scale)}</span></p>'
-        )
-    parts.append(_facts_table(facts, plain=plain))
-    parts.append('<div class="sections">')
     by_dimension: dict[str, list[Indicator]] = {}
     for ind in chosen:
         by_dimension.setdefault(ind.dimension, []).append(ind)
+    dimensions = []
     for dimension in lang.dimensions:
-        items = by_dimension.get(dimension.code)
-        if not items:
-            continue
-        parts.append(f'<section class="section"><h2>{_e(dimension.label)}</h2>')
-        for ind in items:
-            value = known.get(f"{lang.name}.{ind.code}")
-            text = (ind.plain_label or ind.label) if plain else ind.label
-            parts.append(f'<div class="item"><div class="label">{_e(text)}</div>')
-            if not plain and ind.definition:
-                parts.append(f'<div class="definition">{_e(ind.definition)}</div>')
-            parts.append(_answers(ind, value, plain=plain, rating_words=rating_words))
-            parts.append("</div>")
-        parts.append("</section>")
-    parts.append("</div>")
-    parts.append('<div class="closing">')
-    if plain:
-        parts.append('<h2>Anything else you would like us to know</h2><div class="write"></div>')
-        parts.append('<h2>What help would you like?</h2><div class="write"></div>')
-    else:
-        if the_plan is not None and the_plan.need_groups:
-            boxes = "".join(_box(False, f"{g.code}: {g.name}") for g in the_plan.need_groups)
-            parts.append(f'<h2>Need group</h2><div class="answers list">{boxes}</div>')
-        else:
-            parts.append('<h2>Need group</h2><div class="write"></div>')
-        parts.append('<h2>Services received or recommended</h2><div class="write"></div>')
-        parts.append('<h2>Notes</h2><div class="write"></div>')
-    parts.append("</div>")
-    parts.append(f"<footer>{_e(lang.name)} {_e(lang.version)}</footer></body></html>")
-    return "\n".join(parts)
+        items = []
+        for ind in by_dimension.get(dimension.code, ()):
+            listed, answers = _answers(
+                ind, known.get(f"{lang.name}.{ind.code}"), plain=plain, rating_words=rating_words
+            )
+            items.append(
+                {
+                    "label": (ind.plain_label or ind.label) if plain else ind.label,
+                    "definition": "" if plain else ind.definition,
+                    "list": listed,
+                    "answers": answers,
+                }
+            )
+        if items:
+            dimensions.append({"label": dimension.label, "items": items})
+    groups = the_plan.need_groups if the_plan is not None and not plain else ()
+    return str(
+        render(
+            "mns.forms",
+            "printable.html",
+            plain=plain,
+            heading=heading,
+            language=lang.name,
+            version=lang.version,
+            title=lang.title or lang.name,
+            scale="; ".join(f"{i} {label}" for i, label in enumerate(lang.rating_labels)),
+            facts=_facts(facts, plain=plain),
+            dimensions=dimensions,
+            need_groups=[_box(False, f"{g.code}: {g.name}") for g in groups],
+        )
+    )
 
 
 def write_printable(

@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from mns.cells import neutralise_workbook
 from mns.errors import MnsError
 from mns.forms._layout import (
     COVER,
@@ -674,7 +675,7 @@ def build_workbook(
     for row in meta_rows(fields, settings, cover.items()):
         meta.append([clean_text(v) if isinstance(v, str) else v for v in row])
     wb.active = 0
-    return wb
+    return neutralise_workbook(wb)  # case ids, names and codes are text, never formulas
 
 
 def write_workbook(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 import attrs
@@ -13,7 +14,7 @@ import pyarrow.compute as pc
 
 from mns.records import schema
 
-__all__ = ["Provenance", "Records", "SourceFile"]
+__all__ = ["Provenance", "Records", "SourceFile", "base_name", "publishable"]
 
 
 @attrs.frozen(kw_only=True)
@@ -42,6 +43,18 @@ class Provenance:
     reference_date: dt.date | None = None
     pseudonymised: bool = False
     warnings: tuple[str, ...] = ()
+
+
+def base_name(path: str) -> str:
+    """The file name of ``path`` without its folders (POSIX or Windows)."""
+    return PureWindowsPath(PurePosixPath(path).name).name
+
+
+def publishable(provenance: Provenance) -> Provenance:
+    """``provenance`` as published outputs may show it: each file by its base name (no
+    folders: they can name people, services or machines) with its checksum and size."""
+    files = tuple(attrs.evolve(f, name=base_name(f.name)) for f in provenance.files)
+    return attrs.evolve(provenance, files=files)
 
 
 def _meets(name: str) -> Callable[[object, attrs.Attribute[Any], pa.Table], None]:

@@ -22,6 +22,7 @@ from typing import IO, Any, cast
 import attrs
 import pyarrow as pa
 
+from mns import privacy
 from mns.errors import AdapterError, MnsError, RecordError
 from mns.plugins.adapter import Adapter, Source
 from mns.records import schema
@@ -253,7 +254,6 @@ def read(
     ``batch_size``: rows per batch for adapters that stream (results do not depend on it).
     Other keyword options go to the adapter (``mns adapters`` lists them).
     """
-    from mns import privacy
     from mns.plugins import manager
 
     if postcode not in (None, "district", "sector"):  # before reading, not after
@@ -267,7 +267,8 @@ def read(
         else choose(files, manager.adapters(), adapter, options)
     )
     given = {**_options(chosen, options), "strict": strict, "batch_size": batch_size}
-    records = _call(chosen, files, given)
+    with privacy.reading(pseudonymise, postcode) as settings:  # type: ignore[arg-type]
+        records = _call(chosen, files, given)
     provenance = records.provenance
     notes = list(provenance.warnings)
     already = provenance.pseudonymised
@@ -281,6 +282,7 @@ def read(
         records.issues,
         key=key,
         postcode=postcode,  # type: ignore[arg-type]
+        roles=settings.roles,
     )
     if not provenance.adapter:  # a stored provenance (adapter set) is kept whole
         provenance = attrs.evolve(
@@ -312,13 +314,19 @@ def _call(adapter: Adapter, files: Sequence[Source], options: Mapping[str, Any])
     except MnsError:
         raise
     except Exception as exc:
-        raise AdapterError(
+        settings = privacy.active()
+        private = settings is not None and settings.key is not None
+        detail = privacy.mask_quoted(str(exc)) if private else str(exc)
+        error = AdapterError(
             f"adapter {adapter.name!r} (plugin {adapter.plugin or '?'}) failed reading "
-            f"{names}: {type(exc).__name__}: {exc}",
+            f"{names}: {type(exc).__name__}: {detail}",
             adapter=adapter.name,
             plugin=adapter.plugin or None,
             file=files[0].name,
-        ) from exc
+        )
+        if private:  # the original's text may quote raw values: not chained
+            raise error from None
+        raise error from exc
     if not isinstance(records, Records):
         raise AdapterError(
             f"adapter {adapter.name!r} (plugin {adapter.plugin or '?'}) returned "

@@ -14,6 +14,14 @@ the user's own file (file, sheet, row, column letter or line), says what was don
     log.warning("column 'Worker' is not mapped", row=1, column="F")
     issues = log.table()          # a pyarrow Table with the canonical issues schema
 
+Privacy: messages quote identifiers, dates of birth, postcodes and names only through
+:meth:`IssueLog.quote` (``f"episode {log.quote(child, 'identifier')} appears twice"``), and
+declare the roles of their fields (``IssueLog(roles={"LAchildID": "identifier"})``). Inside
+``mns.read(..., pseudonymise=key)`` a quoted identifier is its pseudonym, a date of birth or a
+name is masked and a postcode is coarsened, in the message and in a strict error; as a
+safeguard, the issue's own ``record`` and (for a field with a role) ``value`` are replaced
+wherever a message quotes them. ``read`` then protects the ``value`` and ``record`` columns.
+
 Counting rule (the "nothing lost" invariant): a record is *rejected* when at least one issue
 with ``action="rejected"`` names its location. :func:`rejected` counts distinct rejected
 locations per table, so records in the source = rows in the table + ``rejected(issues, table)``
@@ -23,14 +31,16 @@ the row (or line) of that record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns import privacy
 from mns.errors import RecordError
 from mns.records import schema
+from mns.records.bundle import base_name
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -44,6 +54,7 @@ __all__ = [
     "Where",
     "column_letter",
     "describe",
+    "publishable",
     "rejected",
 ]
 
@@ -123,9 +134,14 @@ class IssueLog:
         table: str | None = None,
         adapter: str | None = None,
         strict: bool = False,
+        roles: Mapping[str, str | Mapping[bytes, bytes]] | None = None,
     ) -> None:
         self.strict = strict
         self.adapter = adapter
+        self.roles = _roles(roles)
+        settings = privacy.active()
+        if settings is not None:  # so that read protects these fields' values in ``issues``
+            settings.roles.update(self.roles)
         self._defaults: dict[str, Any] = {"source": source, "sheet": sheet, "table": table}
         self._store = _Store()
 
@@ -138,10 +154,19 @@ class IssueLog:
             raise TypeError(
                 f"IssueLog.bind: unknown default(s) {unknown}; use {', '.join(_BINDABLE)}"
             )
-        child = IssueLog(strict=self.strict, adapter=self.adapter)
+        child = IssueLog(strict=self.strict, adapter=self.adapter, roles=self.roles)
         child._defaults = {**self._defaults, **defaults}
         child._store = self._store
         return child
+
+    def quote(self, value: Any, role: str) -> str:
+        """``value`` quoted for a message (``'K9'``), protected by its privacy ``role``
+        (``identifier``, ``birth_date``, ``postcode``, ``name``) inside a private read."""
+        if role not in privacy.ROLES:
+            raise ValueError(
+                f"IssueLog.quote: role {role!r} is not one of {', '.join(privacy.ROLES)}"
+            )
+        return repr(privacy.shown(value, role))
 
     def error(self, message: str, *, action: Action = "rejected", **where: Unpack[Where]) -> None:
         """Log an error: by default the record is ``rejected``; pass ``action="blanked"`` when
@@ -197,25 +222,59 @@ class IssueLog:
             "action": action,
             "message": message,
         }
+        settings = privacy.active()
+        if settings is not None:
+            values["message"] = self._scrubbed(values, settings)
         if severity == "error" and self.strict:
+            shown = dict(values)
+            if settings is not None:  # the error leaves the read: protect it as read would
+                shown["record"] = privacy.shown(values["record"], "identifier", settings)
+                shown["value"] = privacy.shown(
+                    values["value"], self._role(field, values["table"]), settings
+                )
             raise RecordError(
-                _describe(values),
+                _describe(shown),
                 file=values["source"],
                 row=row if row is not None else line,
                 field=field,
-                value=values["value"],
+                value=shown["value"],
                 adapter=self.adapter,
             )
         columns = self._store.columns
         for name in _COLUMNS:
             columns[name].append(values[name])
 
+    def _role(self, field: str | None, table: str | None) -> str | None:
+        if field is None:
+            return None
+        return self.roles.get(field) or privacy.role(pa.field(field, pa.string()), table or "")
+
+    def _scrubbed(self, values: dict[str, Any], settings: privacy.Settings) -> str:
+        """The message with the issue's own record and sensitive value protected."""
+        message = str(values["message"])
+        record, value = values["record"], values["value"]
+        if record is not None:
+            message = privacy.scrub(
+                message, record, privacy.shown(record, "identifier", settings) or ""
+            )
+        role = self._role(values["field"], values["table"])
+        if value is not None and role is not None:
+            message = privacy.scrub(message, value, privacy.shown(value, role, settings) or "")
+        return message
+
     def extend(self, issues: pa.Table) -> None:
         """Append the rows of an ``issues`` table (e.g. from a nested read)."""
         schema.check(issues, "issues")
         columns = self._store.columns
+        rows = {name: issues.column(name).to_pylist() for name in _COLUMNS}
+        settings = privacy.active()
+        if settings is not None:  # batch-checking adapters log here: protect them the same way
+            rows["message"] = [
+                self._scrubbed({name: rows[name][i] for name in _COLUMNS}, settings)
+                for i in range(issues.num_rows)
+            ]
         for name in _COLUMNS:
-            columns[name].extend(issues.column(name).to_pylist())
+            columns[name].extend(rows[name])
 
     def __len__(self) -> int:
         return len(self._store)
@@ -263,6 +322,20 @@ class IssueLog:
         return data.take(order)
 
 
+def _roles(roles: Mapping[str, str | Mapping[bytes, bytes]] | None) -> dict[str, str]:
+    """Roles by field name, given as names or as field metadata (``privacy.IDENTIFIER``)."""
+    out = {
+        field: role if isinstance(role, str) else role.get(privacy.ROLE_KEY, b"").decode()
+        for field, role in (roles or {}).items()
+    }
+    wrong = sorted(f"{k}={v!r}" for k, v in out.items() if v not in privacy.ROLES)
+    if wrong:
+        raise ValueError(
+            f"IssueLog: roles {', '.join(wrong)} are not among {', '.join(privacy.ROLES)}"
+        )
+    return out
+
+
 def _describe(values: dict[str, Any]) -> str:
     where = [str(values["source"] or "<input>")]
     if values["sheet"]:
@@ -285,6 +358,16 @@ def _describe(values: dict[str, Any]) -> str:
 def describe(issue: dict[str, Any]) -> str:
     """One issue row (a dict from ``issues.to_pylist()``) as a sentence: where, what, message."""
     return _describe(issue)
+
+
+def publishable(issues: pa.Table) -> pa.Table:
+    """``issues`` with each ``source`` cut to its file name (folders can name people,
+    services or machines): for what an audit publishes."""
+    if issues.num_rows == 0:
+        return issues
+    index = issues.schema.get_field_index("source")
+    names = [base_name(s) for s in issues.column(index).to_pylist()]
+    return issues.set_column(index, issues.schema.field(index), pa.array(names, pa.string()))
 
 
 def rejected(issues: pa.Table, table: str | None = None) -> int:

@@ -5,46 +5,58 @@ are in the file, and it needs no script. Each section has a plain heading, a sho
 explanation, a chart and the table behind it; numbers carry 95% intervals; suppressed cells
 show the official symbols; the end says how disclosure control was applied and where every
 number came from (adapter, files with checksums, reference date). The report is a pure function
-of the published tables, so the same audit always gives the same bytes.
+of the published tables, so the same audit always gives the same bytes. Its HTML comes from
+autoescaping Jinja2 templates (``mns/report/templates``); its sections are
+:mod:`mns.report.sections`, one module per analysis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from pathlib import Path
 
-from mns.report.html import page
-from mns.report.model import ReportInput, Suppressed
-from mns.report.sections import TABLES, Section, build_sections
+from markupsafe import Markup
 
-__all__ = ["TABLES", "ReportInput", "Section", "Suppressed", "render_report", "write_report"]
+from mns.report.html import page
+from mns.report.model import INTERNAL_BANNER, ReportInput, Suppressed
+from mns.report.sections import TABLES, Section, build_sections, shown_tables
+from mns.report.sections._base import fragment
+
+__all__ = [
+    "TABLES",
+    "ReportInput",
+    "Section",
+    "Suppressed",
+    "render_report",
+    "shown_tables",
+    "write_report",
+]
 
 
 def render_report(report: ReportInput, extra: Sequence[Section] = ()) -> str:
     """The report's HTML text; ``extra`` sections go before the issues section."""
     sections = build_sections(report, extra)
-    body = "\n".join(
-        f'<section id="{escape(s.id)}"><h2>{escape(s.heading)}</h2>{s.html}</section>'
-        for s in sections
-    )
     plan = report.plan
     lede = f"Matching Needs and Services: the audit set against the plan {plan.name!r}"
     if report.reference_date:
         lede += f", reference date {report.reference_date}"
+    if report.groups:
+        lede += f"; need groups given by {report.groups}"
     footer = (
         "Made with mns"
-        + (f" {escape(report.mns_version)}" if report.mns_version else "")
+        + (f" {report.mns_version}" if report.mns_version else "")
         + ". Matching Needs and Services is the needs-audit method of the Dartington Social "
         "Research Unit."
     )
-    return page(
+    html = page(
         title=report.title,
         lede=lede + ".",
         contents=[(s.id, s.heading) for s in sections],
-        body=body,
+        body=Markup("\n").join(fragment("section.html", section=s) for s in sections),
         footer=footer,
+        banner=INTERNAL_BANNER if report.audience == "internal" else "",
     )
+    return str(html)
 
 
 def write_report(report: ReportInput, path: str | Path, extra: Sequence[Section] = ()) -> Path:

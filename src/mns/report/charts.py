@@ -16,6 +16,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from markupsafe import Markup
+
+from mns.report.templating import escape
+
 __all__ = [
     "NO_CLUSTER",
     "PALETTE",
@@ -72,7 +76,7 @@ def _figure(salt: str, width: float, height: float) -> Iterator[Any]:
         yield fig
 
 
-def svg(fig: Any, *, title: str, salt: str) -> str:
+def svg(fig: Any, *, title: str, salt: str) -> Markup:
     """``fig`` as an inline ``<svg>`` element that scales with the page, labelled ``title``,
     its ids prefixed with ``salt``."""
     buffer = io.StringIO()
@@ -82,14 +86,11 @@ def svg(fig: Any, *, title: str, salt: str) -> str:
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.DOTALL)
     head = _SVG_OPEN.search(text)
     assert head is not None
-    opening = head.group(0)
-    from html import escape
-
-    opening = opening.replace(
-        "<svg", f'<svg role="img" aria-label="{escape(title)}" class="chart"', 1
-    )
+    labelled = Markup('<svg role="img" aria-label="{}" class="chart"').format(escape(title))
+    opening = head.group(0).replace("<svg", str(labelled), 1)
     text = text[: head.start()] + opening + text[head.end() :].strip()
-    return _prefix_ids(text, f"c{salt}-")
+    # trusted where it is made: matplotlib's own SVG, its text escaped by matplotlib
+    return Markup(_prefix_ids(text, f"c{salt}-"))  # noqa: S704
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -123,7 +124,7 @@ def bars_with_intervals(
     salt: str,
     percent: bool = False,
     legend: Sequence[tuple[str, str]] = (),
-) -> str:
+) -> Markup:
     """Horizontal bars with interval whiskers, first label at the top; a ``None`` value is
     a suppressed one: no bar, and the suppression symbol in its place."""
     n = len(labels)
@@ -187,7 +188,7 @@ def heatmap(
     colorbar_label: str = "",
     cmap: str = "Blues",
     column_rotation: float = 60,
-) -> str:
+) -> Markup:
     """A grid of ``values`` (rows x columns) shaded by size and labelled in each cell;
     ``None`` cells are suppressed: grey, marked ``c``."""
     import numpy as np
@@ -241,7 +242,7 @@ def stacked_bars(
     title: str,
     salt: str,
     marked: Sequence[bool] = (),
-) -> str:
+) -> Markup:
     """Horizontal stacked bars, one per label; ``series`` is (name, values, colour).
     A bar with a suppressed part (a ``None`` value, or ``marked``) is drawn without it and
     marked ``c``."""
@@ -281,7 +282,7 @@ def paired_bars(
     title: str,
     salt: str,
     percent: bool = True,
-) -> str:
+) -> Markup:
     """Two bars per label (e.g. baseline and re-audit), each (name, values, lows, highs)."""
     n = len(labels)
     with _figure(salt, 9.0, _height(n, per=0.45)) as fig:
@@ -331,7 +332,7 @@ def demand_and_capacity(
     xlabel: str,
     title: str,
     salt: str,
-) -> str:
+) -> Markup:
     """Estimated demand per service (bars with intervals) against its planned capacity
     (a black tick); a service with no capacity in the plan has no tick."""
     n = len(labels)

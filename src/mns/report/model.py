@@ -16,12 +16,32 @@ import pyarrow as pa
 from mns.plan.model import Plan
 from mns.records.bundle import Provenance
 
-__all__ = ["ReportInput", "Suppressed"]
+__all__ = ["AUDIENCES", "INTERNAL_BANNER", "WITHHELD_COLUMNS", "ReportInput", "Suppressed"]
 
 #: Per table, the cells withheld by disclosure control, as (row, column) pairs.
 Suppressed = Mapping[str, AbstractSet[tuple[int, str]]]
 
+#: The audiences a report is written for.
+AUDIENCES = ("public", "internal")
+#: The banner every page of an internal report carries.
+INTERNAL_BANNER = "Internal: contains small numbers, not for publication"
+#: The columns of :attr:`ReportInput.withheld`: per published table, its cells, those
+#: withheld, and why (primary: a small count; secondary: protecting one; derived: a share,
+#: rate or interval built on a withheld count).
+WITHHELD_COLUMNS = ("table", "cells", "withheld", "primary", "secondary", "derived")
+
 _NULL_KEY = b"mns.null"  # the field metadata naming the symbol of a column's nulls
+
+
+def _check_withheld(instance: object, attribute: object, value: pa.Table | None) -> None:
+    if value is None:
+        return
+    missing = [c for c in WITHHELD_COLUMNS if c not in value.column_names]
+    if missing:
+        raise ValueError(
+            f"ReportInput.withheld: missing column(s) {', '.join(missing)}; it needs "
+            f"{', '.join(WITHHELD_COLUMNS)} (one row per published table)"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -34,6 +54,8 @@ class ReportInput:
     (not available), as in the CSV files. ``sources`` names each input
     (``"sample"``, ``"baseline"``, ``"referrals"``...) with its provenance. ``min_count`` is
     the disclosure threshold, ``None`` when disclosure control was switched off.
+    ``audience``, ``groups`` and ``withheld`` say who the report is for, which grouping the
+    tables use and what disclosure control withheld from each table.
     """
 
     title: str
@@ -46,6 +68,17 @@ class ReportInput:
     notes: tuple[str, ...] = ()  #: notes on how the audit was run (shown under provenance)
     plan_sha256: str | None = None
     mns_version: str = ""
+    #: ``"public"`` (disclosure-controlled) or ``"internal"`` (the planning group's working
+    #: copy: small numbers shown, every page marked as not for publication)
+    audience: str = attrs.field(default="public", validator=attrs.validators.in_(AUDIENCES))
+    #: the words naming the grouping the tables use, e.g. "the professional panel's consensus"
+    #: or "the plan's rules" (named in the introduction and in the charts of need groups)
+    groups: str | None = None
+    #: per published table, what disclosure control withheld (see :data:`WITHHELD_COLUMNS`)
+    withheld: pa.Table | None = attrs.field(default=None, validator=_check_withheld)
+    #: whether the annual figures take the audited cases to be all of the year's (a census);
+    #: ``None`` when the audit did not say
+    census: bool | None = None
 
     def table(self, name: str) -> pa.Table | None:
         """The published table ``name``, or ``None`` when the audit did not produce it."""

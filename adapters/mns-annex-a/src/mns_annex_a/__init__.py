@@ -23,7 +23,7 @@ from mns.plugins import Adapter, Source, hookimpl
 from mns.records.bundle import Provenance, Records
 from mns.records.io import read as mns_read
 from mns.records.issues import IssueLog
-from mns_annex_a.read import read_workbook
+from mns_annex_a.read import ROLES, read_workbook
 from mns_annex_a.spec import LISTS
 from mns_annex_a.tables import build
 
@@ -63,7 +63,7 @@ def sniff(head: bytes) -> bool:
 
 def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
     """The adapter's ``read``: one or more Annex A workbooks."""
-    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)))
+    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)), roles=ROLES)
     merged: dict[str, list[Any]] = {spec.name: [] for spec in LISTS.values()}
     for src in sources:
         for name, table in read_workbook(src, log.bind(source=src.name)).items():

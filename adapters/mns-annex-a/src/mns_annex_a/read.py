@@ -20,7 +20,7 @@ from mns.records.issues import IssueLog, column_letter
 from mns_annex_a.normalise import normalise
 from mns_annex_a.spec import LISTS, Kind, ListSpec, normal_header
 
-__all__ = ["CODE_SETS", "read_workbook"]
+__all__ = ["CODE_SETS", "ROLES", "read_workbook"]
 
 _ETHNICITY = (
     "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
@@ -50,7 +50,7 @@ _TYPES = {
     Kind.CATEGORY: pa.string(),
     Kind.ABUSE: pa.string(),
 }
-_ROLES = {
+ROLES = {
     "child_id": privacy.IDENTIFIER,
     "adopter_id": privacy.IDENTIFIER,
     "birth_date": privacy.BIRTH_DATE,
@@ -187,7 +187,7 @@ def _read_list(spec: ListSpec, sheet: str, rows: list[list[Any]], log: IssueLog)
         for key, value in record.items():
             values[key].append(value)
         row_numbers.append(i + 1)
-    fields = [pa.field(c.key, _TYPES[c.kind], metadata=_ROLES.get(c.key)) for c in spec.columns]
+    fields = [pa.field(c.key, _TYPES[c.kind], metadata=ROLES.get(c.key)) for c in spec.columns]
     arrays = [pa.array(values[c.key], _TYPES[c.kind]) for c in spec.columns]
     fields += [pa.field("sheet", pa.string()), pa.field("row", pa.int64())]
     arrays += [pa.array([sheet] * len(row_numbers), pa.string()), pa.array(row_numbers, pa.int64())]
@@ -195,7 +195,7 @@ def _read_list(spec: ListSpec, sheet: str, rows: list[list[Any]], log: IssueLog)
 
 
 def _empty(spec: ListSpec) -> pa.Table:
-    fields = [pa.field(c.key, _TYPES[c.kind], metadata=_ROLES.get(c.key)) for c in spec.columns]
+    fields = [pa.field(c.key, _TYPES[c.kind], metadata=ROLES.get(c.key)) for c in spec.columns]
     fields += [pa.field("sheet", pa.string()), pa.field("row", pa.int64())]
     return pa.schema(fields).empty_table()
 

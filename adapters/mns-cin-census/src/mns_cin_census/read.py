@@ -50,6 +50,8 @@ RELATIONAL = (
 )
 _IDENTIFIERS = ("LAchildID", "UPN", "FormerUPN")
 _BIRTH_DATES = ("PersonBirthDate", "ExpectedPersonBirthDate")
+#: what the issue logs must protect in messages (see mns.records.issues)
+_ROLES = {**dict.fromkeys(_IDENTIFIERS, "identifier"), **dict.fromkeys(_BIRTH_DATES, "birth_date")}
 
 
 @attrs.frozen(kw_only=True)
@@ -285,8 +287,8 @@ def _dedupe(
         new_ids[r] = new
         source, line = case_origin[r]
         log.warning(
-            f"episode {cid!r} appears more than once (the same LAchildID and CINreferralDate); "
-            f"this one was renamed {new!r}",
+            f"episode {log.quote(cid, 'identifier')} appears more than once (the same "
+            f"LAchildID and CINreferralDate); this one was renamed {log.quote(new, 'identifier')}",
             source=source,
             line=line,
             field="CINreferralDate",
@@ -326,7 +328,7 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
         year = int(year)
     relational = bool(options.get("relational", True))
     batch_size = int(options.get("batch_size") or DEFAULT_BATCH)
-    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)))
+    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)), roles=_ROLES)
     cases_parts: list[pa.Table] = []
     service_parts: list[pa.Table] = []
     case_lines: list[tuple[str, np.ndarray[Any, Any]]] = []
@@ -414,7 +416,7 @@ def to_parquet(
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    log = IssueLog(adapter=ADAPTER)
+    log = IssueLog(adapter=ADAPTER, roles=_ROLES)
     writers: dict[str, pq.ParquetWriter] = {}
     key = pseudonymise
 
@@ -425,20 +427,21 @@ def to_parquet(
         writer.write_table(table)
 
     try:
-        for part in batches(
-            source,
-            log,
-            year=year,
-            reference_date=reference_date,
-            batch_size=batch_size,
-            relational=relational,
-        ):
-            named = {"cases": part.cases, "services": part.services, **part.extra}
-            protected = privacy.protect(
-                named, mns_schema.ISSUES.empty_table(), key=key, postcode=postcode
-            )
-            for name, table in protected.tables.items():
-                write(name, table)
+        with privacy.reading(key, postcode):  # messages protected as the tables are
+            for part in batches(
+                source,
+                log,
+                year=year,
+                reference_date=reference_date,
+                batch_size=batch_size,
+                relational=relational,
+            ):
+                named = {"cases": part.cases, "services": part.services, **part.extra}
+                protected = privacy.protect(
+                    named, mns_schema.ISSUES.empty_table(), key=key, postcode=postcode
+                )
+                for name, table in protected.tables.items():
+                    write(name, table)
         # the empty tables tell protect which issue fields hold identifiers or birth dates
         shapes = {name: w.schema.empty_table() for name, w in writers.items()}
         issues = privacy.protect(shapes, log.table(), key=key, postcode=postcode).issues

@@ -152,7 +152,8 @@ def _read_lines(
 
 def read_northwick(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> mns.Records:
     """Read one or more Northwick exports into ``cases`` and ``services``."""
-    log = IssueLog(adapter="northwick", strict=bool(options.get("strict")))
+    roles = {"REF": "identifier", "DOB": "birth_date", "POSTCODE": "postcode"}
+    log = IssueLog(adapter="northwick", strict=bool(options.get("strict")), roles=roles)
     language = mns.language("mns")
     needs = frozenset(i.code for i in language.indicators if i.kind.value == "flag")
     out = _File()

@@ -68,7 +68,7 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
     Options: ``year`` (the collection year; default: inferred from the episodes), ``la``
     (the local authority code, which the return does not state), ``strict``.
     """
-    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)))
+    log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)), roles=_ROLES)
     parts: dict[str, list[RawTable]] = {name: [] for name in spec.TABLES}
     given: set[str] = set()
     for src in sources:

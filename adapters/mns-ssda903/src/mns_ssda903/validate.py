@@ -204,6 +204,10 @@ def _typed(  # noqa: PLR0917 - one column's whole context
         typed = pa.array(
             [None if t is None else coarsen_postcode(t, "sector") for t in texts], pa.string()
         )
+        problem = lambda v: (  # noqa: E731 - the value is not quoted: it may be an address
+            f"{column} is not a UK postcode (such as 'SW1A 1AA') nor an area name, so it "
+            "cannot be coarsened to its sector"
+        )
     else:
         typed = values
     if problem is not None:

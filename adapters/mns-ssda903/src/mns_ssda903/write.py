@@ -22,7 +22,6 @@ reported:
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +31,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns.cells import CsvWriter
 from mns.errors import MnsError
 from mns.records import schema
 from mns.records.issues import IssueLog
@@ -283,9 +283,10 @@ def write(
     for name in _FILES:
         path = out / f"{name}.csv"
         with path.open("w", encoding="utf-8", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(spec.TABLES[name].names))
-            w.writeheader()
-            w.writerows(writer.rows[name])
+            names = list(spec.TABLES[name].names)
+            w = CsvWriter(f)  # no formulas from data, CR/LF quoted
+            w.writerow(names)
+            w.writerows([row.get(n, "") for n in names] for row in writer.rows[name])
         files.append(path)
     return Written(
         files=tuple(files),
