@@ -182,7 +182,8 @@ class AuditResult:
         return ReportInput(
             title=self.title,
             plan=self.plan,
-            tables=self.published,
+            # the planning group's working copy lists the disagreeing cases; a public one never
+            tables={**self.published, **(self.internal if self.audience == "internal" else {})},
             suppressed=self.suppressed,
             sources=self.sources,
             min_count=self.min_count,

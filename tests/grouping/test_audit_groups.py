@@ -116,3 +116,15 @@ def test_run_audit_needs_referrals_or_census() -> None:
     unassigned = attrs.evolve(records, assignments=schema.empty("assignments"))
     with pytest.raises(MnsError, match="no audit group's assignments"):
         run_audit(unassigned, handmade.plan(), census=True, groups="shadow")
+
+
+def test_the_disagreeing_cases_are_listed_only_in_the_internal_report() -> None:
+    records, _ = _records_with_p1()
+    plan = plan_from_dict(_with_panel_only_group())
+    public = run_audit(records, plan, census=True)
+    internal = run_audit(records, plan, census=True, audience="internal")
+    disagreeing = internal.internal["disagreements"]
+    assert disagreeing.num_rows > 0
+    assert "table-disagreements" in internal.report()
+    assert "table-disagreements" not in public.report()
+    assert "disagreements" not in public.published

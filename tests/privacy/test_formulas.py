@@ -101,11 +101,11 @@ def test_an_audit_of_formula_ids_writes_no_formula(tmp_path: Path) -> None:
     out = tmp_path / "audit"
     run_audit(records, PLAN, referrals=records, population=population, disclose=False, out=out)
     written = sorted(out.glob("*.csv"))
-    assert any(p.name == "areas.csv" for p in written)
+    assert any(p.name == "areas.internal.csv" for p in written)  # the internal copy's name
     for path in written:
-        rows = pq.read_table(path.with_suffix(".parquet")).num_rows
+        rows = pq.read_table(out / f"{path.name.split('.')[0]}.parquet").num_rows
         assert_no_formula_cells(path.read_text("utf-8"), rows=rows)
-    areas_csv = (out / "areas.csv").read_text("utf-8")
+    areas_csv = (out / "areas.internal.csv").read_text("utf-8")
     assert "'=HYPERLINK" in areas_csv  # the area was published, neutralised
 
 
