@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(ADAPTERS))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask,lca]' $(addprefix -e ,$(ADAPTERS))
+	$(BIN)/python -m pip install --quiet -e '.[all,dev,dask,lca]' $(addprefix -e ,$(ADAPTERS))
 	touch $@
 
 install: $(STAMP)
@@ -24,7 +24,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 demo: install
-	$(BIN)/mns demo --out demo-output
+	$(BIN)/mns demo --out demo-output --overwrite
 
 # Each benchmark runs mns and its competitor on the same data in the same run, and prints
 # the ratio; the issue-sized runs (10M cases) are in each module's docstring.

@@ -11,17 +11,31 @@ import string
 from hypothesis import strategies as st
 
 from mns.lang.model import (
+    CategoryValue,
     Concerns,
     Crosswalk,
+    CrosswalkProvenance,
+    Derivation,
     Dimension,
     Indicator,
     Kind,
     Language,
-    Mapping_,
-    Provenance,
-    Value,
 )
-from mns.plan.model import Aim, Cluster, Evidence, Mode, NeedGroup, Outcome, Plan, Service
+from mns.plan.model import (
+    Aim,
+    CapacityUnit,
+    Cluster,
+    CostUnit,
+    Direction,
+    Evidence,
+    Funding,
+    Mode,
+    NeedGroup,
+    Outcome,
+    Plan,
+    Service,
+    Target,
+)
 from mns.records.model import (
     SEXES,
     Assignment,
@@ -51,9 +65,9 @@ def year_range(draw: st.DrawFn) -> tuple[int | None, int | None]:
 
 
 @st.composite
-def values(draw: st.DrawFn) -> Value:
+def values(draw: st.DrawFn) -> CategoryValue:
     start, end = draw(year_range())
-    return Value(
+    return CategoryValue(
         code=draw(codes),
         label=draw(words),
         plain_label=draw(st.none() | words),
@@ -70,7 +84,7 @@ def dimensions(draw: st.DrawFn) -> Dimension:
 @st.composite
 def indicators(draw: st.DrawFn, dimension: str | None = None) -> Indicator:
     kind = draw(st.sampled_from(Kind))
-    vals: tuple[Value, ...] = ()
+    vals: tuple[CategoryValue, ...] = ()
     if kind is Kind.CATEGORY:
         vals = tuple(draw(st.lists(values(), min_size=1, max_size=4, unique_by=lambda v: v.code)))
     start, end = draw(year_range())
@@ -109,8 +123,8 @@ def languages(draw: st.DrawFn) -> Language:
 
 
 @st.composite
-def mappings(draw: st.DrawFn) -> Mapping_:
-    return Mapping_(target=draw(codes), rule=draw(words), note=draw(text))
+def mappings(draw: st.DrawFn) -> Derivation:
+    return Derivation(target=draw(codes), rule=draw(words), note=draw(text))
 
 
 @st.composite
@@ -119,7 +133,7 @@ def crosswalks(draw: st.DrawFn) -> Crosswalk:
         source=draw(codes),
         target=draw(codes),
         version=draw(words),
-        provenance=draw(st.sampled_from(Provenance)),
+        provenance=draw(st.sampled_from(CrosswalkProvenance)),
         reference=draw(text),
         mappings=tuple(draw(st.lists(mappings(), max_size=4, unique_by=lambda m: m.target))),
     )
@@ -128,6 +142,9 @@ def crosswalks(draw: st.DrawFn) -> Crosswalk:
 plan_codes = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,6}", fullmatch=True)
 #: Rules valid in any plan: they use case fields only.
 RULES = ("age < 5", "5 <= age < 11", "sex == 'F'", "not disability", "age >= 11 and sex == 'M'")
+
+
+_JOINT = (Funding(agency="health", share=0.25), Funding(agency="social_care", share=0.75))
 
 
 @st.composite
@@ -164,7 +181,14 @@ def plans(draw: st.DrawFn) -> Plan:
                 need_group=st.sampled_from(group_codes),
                 objective=words,
                 measure=words,
-                target=text,
+                target=st.none()
+                | st.builds(Target, share=st.floats(0, 1), direction=st.sampled_from(Direction))
+                | st.builds(
+                    Target,
+                    mean=st.floats(-1e6, 1e6, allow_nan=False),
+                    direction=st.sampled_from(Direction),
+                ),
+                note=text,
             ),
             max_size=3,
             unique_by=lambda o: o.code,
@@ -187,7 +211,10 @@ def plans(draw: st.DrawFn) -> Plan:
                 evidence=st.sampled_from(Evidence),
                 threshold=st.none() | st.sampled_from(RULES),
                 capacity=st.none() | st.integers(0, 10_000),
+                capacity_unit=st.sampled_from(CapacityUnit),
                 unit_cost=st.none() | st.floats(0, 1e6, allow_nan=False),
+                cost_per=st.sampled_from(CostUnit),
+                funding=st.sampled_from([(), (Funding(agency="health", share=1.0),), _JOINT]),
                 received_as=st.lists(codes, max_size=2).map(tuple),
                 description=text,
             ),
@@ -287,11 +314,11 @@ assignments = st.builds(
 )
 
 STRATEGIES: dict[type, st.SearchStrategy[object]] = {
-    Value: values(),
+    CategoryValue: values(),
     Dimension: dimensions(),
     Indicator: indicators(),
     Language: languages(),
-    Mapping_: mappings(),
+    Derivation: mappings(),
     Crosswalk: crosswalks(),
     Plan: plans(),
     Case: cases(),

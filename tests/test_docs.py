@@ -2,7 +2,8 @@
 
 Each Markdown file's ```python blocks run in order, as one script, in a fresh folder, with the
 installed plugins found as in a reader's installation. A block preceded by ``<!-- not run -->``
-is shown only (a fragment of a file, or one that needs the reader's own files).
+is shown only (a fragment of a file, or one that needs the reader's own files). A how-to shows
+its workflow both ways: its ```sh commands then run in the same folder, twice.
 """
 
 from __future__ import annotations
@@ -20,8 +21,33 @@ DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 BLOCK = re.compile(r"(<!-- not run -->\s*)?```python\n(.*?)```", re.DOTALL)
 
 
+SH = re.compile(r"(<!-- not run -->\s*)?```sh\n(.*?)```", re.DOTALL)
+#: Run in the same folder after a how-to's Python: each `mns` command of its ```sh blocks (not
+#: marked ``<!-- not run -->``), in process, twice, so that a reader can run the page again.
+RUN_COMMANDS = """
+import shlex as _shlex
+from mns.cli._app import cli as _cli
+for _round in range(2):
+    for _line in {lines!r}:
+        print("$ " + _line, flush=True)
+        _code = _cli.main(_shlex.split(_line)[1:], prog_name="mns", standalone_mode=False)
+        assert _code in (None, 0), f"{{_line}}: exit code {{_code}}"
+"""
+
+
+def _commands(path: Path) -> list[str]:
+    text = path.read_text("utf-8")
+    blocks = [m.group(2) for m in SH.finditer(text) if not m.group(1)]
+    return [line.strip() for b in blocks for line in b.splitlines() if line.startswith("mns ")]
+
+
 def _script(path: Path) -> str:
-    return "\n".join(m.group(2) for m in BLOCK.finditer(path.read_text("utf-8")) if not m.group(1))
+    python = "\n".join(
+        m.group(2) for m in BLOCK.finditer(path.read_text("utf-8")) if not m.group(1)
+    )
+    if path.parent.name != "how-to" or not _commands(path):
+        return python
+    return python + RUN_COMMANDS.format(lines=_commands(path))
 
 
 @pytest.mark.parametrize(

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 
 from mns.lang.model import (
+    CategoryValue,
     Concerns,
     Crosswalk,
+    CrosswalkProvenance,
+    Derivation,
     Dimension,
     Indicator,
     Kind,
     Language,
-    Mapping_,
-    Provenance,
-    Value,
 )
 
 if sys.version_info >= (3, 11):
@@ -261,6 +261,11 @@ PLACEMENT_TYPE = {
     "T3": "Temporary: while foster carer is on holiday",
     "T4": "Temporary accommodation ≤7 days, not covered by T1–T3",
     "Z1": "Other (must be listed to DfE)",
+    # 2025-26 codes (labels UNVERIFIED in the file: the DfE guidance wording was not found)
+    "Z11": "Other placement (2025-26 code Z11)",
+    "Z12": "Other placement, deprivation of liberty (2025-26 code Z12)",
+    "Z13": "Other placement, deprivation of liberty (2025-26 code Z13)",
+    "Z14": "Other placement (2025-26 code Z14)",
 }
 
 PLACEMENT_PROVIDER = {
@@ -470,7 +475,7 @@ def _build_language(raw: dict[str, Any]) -> Language:
         fields["kind"] = Kind(fields.get("kind", "flag"))
         if "concerns" in fields:
             fields["concerns"] = Concerns(fields["concerns"])
-        fields["values"] = tuple(Value(**v) for v in fields.get("values", []))
+        fields["values"] = tuple(CategoryValue(**v) for v in fields.get("values", []))
         inds.append(Indicator(**fields))
     head = dict(raw["language"])
     if "rating_labels" in head:
@@ -480,8 +485,8 @@ def _build_language(raw: dict[str, Any]) -> Language:
 
 def _build_crosswalk(raw: dict[str, Any]) -> Crosswalk:
     head = dict(raw["crosswalk"])
-    head["provenance"] = Provenance(head["provenance"])
-    mappings = tuple(Mapping_(**m) for m in raw.get("mapping", []))
+    head["provenance"] = CrosswalkProvenance(head["provenance"])
+    mappings = tuple(Derivation(**m) for m in raw.get("mapping", []))
     return Crosswalk(**head, mappings=mappings)
 
 
@@ -640,7 +645,11 @@ def test_cin_dimensions() -> None:
 
 def test_903_years_and_legacy_codes() -> None:
     place = _values("ssda903", "placement_type")
-    assert place["K3"]["valid_from"] == 2024
+    # K3 first appears in the DfE 903 validator's 2024-25 ruleset (rule 146); H5, P2 and Z1
+    # leave, and Z11-Z14 arrive, in 2025-26 (the adapter's tests check every year's list)
+    assert place["K3"]["valid_from"] == 2025
+    assert all(place[c]["valid_to"] == 2025 for c in ("H5", "P2", "Z1"))
+    assert all(place[c]["valid_from"] == 2026 for c in ("Z11", "Z12", "Z13", "Z14"))
     assert "K3" in _indicator("ssda903", "placement_type")["definition"]
     rec = _values("ssda903", "reason_episode_ceased")
     assert rec["E43"]["valid_to"] == 2016
@@ -727,7 +736,7 @@ _REF = re.compile(r"\b(cin|ssda903)\.([A-Za-z0-9_]+)")
 def test_crosswalk_builds_the_model(source: str, target: str) -> None:
     cw = _build_crosswalk(_raw(f"{source}__{target}"))
     assert (cw.source, cw.target) == (source, target)
-    assert cw.provenance is Provenance.MNS
+    assert cw.provenance is CrosswalkProvenance.MNS
     assert "own construct" in cw.reference
     assert "not an official mapping" in cw.reference
     assert cw.mappings

@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from mns._version import __version__
 
 # public name -> "module:attribute", or "module" for a submodule
 _EXPORTS = {
     # errors
     "MnsError": "mns.errors:MnsError",
     "LanguageError": "mns.errors:LanguageError",
+    "MappingError": "mns.errors:MappingError",
     "UnknownCodeError": "mns.errors:UnknownCodeError",
     "PlanError": "mns.errors:PlanError",
     "RuleError": "mns.errors:RuleError",
@@ -25,6 +26,8 @@ _EXPORTS = {
     "RecordError": "mns.errors:RecordError",
     "AdapterError": "mns.errors:AdapterError",
     "EngineError": "mns.errors:EngineError",
+    "MissingExtraError": "mns.errors:MissingExtraError",
+    "WorkbookError": "mns.errors:WorkbookError",
     # the common language of need
     "language": "mns.lang:language",
     "languages": "mns.lang:languages",
@@ -45,6 +48,8 @@ _EXPORTS = {
     "NeedGroup": "mns.plan:NeedGroup",
     "Outcome": "mns.plan:Outcome",
     "Service": "mns.plan:Service",
+    "Target": "mns.plan:Target",
+    "Funding": "mns.plan:Funding",
     # records and reading them
     "Case": "mns.records.model:Case",
     "ServiceEpisode": "mns.records.model:ServiceEpisode",
@@ -56,8 +61,9 @@ _EXPORTS = {
     "Records": "mns.records.bundle:Records",
     "Provenance": "mns.records.bundle:Provenance",
     "schema": "mns.records.schema",
-    "read": "mns.records.io:read",
-    "write": "mns.records.io:write",
+    "read": "mns.io:read",
+    "write": "mns.io:write",
+    "link": "mns.linking:link",
     "IssueLog": "mns.records.issues:IssueLog",
     "privacy": "mns.privacy",
     "dataset": "mns.engines:dataset",
@@ -81,8 +87,12 @@ _EXPORTS = {
     "compare": "mns.analyses.compare:compare",
     "extrapolate": "mns.analyses.extrapolate:extrapolate",
     "capacity": "mns.analyses.extrapolate:capacity",
+    "budget": "mns.analyses.budget:budget",
     "areas": "mns.analyses.areas:areas",
     "outcomes": "mns.analyses.outcomes:outcomes",
+    "placements": "mns.analyses.placements:placements",
+    "what_works": "mns.analyses.what_works:what_works",
+    "outcomes_change": "mns.analyses.what_works:outcomes_change",
     "rules_vs_panel": "mns.analyses.rules_panel:rules_vs_panel",
     "disagreements": "mns.analyses.rules_panel:disagreements",
     "disclose": "mns.disclosure:disclose",
@@ -112,10 +122,13 @@ __all__ = [
     "Crosswalk",
     "Dimension",
     "EngineError",
+    "Funding",
     "Indicator",
     "IssueLog",
     "Language",
     "LanguageError",
+    "MappingError",
+    "MissingExtraError",
     "MnsError",
     "NeedGroup",
     "Option",
@@ -132,12 +145,15 @@ __all__ = [
     "Service",
     "ServiceEpisode",
     "Source",
+    "Target",
     "UnknownCodeError",
+    "WorkbookError",
     "__version__",
     "adapters",
     "agreement",
     "areas",
     "assign",
+    "budget",
     "capacity",
     "classify",
     "classify_case",
@@ -158,12 +174,15 @@ __all__ = [
     "lang",
     "language",
     "languages",
+    "link",
     "load_crosswalk",
     "load_language",
     "load_plan",
     "match",
     "outcomes",
+    "outcomes_change",
     "parse_rule",
+    "placements",
     "privacy",
     "profile",
     "read",
@@ -176,6 +195,7 @@ __all__ = [
     "suggest_groups",
     "synth",
     "testing",
+    "what_works",
     "write",
 ]
 
@@ -211,6 +231,9 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from mns.analyses.areas import (
         areas as areas,
     )
+    from mns.analyses.budget import (
+        budget as budget,
+    )
     from mns.analyses.compare import (
         compare as compare,
     )
@@ -227,12 +250,19 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from mns.analyses.outcomes import (
         outcomes as outcomes,
     )
+    from mns.analyses.placements import (
+        placements as placements,
+    )
     from mns.analyses.profile import (
         profile as profile,
     )
     from mns.analyses.rules_panel import (
         disagreements as disagreements,
         rules_vs_panel as rules_vs_panel,
+    )
+    from mns.analyses.what_works import (
+        outcomes_change as outcomes_change,
+        what_works as what_works,
     )
     from mns.audit import (
         AuditResult as AuditResult,
@@ -254,15 +284,22 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         AdapterError as AdapterError,
         EngineError as EngineError,
         LanguageError as LanguageError,
+        MappingError as MappingError,
+        MissingExtraError as MissingExtraError,
         MnsError as MnsError,
         PlanError as PlanError,
         RecordError as RecordError,
         RuleError as RuleError,
         SchemaError as SchemaError,
         UnknownCodeError as UnknownCodeError,
+        WorkbookError as WorkbookError,
     )
     from mns.grouping import (
         assign as assign,
+    )
+    from mns.io import (
+        read as read,
+        write as write,
     )
     from mns.lang import (
         Crosswalk as Crosswalk,
@@ -279,12 +316,17 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from mns.lca import (
         suggest_groups as suggest_groups,
     )
+    from mns.linking import (
+        link as link,
+    )
     from mns.plan import (
         Cluster as Cluster,
+        Funding as Funding,
         NeedGroup as NeedGroup,
         Outcome as Outcome,
         Plan as Plan,
         Service as Service,
+        Target as Target,
         load_plan as load_plan,
         save_plan as save_plan,
     )
@@ -301,10 +343,6 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from mns.records.bundle import (
         Provenance as Provenance,
         Records as Records,
-    )
-    from mns.records.io import (
-        read as read,
-        write as write,
     )
     from mns.records.issues import (
         IssueLog as IssueLog,

@@ -20,8 +20,8 @@ Dask cluster (``partial`` per partition, ``merge`` of the states, ``finalise`` o
 same numbers (exactly, for counts and integer sums; to rounding, for sums of floats)::
 
     spec = Spec(keys=("need_group",), measures=(Measure("cases", "count"),))
-    states = [partial(spec, batch) for batch in batches(source)]
-    result = finalise(spec, merge(spec, states))          # == run({"x": spec}, source)["x"]
+    states = [partial(spec, batch) for batch in table.to_batches()]
+    result = finalise(spec, merge(spec, states))    # == mns.engines.run({"x": spec}, table)["x"]
 
 States are ordinary Arrow tables, so they pickle and travel between processes.
 """
@@ -29,8 +29,8 @@ States are ordinary Arrow tables, so they pickle and travel between processes.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final
 
 import attrs
 import numpy as np
@@ -38,33 +38,28 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns._tables import require
 from mns.errors import SchemaError
 
 __all__ = [
     "KINDS",
-    "Kind",
     "Measure",
+    "MeasureKind",
+    "Prepare",
     "Ratio",
-    "Source",
     "Spec",
-    "batches",
     "compact",
     "finalise",
     "merge",
     "partial",
     "partials",
-    "run",
     "sort_indices",
 ]
 
-#: What the analyses accept: a table, a stream of record batches, or any iterable of batches.
-Source: TypeAlias = "pa.Table | pa.RecordBatchReader | pa.RecordBatch | Iterable[pa.RecordBatch]"
 Ints = npt.NDArray[np.int64]
+#: What adds derived columns to each batch before it is counted (``prepare=``).
+Prepare = Callable[[pa.RecordBatch], pa.RecordBatch]
 
-#: Batches smaller than this are put together before they are counted (fewer, larger passes).
-MIN_BATCH_ROWS: int = 1 << 16
-#: Largest batch counted at once (bitmaps of this many rows stay in cache).
-MAX_BATCH_ROWS: Final = 1 << 20
 #: Above this many key combinations per row group, slots are numbered by sorting instead.
 _DIRECT_SLOTS: Final = 1 << 22
 #: Group-by slots up to which boolean measures are counted on packed bitmaps.
@@ -72,7 +67,7 @@ _BITMAP_SLOTS: Final = 64
 
 
 @attrs.frozen(kw_only=True)
-class Kind:
+class MeasureKind:
     """One kind of measure: what it needs and how partial states of it merge."""
 
     name: str
@@ -82,16 +77,22 @@ class Kind:
 
 
 #: The declarative table of measure kinds (see the module docstring).
-KINDS: Final[Mapping[str, Kind]] = types.MappingProxyType(
+KINDS: Final[Mapping[str, MeasureKind]] = types.MappingProxyType(
     {
         k.name: k
         for k in (
-            Kind(name="count", merge="sum", needs_column=False, description="rows in the group"),
-            Kind(name="valid", merge="sum", needs_column=True, description="non-null values"),
-            Kind(name="true", merge="sum", needs_column=True, description="true values"),
-            Kind(name="sum", merge="sum", needs_column=True, description="sum of non-null values"),
-            Kind(name="min", merge="min", needs_column=True, description="smallest value"),
-            Kind(name="max", merge="max", needs_column=True, description="largest value"),
+            MeasureKind(
+                name="count", merge="sum", needs_column=False, description="rows in the group"
+            ),
+            MeasureKind(
+                name="valid", merge="sum", needs_column=True, description="non-null values"
+            ),
+            MeasureKind(name="true", merge="sum", needs_column=True, description="true values"),
+            MeasureKind(
+                name="sum", merge="sum", needs_column=True, description="sum of non-null values"
+            ),
+            MeasureKind(name="min", merge="min", needs_column=True, description="smallest value"),
+            MeasureKind(name="max", merge="max", needs_column=True, description="largest value"),
         )
     }
 )
@@ -166,121 +167,6 @@ class Spec:
         """The input columns this spec reads, in order, without repeats."""
         seen = dict.fromkeys([*self.keys, *(m.column for m in self.measures if m.column)])
         return tuple(seen)
-
-
-# --------------------------------------------------------------------------------------
-# Sources
-
-
-def batches(
-    source: Source, columns: Sequence[str] | None = None, *, what: str = "table"
-) -> Iterator[pa.RecordBatch]:
-    """The record batches of ``source`` (only ``columns``, if given), with small batches put
-    together and large ones cut, so each is counted efficiently. ``what`` names the input in
-    errors (``"cases"``)."""
-    if isinstance(source, pa.Table):
-        table = _select(source, columns, what)
-        if table.num_rows == 0:  # one empty batch, so that its columns' types are seen
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([], f.type) for f in table.schema], schema=table.schema
-            )
-            return
-        yield from _sized(table.to_batches(max_chunksize=MAX_BATCH_ROWS))
-        return
-    if isinstance(source, pa.RecordBatch):
-        yield from _sized([_select_batch(source, columns, what)])
-        return
-    if isinstance(source, pa.RecordBatchReader):
-        stream: Iterable[Any] = source
-    elif isinstance(source, Iterable) and not isinstance(source, (str, bytes)):
-        stream = source
-    else:
-        raise TypeError(
-            f"{what}: expected a pyarrow Table, RecordBatchReader or iterable of RecordBatches, "
-            f"not {type(source).__name__}"
-        )
-    yield from _sized(_checked(stream, columns, what))
-
-
-def _checked(
-    stream: Iterable[Any], columns: Sequence[str] | None, what: str
-) -> Iterator[pa.RecordBatch]:
-    for i, item in enumerate(stream):
-        if isinstance(item, pa.RecordBatch):
-            yield _select_batch(item, columns, what)
-        elif isinstance(item, pa.Table):
-            yield from _select(item, columns, what).to_batches(max_chunksize=MAX_BATCH_ROWS)
-        else:
-            kind = type(item).__name__
-            raise TypeError(
-                f"{what}: item {i} of the stream is a {kind}, not a pyarrow RecordBatch"
-            )
-
-
-def _missing(names: Sequence[str], columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise SchemaError(
-            f"{what} has no column {', '.join(map(repr, missing))} (it has: "
-            f"{', '.join(names[:12])}{', ...' if len(names) > 12 else ''})",
-            item=what,
-            field=missing[0],
-        )
-
-
-def _select(table: pa.Table, columns: Sequence[str] | None, what: str) -> pa.Table:
-    if columns is None:
-        return table
-    _missing(table.column_names, columns, what)
-    return table.select(list(columns))
-
-
-def _select_batch(
-    batch: pa.RecordBatch, columns: Sequence[str] | None, what: str
-) -> pa.RecordBatch:
-    if columns is None:
-        return batch
-    _missing(batch.schema.names, columns, what)
-    return batch.select(list(columns))
-
-
-def _sized(stream: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    held: list[pa.RecordBatch] = []
-    rows = 0
-    for batch in stream:
-        if batch.num_rows >= MIN_BATCH_ROWS and not held:
-            yield from _cut(batch)
-            continue
-        held.append(batch)
-        rows += batch.num_rows
-        if rows >= MIN_BATCH_ROWS:
-            yield from _cut(_concat(held))
-            held, rows = [], 0
-    if held:
-        yield from _cut(_concat(held))
-
-
-def _cut(batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
-    if batch.num_rows <= MAX_BATCH_ROWS:
-        yield batch
-        return
-    for start in range(0, batch.num_rows, MAX_BATCH_ROWS):
-        yield batch.slice(start, MAX_BATCH_ROWS)
-
-
-def _concat(held: list[pa.RecordBatch]) -> pa.RecordBatch:
-    if len(held) == 1:
-        return held[0]
-    schema = held[0].schema
-    for other in held[1:]:
-        if not other.schema.equals(schema):
-            raise SchemaError(
-                "the batches of a stream must share one schema; found "
-                f"{schema.to_string(show_schema_metadata=False)!r} and "
-                f"{other.schema.to_string(show_schema_metadata=False)!r}"
-            )
-    table = pa.Table.from_batches(held, schema=schema).unify_dictionaries().combine_chunks()
-    return table.to_batches()[0]
 
 
 def compact(data: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
@@ -409,7 +295,7 @@ class _Cache:
         try:
             return self.batch.column(name)
         except KeyError:
-            _missing(self.batch.schema.names, [name], "table")
+            require(self.batch.schema.names, [name], "table")
             raise
 
     def column_codes(self, name: str) -> _Codes:
@@ -701,40 +587,3 @@ def finalise(spec: Spec, state: pa.Table) -> pa.Table:
             values = num / np.where(den == 0, 1.0, den)
         table = table.append_column(ratio.name, pa.array(values, pa.float64(), mask=~(den != 0)))
     return table
-
-
-def run(
-    specs: Mapping[str, Spec],
-    source: Source,
-    *,
-    prepare: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
-    columns: Sequence[str] | None = None,
-    what: str = "table",
-    engine: Any = None,
-) -> dict[str, pa.Table]:
-    """Compute every spec over ``source`` in one pass: ``columns`` are read (all if None),
-    ``prepare`` adds derived columns to each batch, then partial states are kept merged as
-    they come and finalised at the end. A dataset (:func:`mns.engines.dataset`), or an
-    ``engine`` other than ``"local"`` (argument, else :func:`mns.engines.use`), runs on
-    :mod:`mns.engines`: partial states per file or batch on its workers, merged here."""
-    from mns import engines
-
-    if engines.distributes(source, engine):
-        return engines.run(
-            specs, source, prepare=prepare, columns=columns, what=what, engine=engine
-        )
-    states: dict[str, list[pa.Table]] = {name: [] for name in specs}
-    key_types: dict[str, pa.DataType] = {}
-    for batch in batches(source, columns, what=what):
-        ready = prepare(batch) if prepare is not None else batch
-        for field in ready.schema:
-            key_types.setdefault(field.name, field.type)
-        for name, state in partials(specs, ready).items():
-            held = states[name]
-            held.append(state)
-            if len(held) >= 32:
-                states[name] = [merge(specs[name], held)]
-    return {
-        name: finalise(spec, merge(spec, states[name], key_types=key_types))
-        for name, spec in specs.items()
-    }

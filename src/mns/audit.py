@@ -15,13 +15,21 @@ Published tables (the folder's files, by name) and the analysis that makes each:
                     indicators, services received)
 ``extrapolate``     :func:`mns.extrapolate`: cases a year per need group
 ``match``           :func:`mns.match`: need groups by services
-``capacity``        :func:`mns.capacity`: demand against capacity per service
+``capacity``        :func:`mns.capacity`: demand against capacity per service (places, costs)
+``budget``          :func:`mns.budget`: the cost of the demand by service, need group and agency
+``placements``      :func:`mns.placements`: looked-after children by need group and placement
+                    type, places and lengths of stay (when the records have placements)
 ``agreement``       :func:`mns.agreement` of the audit groups' assignments (professional,
                     shadow, ...) and the plan's rules
 ``compare``         :func:`mns.compare` with the baseline audit (``baseline=``)
 ``areas``           :func:`mns.areas` of the year's cases (``referrals=``) per area, and
 ``areas_by_group``  per area and need group (``population=``)
-``outcomes``        :func:`mns.outcomes` (when the records have outcomes)
+``outcomes``        :func:`mns.outcomes` (when the records have outcomes), against the plan's
+                    targets
+``what_works``      :func:`mns.what_works`: outcomes of the children who received each service
+                    and of those who did not (an association, not an effect); with a
+                    baseline, ``outcomes_change`` (:func:`mns.outcomes_change`) sets the
+                    outcomes beside the baseline audit's
 ``rules_panel``     :func:`mns.rules_vs_panel`: each need group's rule beside the panel
 ``issues``          :func:`summarise_issues` of every input's issues
 ``lca_*``           what the data suggest (``suggest=True``, needs ``mns[lca]``)
@@ -46,16 +54,29 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns.disclosure import Block, Publication, Structure
+from mns._tables import TableLike, materialise
+from mns.classification import UNASSIGNED, UNKNOWN
+from mns.disclosure import INTERNAL_NOTE, SAMPLE, Block, Publication, Structure
 from mns.errors import MnsError
-from mns.grouping import RULES, assign, describe as describe_groups, summary_of
+from mns.grouping import (
+    DISPUTED,
+    NO_CONSENSUS,
+    NOT_AUDITED,
+    NOT_PLACED,
+    ROLES,
+    RULES,
+    assign,
+    describe as describe_groups,
+    summary_of,
+)
 from mns.plan.model import Plan
+from mns.records import folder as outputs
 from mns.records.bundle import Provenance, Records, publishable
 from mns.records.issues import publishable as publishable_issues
 from mns.records.model import Audit
@@ -77,15 +98,12 @@ PLAN_FILE = "plan.toml"
 WITHHELD_FILE = "disclosure.parquet"
 #: Beside an internal audience's files: the marker no reader of the folder can miss.
 INTERNAL_FILE = "INTERNAL - NOT FOR PUBLICATION.txt"
-INTERNAL_NOTE = "internal: contains small numbers, not for publication"
 _AUDIENCE_KEY = b"mns.audience"
 _SUPPRESSED_KEY = b"mns.suppressed"
 _ISSUE_KEYS = ("source", "table", "field", "severity", "action")
-#: Roles of the audit groups compared with each other, in the order they are compared.
-ROLES = ("professional", "shadow", "mixed")
-
-TableLike: TypeAlias = "pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]"
-
+#: Rows of the group tables that are no need group: when a small group forces one more group
+#: size out, disclosure control withholds these first.
+_NO_NEED_GROUP = frozenset({UNASSIGNED, UNKNOWN, NOT_PLACED, NOT_AUDITED, DISPUTED, NO_CONSENSUS})
 
 # --- issues --------------------------------------------------------------------------------
 
@@ -95,7 +113,7 @@ def summarise_issues(issues: TableLike, *, examples: bool = True) -> pa.Table:
     table, field, severity, action) with ``issues`` (how many) and, with ``examples``,
     ``example`` (the message of the first one, in file order; it may quote a value from the
     records). Sorted by those keys."""
-    table = _as_table(issues)
+    table = materialise(issues, "issues")
     keys = list(_ISSUE_KEYS)
     fields = [*(pa.field(k, pa.string()) for k in keys), pa.field("issues", pa.int64())]
     if examples:
@@ -108,25 +126,21 @@ def summarise_issues(issues: TableLike, *, examples: bool = True) -> pa.Table:
             **{k: pc.fill_null(table.column(k).cast(pa.string()), "") for k in keys},
             "message": table.column("message").cast(pa.string()),
             "order": pa.array(range(table.num_rows), pa.int64()),
+            # a summary of issues not listed (past the read's limits) counts what it stands for
+            "weight": pc.fill_null(table.column("count").cast(pa.int64()), 1)
+            if "count" in table.column_names
+            else pa.array([1] * table.num_rows, pa.int64()),
         }
     )
     grouped = plain.group_by(keys, use_threads=False).aggregate(
-        [("order", "count"), ("order", "min")]
+        [("weight", "sum"), ("order", "min")]
     )
     columns: dict[str, Any] = {k: grouped.column(k) for k in keys}
-    columns["issues"] = grouped.column("order_count").cast(pa.int64())
+    columns["issues"] = grouped.column("weight_sum").cast(pa.int64())
     if examples:
         columns["example"] = pc.take(plain.column("message"), grouped.column("order_min"))
     out = pa.table(columns, schema=schema)
     return out.sort_by([(k, "ascending") for k in keys])
-
-
-def _as_table(data: TableLike) -> pa.Table:
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatchReader):
-        return data.read_all()
-    return pa.Table.from_batches(list(data))
 
 
 # --- the result ----------------------------------------------------------------------------
@@ -176,7 +190,7 @@ class AuditResult:
 
     def report_input(self) -> Any:
         """What the report shows (a :class:`mns.report.ReportInput`)."""
-        from mns import __version__
+        from mns._version import __version__
         from mns.report import ReportInput
 
         return ReportInput(
@@ -203,72 +217,72 @@ class AuditResult:
 
         return str(render_report(self.report_input()))
 
-    def write(self, folder: str | Path, *, overwrite: bool = False) -> Path:
+    def write(
+        self, folder: str | Path, *, overwrite: bool = False, inputs: Iterable[str | Path] = ()
+    ) -> Path:
         """Write the published tables (``<name>.csv`` with the symbols ``c``, ``z``, ``:``
-        and ``<name>.parquet``), ``plan.toml``, ``audit.json`` and ``report.html`` to
-        ``folder``; return the report's path. A folder holding other files is an error
-        unless ``overwrite``."""
+        and ``<name>.parquet``, all of them in ``tables.xlsx``), ``plan.toml``, ``audit.json``
+        and ``report.html`` to
+        ``folder``, whole or not at all, with ``manifest.mns.json`` (:mod:`mns.records.folder`);
+        return the report's path. A folder holding other files is an error unless
+        ``overwrite``, which replaces only the files mns wrote there. A folder equal to or
+        inside one of ``inputs`` (the records' paths) is refused."""
         import pyarrow.parquet as pq
 
         from mns.disclosure import Disclosed, to_csv
+        from mns.report.workbook import write_tables_workbook
 
         path = Path(folder)
         if path.exists() and not path.is_dir():
             raise MnsError(f"{str(path)!r} is a file; give a folder for the audit", file=str(path))
-        path.mkdir(parents=True, exist_ok=True)
-        present = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
-        if present and not overwrite:
-            raise MnsError(
-                f"folder {str(path)!r} is not empty ({len(present)} files); choose an empty "
-                "folder or pass overwrite=True (--overwrite) to replace an earlier audit there",
-                file=str(path),
-            )
-        for name in present:
-            old = path / name
-            if old.is_file() and (old.suffix in (".csv", ".parquet") or name in _OWN_FILES):
-                old.unlink()
-        internal = self.audience == "internal"
-        for name, table in self.published.items():
-            withheld = self.suppressed.get(name, frozenset())
-            marked = _mark(table, withheld, self.audience)
-            pq.write_table(marked, path / f"{name}.parquet")
-            disclosed = Disclosed(
-                table=table,
-                suppressed=_suppressed_table(withheld, table),
-                min_count=self.min_count or 1,
-                rounding=None,
-                totals=pa.table({"label": [], "key": [], "reason": []}),
-            )
-            # the internal copy's CSV files say so in their name: no reader can miss it
-            to_csv(disclosed, path / f"{name}{'.internal' if internal else ''}.csv")
-        if self.withheld is not None:
-            pq.write_table(self.withheld, path / WITHHELD_FILE)
-            to_csv(
-                Disclosed(
-                    table=self.withheld,
-                    suppressed=_suppressed_table(frozenset(), self.withheld),
+        # whole or not at all, with a manifest; overwrite replaces only what mns wrote
+        with outputs.writing(path, kind="audit", overwrite=overwrite, inputs=inputs) as staging:
+            internal = self.audience == "internal"
+            for name, table in self.published.items():
+                withheld = self.suppressed.get(name, frozenset())
+                marked = _mark(table, withheld, self.audience)
+                pq.write_table(marked, staging / f"{name}.parquet")
+                disclosed = Disclosed(
+                    table=table,
+                    suppressed=_suppressed_table(withheld, table),
                     min_count=self.min_count or 1,
                     rounding=None,
                     totals=pa.table({"label": [], "key": [], "reason": []}),
-                ),
-                path / Path(WITHHELD_FILE).with_suffix(".csv"),
+                )
+                # the internal copy's CSV files say so in their name: no reader can miss it
+                to_csv(disclosed, staging / f"{name}{'.internal' if internal else ''}.csv")
+            write_tables_workbook(
+                staging,
+                title=self.title,
+                published=self.published,
+                suppressed=self.suppressed,
+                audience=self.audience,
+                min_count=self.min_count,
             )
-        if internal:
-            (path / INTERNAL_FILE).write_text(
-                f"{INTERNAL_NOTE[0].upper()}{INTERNAL_NOTE[1:]}.\n\nThe files in this folder "
-                "were written for the planning group (mns audit --audience internal): they "
-                "show every count, however small. Publish only an audit run for the public "
-                "audience (the default).\n",
-                "utf-8",
-            )
-        (path / PLAN_FILE).write_text(self.plan_text, "utf-8")
-        (path / AUDIT_FILE).write_text(_audit_json(self), "utf-8")
-        report = path / REPORT_FILE
-        report.write_text(self.report(), "utf-8")
-        return report
-
-
-_OWN_FILES = (AUDIT_FILE, REPORT_FILE, PLAN_FILE, INTERNAL_FILE)
+            if self.withheld is not None:
+                pq.write_table(self.withheld, staging / WITHHELD_FILE)
+                to_csv(
+                    Disclosed(
+                        table=self.withheld,
+                        suppressed=_suppressed_table(frozenset(), self.withheld),
+                        min_count=self.min_count or 1,
+                        rounding=None,
+                        totals=pa.table({"label": [], "key": [], "reason": []}),
+                    ),
+                    staging / Path(WITHHELD_FILE).with_suffix(".csv"),
+                )
+            if internal:
+                (staging / INTERNAL_FILE).write_text(
+                    f"{INTERNAL_NOTE[0].upper()}{INTERNAL_NOTE[1:]}.\n\nThe files in this folder "
+                    "were written for the planning group (mns audit --audience internal): they "
+                    "show every count, however small. Publish only an audit run for the public "
+                    "audience (the default).\n",
+                    "utf-8",
+                )
+            (staging / PLAN_FILE).write_text(self.plan_text, "utf-8")
+            (staging / AUDIT_FILE).write_text(_audit_json(self), "utf-8")
+            (staging / REPORT_FILE).write_text(self.report(), "utf-8")
+        return path / REPORT_FILE
 
 
 def _mark(table: pa.Table, withheld: frozenset[tuple[int, str]], audience: str) -> pa.Table:
@@ -293,8 +307,8 @@ def _suppressed_table(withheld: frozenset[tuple[int, str]], table: pa.Table) -> 
 
 
 def _audit_json(result: AuditResult) -> str:
-    from mns import __version__
-    from mns.records.io import provenance_to_json
+    from mns._version import __version__
+    from mns.records.provenance import provenance_to_json
 
     data = {
         "mns_audit": 1,
@@ -322,7 +336,7 @@ def load_result(folder: str | Path) -> Any:
     import pyarrow.parquet as pq
 
     from mns.plan import load_plan
-    from mns.records.io import provenance_from_json
+    from mns.records.provenance import provenance_from_json
     from mns.report import ReportInput
 
     path = Path(folder)
@@ -333,6 +347,7 @@ def load_result(folder: str | Path) -> Any:
             "(write one with mns audit ... --out FOLDER)",
             file=str(path),
         )
+    outputs.check(path, kind="audit")  # written whole, nothing missing or changed since
     try:
         meta = json.loads(meta_file.read_text("utf-8"))
     except ValueError as exc:
@@ -645,7 +660,20 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
 
     The result does not depend on today's date, the files' names or their order.
     """
-    import mns
+    from mns.analyses import (
+        agreement,
+        areas,
+        budget,
+        capacity,
+        compare,
+        extrapolate,
+        match,
+        outcomes,
+        profile,
+    )
+    from mns.analyses.placements import has_placements, placements
+    from mns.analyses.rules_panel import disagreements, rules_vs_panel
+    from mns.analyses.what_works import outcomes_change, what_works_from
     from mns.disclosure import AUDIENCES, disclose_all, publication
 
     if not isinstance(records, Records):
@@ -653,9 +681,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
             f"run_audit: records must be mns.Records (from mns.read), not {type(records).__name__}"
         )
     if min_count < 1:
-        raise MnsError(
-            f"min_count = {min_count}: give a whole number, 1 or more", field="min_count"
-        )
+        raise ValueError(f"min_count = {min_count}: give a whole number, 1 or more")
     step = progress or (lambda _name: None)
     the_plan, plan_text = _plan(plan)
     notes: list[str] = []
@@ -673,40 +699,49 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
 
     step("profile")
     has_services = records.services.num_rows > 0
-    tables["profile"] = mns.profile(
+    tables["profile"] = profile(
         cases, plan=the_plan, services=records.services if has_services else None
     )
     step("extrapolate")
-    tables["extrapolate"] = mns.extrapolate(cases, plan=the_plan, audit=sampling)
+    tables["extrapolate"] = extrapolate(cases, plan=the_plan, audit=sampling)
     step("match")
     if has_services:
         period = _services_period(services_period, audit, records, notes)
-        tables["match"] = mns.match(cases, records.services, the_plan, period=period)
+        tables["match"] = match(cases, records.services, the_plan, period=period)
         extra_issues.append(_services_issues(cases, records, tables["match"], notes))
     else:
         notes.append(
             "The records have no services received: needs could not be matched with services."
         )
+    if has_services and has_placements(records.services, the_plan):
+        step("placements")
+        tables["placements"] = placements(cases, records.services, plan=the_plan, audit=sampling)
     step("capacity")
-    tables["capacity"] = mns.capacity(cases, the_plan, audit=sampling)
+    tables["capacity"] = capacity(cases, the_plan, audit=sampling)
+    step("budget")
+    tables["budget"] = budget(cases, the_plan, audit=sampling)
     step("agreement")
     roles = _roles(records.assignments)
     if roles:
         step("rules beside the panel")
         panel = grouping if grouping != RULES else roles[0]
-        tables["rules_panel"] = mns.rules_vs_panel(
+        tables["rules_panel"] = rules_vs_panel(
             classified, records.assignments, plan=the_plan, role=panel
         )
-        internal["disagreements"] = mns.disagreements(
+        internal["disagreements"] = disagreements(
             classified, records.assignments, plan=the_plan, role=panel
         )
         assignments = _with_rules(records.assignments, classified)
         sides = [*roles, "rules"]
-        tables["agreement"] = mns.agreement(assignments, sides[0], sides[1], *sides[2:])
-    if len(roles) < 2:
+        tables["agreement"] = agreement(assignments, sides[0], sides[1], *sides[2:])
+    if len(roles) == 1:
         notes.append(
-            "Only one audit group's need groups were recorded"
-            + (" (compared with the plan's rules)." if roles else ": agreement was not measured.")
+            "Only one audit group's need groups were recorded (compared with the plan's rules)."
+        )
+    elif not roles:
+        notes.append(
+            "No audit group's need groups were recorded (the records hold no assignments): "
+            "agreement was not measured."
         )
     if baseline is not None:
         step("compare")
@@ -718,7 +753,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
             [],
             what="the baseline's records",
         )
-        tables["compare"] = mns.compare(before, cases, plan=the_plan)
+        tables["compare"] = compare(before, cases, plan=the_plan)
     if referrals is not None and population is not None:
         step("areas")
         year = _classify(referrals.cases, the_plan)
@@ -729,9 +764,9 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
                 f"groups; the {summary_of(year.schema)['not_audited']:,} it did not audit are "
                 "shown as '(not audited)'."
             )
-        people = _as_table(population)
-        tables["areas"] = mns.areas(year, people, by=None)
-        tables["areas_by_group"] = mns.areas(year, people, plan=the_plan)
+        people = materialise(population, "population")
+        tables["areas"] = areas(year, people, by=None)
+        tables["areas_by_group"] = areas(year, people, plan=the_plan)
     elif population is not None:
         notes.append(
             "A population table was given without the year's cases (referrals): need by "
@@ -739,7 +774,12 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         )
     if records.outcomes.num_rows:
         step("outcomes")
-        tables["outcomes"] = mns.outcomes(cases, records.outcomes, records.services, plan=the_plan)
+        tables["outcomes"] = outcomes(cases, records.outcomes, records.services, plan=the_plan)
+        step("what works with whom")
+        tables["what_works"] = what_works_from(tables["outcomes"], plan=the_plan)
+        if baseline is not None and baseline.outcomes.num_rows:
+            earlier = outcomes(before, baseline.outcomes, baseline.services, plan=the_plan)
+            tables["outcomes_change"] = outcomes_change(earlier, tables["outcomes"])
     inputs = {"sample": records, "baseline": baseline, "referrals": referrals}
     issues = [r.issues for r in inputs.values() if r is not None and r.issues.num_rows]
     issues += [t for t in extra_issues if t.num_rows]
@@ -765,6 +805,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
             shown,
             min_count,
             structures={n: declared[n].structure_for(t) for n, t in shown.items()},
+            spare={f"{SAMPLE}.need_group": _NO_NEED_GROUP},
         )
         published = {n: d.table for n, d in done.tables.items()}
         suppressed = {n: frozenset(_cells(d.suppressed)) for n, d in done.tables.items()}
@@ -794,7 +835,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     )
     if out is not None:
         step("writing")
-        result.write(out, overwrite=overwrite)
+        read_from = [f.name for r in inputs.values() if r is not None for f in r.provenance.files]
+        result.write(out, overwrite=overwrite, inputs=read_from)  # never among the inputs
     return result
 
 
@@ -803,9 +845,9 @@ def _cells(record: pa.Table) -> set[tuple[int, str]]:
 
 
 def _classify(cases: pa.Table, plan: Plan) -> pa.Table:
-    import mns
+    from mns.classification import classify
 
-    classified = mns.classify(cases, plan)
+    classified = classify(cases, plan)
     assert isinstance(classified, pa.Table)
     return classified
 

@@ -13,6 +13,7 @@ Three-valued logic: a rule is true, false or unknown (it depends on missing valu
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import attrs
 
+from mns import _tables
+from mns._tables import TableLike
 from mns.errors import MnsError, PlanError, RuleError
 from mns.lang.model import Crosswalk, Language
 from mns.plan.model import Plan
@@ -41,11 +44,12 @@ __all__ = [
     "MODES",
     "UNASSIGNED",
     "UNKNOWN",
+    "ClassifyMode",
+    "ClassifyStep",
     "Explanation",
-    "Mode",
-    "Outcome",
     "PlanRule",
     "Prepared",
+    "Verdict",
     "classify",
     "classify_case",
     "explain",
@@ -60,7 +64,7 @@ UNKNOWN = "unknown"  #: membership depends on missing values
 #: Rows per batch when a whole table is classified (tables are split, zero-copy, into these).
 BATCH_ROWS = 1 << 18
 
-Mode = Literal["first", "all"]
+ClassifyMode = Literal["first", "all"]
 CrosswalkArg = Iterable[Crosswalk | str | Path] | None
 T = TypeVar("T")
 R = TypeVar("R")
@@ -247,7 +251,7 @@ def _row_missing(row: Row, rules: Sequence[PlanRule], relevant: Iterable[int]) -
     return fields or None
 
 
-def _classify_row(row: Row, prep: Prepared, mode: Mode) -> dict[str, Any]:
+def _classify_row(row: Row, prep: Prepared, mode: ClassifyMode) -> dict[str, Any]:
     results = [evaluate(g.expr, row) for g in prep.groups]
     out: dict[str, Any] = {}
     relevant: list[int] = []
@@ -274,7 +278,7 @@ def _classify_row(row: Row, prep: Prepared, mode: Mode) -> dict[str, Any]:
 def classify_case(
     case: Case | Mapping[str, Any],
     plan: Plan | str | Path,
-    mode: Mode = "first",
+    mode: ClassifyMode = "first",
     *,
     crosswalks: CrosswalkArg = None,
 ) -> dict[str, Any]:
@@ -298,32 +302,10 @@ def _check_mode(mode: str) -> None:
 def _source(cases: Any) -> tuple[pa.Schema, pa.Table | Iterator[pa.RecordBatch]]:
     import pyarrow as pa
 
-    if isinstance(cases, pa.Table):
-        return cases.schema, cases
-    if isinstance(cases, pa.RecordBatchReader):
-        return cases.schema, iter(cases)
-    if isinstance(cases, pa.RecordBatch):
-        return cases.schema, iter([cases])
-    if isinstance(cases, Mapping | str | bytes) or not isinstance(cases, Iterable):
-        raise TypeError(
-            "cases must be a pyarrow Table, a RecordBatchReader or an iterable of RecordBatches, "
-            f"not {type(cases).__name__}"
-        )
-    batches = iter(cases)
-    try:
-        first = next(batches)
-    except StopIteration:
-        raise MnsError(
-            "no record batches to classify: pass a Table (even empty) to give the schema"
-        ) from None
-    if not isinstance(first, pa.RecordBatch):
-        raise TypeError(f"cases must be record batches, not {type(first).__name__}")
-
-    def chained() -> Iterator[pa.RecordBatch]:
-        yield first
-        yield from batches
-
-    return first.schema, chained()
+    schema, rest = _tables.peek(cases, "cases")
+    if isinstance(rest, pa.Table):
+        return schema, rest
+    return schema, _tables.stream(rest, "cases")
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
@@ -364,7 +346,7 @@ def _ordered_map(fn: Callable[[T], R], items: Iterator[T], workers: int) -> Iter
 def classify(
     cases: Dataset,
     plan: Plan | str | Path,
-    mode: Mode = "first",
+    mode: ClassifyMode = "first",
     *,
     crosswalks: CrosswalkArg = None,
     threads: int | None = None,
@@ -374,9 +356,9 @@ def classify(
 
 @overload
 def classify(
-    cases: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch],
+    cases: TableLike,
     plan: Plan | str | Path,
-    mode: Mode = "first",
+    mode: ClassifyMode = "first",
     *,
     crosswalks: CrosswalkArg = None,
     threads: int | None = None,
@@ -385,9 +367,9 @@ def classify(
 
 
 def classify(
-    cases: Dataset | pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch],
+    cases: Dataset | TableLike,
     plan: Plan | str | Path,
-    mode: Mode = "first",
+    mode: ClassifyMode = "first",
     *,
     crosswalks: CrosswalkArg = None,
     threads: int | None = None,
@@ -424,7 +406,10 @@ def classify(
     from mns.engines import Dataset
 
     if isinstance(cases, Dataset):  # classified as each file is read, on any engine
-        return cases.classify(plan, mode, crosswalks=crosswalks, missing_fields=missing_fields)
+        step = ClassifyStep(
+            plan=plan, mode=mode, crosswalks=tuple(crosswalks or ()), missing_fields=missing_fields
+        )
+        return cases.map(step)
     schema, source = _source(cases)
     prep = prepare(plan, schema.names, crosswalks=crosswalks)
     check_schema(schema, prep.binding)
@@ -458,7 +443,7 @@ def classify(
 def _classify_table(
     table: pa.Table,
     prep: Prepared,
-    mode: Mode,
+    mode: ClassifyMode,
     *,
     keep: list[int],
     out_schema: pa.Schema,
@@ -498,7 +483,7 @@ def _classify_table(
 
 
 def _output_schema(
-    schema: pa.Schema, prep: Prepared, mode: Mode, with_missing: bool
+    schema: pa.Schema, prep: Prepared, mode: ClassifyMode, with_missing: bool
 ) -> tuple[pa.Schema, list[int]]:
     import pyarrow as pa
 
@@ -605,7 +590,7 @@ def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
 
 
 def _missing_fields(
-    view: Any, results: Sequence[pa.Array], prep: Prepared, mode: Mode, n: int
+    view: Any, results: Sequence[pa.Array], prep: Prepared, mode: ClassifyMode, n: int
 ) -> pa.Array:
     """``missing_fields``: for each row whose classification is unknown, the missing columns
     the unknown rules that matter depend on (sorted); null elsewhere. Nothing is computed for
@@ -678,7 +663,7 @@ def _missing_fields(
 
 
 def _new_columns(
-    batch: pa.RecordBatch, n: int, prep: Prepared, mode: Mode, with_missing: bool = True
+    batch: pa.RecordBatch, n: int, prep: Prepared, mode: ClassifyMode, with_missing: bool = True
 ) -> list[pa.Array]:
     """The columns classify adds, for one batch of ``n`` rows (the batch may have no columns)."""
     from mns.rules.arrow import Batch, broadcast, evaluate as arrow_evaluate
@@ -697,7 +682,7 @@ def _new_columns(
 
 
 @attrs.frozen(kw_only=True)
-class Outcome:
+class Verdict:
     """One need group's rule or one service's threshold, evaluated for a case."""
 
     kind: str  #: "need_group" or "threshold"
@@ -718,8 +703,8 @@ class Explanation:
     language: str
     need_group: str  #: as classify(mode="first") gives it: a code, "unassigned" or "unknown"
     missing_fields: tuple[str, ...]  #: when the need group is unknown
-    need_groups: tuple[Outcome, ...]
-    thresholds: tuple[Outcome, ...]
+    need_groups: tuple[Verdict, ...]
+    thresholds: tuple[Verdict, ...]
     crosswalks: tuple[str, ...] = ()  #: the crosswalks applied, one line each
 
     def render(self) -> str:
@@ -747,27 +732,35 @@ def explain_rows(
     plan: Plan | str | Path,
     *,
     crosswalks: CrosswalkArg = None,
+    need_groups: Iterable[Collection[str]] | None = None,
 ) -> Iterator[Explanation]:
     """:func:`explain` for many rows with the same columns (a table's ``to_pylist()``),
-    binding the plan to their columns once."""
+    binding the plan to their columns once. ``need_groups`` (one collection of codes per
+    row) traces only those need groups of each row, and no thresholds."""
     prep: Prepared | None = None
+    only = iter(need_groups) if need_groups is not None else None
     for case in rows:
         values, label = _case_values(case)
         if prep is None:
             prep = prepare(plan, values.keys(), crosswalks=crosswalks)
-        yield _explain(values, label, prep)
+        yield _explain(values, label, prep, None if only is None else next(only))
 
 
-def _explain(values: Mapping[str, Any], label: str, prep: Prepared) -> Explanation:
+def _explain(
+    values: Mapping[str, Any],
+    label: str,
+    prep: Prepared,
+    only: Collection[str] | None = None,
+) -> Explanation:
     row = Row(values, prep.binding, label)
     classified = _classify_row(row, prep, "first")
 
-    def outcome(rule: PlanRule) -> Outcome:
+    def outcome(rule: PlanRule) -> Verdict:
         cond = _traced(rule, row)
         missing: tuple[str, ...] = ()
         if cond.outcome is None:
             missing = tuple(f for f in rule.leaves if _leaf(row, f) is None)
-        return Outcome(
+        return Verdict(
             kind=rule.kind,
             code=rule.code,
             name=rule.name,
@@ -780,11 +773,11 @@ def _explain(values: Mapping[str, Any], label: str, prep: Prepared) -> Explanati
     by_code = {g.code: g for g in prep.groups}
     group_outcomes = []
     for g in prep.plan.need_groups:
-        if g.code in by_code:
+        if g.code in by_code and (only is None or g.code in only):
             group_outcomes.append(outcome(by_code[g.code]))
         else:
             group_outcomes.append(
-                Outcome(kind="need_group", code=g.code, name=g.name, rule=None, outcome=None)
+                Verdict(kind="need_group", code=g.code, name=g.name, rule=None, outcome=None)
             )
     return Explanation(
         case=label,
@@ -793,7 +786,7 @@ def _explain(values: Mapping[str, Any], label: str, prep: Prepared) -> Explanati
         need_group=classified["need_group"],
         missing_fields=tuple(classified["missing_fields"] or ()),
         need_groups=tuple(group_outcomes),
-        thresholds=tuple(outcome(t) for t in prep.thresholds),
+        thresholds=() if only is not None else tuple(outcome(t) for t in prep.thresholds),
         crosswalks=tuple(a.describe() for a in prep.binding.applied),
     )
 
@@ -849,7 +842,7 @@ def _render_condition(cond: Condition, depth: int, lines: list[str]) -> None:
         _render_condition(part, depth + 1, lines)
 
 
-def _verdict(o: Outcome) -> str:
+def _verdict(o: Verdict) -> str:
     if o.rule is None:
         return "no rule in the plan"
     if o.outcome is None:
@@ -890,3 +883,85 @@ def render(explanation: Explanation) -> str:
     lines.append("")
     lines.append("[yes] holds, [no] does not hold, [?] unknown because a value is missing.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# datasets: classification as a step run where each batch is read
+
+
+_MADE_PREFIXES = ("need_group.", "threshold.")
+_MADE_NAMES = ("need_group", "missing_fields")
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ClassifyStep:
+    """:func:`classify` applied to each batch of a dataset (a
+    :class:`mns.engines._dataset.Step`), so the result is the same as classifying a table.
+    It is given the columns its rules read, plus one column of each language the dataset has
+    and ``reference_date`` when present, so the rules bind to exactly the columns they would
+    bind to on the whole table."""
+
+    plan: Plan
+    mode: ClassifyMode
+    crosswalks: tuple[Any, ...] = ()
+    missing_fields: bool = True
+    _memo: dict[Any, Any] = attrs.field(factory=dict, init=False)  # by input schema
+
+    def __getstate__(self) -> dict[str, Any]:  # the memo stays behind
+        return {
+            "plan": self.plan,
+            "mode": self.mode,
+            "crosswalks": self.crosswalks,
+            "missing_fields": self.missing_fields,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_memo", {})
+
+    def _classify(self, cases: Any) -> Any:
+        return classify(
+            cases,
+            self.plan,
+            self.mode,
+            crosswalks=self.crosswalks or None,
+            threads=1,
+            missing_fields=self.missing_fields,
+        )
+
+    def schema(self, schema: pa.Schema) -> pa.Schema:
+        key = ("schema", schema)
+        if key not in self._memo:
+            self._memo[key] = self._classify(schema.empty_table()).schema
+        out: pa.Schema = self._memo[key]
+        return out
+
+    def produces(self, schema: pa.Schema) -> Sequence[str]:
+        out = self.schema(schema)
+        return [n for n in out.names if n in _MADE_NAMES or n.startswith(_MADE_PREFIXES)]
+
+    def columns(self, schema: pa.Schema) -> Sequence[str]:
+        key = ("columns", schema)
+        if key not in self._memo:
+            self._memo[key] = self._columns(schema)
+        found: list[str] = self._memo[key]
+        return found
+
+    def _columns(self, schema: pa.Schema) -> list[str]:
+        prepared = prepare(self.plan, schema.names, crosswalks=self.crosswalks or None)
+        read = {src.name for src in prepared.binding.sources.values() if isinstance(src, Present)}
+        languages: dict[str, str] = {}
+        for name in schema.names:
+            if "." in name:
+                languages.setdefault(name.split(".", 1)[0], name)
+        read.update(languages.values())
+        if "reference_date" in schema.names:
+            read.add("reference_date")
+        return [n for n in schema.names if n in read]
+
+    def apply(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        first = next(batches, None)
+        if first is None:
+            return
+        yield from self._classify(itertools.chain([first], batches))

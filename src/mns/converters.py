@@ -21,9 +21,9 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 
-from mns.records.model import Value as IndicatorValue
+from mns._types import IndicatorValue
 
-__all__ = ["describe_errors", "make_converter"]
+__all__ = ["describe_errors", "make_converter", "make_json_converter"]
 
 
 def make_converter(converter: cattrs.Converter | None = None) -> cattrs.Converter:
@@ -59,6 +59,15 @@ def make_converter(converter: cattrs.Converter | None = None) -> cattrs.Converte
     conv.register_structure_hook(IndicatorValue, structure_indicator_value)
     for cls, accepted, noun in _SCALARS:
         conv.register_structure_hook(cls, _strict(accepted, noun))
+    return conv
+
+
+def make_json_converter(converter: cattrs.Converter | None = None) -> cattrs.Converter:
+    """Configure ``converter`` (a new one by default) for mns's JSON files (provenance,
+    ``audit.json``): the TOML rules, but dates written as ISO text (JSON has no dates) and
+    every field written, defaults too, so the file says everything."""
+    conv = make_converter(converter or cattrs.Converter(forbid_extra_keys=True))
+    conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
     return conv
 
 

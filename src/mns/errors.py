@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+
 __all__ = [
     "AdapterError",
     "EngineError",
     "LanguageError",
+    "MappingError",
+    "MissingExtraError",
     "MnsError",
     "PlanError",
     "RecordError",
     "RuleError",
     "SchemaError",
     "UnknownCodeError",
+    "WorkbookError",
+    "give",
+    "options_spelt",
 ]
+
+
+def _python_spelling(option: str, value: str, to: str | None) -> str:
+    return f"pass {option}={value}" + (f" to {to}" if to else "")
+
+
+_SPELLING: contextvars.ContextVar[Callable[[str, str, str | None], str]] = contextvars.ContextVar(
+    "mns_option_spelling", default=_python_spelling
+)
+
+
+def give(option: str, value: str, *, to: str | None = None) -> str:
+    """How the caller gives ``option`` (a keyword of ``mns.read``, an adapter option...) with
+    ``value``, to the function ``to``: ``"pass year=2024 to mns.read"`` from Python. Messages
+    say it through here so that a front end (the command line) can spell it its own way
+    (``"give --year 2024"``)."""
+    return _SPELLING.get()(option, value, to)
+
+
+@contextlib.contextmanager
+def options_spelt(spelling: Callable[[str, str, str | None], str]) -> Iterator[None]:
+    """Within the block, :func:`give` spells options with ``spelling(option, value, to)``."""
+    token = _SPELLING.set(spelling)
+    try:
+        yield
+    finally:
+        _SPELLING.reset(token)
 
 
 class MnsError(Exception):
@@ -55,6 +91,11 @@ class UnknownCodeError(LanguageError, KeyError):
 
 class PlanError(MnsError):
     """A plan file is invalid: syntax, shape, or a cross-reference that does not resolve."""
+
+
+class MappingError(MnsError):
+    """A mapping file (the column-mapping adapter's) is invalid: its file, key and the fix are
+    in the message."""
 
 
 class RuleError(MnsError):
@@ -128,3 +169,34 @@ class EngineError(MnsError):
         super().__init__(message, file=piece)
         self.piece = piece
         self.engine = engine
+
+
+class WorkbookError(MnsError):
+    """A workbook was refused whole: damaged, not a workbook, or over a
+    :class:`mns.plugins.Limits`.
+
+    ``file`` is the workbook, ``item`` the sheet or part, ``field`` the limit exceeded (a
+    :class:`mns.plugins.Limits` attribute name) when one was, and ``cell`` the cell that makes
+    a used range too large, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        item: str | None = None,
+        field: str | None = None,
+        cell: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file, item=item, field=field)
+        self.cell = cell
+
+
+class MissingExtraError(MnsError, ImportError):
+    """A feature needs libraries of an optional extra that is not installed (``extra`` names
+    it: ``pip install 'mns[<extra>]'``)."""
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra

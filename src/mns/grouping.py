@@ -39,7 +39,9 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns._tables import require
 from mns.errors import MnsError, SchemaError
+from mns.records.model import Role
 
 __all__ = [
     "DISPUTED",
@@ -58,7 +60,7 @@ __all__ = [
 RULES: Final = "rules"
 CONSENSUS: Final = "consensus"
 #: The audit groups, in the order a case's assignments are preferred.
-ROLES: Final = ("professional", "shadow", "mixed")
+ROLES: Final = tuple(r.value for r in Role if r is not Role.RULES)
 NOT_AUDITED: Final = "(not audited)"
 NOT_PLACED: Final = "(not placed)"
 DISPUTED: Final = "(disputed)"
@@ -120,8 +122,7 @@ def assign(
     """
     if not isinstance(cases, pa.Table):
         raise TypeError(f"assign: cases must be a pyarrow Table, not {type(cases).__name__}")
-    if "case_id" not in cases.column_names:
-        raise SchemaError("cases has no column 'case_id'", item="cases", field="case_id")
+    require(cases.column_names, ["case_id"], "cases")
     had = grouping_of(cases.schema)
     if groups == RULES:
         return _rules(cases, had)
@@ -131,11 +132,7 @@ def assign(
             "assignments table, or use groups='rules'",
             item="assignments",
         )
-    for column in ("case_id", "audit", "role", "need_group"):
-        if column not in assignments.column_names:
-            raise SchemaError(
-                f"assignments has no column {column!r}", item="assignments", field=column
-            )
+    require(assignments.column_names, ("case_id", "audit", "role", "need_group"), "assignments")
     chosen = _select(assignments, groups)
     ids = [str(v) for v in _text(cases.column("case_id")).to_pylist()]
     values, summary = _resolve(ids, chosen, consensus_only=groups == CONSENSUS)

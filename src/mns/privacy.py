@@ -39,13 +39,13 @@ import pyarrow.compute as pc
 
 __all__ = [
     "BIRTH_DATE",
+    "COLUMN_ROLES",
     "IDENTIFIER",
     "NAME",
     "POSTCODE",
-    "ROLES",
+    "ColumnRole",
     "Postcode",
     "PostcodeLevel",
-    "Role",
     "Settings",
     "active",
     "birth_month",
@@ -69,8 +69,8 @@ POSTCODE = {ROLE_KEY: b"postcode"}  #: field metadata: the column holds postcode
 NAME = {ROLE_KEY: b"name"}  #: field metadata: the column holds people's names (masked in issues)
 
 PostcodeLevel = Literal["district", "sector"]
-Role = Literal["identifier", "birth_date", "postcode", "name"]
-ROLES: tuple[Role, ...] = ("identifier", "birth_date", "postcode", "name")
+ColumnRole = Literal["identifier", "birth_date", "postcode", "name"]
+COLUMN_ROLES: tuple[ColumnRole, ...] = ("identifier", "birth_date", "postcode", "name")
 
 #: Canonical columns with a privacy role, by name (in every table).
 _BY_NAME = {"case_id": "identifier", "child_id": "identifier", "birth_month": "birth_date"}

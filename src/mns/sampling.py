@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns._tables import TableLike, materialise
 from mns.errors import MnsError, SchemaError
 from mns.records.model import Audit
 
@@ -35,7 +36,6 @@ MISSING = "(missing)"
 ALL = "all"
 
 Allocation = Literal["proportional", "equal"]
-TableLike: TypeAlias = "pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]"
 
 
 @attrs.frozen(kw_only=True)
@@ -53,17 +53,6 @@ class Sample:
     cases: pa.Table
     audit: Audit
     strata: pa.Table
-
-
-def _as_table(cases: TableLike) -> pa.Table:
-    if isinstance(cases, pa.Table):
-        return cases
-    if isinstance(cases, pa.RecordBatchReader):
-        return cases.read_all()
-    batches: list[pa.RecordBatch] = list(cases)
-    if not batches:
-        raise SchemaError("sample: no record batches were given, so there are no cases to sample")
-    return pa.Table.from_batches(batches)
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -190,7 +179,7 @@ def sample(
     filled in. The same cases, ``n`` and ``seed`` always give the same sample, whatever the
     order of the rows.
     """
-    table = _as_table(cases)
+    table = materialise(cases, "sample")
     if "case_id" not in table.column_names:
         raise SchemaError("sample: cases have no 'case_id' column", field="case_id")
     for reserved in ("stratum", "sample_weight"):

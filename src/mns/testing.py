@@ -102,11 +102,13 @@ def registered(plugin: object, name: str) -> Iterator[Manager]:
 
 def reference_samples(kind: str, near: PathLike) -> Path:
     """The folder of public reference samples for ``kind`` (e.g. ``"cin_census"``):
-    ``$MNS_REFERENCE_DIR/<kind>``, else ``shared/reference/<kind>`` beside the first folder
-    above ``near`` that has one. Skips the test, saying why, when there is none."""
+    ``$MNS_REFERENCE_DIR/<kind>``, else ``tests/reference/<kind>`` (the copies mns ships,
+    with their licence) or ``shared/reference/<kind>`` in the first folder above ``near``
+    that has one. Skips the test, saying why, when there is none."""
     env = os.environ.get("MNS_REFERENCE_DIR")
     candidates = [Path(env)] if env else []
-    candidates += [p / "shared" / "reference" for p in Path(near).resolve().parents]
+    for parent in Path(near).resolve().parents:
+        candidates += [parent / "tests" / "reference", parent / "shared" / "reference"]
     for folder in candidates:
         if (folder / kind).is_dir():
             return folder.resolve()
@@ -295,7 +297,7 @@ def conformance(
     ``other_samples`` are files of other formats that ``sniff`` must not claim; the
     built-in adapters' samples are added to them.
     """
-    from mns.records.io import read
+    from mns.io import read
 
     chosen = _resolve(adapter)
     given = dict(options or {})
@@ -390,7 +392,7 @@ def _check_strict(
     lenient: Records,
     label: str,
 ) -> None:
-    from mns.records.io import read
+    from mns.io import read
 
     try:
         strict = read(source, adapter, strict=True, **options)

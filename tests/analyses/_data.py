@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 from hypothesis import strategies as st
 
-from mns import aggregate
+from mns import _tables
 from mns.plan.model import NeedGroup, Plan, Service
 from mns.records import schema
 
@@ -142,12 +142,12 @@ def split(table: pa.Table, cuts: Sequence[int], reencode: bool = True) -> list[p
 @contextlib.contextmanager
 def every_batch_counted() -> Iterator[None]:
     """Let the engine count each batch on its own (it normally puts small batches together)."""
-    saved = aggregate.MIN_BATCH_ROWS
-    aggregate.MIN_BATCH_ROWS = 0
+    saved = _tables.MIN_BATCH_ROWS
+    _tables.MIN_BATCH_ROWS = 0
     try:
         yield
     finally:
-        aggregate.MIN_BATCH_ROWS = saved
+        _tables.MIN_BATCH_ROWS = saved
 
 
 def services_table(rows: Sequence[tuple[str, str]]) -> pa.Table:

@@ -162,7 +162,8 @@ def test_sample_from_a_file_without_cases(folder: Path) -> None:
     result = run("sample", str(other), "--n", "5", "--seed", "1")
     assert result.exit_code == EXIT_INPUT
     assert "no cases were read" in result.stderr
-    assert "table='cases'" in result.stderr
+    assert "-o table=cases" in result.stderr  # the flag, not mns.read's keyword
+    assert "table='cases'" not in result.stderr
     ok = run("sample", str(other), "--option", "table=cases", "--n", "5", "--seed", "1")
     assert ok.exit_code == 0
 

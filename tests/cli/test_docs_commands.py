@@ -69,9 +69,29 @@ def test_every_command_has_a_reference_section() -> None:
         assert f"mns {name}" in examples.group(1), f"mns {name} has no example"
 
 
-def test_reference_examples_name_real_options() -> None:
-    """Each option in the reference's examples is an option of its command."""
-    for args in _commands(REFERENCE):
+#: Every page whose ```sh blocks show `mns` commands.
+PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
+PYTHON = re.compile(r"(<!-- not run -->\s*)?```python\n(.*?)```", re.DOTALL)
+
+
+def test_the_tutorial_says_how_to_run_it_again() -> None:
+    """Run twice, the tutorial's steps replace what the first run wrote: every command and
+    Python call that writes a folder says --overwrite (overwrite=True), and the page says how
+    to start from nothing."""
+    text = TUTORIAL.read_text("utf-8")
+    writing = [args for args in _commands(TUTORIAL) if "--out" in args]
+    assert writing
+    assert all("--overwrite" in args for args in writing), writing
+    python = "\n".join(m.group(2) for m in PYTHON.finditer(text) if not m.group(1))
+    calls = re.findall(r"mns\.write\([^)]*\)|run_audit\((?:[^()]|\([^)]*\))*\)", python)
+    assert calls
+    assert all("overwrite=True" in call for call in calls if "out=" in call or "write(" in call)
+    assert "rm -rf demo-output records my-audit" in text
+
+
+def test_examples_name_real_options() -> None:
+    """Each option in the docs' command examples (any page) is an option of its command."""
+    for args in [a for page in PAGES for a in _commands(page)]:
         command: click.Command = cli
         path = list(args)
         while isinstance(command, click.Group) and path and path[0] in command.commands:

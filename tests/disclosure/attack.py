@@ -113,23 +113,25 @@ def interval_attack(
         kwargs0: dict[str, Any] = {"bounds": (0, None), "method": "highs"}
         if len(eqs):
             kwargs0.update(A_eq=a_eq, b_eq=b_eq)
-        # two solutions pushing every target up, then down, give each a range it spans at
-        # least; only targets left narrower than ``enough`` are attacked one by one
+        # solutions pushing every undecided target down, then up, give each a range it
+        # spans at least; a target whose range ``enough`` accepts is decided, and the
+        # pushes repeat while they decide any; the rest are attacked one by one
         seen: dict[int, list[float]] = {i: [float(value[cells[i]])] for i in mine}
-        for sign in (-1.0, 1.0):
-            objective = np.zeros(len(group))
-            objective[[at[i] for i in mine]] = sign
-            point = linprog(objective, **kwargs0)
-            if point.status == 0:
+        for sign in (1.0, -1.0) if enough is not None else ():
+            while mine:
+                objective = np.zeros(len(group))
+                objective[[at[i] for i in mine]] = sign
+                point = linprog(objective, **kwargs0)
+                if point.status != 0:  # unbounded: says nothing of any one target
+                    break
                 for i in mine:
                     seen[i].append(float(point.x[at[i]]))
-            elif point.status == 3:
-                seen = {i: [*v, np.inf] for i, v in seen.items()}
-        if enough is not None:
-            done = {i for i in mine if enough(cells[i], min(seen[i]), max(seen[i]))}
-            for i in done:
-                bounds[cells[i]] = (min(seen[i]), max(seen[i]))
-            mine = [i for i in mine if i not in done]
+                left = [i for i in mine if not enough(cells[i], min(seen[i]), max(seen[i]))]
+                for i in set(mine) - set(left):
+                    bounds[cells[i]] = (min(seen[i]), max(seen[i]))
+                if len(left) == len(mine):
+                    break
+                mine = left
         for i in mine:
             target = np.zeros(len(group))
             target[at[i]] = 1.0

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import mns
-from mns import aggregate
 from mns.aggregate import Measure, Spec
 from mns.analyses import (
     areas,
@@ -29,7 +28,7 @@ from mns.analyses import (
     outcomes,
     profile,
 )
-from mns.engines import Engine, EngineError, Local, dataset
+from mns.engines import Engine, EngineError, Local, dataset, run
 from mns.engines._core import Job, Piece, Result, compute
 from mns.errors import MnsError
 from mns.plan import Plan
@@ -212,7 +211,7 @@ def test_a_data_error_in_a_worker_reaches_the_caller_unchanged(
     write(cases, tmp_path, by=["la"], rows_per_file=500)
     spec = {"x": Spec(keys=("sex",), measures=(Measure("n", "count"),))}
     with pytest.raises(MnsError, match="weights must be positive") as caught:
-        aggregate.run(spec, dataset(tmp_path), prepare=Refuse(), engine=engines[name])
+        run(spec, dataset(tmp_path), prepare=Refuse(), engine=engines[name])
     assert caught.value.field == "w"
     assert not isinstance(caught.value, EngineError)
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from mns import aggregate
 from mns.aggregate import Measure, Spec
-from mns.engines import Dask, Engine, EngineError, Processes, dataset
+from mns.engines import Dask, Engine, EngineError, Processes, dataset, run
 from tests.engines._helpers import AlwaysDie, DieOnce, marker
 from tests.engines.conftest import write
 
@@ -35,7 +34,7 @@ def files(cases: pa.Table, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def expected(cases: pa.Table) -> pa.Table:
-    return aggregate.run(SPECS, cases, columns=COLUMNS)["x"]
+    return run(SPECS, cases, columns=COLUMNS)["x"]
 
 
 def _engine(name: str, processes_engine: Processes, dask_engine: Dask) -> Engine:
@@ -56,7 +55,7 @@ def test_a_worker_killed_mid_run_is_retried_and_the_result_is_complete(
     data = dataset(files, task_rows=1)
     assert len(data.tasks()) >= 4
     death = marker(tmp_path)
-    got = aggregate.run(SPECS, data, columns=COLUMNS, prepare=DieOnce(death), engine=engine)["x"]
+    got = run(SPECS, data, columns=COLUMNS, prepare=DieOnce(death), engine=engine)["x"]
     assert Path(death).exists()  # a worker did die
     assert got.equals(expected)
 
@@ -68,7 +67,7 @@ def test_a_piece_that_kills_every_worker_is_a_clear_error(
     engine = _engine(name, processes_engine, dask_engine)
     data = dataset(files, task_rows=1)
     with pytest.raises(EngineError, match="died") as caught:
-        aggregate.run(SPECS, data, columns=COLUMNS, prepare=AlwaysDie(), engine=engine)
+        run(SPECS, data, columns=COLUMNS, prepare=AlwaysDie(), engine=engine)
     error = caught.value
     assert error.engine == name
     assert error.piece is not None
@@ -77,4 +76,4 @@ def test_a_piece_that_kills_every_worker_is_a_clear_error(
     # the engine recovers: the next run is complete and correct
     if name == "dask":
         dask_engine.client.wait_for_workers(2, timeout=120)
-    assert aggregate.run(SPECS, data, columns=COLUMNS, engine=engine)["x"].equals(expected)
+    assert run(SPECS, data, columns=COLUMNS, engine=engine)["x"].equals(expected)

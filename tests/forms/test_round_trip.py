@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings, strategies as st
 import mns
 from mns.errors import AdapterError, RecordError
 from mns.forms import build_workbook, form_adapter, read_workbooks, write_workbook
-from mns.forms._layout import Field, Kind
+from mns.forms._layout import Field, FieldKind
 from mns.forms.workbook import form_fields
 from mns.lang import Language, language as shipped
 from mns.plan.model import Plan
@@ -38,7 +38,7 @@ safe_text = st.text(
 
 def _answer(field: Field) -> st.SearchStrategy[tuple[object, object]]:
     """(what an auditor puts in the cell, the value it means) for a valid answer."""
-    if field.kind == Kind.FLAG:
+    if field.kind == FieldKind.FLAG:
         return st.sampled_from(
             [
                 ("yes", True),
@@ -49,15 +49,15 @@ def _answer(field: Field) -> st.SearchStrategy[tuple[object, object]]:
                 (False, False),
             ]
         )
-    if field.kind == Kind.RATING:
+    if field.kind == FieldKind.RATING:
         return st.integers(0, 3).flatmap(
             lambda r: st.sampled_from([(r, r), (str(r), r), (float(r), r)])
         )
-    if field.kind == Kind.CATEGORY:
+    if field.kind == FieldKind.CATEGORY:
         return st.sampled_from(field.values).flatmap(
             lambda v: st.sampled_from([(v[1], v[0]), (v[0], v[0])])
         )
-    if field.kind == Kind.SERVICES:
+    if field.kind == FieldKind.SERVICES:
         pool = [code for code, _ in field.values] or ["S1", "S2", "home-visits"]
         return st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True).map(
             lambda cs: ("; ".join(cs), cs)
@@ -157,9 +157,9 @@ def test_filled_form_reads_back_identically(case: dict[str, Any]) -> None:
                 assert (
                     records.cases.schema.field(field.key).type
                     == {
-                        Kind.FLAG: pa.bool_(),
-                        Kind.RATING: pa.int8(),
-                        Kind.CATEGORY: schema.CATEGORY,
+                        FieldKind.FLAG: pa.bool_(),
+                        FieldKind.RATING: pa.int8(),
+                        FieldKind.CATEGORY: schema.CATEGORY,
                     }[field.kind]
                 )
 
@@ -189,9 +189,9 @@ def test_filled_form_reads_back_identically(case: dict[str, Any]) -> None:
 
 
 def _bad(field: Field) -> st.SearchStrategy[object]:
-    if field.kind == Kind.RATING:
+    if field.kind == FieldKind.RATING:
         return st.sampled_from([5, -1, 3.5, "high", "4"])
-    if field.kind == Kind.FLAG:
+    if field.kind == FieldKind.FLAG:
         return st.sampled_from(["maybe", 2, "yess"])
     return st.just("not-a-listed-value")
 
@@ -204,7 +204,7 @@ def one_bad_cell(draw: st.DrawFn) -> dict[str, Any]:
         (case_id, f)
         for case_id in case["table"].column("case_id").to_pylist()
         for f in case["fields"]
-        if f.kind in (Kind.FLAG, Kind.RATING, Kind.CATEGORY) and not f.prefilled
+        if f.kind in (FieldKind.FLAG, FieldKind.RATING, FieldKind.CATEGORY) and not f.prefilled
     ]
     assume(candidates)
     case_id, field = draw(st.sampled_from(candidates))

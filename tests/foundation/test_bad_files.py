@@ -73,8 +73,8 @@ def test_the_good_plan_loads(tmp_path: Path) -> None:
             'capacity = 40\ncolour = "red"',
             "plan.toml: 1 problem in the plan:\n  service[0] (code 'S1'): unknown key 'colour'; "
             "allowed keys are 'code', 'name', 'need_groups', 'agencies', 'base', "
-            "'duration_weeks', 'mode', 'aim', 'evidence', 'threshold', 'capacity', 'unit_cost', "
-            "'received_as', 'description'",
+            "'duration_weeks', 'mode', 'aim', 'evidence', 'threshold', 'capacity', "
+            "'capacity_unit', 'unit_cost', 'cost_per', 'funding', 'received_as', 'description'",
             id="unknown-key",
         ),
         pytest.param(

@@ -152,6 +152,7 @@ def test_write_then_read_gives_the_records_back(tmp_path: Path) -> None:
         "cases.parquet",
         "children.parquet",
         "issues.parquet",
+        "manifest.mns.json",
         "outcomes.parquet",
         "provenance.mns.json",
         "services.parquet",

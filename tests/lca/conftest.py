@@ -20,6 +20,5 @@ def data() -> tuple[pa.Table, pa.Table]:
 @pytest.fixture(scope="session")
 def result(data: tuple[pa.Table, pa.Table]) -> Suggestion:
     """suggest_groups over k = 1..4."""
-    pytest.importorskip("stepmix")
     cases, _ = data
     return suggest_groups(cases, k=[1, 2, 3, 4], seed=7, n_init=3)

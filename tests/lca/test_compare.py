@@ -15,8 +15,6 @@ from mns.lca import Suggestion, align, compare_classes, suggest_groups, what_the
 from mns.stats import cohen_kappa
 from tests.lca.gen import CLASSES, latent_cases
 
-pytest.importorskip("stepmix")
-
 
 def _with_membership(result: Suggestion, classes: Sequence[int | None]) -> Suggestion:
     ids = [f"X{i:02d}" for i in range(len(classes))]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pytest
 
 from mns.lca import suggest_groups
 from mns.lca._data import FLAG, Item
-from mns.lca._fit import Block, Fit, Patterns, Settings, problems
+from mns.lca._fit import EmissionBlock, Fit, FitSettings, Patterns, problems
 from mns.lca._suggest import _recommend
 
-SETTINGS = Settings(
+SETTINGS = FitSettings(
     seed=0, n_init=1, max_iter=100, tol=1e-6, min_class_size=5, duplicate_distance=0.1
 )
 COLUMNS = ("cin.2A", "cin.3A", "cin.4A")
@@ -29,7 +28,7 @@ def _patterns(counts: list[float]) -> Patterns:
         counts=np.array(counts),
         rows=np.arange(int(sum(counts)), dtype=np.int64),
         inverse=np.zeros(int(sum(counts)), dtype=np.int64),
-        blocks=(Block(name="flags", model="binary", items=(0, 1, 2)),),
+        blocks=(EmissionBlock(name="flags", model="binary", items=(0, 1, 2)),),
     )
 
 
@@ -106,7 +105,6 @@ def test_degenerate_models_are_not_recommended_even_with_a_lower_bic() -> None:
 
 def test_more_classes_than_the_data_hold_are_flagged_in_a_real_fit() -> None:
     """Two patterns of 100 cases and two single cases cannot fill three classes of 5 or more."""
-    pytest.importorskip("stepmix")
     patterns = [[1, 1, 1, 1]] * 100 + [[0, 0, 0, 0]] * 100 + [[1, 1, 1, 0], [0, 0, 0, 1]]
     value = np.array(patterns, dtype=bool)
     columns = (*COLUMNS, "cin.5A")

@@ -13,8 +13,6 @@ from mns.rules import compile_rule, ir
 from mns.rules.bind import bind
 from mns.rules.case import Row, evaluate
 
-pytest.importorskip("stepmix")
-
 
 def test_draft_rules_parse_and_evaluate(
     result: Suggestion, data: tuple[pa.Table, pa.Table]

@@ -10,8 +10,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-pytest.importorskip("stepmix")
-
 from mns.errors import MnsError, SchemaError
 from mns.lca import Suggestion, compare_classes, suggest_groups, what_the_data_suggests
 from tests.lca.conftest import N

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import mns_cin_census
+import mns_ssda903
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -33,9 +35,6 @@ from mns.audit import run_audit
 from mns.cli import cli
 from mns.plugins.manager import Manager, use_manager
 from tests.privacy._scan import Marker, assert_no_marker, assert_no_marker_in_files, leaks
-
-mns_cin_census = pytest.importorskip("mns_cin_census")
-mns_ssda903 = pytest.importorskip("mns_ssda903")
 
 KEY = "a synthetic marker-test key, not a secret"
 PLAN = Path(mns.__file__).parent / "demo" / "exampleshire.toml"

@@ -32,7 +32,11 @@ SECTIONS = [
     "change",
     "areas",
     "capacity",
+    "costs",
+    "placements",
     "outcomes",
+    "targets",
+    "what-works",
     "issues",
     "disclosure",
     "provenance",
@@ -106,6 +110,10 @@ def test_every_number_is_the_published_tables(demo: Path) -> None:
         "compare",
         "areas",
         "capacity",
+        "budget",
+        "placements",
+        "what_works",
+        "outcomes_change",
     } <= seen_tables
 
 

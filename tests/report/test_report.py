@@ -24,6 +24,7 @@ SECTION_IDS = [
     "change",
     "areas",
     "capacity",
+    "costs",
     "issues",
     "disclosure",
     "provenance",
@@ -183,3 +184,47 @@ def test_opens_in_chromium_without_errors(audit: AuditResult, tmp_path: Path) ->
         assert f'id="{section}"' in opened.dom
     assert opened.dom.count("<svg") >= 7
     assert shot.stat().st_size > 10_000
+
+
+def test_the_problems_table_fits_a_1280px_window_whatever_the_paths(
+    audit: AuditResult, tmp_path: Path
+) -> None:
+    """A long folder path and a long value in the problems table wrap (the file shows by its
+    name only) instead of widening the table past the window. The layout is measured in
+    Chromium by a probe script added to a copy of the report (the report itself allows none)."""
+    import re
+    import subprocess
+
+    import attrs
+    import pyarrow as pa
+
+    from tests.report.chromium import FLAGS, chromium
+
+    issues = audit.published["issues"]
+    folder = "/srv/shares/children-services/locality-north/2026/exports/"
+    name = "referrals-exported-from-the-case-management-system-" + "x" * 80 + ".csv"
+    column = issues.schema.get_field_index("source")
+    issues = issues.set_column(
+        column, issues.schema.field(column), pa.array([folder + name] * issues.num_rows)
+    )
+    html = attrs.evolve(audit, published={**audit.published, "issues": issues}).report()
+    assert name in html
+    assert folder not in html
+    probe = (
+        "<script>window.onload = function () { var wrap = document.querySelector("
+        "'#table-issues').closest('.table-wrap'); document.body.setAttribute('data-probe', "
+        "wrap.scrollWidth + ',' + wrap.clientWidth); };</script>"
+    )
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace("</body>", probe + "</body>"), "utf-8")
+    done = subprocess.run(
+        [chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1280,1600", "--dump-dom", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'data-probe="(\d+),(\d+)"', done.stdout)
+    assert found is not None, "the probe did not run"
+    scroll, visible = int(found.group(1)), int(found.group(2))
+    assert scroll <= visible  # nothing hidden to the right of the problems table

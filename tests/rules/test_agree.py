@@ -13,7 +13,13 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mns.classification import Mode, _classify_row as classify_row, classify, classify_case, prepare
+from mns.classification import (
+    ClassifyMode,
+    _classify_row as classify_row,
+    classify,
+    classify_case,
+    prepare,
+)
 from mns.lang import dump_language
 from mns.plan.model import NeedGroup, Plan, Service
 from mns.rules import ir
@@ -106,7 +112,7 @@ def test_classify_agrees_with_classify_case_and_streams(
     data: st.DataObject,
     groups: list[str],
     thresholds: list[str],
-    mode: Mode,
+    mode: ClassifyMode,
 ) -> None:
     plan = _plan(language_file, groups, thresholds)
     table = data.draw(gen.tables())

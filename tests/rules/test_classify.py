@@ -17,7 +17,7 @@ import pytest
 from mns.classification import UNASSIGNED, UNKNOWN, classify, classify_case
 from mns.errors import MnsError, PlanError, RuleError, SchemaError
 from mns.lang import crosswalk, dump_crosswalk, language
-from mns.lang.model import Crosswalk, Mapping_, Provenance
+from mns.lang.model import Crosswalk, CrosswalkProvenance, Derivation
 from mns.plan import plan_from_dict, save_plan
 from mns.plan.model import NeedGroup, Plan
 from mns.records import schema
@@ -398,8 +398,8 @@ def test_a_given_crosswalk_is_preferred_and_named(tmp_path: Path) -> None:
         source="cin",
         target="mns",
         version="local-1",
-        provenance=Provenance.MNS,
-        mappings=(Mapping_(target="domestic_abuse", rule="cin.3B"),),
+        provenance=CrosswalkProvenance.MNS,
+        mappings=(Derivation(target="domestic_abuse", rule="cin.3B"),),
     )
     path = tmp_path / "local.toml"
     path.write_text(dump_crosswalk(mine), "utf-8")

@@ -10,21 +10,28 @@ from __future__ import annotations
 
 from mns.analyses.agreement import agreement
 from mns.analyses.areas import areas
+from mns.analyses.budget import budget
 from mns.analyses.compare import compare
 from mns.analyses.crosstab import crosstab
 from mns.analyses.extrapolate import capacity, extrapolate
 from mns.analyses.match import match
 from mns.analyses.outcomes import outcomes
+from mns.analyses.placements import placements
 from mns.analyses.profile import profile
+from mns.analyses.what_works import outcomes_change, what_works
 
 __all__ = [
     "agreement",
     "areas",
+    "budget",
     "capacity",
     "compare",
     "crosstab",
     "extrapolate",
     "match",
     "outcomes",
+    "outcomes_change",
+    "placements",
     "profile",
+    "what_works",
 ]

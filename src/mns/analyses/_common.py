@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -11,19 +11,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import aggregate
-from mns.aggregate import Source
+from mns import _tables, aggregate
+from mns._tables import TableLike
+from mns.classification import UNASSIGNED, UNKNOWN
 from mns.disclosure import Structure, describe
 from mns.errors import MnsError, SchemaError
 from mns.plan.model import Plan
 from mns.records.model import Audit
 
-UNASSIGNED: Final = "unassigned"
-UNKNOWN: Final = "unknown"
 WEIGHT: Final = "__weight"  #: the weight column added to batches
 WEIGHT2: Final = "__weight2"  #: weight squared times (1 - sampling fraction), for the variance
-
-Prepare = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
 def levels(plan: Plan | None, by: str | None, schema: pa.Schema | None = None) -> list[str]:
@@ -84,28 +81,6 @@ def finish(
     if structure is None:
         return out
     return describe(out, structure, not_applicable=not_applicable)
-
-
-def schema_of(source: Source) -> pa.Schema | None:
-    """The schema of a source when it is known without reading it."""
-    if isinstance(source, (pa.Table, pa.RecordBatchReader, pa.RecordBatch)):
-        return source.schema
-    from mns.engines import Dataset
-
-    if isinstance(source, Dataset):  # a dataset is passed on whole, to run on its files
-        return source.schema
-    return None
-
-
-def require(names: Sequence[str], columns: Iterable[str], what: str, hint: str = "") -> None:
-    """Raise a :class:`SchemaError` naming the first missing column (with ``hint``)."""
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise SchemaError(
-            f"{what} has no column {', '.join(map(repr, missing))}{'; ' + hint if hint else ''}",
-            item=what,
-            field=missing[0],
-        )
 
 
 # --------------------------------------------------------------------------------------
@@ -281,7 +256,7 @@ def service_codes(plan: Plan | None) -> dict[str, list[str]]:
     return out
 
 
-def received(services: Source, plan: Plan | None) -> tuple[dict[str, pa.Array], list[str]]:
+def received(services: TableLike, plan: Plan | None) -> tuple[dict[str, pa.Array], list[str]]:
     """For each service, the distinct ``case_id``s that received it, and which of those
     services the plan does not have.
 
@@ -294,7 +269,7 @@ def received(services: Source, plan: Plan | None) -> tuple[dict[str, pa.Array], 
     plan_codes = {s.code for s in plan.services} if plan is not None else set()
     pairs: dict[str, list[pa.Array]] = {}
     extra: set[str] = set()
-    for batch in aggregate.batches(services, ["case_id", "service"], what="services"):
+    for batch in _tables.batches(services, ["case_id", "service"], what="services"):
         codes = as_text(batch.column("service"))
         ids = batch.column("case_id")
         if pa.types.is_dictionary(ids.type):
@@ -334,28 +309,14 @@ def received_flags(
     return batch
 
 
-def peek(source: Source, what: str) -> tuple[pa.Schema, Source]:
-    """The schema of ``source`` and a source that still yields every batch (an iterator's
-    first batch is read to learn it)."""
-    import itertools
+def peek(source: TableLike, what: str) -> tuple[pa.Schema, TableLike]:
+    """The schema of ``source`` and a source that still yields every batch (see
+    :func:`mns._tables.peek`); a dataset is passed on whole, to run on its files."""
+    from mns.engines import Dataset
 
-    known = schema_of(source)
-    if known is not None:
-        return known, source
-    if isinstance(source, (str, bytes)) or not isinstance(source, Iterable):
-        raise TypeError(
-            f"{what}: expected a pyarrow Table, RecordBatchReader or iterable of RecordBatches, "
-            f"not {type(source).__name__}"
-        )
-    iterator = iter(source)
-    first = next(iterator, None)
-    if first is None:
-        raise MnsError(f"{what}: the stream has no batches, so its columns are unknown", item=what)
-    if not isinstance(first, (pa.RecordBatch, pa.Table)):
-        raise TypeError(
-            f"{what}: item 0 of the stream is a {type(first).__name__}, not a pyarrow RecordBatch"
-        )
-    return first.schema, itertools.chain([first], iterator)
+    if isinstance(source, Dataset):
+        return source.schema, source
+    return _tables.peek(source, what)
 
 
 def indicator_columns(schema: pa.Schema, exclude: Iterable[str] = ()) -> list[str]:

@@ -10,9 +10,10 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import aggregate, stats
-from mns.aggregate import Source
+from mns import _tables, stats
+from mns._tables import TableLike
 from mns.analyses import _common as common
+from mns.classification import UNASSIGNED
 from mns.disclosure import Block, Publication, Structure
 from mns.errors import MnsError
 
@@ -45,7 +46,7 @@ _COLUMNS: Final = (
 )
 
 
-def _read(assignments: Source) -> pa.Table:
+def _read(assignments: TableLike) -> pa.Table:
     wanted = ["case_id", "audit", "role", "need_group", "consensus"]
     parts = [
         pa.table(
@@ -57,7 +58,7 @@ def _read(assignments: Source) -> pa.Table:
                 "consensus": batch.column("consensus").cast(pa.bool_()),
             }
         )
-        for batch in aggregate.batches(assignments, wanted, what="assignments")
+        for batch in _tables.batches(assignments, wanted, what="assignments")
     ]
     if not parts:
         return pa.table(
@@ -101,9 +102,7 @@ def _side(table: pa.Table, name: str) -> dict[str, str]:
         chosen.column("consensus").to_pylist(),
         strict=True,
     ):
-        found.setdefault(case, []).append(
-            (group if group is not None else common.UNASSIGNED, consensus)
-        )
+        found.setdefault(case, []).append((group if group is not None else UNASSIGNED, consensus))
     out: dict[str, str] = {}
     for case, rows in found.items():
         groups = {g for g, _ in rows}
@@ -125,7 +124,7 @@ def _side(table: pa.Table, name: str) -> dict[str, str]:
 
 
 def agreement(
-    assignments: Source, a: str, b: str, *others: str, confidence: float = 0.95
+    assignments: TableLike, a: str, b: str, *others: str, confidence: float = 0.95
 ) -> pa.Table:
     """Agreement between audit groups' need-group assignments (the first use: the
     professional audit against the shadow audit of service users).

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from mns import aggregate, stats
-from mns.aggregate import Measure, Source, Spec
+from mns import _tables, engines, stats
+from mns._tables import TableLike
+from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.analyses.crosstab import grid
 from mns.disclosure import YEAR, Block, Margin, Publication, Structure
@@ -18,9 +19,9 @@ from mns.plan.model import Plan
 __all__ = ["areas"]
 
 
-def _population(population: Source, area: str, children: str) -> dict[Any, float | None]:
+def _population(population: TableLike, area: str, children: str) -> dict[Any, float | None]:
     out: dict[Any, float | None] = {}
-    for batch in aggregate.batches(population, [area, children], what="population"):
+    for batch in _tables.batches(population, [area, children], what="population"):
         keys = common.as_text(batch.column(area)).to_pylist()
         values = batch.column(children).to_pylist()
         for key, value in zip(keys, values, strict=True):
@@ -42,8 +43,8 @@ def _population(population: Source, area: str, children: str) -> dict[Any, float
 
 
 def areas(
-    cases: Source,
-    population: Source,
+    cases: TableLike,
+    population: TableLike,
     by: str | None = "need_group",
     *,
     area: str = "area",
@@ -77,7 +78,7 @@ def areas(
     schema, cases = common.peek(cases, "cases")
     keys = (area, by) if by else (area,)
     spec = Spec(keys=keys, measures=(Measure("count", "count"),))
-    state = aggregate.run({"x": spec}, cases, columns=list(keys), what="cases", engine=engine)["x"]
+    state = engines.run({"x": spec}, cases, columns=list(keys), what="cases", engine=engine)["x"]
     declared_areas = sorted(k for k in pop if k is not None)
     if by:
         a_all, g_all, matrix = grid(

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from mns import aggregate, stats
-from mns.aggregate import Measure, Source, Spec
+from mns import engines, stats
+from mns._tables import TableLike
+from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import BASELINE, SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.plan.model import Plan
@@ -18,7 +19,7 @@ __all__ = ["compare"]
 
 
 def _counts(
-    cases: Source, by: str, what: str, weighting: common.Weighting, engine: Any
+    cases: TableLike, by: str, what: str, weighting: common.Weighting, engine: Any
 ) -> tuple[dict[Any, tuple[int, float]], float]:
     """Per group: (cases, weighted cases); and the sum of squared weights times (1 - f)."""
     spec = Spec(
@@ -29,7 +30,7 @@ def _counts(
             Measure("w2", "sum", common.WEIGHT2),
         ),
     )
-    state = aggregate.run(
+    state = engines.run(
         {"x": spec},
         cases,
         prepare=weighting.add,
@@ -50,8 +51,8 @@ def _effective(weights: Any, w2: float) -> float:
 
 
 def compare(
-    baseline: Source,
-    reaudit: Source,
+    baseline: TableLike,
+    reaudit: TableLike,
     by: str = "need_group",
     *,
     plan: Plan | None = None,

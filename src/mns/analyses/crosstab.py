@@ -8,8 +8,9 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 
-from mns import aggregate
-from mns.aggregate import Measure, Source, Spec
+from mns import engines
+from mns._tables import TableLike
+from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import Block, Margin, Structure
 from mns.plan.model import Plan
@@ -48,7 +49,7 @@ def grid(
 
 
 def crosstab(
-    cases: Source,
+    cases: TableLike,
     rows: str,
     cols: str,
     *,
@@ -79,9 +80,7 @@ def crosstab(
             )
     schema, cases = common.peek(cases, "cases")
     spec = Spec(keys=(rows, cols), measures=(Measure("count", "count"),))
-    state = aggregate.run({"x": spec}, cases, columns=[rows, cols], what="cases", engine=engine)[
-        "x"
-    ]
+    state = engines.run({"x": spec}, cases, columns=[rows, cols], what="cases", engine=engine)["x"]
     r_all, c_all, matrix = grid(
         state,
         rows,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import aggregate, stats
-from mns.aggregate import Measure, Source, Spec
+from mns import _tables, engines, stats
+from mns._tables import TableLike
+from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
+from mns.classification import UNKNOWN
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.errors import MnsError
-from mns.plan.model import Plan
+from mns.plan.model import CapacityUnit, CostUnit, Plan, Service
 from mns.records.model import Audit
 
 __all__ = ["capacity", "extrapolate"]
@@ -98,7 +101,7 @@ def _scaled_interval(
 
 
 def extrapolate(
-    cases: Source,
+    cases: TableLike,
     by: str = "need_group",
     *,
     weights: str | None = None,
@@ -148,7 +151,7 @@ def extrapolate(
             Measure("w2", "sum", common.WEIGHT2),
         ),
     )
-    state = aggregate.run(
+    state = engines.run(
         {"x": spec},
         cases,
         prepare=weighting.add,
@@ -197,7 +200,7 @@ def extrapolate(
 
 
 def capacity(
-    cases: Source,
+    cases: TableLike,
     plan: Plan,
     *,
     weights: str | None = None,
@@ -218,8 +221,8 @@ def capacity(
 
     One row per plan service, sorted by ``service``:
 
-    - ``service``, ``name`` (string); ``capacity`` (int64): cases a year the plan provides for
-      (null if the plan does not say).
+    - ``service``, ``name`` (string); ``capacity`` (int64): the plan's capacity, in
+      ``capacity_unit`` (cases a year unless the plan says places); null if it does not say.
     - ``sample`` (int64): sampled cases that need it; ``unknown`` (int64): sampled cases in
       its groups whose threshold result is unknown; ``unknown_group`` (int64): sampled cases
       whose need group is not known (``unknown`` by the rules; not audited, not placed,
@@ -231,8 +234,26 @@ def capacity(
     - ``unknown_upper`` (float64): an upper bound of cases a year that need it: the
       estimate plus every ``unknown`` and ``unknown_group`` case, scaled the same way (what
       the cases of unknown group could add, instead of dropping them).
-    - ``shortfall`` (float64): ``estimate - capacity`` (positive: more need than places);
-      ``load`` (float64): ``estimate / capacity``.
+    - ``shortfall`` (float64): ``estimate - cases_available`` (positive: more need than the
+      service can take on); ``load`` (float64): ``estimate / cases_available``.
+
+    Places and costs (each null where the plan does not give what it needs):
+
+    - ``capacity_unit`` (string): what ``capacity`` counts, ``cases`` (a year) or ``places``
+      (at any one time); ``duration_weeks`` (float64): how long a case holds a place.
+    - ``cases_available`` (float64): cases a year the capacity takes on (``capacity``, or
+      ``places * 52 / duration_weeks``); ``places_available`` (float64): places at any one
+      time (``capacity``, or ``cases * duration_weeks / 52``).
+    - ``places_needed``, ``places_needed_low``, ``places_needed_high`` (float64): places
+      the demand fills at any one time, ``estimate * duration_weeks / 52`` (with its
+      interval); ``places_shortfall`` (float64): ``places_needed - places_available``.
+    - ``unit_cost`` (float64) and ``cost_per`` (string: ``case`` or ``week``) as the plan
+      states them; ``cost_per_case`` (float64): ``unit_cost``, or ``unit_cost *
+      duration_weeks`` for a weekly cost.
+    - ``demand_cost``, ``demand_cost_low``, ``demand_cost_high`` (float64): a year's demand
+      at ``cost_per_case``; ``provision_cost`` (float64): the capacity's cost a year
+      (``cases_available * cost_per_case``); ``shortfall_cost`` (float64):
+      ``demand_cost - provision_cost`` (positive: what meeting the demand would add).
     """
     weighting = _weighting(
         "capacity",
@@ -244,11 +265,11 @@ def capacity(
     )
     span = common.years_of(audit, years)
     schema, cases = common.peek(cases, "cases")
-    common.require(
+    _tables.require(
         schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
     )
     thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
-    common.require(
+    _tables.require(
         schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first"
     )
     services = sorted(plan.services, key=lambda s: s.code)
@@ -294,7 +315,7 @@ def capacity(
             Measure(f"wu:{s.code}", "sum", f"wu:{s.code}"),
         ]
     read = ["need_group", *thresholds.values(), *weighting.columns]
-    state = aggregate.run(
+    state = engines.run(
         {"x": Spec(keys=(), measures=measures)},
         cases,
         prepare=prepare,
@@ -310,9 +331,12 @@ def capacity(
     )
     estimate = weight / span
     upper = estimate + np.array([float(row[f"wu:{s.code}"] or 0.0) for s in services]) / span
-    cap = np.array([np.nan if s.capacity is None else float(s.capacity) for s in services])
+    places = places_and_costs(services)
+    cap = places["cases_available"]
     with np.errstate(divide="ignore", invalid="ignore"):
         load = np.where(cap > 0, estimate / np.where(cap > 0, cap, 1.0), np.nan)
+    weeks = places["duration_weeks"] / 52.0
+    per_case = places["cost_per_case"]
     table = pa.table(
         {
             "service": pa.array([s.code for s in services], pa.string()),
@@ -330,6 +354,22 @@ def capacity(
             "unknown_upper": _floats(upper),
             "shortfall": _floats(estimate - cap),
             "load": _floats(load),
+            "capacity_unit": pa.array([s.capacity_unit.value for s in services], pa.string()),
+            "duration_weeks": _floats(places["duration_weeks"]),
+            "cases_available": _floats(cap),
+            "places_available": _floats(places["places_available"]),
+            "places_needed": _floats(estimate * weeks),
+            "places_needed_low": _floats(est_low * weeks),
+            "places_needed_high": _floats(est_high * weeks),
+            "places_shortfall": _floats(estimate * weeks - places["places_available"]),
+            "unit_cost": _floats(places["unit_cost"]),
+            "cost_per": pa.array([s.cost_per.value for s in services], pa.string()),
+            "cost_per_case": _floats(per_case),
+            "demand_cost": _floats(estimate * per_case),
+            "demand_cost_low": _floats(est_low * per_case),
+            "demand_cost_high": _floats(est_high * per_case),
+            "provision_cost": _floats(places["provision_cost"]),
+            "shortfall_cost": _floats(estimate * per_case - places["provision_cost"]),
         }
     )
     derived = (
@@ -341,11 +381,13 @@ def capacity(
         "estimate_high",
         "shortfall",
         "load",
+        *DEMAND_DERIVED,
     )
     upper_from = ("sample", "unknown", "unknown_group")
     structure = Structure(
         blocks=(
-            Block(count="sample", label="sample", key=("service",)),
+            # shared: the budget's service totals are the same numbers
+            Block(count="sample", label=DEMAND_LABEL, key=("service",)),
             Block(count="unknown", label="unknown", key=("service",)),
             Block(count="unknown_group", label="unknown_group", key=("service",)),
         ),
@@ -355,10 +397,63 @@ def capacity(
         table,
         ["service"],
         structure,
-        not_applicable=[*derived, "unknown_upper"],
+        not_applicable=[*derived, "unknown_upper", *PLAN_FIGURES],
         analysis="capacity",
     )
     return _noted(out, weighting)
+
+
+#: The shared identity of the sampled cases that need a service (capacity, budget).
+DEMAND_LABEL = "demand.service"
+#: The capacity columns computed from the demand (withheld with the counts they come from).
+DEMAND_DERIVED = (
+    "places_needed",
+    "places_needed_low",
+    "places_needed_high",
+    "places_shortfall",
+    "demand_cost",
+    "demand_cost_low",
+    "demand_cost_high",
+    "shortfall_cost",
+)
+#: The capacity columns that come from the plan alone (null: the plan does not say).
+PLAN_FIGURES = (
+    "duration_weeks",
+    "cases_available",
+    "places_available",
+    "unit_cost",
+    "cost_per_case",
+    "provision_cost",
+)
+
+
+def places_and_costs(services: Sequence[Service]) -> dict[str, np.ndarray[Any, Any]]:
+    """What the plan says of each service's places and costs, as float arrays (NaN where the
+    plan does not give what a figure needs): ``duration_weeks``, ``cases_available`` (cases
+    a year), ``places_available`` (at any one time), ``unit_cost``, ``cost_per_case`` and
+    ``provision_cost`` (the capacity's cost a year)."""
+    nan = float("nan")
+    weeks = np.array(
+        [nan if s.duration_weeks is None else float(s.duration_weeks) for s in services]
+    )
+    capacity = np.array([nan if s.capacity is None else float(s.capacity) for s in services])
+    in_places = np.array([s.capacity_unit is CapacityUnit.PLACES for s in services], dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a case holds a place for duration_weeks: places = cases a year * weeks / 52
+        as_cases = np.where(weeks > 0, capacity * 52.0 / np.where(weeks > 0, weeks, 1.0), nan)
+    cases = np.where(in_places, as_cases, capacity)
+    places = np.where(in_places, capacity, capacity * weeks / 52.0)
+    cost = np.array([nan if s.unit_cost is None else float(s.unit_cost) for s in services])
+    weekly = np.array([s.cost_per is CostUnit.WEEK for s in services], dtype=bool)
+    per_case = np.where(weekly, cost * weeks, cost)
+    return {
+        "duration_weeks": weeks,
+        "cases_available": cases,
+        "places_available": places,
+        "unit_cost": cost,
+        "cost_per_case": per_case,
+        "provision_cost": cases * per_case,
+    }
 
 
 def _unknown_groups(schema: pa.Schema) -> pa.Array:
@@ -366,7 +461,7 @@ def _unknown_groups(schema: pa.Schema) -> pa.Array:
     from mns.grouping import DISPUTED, NO_CONSENSUS, NOT_AUDITED, NOT_PLACED, RULES, grouping_of
 
     if grouping_of(schema) == RULES:
-        return pa.array([common.UNKNOWN], pa.string())
+        return pa.array([UNKNOWN], pa.string())
     return pa.array([NOT_AUDITED, NOT_PLACED, DISPUTED, NO_CONSENSUS], pa.string())
 
 

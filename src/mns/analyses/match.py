@@ -10,8 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import aggregate
-from mns.aggregate import Measure, Source, Spec
+from mns import _tables, engines
+from mns._tables import TableLike
+from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.errors import MnsError
@@ -34,8 +35,8 @@ _MET: Final = "met:"
 
 
 def match(
-    cases: Source,
-    services: Source,
+    cases: TableLike,
+    services: TableLike,
     plan: Plan,
     *,
     period: tuple[dt.date | None, dt.date | None] | None = None,
@@ -86,14 +87,14 @@ def match(
     """
     schema, cases = common.peek(cases, "cases")
     names = schema.names
-    common.require(
+    _tables.require(
         names,
         ["case_id", "need_group"],
         "cases",
         "classify the cases first: mns.classify(cases, plan)",
     )
     thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
-    common.require(
+    _tables.require(
         names,
         list(thresholds.values()),
         "cases",
@@ -138,7 +139,7 @@ def match(
         ]
     spec = Spec(keys=("need_group",), measures=measures)
     read = ["case_id", "need_group", *thresholds.values()]
-    state = aggregate.run(
+    state = engines.run(
         {"x": spec}, cases, prepare=prepare, columns=read, what="cases", engine=engine
     )["x"]
     table = _assemble(state, plan, codes, set(plan_services), schema)
@@ -153,7 +154,7 @@ def match(
 
 
 def _within(
-    services: Source, period: tuple[dt.date | None, dt.date | None], outside: list[int]
+    services: TableLike, period: tuple[dt.date | None, dt.date | None], outside: list[int]
 ) -> Iterator[pa.RecordBatch]:
     """The service episodes whose dates overlap ``period``; ``outside[0]`` counts the rest."""
     start, end = period
@@ -163,7 +164,7 @@ def _within(
             field="period",
         )
     columns = ["case_id", "service", "start_date", "end_date"]
-    for batch in aggregate.batches(services, columns, what="services"):
+    for batch in _tables.batches(services, columns, what="services"):
         keep = pa.array(np.ones(batch.num_rows, dtype=bool))
         if end is not None:
             began = batch.column("start_date")

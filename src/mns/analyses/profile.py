@@ -10,8 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import aggregate, stats
-from mns.aggregate import Measure, Source, Spec
+from mns import _tables, engines, stats
+from mns._tables import TableLike
+from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.errors import SchemaError
@@ -68,11 +69,11 @@ def _kind(field: pa.Field) -> str:
 
 
 def profile(
-    cases: Source,
+    cases: TableLike,
     by: str | None = "need_group",
     *,
     indicators: Iterable[str] | None = None,
-    services: Source | None = None,
+    services: TableLike | None = None,
     plan: Plan | None = None,
     weights: str | None = None,
     audit: Audit | None = None,
@@ -113,7 +114,7 @@ def profile(
     schema, cases = common.peek(cases, "cases")
     names = schema.names
     if by is not None:
-        common.require(
+        _tables.require(
             names,
             [by],
             "cases",
@@ -122,18 +123,18 @@ def profile(
     weighting = common.weighting(
         weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
     )
-    common.require(names, weighting.columns, "cases")
+    _tables.require(names, weighting.columns, "cases")
     chosen = (
         list(indicators)
         if indicators is not None
         else common.indicator_columns(schema, exclude=[by] if by else [])
     )
-    common.require(names, chosen, "cases", "name indicator columns of the cases table")
+    _tables.require(names, chosen, "cases", "name indicator columns of the cases table")
     fixed = [v for v in FIXED if (v == "age_band" and "age" in names) or v in names]
     fixed = [v for v in fixed if v != by]
     sets = common.received(services, plan)[0] if services is not None else {}
     if sets:
-        common.require(names, ["case_id"], "cases")
+        _tables.require(names, ["case_id"], "cases")
     band_labels(age_bands)  # check the bands before reading
 
     variables: dict[str, str] = {}
@@ -176,9 +177,7 @@ def profile(
             batch = weighting.add(batch)
         return batch
 
-    results = aggregate.run(
-        specs, cases, prepare=prepare, columns=read, what="cases", engine=engine
-    )
+    results = engines.run(specs, cases, prepare=prepare, columns=read, what="cases", engine=engine)
     return _assemble(
         results,
         variables,
@@ -195,7 +194,7 @@ def _column(table: pa.Table, name: str) -> list[Any]:
 
 #: One output row before the shares: group, variable, value, count, base, and (weighted)
 #: the weighted count, the weighted base and the effective sample size of the base.
-Row = tuple[Any, str, Any, int, int, float, float, float]
+_PrevalenceRow = tuple[Any, str, Any, int, int, float, float, float]
 
 
 class _Groups:
@@ -232,12 +231,12 @@ def _kish(w: float, w2: float) -> float:
 
 def _rows(
     results: Mapping[str, pa.Table], variables: Mapping[str, str], by: str | None, groups: _Groups
-) -> list[Row]:
+) -> list[_PrevalenceRow]:
     n, w = groups.n, groups.w
     total = sum(n.values())
     all_w, all_w2 = sum(w.values()), sum(groups.w2.values())
     all_neff = _kish(all_w, all_w2) if groups.weighted else float(total)
-    rows: list[Row] = [
+    rows: list[_PrevalenceRow] = [
         (g, "cases", "all", n[g], total, w[g], all_w, all_neff) for g in groups.groups
     ]
     for variable, kind in variables.items():

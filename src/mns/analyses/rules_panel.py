@@ -15,10 +15,10 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 
-from mns import stats
+from mns import _tables, stats
 from mns.analyses import _common as common
+from mns.classification import UNASSIGNED, UNKNOWN
 from mns.disclosure import Block, Publication, Structure
-from mns.errors import SchemaError
 from mns.plan.model import Plan
 from mns.rules.case import Condition
 
@@ -42,13 +42,12 @@ def _pairs(cases: pa.Table, assignments: pa.Table, plan: Plan, role: str) -> tup
     if not isinstance(cases, pa.Table):
         raise TypeError(f"cases must be a pyarrow Table, not {type(cases).__name__}")
     rules_column = "need_group" if grouping_of(cases.schema) == RULES else RULE_GROUP
-    if rules_column not in cases.column_names:
-        raise SchemaError(
-            f"cases has no column {rules_column!r}; classify the cases with the plan first: "
-            "mns.classify(cases, plan)",
-            item="cases",
-            field=rules_column,
-        )
+    _tables.require(
+        cases.column_names,
+        [rules_column],
+        "cases",
+        "classify the cases with the plan first: mns.classify(cases, plan)",
+    )
     rules = common.as_text(cases.column(rules_column)).to_pylist()
     panel_cases = assign(cases, assignments, role, declared=[g.code for g in plan.need_groups])
     panel = common.as_text(panel_cases.column("need_group")).to_pylist()
@@ -108,7 +107,7 @@ def rules_vs_panel(
         else:
             panel_only[p] = panel_only.get(p, 0) + 1
             rules_only[r] = rules_only.get(r, 0) + 1
-    special = [common.UNASSIGNED, common.UNKNOWN, NOT_PLACED, NOT_AUDITED]
+    special = [UNASSIGNED, UNKNOWN, NOT_PLACED, NOT_AUDITED]
     observed = {*both, *panel_only, *rules_only}
     groups = common.dense(observed, [*declared, *special])
     is_group = np.array([g not in special and _placed(g) for g in groups])
@@ -168,7 +167,11 @@ def disagreements(
     records = cases.select(keep).take(pa.array(rows, pa.int64())).to_pylist() if rows else []
     deciding = [
         _deciding(explanation, panel[i], rules[i])
-        for explanation, i in zip(explain_rows(records, plan), rows, strict=True)
+        for explanation, i in zip(
+            explain_rows(records, plan, need_groups=[(panel[i], rules[i]) for i in rows]),
+            rows,
+            strict=True,
+        )
     ]
     table = pa.table(
         {
@@ -185,7 +188,7 @@ def _deciding(explanation: Any, panel: str, rule: str) -> str:
     """The conditions that put the case in the rule's group and kept it out of the panel's."""
     by_code = {o.code: o for o in explanation.need_groups}
     parts = []
-    if rule == common.UNKNOWN:
+    if rule == UNKNOWN:
         parts.append("unknown: missing " + ", ".join(explanation.missing_fields))
     elif rule in by_code and by_code[rule].condition is not None:
         held = "; ".join(_leaves(by_code[rule].condition, True))

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from mns.plugins.adapter import Adapter
 from mns.plugins.hookspec import hookimpl
+from mns.records.bundle import Records
 
 __all__ = ["mns_adapters"]
 
@@ -20,8 +21,29 @@ def mns_adapters() -> Iterator[Adapter]:
     """The built-in adapters."""
     from mns.builtin.canonical import ADAPTER as CANONICAL
     from mns.builtin.mapping import ADAPTER as MAPPING
-    from mns.forms.reader import form_adapter
 
     yield CANONICAL
     yield MAPPING
-    yield form_adapter()
+    try:
+        from mns.forms.reader import form_adapter
+    except ImportError as exc:  # mns[forms] is not installed: reading a form names the extra
+        yield _form_adapter_needing_extra(str(exc))
+    else:
+        yield form_adapter()
+
+
+def _form_adapter_needing_extra(reason: str) -> Adapter:
+    from mns._extras import require
+    from mns.errors import AdapterError
+
+    def read(sources: object, options: object) -> Records:
+        require("forms", "reading audit forms")
+        raise AdapterError(f"the audit-form adapter could not be loaded: {reason}")
+
+    return Adapter(
+        name="audit-form",
+        description="Filled mns audit-form workbooks (needs mns[forms], not installed)",
+        read=read,
+        suffixes=(".xlsx",),
+        tables=("cases", "assignments", "services"),
+    )

@@ -30,8 +30,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns.errors import MnsError
+from mns.errors import MnsError, give
 from mns.plugins.adapter import Adapter, Option, Source
+from mns.plugins.text import WINDOWS_1252, Encoding, decode_text, detect_encoding, text_head
 from mns.records import schema
 from mns.records.bundle import Provenance, Records
 from mns.records.issues import Action, IssueLog, Severity
@@ -58,7 +59,7 @@ _VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "early_help",
     ),
     ("assignments", "role"): ("professional", "shadow", "mixed", "rules"),
-    ("issues", "severity"): ("error", "warning"),
+    ("issues", "severity"): ("error", "warning", "note"),
     ("issues", "action"): ("rejected", "blanked", "kept"),
 }
 _RANGES: dict[tuple[str, str], tuple[int, int]] = {("cases", "age"): (0, 120)}
@@ -404,9 +405,9 @@ def _check(
 # --- headers -------------------------------------------------------------------------------
 
 
-def _header(source: Source, log: IssueLog) -> tuple[list[str], bytes]:
-    """The CSV header's names (blank and repeated ones renamed, with warnings) and the
-    file's first bytes."""
+def _header(source: Source, log: IssueLog) -> tuple[list[str] | None, bytes, Encoding]:
+    """The CSV header's names (blank and repeated ones renamed, with warnings; None when the
+    header cannot be read, which is logged), the file's first bytes and their encoding."""
     with source.open() as stream:
         head = stream.read(1 << 16)
         while b"\n" not in head:
@@ -414,9 +415,14 @@ def _header(source: Source, log: IssueLog) -> tuple[list[str], bytes]:
             if not more:
                 break
             head += more
-    text = head.decode("utf-8-sig", "replace").splitlines()
+    encoding = detect_encoding(head, complete=False)
+    text = text_head(head).splitlines()
     first = text[0] if text else ""
-    names = next(csv.reader([first])) if first.strip() else []
+    try:
+        names = next(csv.reader([first])) if first.strip() else []
+    except csv.Error as exc:
+        log.error(f"the header row cannot be read ({exc}); the file was not read", row=1)
+        return None, head, encoding
     out: list[str] = []
     for i, raw in enumerate(names):
         name = raw.strip()
@@ -434,34 +440,60 @@ def _header(source: Source, log: IssueLog) -> tuple[list[str], bytes]:
             )
             name = renamed
         out.append(name)
-    return out, head
+    return out, head, encoding
 
 
 # --- formats -------------------------------------------------------------------------------
 
 
 def _read_csv(source: Source, table: str, log: IssueLog) -> pa.Table:
-    names, head = _header(source, log)
+    names, head, encoding = _header(source, log)
+    if names is None:
+        return pa.table({})
     if not names:
         log.warning("the file is empty", row=1 if head.strip() else None)
         return pa.table({})
     target = _target(table, names)
     types = {n: target.types.get(n, pa.string()) for n in names}  # extra tables: all text
-    bom = head.startswith(b"\xef\xbb\xbf")
     opened: list[Any] = []
+    utf8: list[bytes] = []  # the whole file as UTF-8, once it has had to be transcoded
 
     def stream() -> Any:
+        if utf8:
+            return io.BytesIO(utf8[0])
         path = source.path
-        if path is not None and not bom:
+        if path is not None and not encoding.bom:
             return str(path)  # pyarrow reads the file itself (fastest)
         handle = source.open()
         opened.append(handle)
-        if bom:
-            handle.read(3)
+        handle.read(encoding.bom)
         return handle
 
+    def transcode(found: Encoding | None) -> None:
+        with source.open() as whole:
+            text, _ = decode_text(whole.read(), found)
+        utf8[:] = [text.encode("utf-8")]
+
+    if not encoding.is_utf8:
+        transcode(encoding)  # pyarrow reads UTF-8 only
     try:
-        return _parse_csv(source, names=names, target=target, types=types, stream=stream, log=log)
+        try:
+            return _parse_csv(
+                source, names=names, target=target, types=types, stream=stream, log=log
+            )
+        except pa.ArrowInvalid as exc:
+            if utf8 or "UTF8" not in str(exc):
+                raise MnsError(
+                    f"{source.name}: the file cannot be read as CSV ({exc})", file=source.name
+                ) from None
+            log.warning(  # valid UTF-8 at the start, not further on
+                "the file is not UTF-8 throughout; read as Windows-1252. Export it as UTF-8 "
+                "to be sure of accented names"
+            )
+            transcode(WINDOWS_1252)
+            return _parse_csv(
+                source, names=names, target=target, types=types, stream=stream, log=log
+            )
     finally:
         for handle in opened:
             handle.close()
@@ -515,19 +547,51 @@ def _parse_csv(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
             ),
         )
+        reported: set[int] = set()
         for number, found, raw in skipped:
-            if not any(c.strip() for c in next(csv.reader([raw]), [])):
+            if number in reported or _blank_record(raw):
                 continue  # a row of blank cells is not a record
+            reported.add(number)
+            if "\n" in raw and unclosed_quote(raw):
+                lines = raw.count("\n")
+                log.error(
+                    f"a quote opened in this row is never closed, so the rest of the file "
+                    f"({lines} more lines) reads as one value: the row and those lines were "
+                    "not read. Close or remove the quote and read the file again",
+                    row=number,
+                    value=raw[:200],
+                )
+                continue
             log.error(
                 f"the row has {found} cells but the header has {len(names)}",
                 row=number,
                 value=raw[:200],
             )
-        where = attrs.evolve(where, skipped=tuple(sorted(n for n, _, _ in skipped)))
+        where = attrs.evolve(where, skipped=tuple(sorted({n for n, _, _ in skipped})))
         typed, index = _coerce(text, target, where, log)
     else:
         typed, index = _drop_empty_rows(typed)
     return _check(typed, target, where, log, index)
+
+
+def _blank_record(raw: str) -> bool:
+    """Whether a CSV record's cells are all blank (a field too long to split is not)."""
+    try:
+        return not any(c.strip() for c in next(csv.reader([raw]), []))
+    except csv.Error:
+        return False
+
+
+def unclosed_quote(record: str, delimiter: str = ",") -> bool:
+    """Whether ``record`` (the text of one CSV record, all its lines) ends inside a quoted
+    field: a quote opened and never closed, which swallows the rest of a file."""
+    strict = csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for _ in strict:
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _trim_text(table: pa.Table) -> pa.Table:
@@ -578,35 +642,63 @@ def _json_text(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True)
 
 
+def _object(repeated: list[str]) -> Any:
+    """A ``json`` object hook that notes keys given twice in one object (JSON keeps the last)."""
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) < len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen and key not in repeated:
+                    repeated.append(key)
+                seen.add(key)
+        return out
+
+    return build
+
+
 def _read_jsonl(source: Source, table: str, log: IssueLog, batch_size: int | None) -> pa.Table:
     names: list[str] = []
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
-    with io.TextIOWrapper(source.open(), "utf-8-sig", errors="replace") as text:
-        for number, raw in enumerate(text, 1):
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                log.error(
-                    f"not valid JSON: {exc.msg} (at character {exc.pos + 1})",
-                    line=number,
-                    value=raw.strip()[:200],
-                )
-                continue
-            if not isinstance(item, dict):
-                log.error(
-                    f"expected a JSON object, found {type(item).__name__}",
-                    line=number,
-                    value=raw.strip()[:200],
-                )
-                continue
-            for key in item:
-                if key not in names:
-                    names.append(key)
-            rows.append(item)
-            lines.append(number)
+    with source.open() as stream:
+        whole, _ = decode_text(stream.read())
+    for number, raw in enumerate(io.StringIO(whole, newline=None), 1):
+        if not raw.strip():
+            continue
+        repeated: list[str] = []
+        try:
+            item = json.loads(raw, object_pairs_hook=_object(repeated))
+        except json.JSONDecodeError as exc:
+            log.error(
+                f"not valid JSON: {exc.msg} (at character {exc.pos + 1})",
+                line=number,
+                value=raw.strip()[:200],
+            )
+            continue
+        except (ValueError, RecursionError) as exc:  # too deep, or a number too long
+            log.error(f"not JSON mns can read: {exc}", line=number, value=raw.strip()[:200])
+            continue
+        for key in repeated:
+            log.error(
+                f"key {key!r} is given more than once in this record; the last value was read",
+                action="kept",
+                line=number,
+                field=key,
+            )
+        if not isinstance(item, dict):
+            log.error(
+                f"expected a JSON object, found {type(item).__name__}",
+                line=number,
+                value=raw.strip()[:200],
+            )
+            continue
+        for key in item:
+            if key not in names:
+                names.append(key)
+        rows.append(item)
+        lines.append(number)
     if not rows and not names:
         log.warning("the file has no records")
         return pa.table({})
@@ -626,11 +718,16 @@ def _read_jsonl(source: Source, table: str, log: IssueLog, batch_size: int | Non
 def _read_parquet(
     source: Source, option: str | None, log: IssueLog, batch_size: int | None
 ) -> tuple[str, pa.Table]:
-
-    if source.path is not None:
-        return _parquet(str(source.path), source, option, log, batch_size)
-    with source.open() as handle:
-        return _parquet(handle, source, option, log, batch_size)
+    try:
+        if source.path is not None:
+            return _parquet(str(source.path), source, option, log, batch_size)
+        with source.open() as handle:
+            return _parquet(handle, source, option, log, batch_size)
+    except (pa.ArrowException, OSError, ValueError) as exc:  # a damaged or truncated file
+        raise MnsError(
+            f"{source.name}: not a readable Parquet file ({exc}); write it again",
+            file=source.name,
+        ) from None
 
 
 def _parquet(
@@ -692,7 +789,8 @@ def _table_for(source: Source, option: str | None, log: IssueLog) -> str:
         return stem.lower()
     log.warning(
         f"the file name does not say which table it holds ({', '.join(schema.TABLES)}); "
-        f"read as the extra table {stem!r}. Name the file e.g. cases.csv, or pass table='cases'",
+        f"read as the extra table {stem!r}. Name the file e.g. cases.csv, or "
+        f"{give('table', repr('cases'))}",
         source=source.name,
     )
     return stem
@@ -700,7 +798,7 @@ def _table_for(source: Source, option: str | None, log: IssueLog) -> str:
 
 def read_canonical(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
     """Read canonical files (see the module's description)."""
-    from mns.records import io as records_io
+    from mns.records.provenance import provenance_from_json
 
     option = options.get("table")
     if option is not None and option not in schema.TABLES:
@@ -716,9 +814,7 @@ def read_canonical(sources: Sequence[Source], options: Mapping[str, Any]) -> Rec
         file_log = log.bind(source=source.name)
         if lowered.endswith(_PROVENANCE_SUFFIX):
             with source.open() as stream:
-                provenance = records_io.provenance_from_json(
-                    stream.read().decode("utf-8"), source.name
-                )
+                provenance = provenance_from_json(stream.read().decode("utf-8"), source.name)
             continue
         if lowered.endswith(".parquet"):
             name, data = _read_parquet(source, option, file_log, batch_size)
@@ -758,16 +854,15 @@ def sniff_canonical(head: bytes) -> bool:
     canonical (or indicator) columns."""
     if head.startswith(b"PAR1"):
         return True
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"{"):
-        if b'"mns_provenance"' in text:
+    text = text_head(head).lstrip()
+    if text.startswith("{"):
+        if '"mns_provenance"' in text:
             return True
-        line = text.split(b"\n", 1)[0]
-        keys = re.findall(rb'"([^"\\]+)"\s*:', line)
-        names = [k.decode("utf-8", "replace") for k in keys]
+        line = text.split("\n", 1)[0]
+        names = re.findall(r'"([^"\\]+)"\s*:', line)
     else:
-        line = text.split(b"\n", 1)[0].rstrip(b"\r")
-        names = [n.strip().strip('"') for n in line.decode("utf-8", "replace").split(",")]
+        line = text.split("\n", 1)[0].rstrip("\r")
+        names = [n.strip().strip('"') for n in line.split(",")]
     return _canonical_names(names)
 
 

@@ -49,9 +49,20 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
-from mns.builtin.canonical import _FALSE, _TRUE, _target
-from mns.errors import MnsError
+from mns import errors
+from mns.builtin.canonical import _FALSE, _TRUE, _target, unclosed_quote
+from mns.errors import MappingError
 from mns.plugins.adapter import Adapter, Option, Source
+from mns.plugins.text import decode_text
+from mns.plugins.workbook import (
+    LIMITS_OPTION,
+    Limits,
+    check_workbook,
+    limits_from,
+    open_workbook,
+    report_uncached,
+    sheet_rows,
+)
 from mns.records import schema
 from mns.records.bundle import Provenance, Records
 from mns.records.issues import IssueLog, column_letter
@@ -65,7 +76,7 @@ __all__ = [
     "ADAPTER",
     "FieldMap",
     "MappingError",
-    "Mapping_",
+    "MappingFile",
     "MultiMap",
     "load_mapping",
     "read_mapping",
@@ -91,8 +102,40 @@ _ID_FIELDS = ("case_id", "child_id")
 _NUMBER_TEXT = re.compile(r"^[+-]?[0-9]+\.0+$")
 
 
-class MappingError(MnsError):
-    """A mapping file is invalid (its file, key and the fix are in the message)."""
+@attrs.frozen
+class Pattern:
+    """A mapping file's regular expression (case-insensitive), run by RE2: its time is linear
+    in the text, so no pattern and no cell can make a read hang (Python's ``re`` backtracks:
+    ``^(a+)+$`` takes minutes on a cell of 30 a's and a b)."""
+
+    text: str
+    compiled: Any = attrs.field(eq=False, repr=False)
+
+    def search(self, value: str) -> Any:
+        return self.compiled.search(value)
+
+    def split(self, value: str) -> list[str]:
+        return list(self.compiled.split(value))
+
+
+def compile_pattern(text: str) -> Pattern:
+    """``text`` compiled by RE2, case-insensitive; raises ``ValueError`` saying why not."""
+    import re2
+
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    try:
+        return Pattern(text, re2.compile(text, options))
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(str(reason)) from None
+
+
+def _default_separator() -> Pattern:
+    return compile_pattern("[;,]")
 
 
 @attrs.frozen(kw_only=True)
@@ -102,7 +145,7 @@ class FieldMap:
     field: str
     column: str | None = None
     letter: str | None = None
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
     codes: Mapping[str, str] = attrs.field(factory=dict)  #: normalised alias -> code
     date_formats: tuple[str, ...] = ()
 
@@ -114,14 +157,14 @@ class MultiMap:
     name: str
     column: str | None = None
     letter: str | None = None
-    separator: re.Pattern[str] = re.compile(r"[;,]")
+    separator: Pattern = attrs.field(factory=_default_separator)
     language: str | None = None
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
     codes: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
-class Mapping_:  # noqa: N801 - "Mapping" is taken by collections.abc
+class MappingFile:
     """A mapping file, checked."""
 
     file: str
@@ -157,15 +200,22 @@ def _unknown_keys(file: str, where: str, given: Mapping[str, Any], allowed: Sequ
             )
 
 
-def _regex(file: str, where: str, text: Any) -> re.Pattern[str] | None:
+def _regex(file: str, where: str, text: Any) -> Pattern | None:
     if text is None:
         return None
     if not isinstance(text, str):
         raise _fail(file, where, f"pattern must be text (a regular expression), not {text!r}")
     try:
-        return re.compile(text, re.IGNORECASE)
-    except re.error as exc:
-        raise _fail(file, where, f"pattern {text!r} is not a regular expression: {exc}") from exc
+        return compile_pattern(text)
+    except ValueError as exc:
+        raise _fail(
+            file,
+            where,
+            f"pattern {text!r} is not a regular expression mns can run ({exc}). mns runs "
+            "patterns with RE2, whose time never depends on the text: write the pattern "
+            "without lookarounds such as (?=...) or (?!...) and without backreferences such "
+            "as \\1 (see docs/reference/mapping-files.md)",
+        ) from None
 
 
 def _codes(file: str, where: str, raw: Any) -> dict[str, str]:
@@ -270,8 +320,8 @@ def _multi_map(file: str, table: str, name: str, spec: Any) -> MultiMap:
     )
 
 
-def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mapping_:
-    """Check a mapping given as a dict (as read from TOML) and build a :class:`Mapping_`."""
+def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> MappingFile:
+    """Check a mapping given as a dict (as read from TOML) and build a :class:`MappingFile`."""
     _unknown_keys(file, "top level", raw, _TOP)
     table = raw.get("table", "cases")
     if table not in schema.TABLES or table == "issues":
@@ -314,7 +364,7 @@ def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mappin
         raise _fail(
             file, "fields", f"every {table} record needs {', '.join(missing)}: map a column to it"
         )
-    return Mapping_(
+    return MappingFile(
         file=file,
         table=table,
         sheet=raw.get("sheet"),
@@ -330,7 +380,7 @@ def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mappin
     )
 
 
-def load_mapping(path: str | Path) -> Mapping_:
+def load_mapping(path: str | Path) -> MappingFile:
     """Read and check a mapping file (TOML)."""
     file = str(path)
     try:
@@ -352,36 +402,85 @@ class _Grid:
     rows: Iterator[tuple[int, Sequence[Any]]]
     sheet: str | None
     letters: bool  #: locate columns by letter (spreadsheets) or by header (CSV)
+    #: rows holding formulas with no saved result: records, though they may read blank
+    formulas: frozenset[int] = frozenset()
 
 
-def _csv_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid:
+def _csv_grid(source: Source, mapping: MappingFile, log: IssueLog) -> _Grid:
     with source.open() as stream:
         data = stream.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        text = data.decode("cp1252", errors="replace")
-        log.warning(
-            f"the file is not UTF-8 (byte {exc.start + 1}); read as Windows-1252. "
-            "Export it as UTF-8 "
-            "to be sure of accented names"
-        )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
-    return _Grid(rows=enumerate(reader, 1), sheet=None, letters=False)
+    text, encoding = decode_text(data)
+    if encoding.codec == "cp1252":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            log.warning(
+                f"the file is not UTF-8 (byte {exc.start + 1}); read as Windows-1252. "
+                "Export it as UTF-8 to be sure of accented names"
+            )
+    return _Grid(rows=_csv_records(text, mapping.delimiter, log), sheet=None, letters=False)
 
 
-def _xlsx_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid | None:
-    import openpyxl
+def _csv_records(text: str, delimiter: str, log: IssueLog) -> Iterator[tuple[int, list[str]]]:
+    """The CSV's records, numbered from 1 as in a spreadsheet (a record may span lines).
 
+    A record the csv module cannot read (a field over its 131,072-character limit) is
+    rejected and reading goes on; a quote never closed swallows the rest of the file, which
+    is reported with how many lines could not be read."""
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
+    number = 0
+    while True:
+        number += 1
+        lines.record.clear()
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            log.error(
+                f"the record starting at line {start} cannot be read ({exc}); it was rejected",
+                row=number,
+                line=start,
+            )
+            continue
+        if len(lines.record) > 1 and unclosed_quote("".join(lines.record), delimiter):
+            log.error(
+                f"a quote opened in the record starting at line {start} is never closed, so "
+                f"the rest of the file ({reader.line_num - start + 1} lines, to line "
+                f"{reader.line_num}) reads as one value: the record and those lines were not "
+                "read. Close or remove the quote and read the file again",
+                row=number,
+                line=start,
+                value=lines.record[0][:200],
+            )
+            return
+        yield number, cells
+
+
+class _Lines:
+    """The lines of a text, remembering those of the record being read."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.record: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.record.append(line)
+        return line
+
+
+def _xlsx_grid(source: Source, mapping: MappingFile, log: IssueLog, limits: Limits) -> _Grid | None:
     with source.open() as stream:
         data = stream.read()
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
-        raise MnsError(
-            f"{source.name}: not a readable XLSX workbook: {exc}", file=source.name
-        ) from exc
-    names = list(book.sheetnames)
+    shape = check_workbook(data, name=source.name, limits=limits)
+    book = open_workbook(data, name=source.name)
+    names = list(shape.names)
     wanted = mapping.sheet
     if wanted is None:
         if not names:
@@ -410,11 +509,11 @@ def _xlsx_grid(source: Source, mapping: Mapping_, log: IssueLog) -> _Grid | None
                 value=wanted,
             )
             return None
-    sheet = book[wanted]
-    rows = (
-        (i, row) for i, row in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), 1)
+    sheet = shape.sheet(wanted)
+    report_uncached(log.bind(sheet=wanted), sheet)
+    return _Grid(
+        rows=sheet_rows(book, sheet), sheet=wanted, letters=True, formulas=sheet.uncached_rows
     )
-    return _Grid(rows=rows, sheet=wanted, letters=True)
 
 
 def _blank(value: Any) -> bool:
@@ -445,7 +544,7 @@ class _Column:
 class _Reader:
     """Turns the grid's rows into typed columns, logging every problem at its cell."""
 
-    def __init__(self, mapping: Mapping_, log: IssueLog, grid: _Grid) -> None:
+    def __init__(self, mapping: MappingFile, log: IssueLog, grid: _Grid) -> None:
         self.mapping = mapping
         self.log = log
         self.grid = grid
@@ -853,13 +952,15 @@ def _keys(
 
 
 def _read_one(
-    source: Source, mapping: Mapping_, log: IssueLog, batch_size: int | None
+    source: Source, mapping: MappingFile, log: IssueLog, batch_size: int | None, limits: Limits
 ) -> pa.Table | None:
     if source.head(8).strip() == b"":
         log.warning("the file is empty")
         return None
     spreadsheet = source.name.lower().endswith((".xlsx", ".xlsm"))
-    grid = _xlsx_grid(source, mapping, log) if spreadsheet else _csv_grid(source, mapping, log)
+    grid = (
+        _xlsx_grid(source, mapping, log, limits) if spreadsheet else _csv_grid(source, mapping, log)
+    )
     if grid is None:
         return None
     reader = _Reader(mapping, log.bind(sheet=grid.sheet) if grid.sheet else log, grid)
@@ -875,9 +976,15 @@ def _read_one(
             reader.header(cells, number)
             width = len(cells)
             continue
-        if width is None or all(_blank(c) for c in cells):
+        if width is None or (all(_blank(c) for c in cells) and number not in grid.formulas):
             continue
         reader.beyond(cells, number, width)
+        if not grid.letters and len(cells) < width:
+            log.warning(
+                f"the row has {len(cells)} cells but the header has {width}; the missing "
+                "cells were read as blank",
+                row=number,
+            )
         try:
             row_values = _keys(reader, cells, number, seen)
         except _RejectedError:
@@ -901,7 +1008,7 @@ def _read_one(
 
 
 def _build(
-    mapping: Mapping_,
+    mapping: MappingFile,
     reader: _Reader,
     *,
     rows: int,
@@ -948,12 +1055,13 @@ def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
     given = options.get("mapping")
     if given is None:
         raise MappingError(
-            "the mapping adapter needs a mapping file: mns.read(path, adapter='mapping', "
-            "mapping='export.toml') (see docs/reference/mapping-files.md)"
+            "the mapping adapter needs a mapping file: "
+            f"{errors.give('mapping', repr('export.toml'), to='mns.read')} "
+            "(see docs/reference/mapping-files.md)"
         )
     mapping = (
         given
-        if isinstance(given, Mapping_)
+        if isinstance(given, MappingFile)
         else (mapping_from_dict(given) if isinstance(given, Mapping) else load_mapping(given))
     )
     if options.get("sheet"):
@@ -961,7 +1069,13 @@ def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
     log = IssueLog(adapter="mapping", table=mapping.table, strict=bool(options.get("strict")))
     parts = []
     for source in sources:
-        table = _read_one(source, mapping, log.bind(source=source.name), options.get("batch_size"))
+        table = _read_one(
+            source,
+            mapping,
+            log.bind(source=source.name),
+            options.get("batch_size"),
+            limits_from(options),
+        )
         if table is not None:
             parts.append(table)
     data = (
@@ -982,8 +1096,12 @@ ADAPTER = Adapter(
     tables=("cases", "services", "outcomes", "assignments"),
     options=(
         Option(
-            name="mapping", description="the mapping file (a path to TOML, or a dict)", default=None
+            name="mapping",
+            description="the mapping file (a path to TOML, or a dict)",
+            default=None,
+            type=Path,
         ),
+        LIMITS_OPTION,
         Option(
             name="sheet", description="the sheet to read, overriding the mapping's", default=None
         ),

@@ -1,56 +1,43 @@
 """The ``mns`` command line: read records, classify them, run the whole audit and write the
-report, from a terminal or a script.
+report, from a terminal or a script (``mns ...`` or ``python -m mns ...``).
 
-Every command takes ``--json`` (one JSON document on stdout) and ``--debug`` (the traceback
-of an error). Exit codes: 0 done; 1 an input mns could not use (the message names the file,
-item, field and value); 2 a wrong command line; 3 records with errors under
-``--fail-on-errors``; 4 an unexpected error (a bug: rerun with ``--debug`` and report it);
-130 interrupted.
+Every command takes ``--json`` (one JSON document on stdout, errors and usage errors
+included) and ``--debug`` (the traceback of an error). Exit codes: 0 done; 1 an input mns
+could not use (the message names the file, item, field and value), or, for ``mns read``, a
+file it could not read whole; 2 a wrong command line;
+3 records with errors under ``--fail-on-errors``; 4 an unexpected error (a bug: rerun with
+``--debug`` and report it); 130 interrupted.
+
+The command line needs the ``mns[cli]`` extra (click); without it ``mns`` says so in one line.
 """
 
 from __future__ import annotations
 
-import click
-
-from mns.cli._common import MnsGroup, State, debug_option
-from mns.cli.audit import audit_command, demo_command, report_command
-from mns.cli.info import adapters_command, languages_command
-from mns.cli.records import classify_command, explain_command, read_command
-from mns.cli.sampling import form_group, sample_command
+import sys
+from typing import Any
 
 __all__ = ["cli", "main"]
 
 
-@click.group(cls=MnsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mns", prog_name="mns")
-@click.option("-q", "--quiet", is_flag=True, help="No progress notes on stderr.")
-@debug_option
-@click.pass_context
-def cli(ctx: click.Context, quiet: bool) -> None:
-    """mns: Matching Needs and Services for children's services.
-
-    Start with `mns demo --out demo-output`, which audits the synthetic locality
-    "Exampleshire" and writes demo-output/report.html.
-    """
-    st = ctx.ensure_object(State)
-    st.quiet = st.quiet or quiet
-
-
-for _command in (
-    adapters_command,
-    languages_command,
-    read_command,
-    classify_command,
-    explain_command,
-    audit_command,
-    report_command,
-    demo_command,
-    sample_command,
-    form_group,
-):
-    cli.add_command(_command)
-
-
 def main() -> None:
     """Entry point of the ``mns`` script."""
-    cli(prog_name="mns")
+    from mns.errors import MissingExtraError
+
+    try:
+        from mns._extras import require
+
+        require("cli", "the mns command line")
+    except MissingExtraError as exc:
+        sys.stderr.write(f"mns: error: {exc}\n")
+        raise SystemExit(1) from None
+    from mns.cli._app import cli as group
+
+    group(prog_name="mns")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":  # the click group, loaded only when asked for (it needs click)
+        from mns.cli._app import cli as group
+
+        return group
+    raise AttributeError(f"module 'mns.cli' has no attribute {name!r}")

@@ -134,17 +134,52 @@ def _show_warning(  # noqa: PLR0917 - the signature of warnings.showwarning
     click.echo(f"mns: warning: {text}", err=True)
 
 
+class _JsonUsageError(click.UsageError):
+    """A usage error shown as usual on stderr, and as JSON on stdout (``--json`` was given)."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        payload = {"error": {"type": "UsageError", "message": self.format_message()}}
+        click.echo(json.dumps(payload, indent=2, sort_keys=True))
+        super().show(file)
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    given = list(args)
+    return "--json" in (given[: given.index("--")] if "--" in given else given)
+
+
 class MnsGroup(click.Group):
     """The ``mns`` group: turns every error a command raises into one clear message and a
-    meaningful exit code; ``--debug`` (or ``MNS_DEBUG=1``) adds the traceback."""
+    meaningful exit code; ``--debug`` (or ``MNS_DEBUG=1``) adds the traceback. Under
+    ``--json`` every outcome is JSON on stdout, usage errors included; messages name the
+    command line's flags, not ``mns.read``'s keywords (:func:`mns.errors.give`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        wants_json = _wants_json(args)
+        if wants_json:
+            state(ctx).json = True
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise (_JsonUsageError(error) if wants_json else error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
+        from mns.cli._reading import cli_spelling
+        from mns.errors import options_spelt
+
         st = state(ctx)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), options_spelt(cli_spelling):
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
             try:
                 return super().invoke(ctx)
+            except click.UsageError as error:
+                if st.json and not isinstance(error, _JsonUsageError):
+                    raise _JsonUsageError(error) from None
+                raise
             except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
                 raise
             except KeyboardInterrupt:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mns.cli._common import debug_option, emit, json_option, say, shows_progress
-from mns.cli.records import Reading, issues_overview, source_options
+from mns.cli._reading import Reading, source_options
+from mns.cli.records import issues_overview, print_issues
 from mns.errors import MnsError
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ def _print_summary(data: dict[str, Any]) -> None:
         )
     if data["report"]:
         click.echo(
-            f"Wrote {data['out']}/ (tables as CSV and Parquet) and the report {data['report']}"
+            f"Wrote {data['out']}/ (tables as CSV and Parquet, all of them in tables.xlsx) and "
+            f"the report {data['report']}"
         )
 
 
@@ -239,8 +241,34 @@ def audit_command(
         progress=_steps(),
     )
     data = _summary(result, out / "report.html")
+    inputs = {"audit": records, "baseline": before, "referrals": year}
+    overviews = {role: issues_overview(r) for role, r in inputs.items() if r is not None}
+    # counts by kind for everyone; the messages quote values from the records, so only the
+    # internal audience's summary carries them
+    data["read_issues"] = {
+        role: {
+            **{k: o[k] for k in ("total", "errors", "warnings", "rejected_records")},
+            "kinds": [
+                {k: v for k, v in kind.items() if no_disclose or k != "message"}
+                for kind in o["kinds"]
+            ],
+        }
+        for role, o in overviews.items()
+    }
     data["issues"] = issues_overview(records)["by_kind"] if no_disclose else None
-    emit(data, lambda: _print_summary(data))
+
+    def text() -> None:
+        _print_summary(data)
+        given = {"audit": sources, "baseline": baseline, "referrals": referrals}
+        for role, overview in overviews.items():
+            print_issues(overview, examples=False, where=f" {', '.join(map(str, given[role]))}")
+        if any(o["total"] for o in overviews.values()):
+            click.echo(
+                "\nEvery issue, one per row: mns read SOURCES --out FOLDER writes them to "
+                "FOLDER/issues.csv and FOLDER/issues.xlsx."
+            )
+
+    emit(data, text)
 
 
 @click.command("report")
@@ -375,6 +403,8 @@ def _audit_defaults(**given: Any) -> dict[str, Any]:
         "title": None,
         "adapter": None,
         "adapter_options": (),
+        "mapping": None,
+        "year": None,
         "strict": False,
         "key_file": None,
         "postcode": "district",
@@ -388,7 +418,7 @@ def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
 
     import pyarrow.csv as pacsv
 
-    import mns
+    from mns.io import write
 
     folder.mkdir(parents=True, exist_ok=True)
     year = demo.year
@@ -399,9 +429,9 @@ def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
         "population": folder / "population.csv",
         "plan": folder / "plan.toml",
     }
-    mns.write(demo.reaudit, paths["audit"], overwrite=True)
-    mns.write(demo.sample, paths["baseline"], overwrite=True)
-    mns.write(demo.reaudit_referrals, paths["referrals"], overwrite=True)
+    write(demo.reaudit, paths["audit"], overwrite=True)
+    write(demo.sample, paths["baseline"], overwrite=True)
+    write(demo.reaudit_referrals, paths["referrals"], overwrite=True)
     pacsv.write_csv(demo.population, paths["population"])
     shutil.copyfile(demo.plan_path, paths["plan"])
     return paths

@@ -17,18 +17,28 @@ __all__ = ["adapters_command", "languages_command"]
 def adapters_command(as_json: bool) -> None:
     """List the installed adapters (the record formats mns can read), and any plugin
     that failed to load, with its error."""
+    from mns.cli._reading import option_flag, type_name
     from mns.plugins import manager
 
     found = manager.adapters()
     failed = manager.failures()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": a.name,
             "plugin": a.plugin,
             "version": a.version,
             "suffixes": list(a.suffixes),
             "tables": list(a.tables),
-            "options": [{"name": o.name, "description": o.description} for o in a.options],
+            "options": [
+                {
+                    "name": o.name,
+                    "type": type_name(o),
+                    "default": o.default,
+                    "flag": option_flag(o.name),
+                    "description": o.description,
+                }
+                for o in a.options
+            ],
             "description": a.description,
         }
         for a in found
@@ -50,6 +60,14 @@ def adapters_command(as_json: bool) -> None:
                 ]
             )
         )
+        with_options = [r for r in rows if r["options"]]
+        if with_options:
+            click.echo("\nOptions (give them to mns read, classify, explain or audit):")
+        for r in with_options:
+            click.echo(f"  {r['name']}:")
+            for o in r["options"]:
+                default = "" if o["default"] is None else f"; default {o['default']}"
+                click.echo(f"    {o['flag']:<24} {o['description']} ({o['type']}{default})")
         if failures:
             click.echo(f"\n{len(failures)} plugin(s) failed to load and were left out:")
             for f in failures:

@@ -3,8 +3,6 @@ explained."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,19 +10,19 @@ import attrs
 import click
 
 from mns.cli._common import (
+    EXIT_INPUT,
     EXIT_ISSUES,
     debug_option,
     emit,
     json_option,
     say,
-    shows_progress,
     state,
     table_text,
 )
+from mns.cli._reading import Reading, require_cases, source_options
 from mns.errors import MnsError
 
 if TYPE_CHECKING:
-    from mns.plugins.adapter import Adapter, Source
     from mns.records.bundle import Records
 
 __all__ = [
@@ -32,244 +30,105 @@ __all__ = [
     "classify_command",
     "explain_command",
     "issues_overview",
+    "print_issues",
     "read_command",
     "require_cases",
     "source_options",
+    "unread_files",
 ]
 
-_POSTCODE = {"district": "district", "sector": "sector", "keep": None}
 _SHOWN_ISSUES = 10
 
 
-def _parse_options(pairs: Sequence[str], adapter: Adapter | None) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs as adapter options, each converted to the type of its default."""
-    defaults = {o.name: o.default for o in adapter.options} if adapter else {}
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="'--option'")
-        options[key] = _convert(raw.strip(), defaults.get(key), key)
-    return options
-
-
-def _convert(raw: str, default: Any, key: str) -> Any:
-    if isinstance(default, bool) or raw.lower() in ("true", "false"):
-        if raw.lower() in ("true", "yes", "1"):
-            return True
-        if raw.lower() in ("false", "no", "0"):
-            return False
-        raise click.BadParameter(f"{key}={raw!r}: give true or false", param_hint="'--option'")
-    if isinstance(default, int):
-        try:
-            return int(raw)
-        except ValueError:
-            raise click.BadParameter(
-                f"{key}={raw!r}: give a whole number", param_hint="'--option'"
-            ) from None
-    if isinstance(default, float):
-        try:
-            return float(raw)
-        except ValueError:
-            raise click.BadParameter(
-                f"{key}={raw!r}: give a number", param_hint="'--option'"
-            ) from None
-    return raw
-
-
-def _key(key_file: Path | None) -> str | None:
-    if key_file is None:
-        return None
-    key = key_file.read_text("utf-8").strip()
-    if len(key) < 16:
-        raise MnsError(
-            f"{key_file}: the pseudonymisation key is {len(key)} characters; use a secret of "
-            "at least 16 characters (e.g. `python -c 'import secrets; "
-            "print(secrets.token_hex(32))'`)",
-            file=str(key_file),
-        )
-    return key
-
-
-@attrs.frozen(kw_only=True)
-class Reading:
-    """How a command reads its records: the options every reading command takes."""
-
-    adapter: str | None = None
-    adapter_options: Sequence[str] = ()
-    strict: bool = False
-    key_file: Path | None = None
-    postcode: str = "district"
-
-    def read(self, paths: Sequence[str | Path], *, label: str = "reading") -> Records:
-        """Read ``paths`` with ``mns.read`` and these options, with a progress bar."""
-        import mns
-        from mns.cli._progress import read_progress
-        from mns.plugins import manager
-        from mns.records.io import sources
-
-        chosen = manager.adapter(self.adapter) if self.adapter else None
-        options = _parse_options(self.adapter_options, chosen)
-        files = sources(list(paths))
-        with read_progress(files, label=label, show=shows_progress()) as counted:
-            records: Records = mns.read(
-                list(counted),
-                adapter=chosen,
-                strict=self.strict,
-                pseudonymise=_key(self.key_file),
-                postcode=_POSTCODE[self.postcode],
-                **options,
-            )
-        if not records.provenance.files:
-            # e.g. a folder mns.write wrote: its provenance is the original read's; record the
-            # files this read took the records from, with their checksums
-            from mns.records.bundle import SourceFile
-
-            read = tuple(SourceFile(name=f.name, sha256=_sha256(f), size=_size(f)) for f in files)
-            provenance = attrs.evolve(records.provenance, files=read)
-            records = attrs.evolve(records, provenance=provenance)
-        return records
-
-    def read_cases(self, paths: Sequence[str | Path], *, label: str = "reading") -> Records:
-        """:meth:`read`, failing with a clear message when no cases were read."""
-        records = self.read(paths, label=label)
-        require_cases(records, paths)
-        return records
-
-
-def source_options(f: Any) -> Any:
-    """The options every command that reads records takes, given to it as ``reading``."""
-
-    @functools.wraps(f)
-    def command(
-        *args: Any,
-        adapter: str | None,
-        adapter_options: tuple[str, ...],
-        strict: bool,
-        key_file: Path | None,
-        postcode: str,
-        **kwargs: Any,
-    ) -> Any:
-        reading = Reading(
-            adapter=adapter,
-            adapter_options=adapter_options,
-            strict=strict,
-            key_file=key_file,
-            postcode=postcode,
-        )
-        return f(*args, reading=reading, **kwargs)
-
-    wrapped: Any = command
-    for decorator in reversed(
-        [
-            click.option(
-                "--adapter",
-                "-a",
-                metavar="NAME",
-                help="The adapter to read with (default: chosen by file suffix, then content; "
-                "see `mns adapters`).",
-            ),
-            click.option(
-                "--option",
-                "-o",
-                "adapter_options",
-                multiple=True,
-                metavar="KEY=VALUE",
-                help="An option for the adapter (repeatable; `mns adapters` lists them).",
-            ),
-            click.option(
-                "--strict",
-                is_flag=True,
-                help="Stop at the first record with an error instead of listing it in the issues.",
-            ),
-            click.option(
-                "--key-file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help="Pseudonymise identifiers with the secret key kept in this file.",
-            ),
-            click.option(
-                "--postcode",
-                type=click.Choice(list(_POSTCODE)),
-                default="district",
-                show_default=True,
-                help="Coarsen postcodes to the district or sector, or keep them as read.",
-            ),
-        ]
-    ):
-        wrapped = decorator(wrapped)
-    return wrapped
-
-
-def _sha256(source: Source) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with source.open() as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _size(source: Source) -> int:
-    if source.path is not None:
-        return source.path.stat().st_size
-    with source.open() as stream:
-        return len(stream.read())
-
-
-def require_cases(records: Records, paths: Sequence[str | Path]) -> None:
-    """Raise a clear error when a read gave no cases (naming the first issue, if any)."""
-    if records.cases.num_rows:
-        return
-    from mns.records.issues import describe
-
-    names = ", ".join(str(p) for p in paths)
-    hint = ""
-    if records.issues.num_rows:
-        hint = f"; the first problem met: {describe(records.issues.slice(0, 1).to_pylist()[0])}"
-    raise MnsError(f"no cases were read from {names}{hint}", file=str(paths[0]) if paths else None)
-
-
 def issues_overview(records: Records) -> dict[str, Any]:
-    """Counts of the problems met while reading, by kind, with the first few described."""
+    """The problems met while reading: counts by severity and by kind (severity, action,
+    table, field), where they are (by file, table and field), and the first few described."""
     from mns.audit import summarise_issues
-    from mns.records.issues import describe, rejected
+    from mns.records.issues import rejected
 
     issues = records.issues
-    summary = summarise_issues(issues)
+    kinds = issue_kinds(issues)
     return {
         "total": issues.num_rows,
         "errors": records.errors,
         "warnings": issues.num_rows - records.errors,
         "rejected_records": rejected(issues),
-        "by_kind": summary.to_pylist(),
-        "first": [describe(row) for row in issues.slice(0, _SHOWN_ISSUES).to_pylist()],
+        "kinds": kinds,
+        "by_kind": summarise_issues(issues).to_pylist(),
+        "first": [_describe(row) for row in issues.slice(0, _SHOWN_ISSUES).to_pylist()],
     }
+
+
+def issue_kinds(issues: Any) -> list[dict[str, Any]]:
+    """Issues counted by kind: (severity, action, table, field), errors first, then the most
+    frequent, each with the message of its first issue."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if issues.num_rows == 0:
+        return []
+    keys = ["severity", "action", "table", "field"]
+    plain = pa.table(
+        {
+            **{k: pc.fill_null(issues.column(k).cast(pa.string()), "") for k in keys},
+            "order": pa.array(range(issues.num_rows), pa.int64()),
+        }
+    )
+    grouped = plain.group_by(keys, use_threads=False).aggregate(
+        [("order", "count"), ("order", "min")]
+    )
+    messages = issues.column("message").to_pylist()
+    rows = [
+        {
+            **{k: row[k] for k in keys},
+            "issues": row["order_count"],
+            "message": messages[row["order_min"]],
+        }
+        for row in grouped.to_pylist()
+    ]
+    rows.sort(key=lambda r: (r["severity"] != "error", -r["issues"], *(r[k] for k in keys)))
+    return rows
+
+
+def _describe(issue: dict[str, Any]) -> str:
+    from mns.records.issues import describe
+
+    text = describe(issue)
+    return f"{text} [record {issue['record']}]" if issue.get("record") else text
 
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def _print_issues(overview: dict[str, Any]) -> None:
+#: Kinds of issue listed on the console; the files written with --out hold every issue.
+_SHOWN_KINDS = 20
+
+
+def print_issues(overview: dict[str, Any], *, examples: bool = True, where: str = "") -> None:
+    """The problems met while reading, for people: totals, counts by kind and severity and,
+    with ``examples``, the first issues (which may quote values from the records)."""
     if not overview["total"]:
-        click.echo("No problems met while reading.")
+        click.echo(f"No problems met while reading{where}.")
         return
     click.echo(
-        f"\n{overview['total']} problems met while reading: {overview['errors']} errors, "
+        f"\n{overview['total']} problems met while reading{where}: {overview['errors']} errors, "
         f"{overview['warnings']} warnings; {overview['rejected_records']} records rejected."
     )
-    rows = [{**row, "example": _short(str(row["example"]), 70)} for row in overview["by_kind"]]
-    click.echo(
-        table_text(
-            rows,
-            ["source", "table", "field", "severity", "action", "issues", "example"],
-        )
-    )
-    click.echo(f"\nFirst {min(_SHOWN_ISSUES, overview['total'])}:")
-    for line in overview["first"]:
-        click.echo(f"  {line}")
+    kinds = overview["kinds"]
+    columns = ["severity", "action", "table", "field", "issues"]
+    rows = [{c: k[c] for c in columns} for k in kinds[:_SHOWN_KINDS]]
+    if examples:
+        columns.append("first message")
+        for row, kind in zip(rows, kinds, strict=False):
+            row["first message"] = _short(str(kind["message"]), 70)
+    click.echo(table_text(rows, columns))
+    if len(kinds) > _SHOWN_KINDS:
+        click.echo(f"... and {len(kinds) - _SHOWN_KINDS} more kinds.")
+    if examples:
+        click.echo(f"\nThe first {min(_SHOWN_ISSUES, overview['total'])}:")
+        for line in overview["first"]:
+            click.echo(f"  {line}")
 
 
 @click.command("read")
@@ -300,14 +159,20 @@ def read_command(
 ) -> None:
     """Read agency records (files or folders) into mns's tables, write them as Parquet, and
     summarise the problems met while reading."""
-    import mns
-    from mns.records.io import tables
+    from mns.io import tables, write
+    from mns.records.issue_files import ISSUES_CSV, ISSUES_XLSX
 
     records = reading.read(sources)
-    written = str(mns.write(records, out, overwrite=overwrite)) if out else None
+    written = (
+        str(write(records, out, overwrite=overwrite, issue_files=True, inputs=sources))
+        if out
+        else None
+    )
+    issue_files = [str(out / name) for name in (ISSUES_CSV, ISSUES_XLSX)] if out else []
     prov = records.provenance
     counts = {name: t.num_rows for name, t in tables(records).items()}
     overview = issues_overview(records)
+    unread = unread_files(records.issues)
     data = {
         "out": written,
         "adapter": prov.adapter,
@@ -319,6 +184,8 @@ def read_command(
         "notes": list(prov.warnings),
         "tables": counts,
         "issues": overview,
+        "issue_files": issue_files,
+        "unread_files": unread,
     }
 
     def text() -> None:
@@ -326,15 +193,47 @@ def read_command(
         click.echo(table_text([{"table": name, "rows": rows} for name, rows in counts.items()]))
         for note in prov.warnings:
             click.echo(f"note: {note}")
-        _print_issues(overview)
+        print_issues(overview)
         if written:
             click.echo(f"\nWrote {written}/ (Parquet, one file per table).")
+            if overview["total"]:
+                click.echo(f"Every issue, one per row: {' and '.join(issue_files)}.")
 
     emit(data, text)
     if written is None and not state().json:
-        say("Nothing written: give --out FOLDER to keep the records.")
+        say(
+            "Nothing written: give --out FOLDER to keep the records (and every issue in "
+            "issues.csv and issues.xlsx)."
+        )
+    if unread:
+        # the records of the other files are kept (and written); the exit code tells a script
+        click.echo(
+            f"mns: error: {len(unread)} file(s) could not be read (whole or in part): "
+            f"{', '.join(unread)}; see the problems above",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_INPUT)
     if fail_on_errors and records.errors:
         raise click.exceptions.Exit(EXIT_ISSUES)
+
+
+def unread_files(issues: Any) -> list[str]:
+    """The files a read could not read, whole (an adapter refused them) or from some point on
+    (an issue rejecting the file itself, not one record): a reading command fails on them."""
+    import pyarrow.compute as pc
+
+    from mns.dispatch import refused
+
+    if issues.num_rows == 0:
+        return []
+    mask = pc.and_(
+        pc.and_(
+            pc.equal(issues.column("table"), "file"), pc.equal(issues.column("action"), "rejected")
+        ),
+        pc.equal(issues.column("severity"), "error"),
+    )
+    partly = issues.filter(pc.fill_null(mask, False)).column("source").to_pylist()
+    return list(dict.fromkeys([*refused(issues), *(str(s) for s in partly)]))
 
 
 def _plan_option(f: Any) -> Any:
@@ -373,7 +272,7 @@ def explain_command(
 
     import pyarrow.compute as pc
 
-    import mns
+    from mns.classification import explain
     from mns.plan import load_plan
 
     plan = load_plan(plan_path)
@@ -390,7 +289,7 @@ def explain_command(
             item=case_id,
         )
     row = found.slice(0, 1).to_pylist()[0]
-    explanation = mns.explain(row, plan)
+    explanation = explain(row, plan)
 
     def outcome(o: Any) -> dict[str, Any]:
         return {
@@ -463,16 +362,17 @@ def classify_command(
     Example:
       mns classify records/audit --plan plan.toml --out records/classified
     """
-    import attrs
     import pyarrow as pa
 
-    import mns
-    from mns import disclosure
+    from mns import classification, disclosure
+    from mns.io import write
     from mns.plan import load_plan
 
     plan = load_plan(plan_path)
     records = reading.read_cases(sources)
-    classified = mns.classify(records.cases, plan, mode="all" if mode == "all" else "first")
+    classified = classification.classify(
+        records.cases, plan, mode="all" if mode == "all" else "first"
+    )
     assert isinstance(classified, pa.Table)
     if mode == "first":
         groups = [g.code for g in plan.need_groups] + ["unassigned", "unknown"]
@@ -497,7 +397,7 @@ def classify_command(
     written = None
     if out is not None:
         kept = attrs.evolve(records, cases=classified)
-        written = mns.write(kept, out, overwrite=overwrite)
+        written = write(kept, out, overwrite=overwrite, issue_files=True, inputs=sources)
     data = {
         "out": written,
         "cases": classified.num_rows,

@@ -10,7 +10,7 @@ import click
 import pyarrow as pa
 
 from mns.cli._common import debug_option, emit, json_option, jsonable, say, table_text
-from mns.cli.records import Reading, source_options
+from mns.cli._reading import Reading, source_options
 
 if TYPE_CHECKING:
     from mns.records.bundle import Records
@@ -92,7 +92,8 @@ def sample_command(
       mns sample --margin 0.07 --population 1400
       mns sample referrals.csv --n 200 --seed 2026 --strata area --out sample
     """
-    import mns
+    from mns import sampling
+    from mns.io import write
     from mns.records.bundle import Records
 
     if n is not None and margin is not None:
@@ -100,7 +101,7 @@ def sample_command(
     if not sources:
         if margin is None:
             raise click.UsageError("give SOURCES to sample from, or --margin to size a sample")
-        size = mns.sample_size(margin, confidence, population=population)
+        size = sampling.sample_size(margin, confidence, population=population)
         data: dict[str, Any] = {
             "sample_size": size,
             "margin": margin,
@@ -123,8 +124,10 @@ def sample_command(
     records = reading.read_cases(sources)
     if n is None:
         assert margin is not None
-        n = mns.sample_size(margin, confidence, population=population or records.cases.num_rows)
-    drawn = mns.sample(
+        n = sampling.sample_size(
+            margin, confidence, population=population or records.cases.num_rows
+        )
+    drawn = sampling.sample(
         records.cases,
         n,
         seed=seed,
@@ -152,7 +155,7 @@ def sample_command(
             cases=drawn.cases,
             extra={"strata": drawn.strata, SAMPLE_TABLE: how},
         )
-        written = mns.write(bundle, out, overwrite=overwrite)
+        written = write(bundle, out, overwrite=overwrite)
     data = {
         "out": written,
         "cases": drawn.cases.num_rows,
@@ -200,8 +203,7 @@ def form_group() -> None:
     help="The audit group filling the form.",
 )
 @click.option("--auditor", help="Who fills the form.")
-@click.option("--year", type=int, help="Only indicators valid in this collection year.")
-@source_options
+@source_options  # its --year also keeps the form to the indicators valid that year
 @json_option
 @debug_option
 def form_workbook_command(
@@ -213,7 +215,6 @@ def form_workbook_command(
     audit_name: str | None,
     role: str,
     auditor: str | None,
-    year: int | None,
     reading: Reading,
     as_json: bool,
 ) -> None:
@@ -236,7 +237,7 @@ def form_workbook_command(
         audit=audit,
         role=role,
         auditor=auditor,
-        year=year,
+        year=reading.year,
     )
     data = {"out": path, "cases": records.cases.num_rows, "language": language, "role": role}
     emit(data, lambda: click.echo(f"Wrote {path} ({records.cases.num_rows} cases to audit)."))

@@ -21,7 +21,13 @@ applicable, ``:`` not available. See ``docs/explanation/disclosure-control.md``.
 """
 
 from mns.disclosure.output import csv_text, to_csv
-from mns.disclosure.publication import AUDIENCES, Publication, publication, publications
+from mns.disclosure.publication import (
+    AUDIENCES,
+    INTERNAL_NOTE,
+    Publication,
+    publication,
+    publications,
+)
 from mns.disclosure.structure import (
     BASELINE,
     NOT_APPLICABLE,
@@ -52,6 +58,7 @@ __all__ = [
     "AUDIENCES",
     "BASELINE",
     "DISCLOSED_KEY",
+    "INTERNAL_NOTE",
     "NOT_APPLICABLE",
     "NOT_AVAILABLE",
     "NULL_KEY",

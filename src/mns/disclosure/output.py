@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,22 +59,46 @@ def to_csv(
         _write_csv(path, table, withheld, digits)
 
 
-def _write_csv(
-    handle: IO[str], table: pa.Table, withheld: set[tuple[int, str]], digits: int | None
-) -> None:
-    symbols = [_symbol(f) for f in table.schema]
+class Symbol(str):
+    """An official symbol standing in a published cell (``c``, ``z``, ``:``)."""
+
+    __slots__ = ()
+
+
+def published_rows(
+    table: pa.Table, withheld: set[tuple[int, str]] | frozenset[tuple[int, str]]
+) -> Iterator[list[Any]]:
+    """Each row of ``table`` as published: a :class:`Symbol` for a withheld cell (``c``), a
+    null (the column's symbol, ``:`` by default) or a NaN (``z``); the value otherwise. The
+    CSV files and the tables workbook are both written from these."""
+    symbols = [Symbol(_symbol(f)) for f in table.schema]
     names = table.column_names
-    writer = CsvWriter(handle)
-    writer.writerow(names)
     for i, row in enumerate(table.to_pylist()):
-        line = []
+        line: list[Any] = []
         for name, symbol in zip(names, symbols, strict=True):
             value = row[name]
             if (i, name) in withheld:
-                line.append(SUPPRESSED)
+                line.append(Symbol(SUPPRESSED))
             elif value is None:
                 line.append(symbol)
-            elif digits is not None and isinstance(value, float) and not math.isnan(value):
+            elif isinstance(value, float) and math.isnan(value):
+                line.append(Symbol(NOT_APPLICABLE))
+            else:
+                line.append(value)
+        yield line
+
+
+def _write_csv(
+    handle: IO[str], table: pa.Table, withheld: set[tuple[int, str]], digits: int | None
+) -> None:
+    writer = CsvWriter(handle)
+    writer.writerow(table.column_names)
+    for row in published_rows(table, withheld):
+        line = []
+        for value in row:
+            if isinstance(value, Symbol):
+                line.append(str(value))
+            elif digits is not None and isinstance(value, float):
                 line.append(Number(f"{value:.{digits}f}"))
             elif isinstance(value, str):
                 line.append(value)  # text: CsvWriter neutralises what could run as a formula

@@ -21,17 +21,22 @@ from mns.errors import MnsError
 #: Who may see a table: ``public`` (after disclosure control) or only the planning group's
 #: ``internal`` working copy (record-level tables, e.g. case ids).
 AUDIENCES: Final = ("public", "internal")
+#: What every file and page of the internal audience says.
+INTERNAL_NOTE: Final = "internal: contains small numbers, not for publication"
 
 #: The modules that declare publications, in report order (each has ``PUBLICATIONS``).
 _MODULES: Final = (
     "mns.analyses.profile",
     "mns.analyses.extrapolate",
+    "mns.analyses.budget",
+    "mns.analyses.placements",
     "mns.analyses.match",
     "mns.analyses.agreement",
     "mns.analyses.rules_panel",
     "mns.analyses.compare",
     "mns.analyses.areas",
     "mns.analyses.outcomes",
+    "mns.analyses.what_works",
     "mns.audit",
     "mns.lca._publish",
 )

@@ -8,7 +8,7 @@ import heapq
 import json
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -566,6 +566,7 @@ def disclose_all(
     rounding: int | None = None,
     *,
     structures: Mapping[str, Structure] | None = None,
+    spare: Mapping[str, Collection[Any]] | None = None,
 ) -> DisclosedSet:
     """Suppress the cells of every table in ``tables`` (by name) that could identify a child,
     jointly: nothing withheld in one table can be worked out from all of them together.
@@ -583,7 +584,10 @@ def disclose_all(
     4. optional **rounding** of the published counts to a multiple of ``rounding``.
 
     Each table's structure comes from ``structures[name]`` or from its schema metadata (every
-    mns analysis records one). See ``docs/explanation/disclosure-control.md``.
+    mns analysis records one). ``spare`` maps a shared identity's label to the keys whose
+    totals may be withheld before its others (``{"sample.need_group": {"(not placed)"}}``:
+    when a small group forces one more group size out, the rows that are no need group go
+    first). See ``docs/explanation/disclosure-control.md``.
     """
     _check_options(min_count, rounding)
     specs: dict[str, tuple[list[dict[str, Any]], Structure]] = {}
@@ -604,7 +608,7 @@ def disclose_all(
     cells, shown = _build(specs)
     _protect(cells, min_count)
     if min_count > 1:
-        _verify(cells, shown, min_count)
+        _verify(cells, shown, min_count, spare or {})
     withheld: dict[str, dict[tuple[int, str], str]] = {name: {} for name in tables}
     for (name, i, column), cell in shown.items():
         state = cells.cells[cell].suppressed
@@ -650,7 +654,9 @@ def disclose_all(
     )
 
 
-def _verify(cells: _Cells, shown: Shown, min_count: int) -> None:
+def _verify(
+    cells: _Cells, shown: Shown, min_count: int, spare: Mapping[str, Collection[Any]]
+) -> None:
     """The LP interval attack over every equation, and more complements where it succeeds."""
     from mns.disclosure import verify
 
@@ -659,17 +665,27 @@ def _verify(cells: _Cells, shown: Shown, min_count: int) -> None:
     infos = [cells.cells[k] for k in keys]
     system = verify.System(
         [c.value for c in infos],
-        [verify.weight(c.cost, _MARGIN_COST, _HIDDEN_TOTAL_COST) for c in infos],
+        [
+            verify.weight(
+                c.cost,
+                _MARGIN_COST,
+                _HIDDEN_TOTAL_COST,
+                shared=is_shared(k[0]) and not (len(k) == 2 and k[1] in spare.get(k[0], ())),
+            )
+            for k, c in zip(keys, infos, strict=True)
+        ],
         [([index[p] for p in parts], index[total]) for parts, total in cells.equations],
     )
     unknown = np.array([bool(c.suppressed) or c.implicit for c in infos], dtype=bool)
     primary = np.array([c.suppressed == "primary" for c in infos], dtype=bool)
     visible = np.zeros(len(keys), dtype=bool)
     visible[[index[c] for c in set(shown.values())]] = True
-    added = verify.secure(system, unknown, primary, visible, min_count)
+    added, released = verify.secure(system, unknown, primary, visible, min_count)
     for i in np.flatnonzero(added):
         if infos[i].suppressed is None and not infos[i].implicit:
             infos[i].suppressed = "secondary"
+    for i in np.flatnonzero(released):
+        infos[i].suppressed = None
     for i in np.flatnonzero(verify.prune(system, unknown, primary, visible, min_count)):
         infos[i].suppressed = None
 

@@ -24,15 +24,16 @@ from typing import Any, Final
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from mns.disclosure._lp import InfeasibleError, Lp
 from mns.errors import MnsError
 
 _EPS: Final = 1e-6
 _INTERIOR: Final = 1.0  # weight of a unit change of an interior count
 _HIDDEN: Final = 100.0  # of a total no table shows
-_MARGIN: Final = 10_000.0  # of a total a table shows (group sizes, the audit's total)
+_MARGIN: Final = 10_000.0  # of a total a table shows
+_SHARED: Final = 1_000_000.0  # of one shown in every table (group sizes, the audit's total)
 _ROUNDS: Final = 1000
 
 
@@ -96,18 +97,25 @@ class _Component:
         equations = system.equations_of(component)
         known = np.flatnonzero(~unknown)
         sub = system.a[equations]
-        self.a_eq = sub[:, component]
-        self.b_eq = -(sub[:, known] @ system.values[known])
+        a_eq = sub[:, component]
+        b_eq = -(sub[:, known] @ system.values[known])
         self.position = {int(c): k for k, c in enumerate(component)}
         self.size = len(component)
+        self._lp = Lp(a_eq, b_eq)
 
     def optimum(self, weights: Mapping[int, float]) -> np.ndarray[Any, Any] | None:
         """A solution maximising the weighted sum of cells (None: unbounded)."""
         objective = np.zeros(self.size)
         for cell, w in weights.items():
-            objective[self.position[cell]] = -w
-        result = _linprog(objective, self.a_eq, self.b_eq)
-        return None if result is None else np.asarray(result.x)
+            objective[self.position[cell]] = w
+        try:
+            found = self._lp.solve(objective, maximize=True)
+        except InfeasibleError:
+            raise MnsError(
+                "disclose: the published counts are inconsistent; the disclosure structures "
+                "do not describe the tables"
+            ) from None
+        return None if found is None else found[0]
 
     def value(self, point: np.ndarray[Any, Any], cell: int) -> float:
         return float(point[self.position[cell]])
@@ -131,21 +139,6 @@ def ranges(
             float(np.inf) if high is None else lp.value(high, cell),
         )
     return out
-
-
-def _linprog(objective: np.ndarray[Any, Any], a_eq: Any, b_eq: np.ndarray[Any, Any]) -> Any:
-    kwargs: dict[str, Any] = {"bounds": (0, None), "method": "highs"}
-    if a_eq.shape[0]:
-        kwargs.update(A_eq=a_eq, b_eq=b_eq)
-    result = linprog(objective, **kwargs)
-    if result.status == 3:  # unbounded
-        return None
-    if result.status != 0:
-        raise MnsError(
-            f"disclose: the published counts are inconsistent ({result.message}); the "
-            "disclosure structures do not describe the tables"
-        )
-    return result
 
 
 def exposed(
@@ -184,14 +177,16 @@ def exposed_in(
         return bool(abs(x - v) >= 1 - _EPS)
 
     lp = _Component(system, unknown, component)
-    # a few solutions that push many cells at once certify most of them; the rest get
-    # their own LPs (up, then down)
+    # solutions that push every pending cell at once certify many of them; push again while
+    # that certifies any, then the rest get their own LPs (up, then down)
     pending = mine
     for sign in (1.0, -1.0):
-        if not pending:
-            break
-        point = lp.optimum(dict.fromkeys(pending, sign))
-        pending = [c for c in pending if not safe(c, point, lp)]
+        while pending:
+            point = lp.optimum(dict.fromkeys(pending, sign))
+            left = [c for c in pending if not safe(c, point, lp)]
+            if len(left) == len(pending):
+                break
+            pending = left
     found = []
     for cell in pending:
         if safe(cell, lp.optimum({cell: 1.0}), lp) or safe(cell, lp.optimum({cell: -1.0}), lp):
@@ -228,15 +223,24 @@ def _perturb(
     weights = np.where(unknown, 0.0, system.weights)
     margins = system.weights >= _MARGIN
     region = np.array([cell])
-    # grow the region of counts allowed to change: first through interior cells only
+    # grow the region of counts allowed to change: first through interior cells only, and
+    # on while a larger region lowers the cost of a change that moves a published margin
+    best: tuple[float, np.ndarray[Any, Any]] | None = None
     for level in range(5):
         region = np.union1d(region, system.cells_of(system.equations_of(region)))
         if level < 3:
             inner = region[~margins[region] | unknown[region]]
             region = np.union1d(region, system.cells_of(system.equations_of(inner)))
         found = _perturb_in(system, unknown, weights, region, cell, move)
-        if found is not None:
-            return found
+        if found is None:
+            continue
+        if best is not None and found[0] >= best[0]:
+            return best
+        best = found
+        if best[0] < _MARGIN:
+            return best
+    if best is not None:
+        return best
     return _perturb_in(system, unknown, weights, np.arange(len(system.values)), cell, move)
 
 
@@ -263,18 +267,18 @@ def _perturb_in(  # noqa: PLR0917 - one LP's inputs
     up[at] = (max(move, 0), max(move, 0))
     down[at] = (max(-move, 0), max(-move, 0))
     w = weights[region]
-    result = linprog(
-        np.concatenate([w, w]),
-        A_eq=a_eq,
-        b_eq=np.zeros(a_eq.shape[0]),
-        bounds=up + down,
-        method="highs",
-    )
-    if result.status != 0:
+    lower = [b[0] for b in up + down]
+    upper = [b[1] for b in up + down]
+    try:
+        found = Lp(a_eq, np.zeros(a_eq.shape[0]), lower, upper).solve(np.concatenate([w, w]))
+    except InfeasibleError:
         return None
-    delta = result.x[:n] - result.x[n:]
+    if found is None:
+        return None
+    x, cost = found
+    delta = x[:n] - x[n:]
     changed = region[(np.abs(delta) > _EPS) & ~unknown[region]]
-    return float(result.fun), changed
+    return cost, changed
 
 
 def _component_of(system: System, unknown: np.ndarray[Any, Any], cell: int) -> np.ndarray[Any, Any]:
@@ -288,10 +292,12 @@ def _component_of(system: System, unknown: np.ndarray[Any, Any], cell: int) -> n
     return np.array(sorted(seen), dtype=np.int64)
 
 
-def weight(cost: float, margin_cost: float, hidden_cost: float) -> float:
-    """An LP weight from a cell's cost in the graph pass (see ``suppress``)."""
+def weight(cost: float, margin_cost: float, hidden_cost: float, *, shared: bool) -> float:
+    """An LP weight from a cell's cost in the graph pass (see ``suppress``) and whether it is
+    a shared identity: a group size withheld is lost from every table, a table's own total
+    from one."""
     if cost >= margin_cost:
-        return _MARGIN
+        return _SHARED if shared else _MARGIN
     if cost >= hidden_cost:
         return _HIDDEN
     return _INTERIOR + cost / 10_000.0
@@ -303,13 +309,17 @@ def secure(
     primary: np.ndarray[Any, Any],
     shown: np.ndarray[Any, Any],
     min_count: int,
-) -> np.ndarray[Any, Any]:
-    """Withhold more cells until the attack exposes no withheld count: the cells added.
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Withhold more cells until the attack exposes no withheld count: the cells added, and
+    the complements published again because the published cells already determine them.
 
-    A count once safe stays safe (withholding more only widens every range), so each round
-    checks only the counts not yet shown safe, and repairs one exposed count per component
-    (a repair often protects its neighbours too)."""
+    A complement the attacker can compute exactly protects nothing, and publishing it leaves
+    every range as it was; any other exposed count gets more complements (:func:`repair`).
+    A count once safe stays safe (neither step narrows any range), so each round checks only
+    the counts not yet shown safe, and repairs one exposed count per component (a repair
+    often protects its neighbours too)."""
     added = np.zeros(len(unknown), dtype=bool)
+    released = np.zeros(len(unknown), dtype=bool)
     safe: set[int] = set()
     for _ in range(_ROUNDS):
         targets = {
@@ -318,7 +328,7 @@ def secure(
             if int(c) not in safe
         }
         if not targets:
-            return added
+            return added, released
         repaired = False
         before = unknown.copy()  # the round's components are of this state
         for component in components(system, before):
@@ -327,15 +337,27 @@ def secure(
                 continue
             found = exposed_in(system, before, component, mine, min_count)
             safe.update(set(mine) - {c for c, _ in found})
-            if found:
+            # releasing pinned complements is off: it let a generated audit pin a small count
+            pinned: list[int] = []
+            if pinned:
+                unknown[pinned] = False
+                released[pinned] = True
+                repaired = True
+            elif found:
                 cell, small = found[0]
                 more = repair(system, unknown, cell, small, min_count)
                 unknown[more] = True
                 added[more] = True
                 repaired = True
         if not repaired:
-            return added
+            return added & unknown, released
     raise MnsError(f"disclose: protection did not converge in {_ROUNDS} rounds")
+
+
+def _determined(system: System, unknown: np.ndarray[Any, Any], cell: int) -> bool:
+    """Whether the published cells and the equations give ``cell`` exactly."""
+    low, high = ranges(system, unknown, _component_of(system, unknown, cell), [cell])[cell]
+    return high - low < _EPS
 
 
 def prune(
@@ -349,7 +371,7 @@ def prune(
     cells already carry, dearest first: the margins published again."""
     candidates = np.flatnonzero(unknown & shown & ~primary & (system.weights >= _MARGIN))
     freed = np.zeros(len(unknown), dtype=bool)
-    for cell in sorted(candidates, key=lambda c: (-system.values[c], c)):
+    for cell in sorted(candidates, key=lambda c: (-system.weights[c], -system.values[c], c)):
         unknown[cell] = False
         if _exposed_near(system, unknown, primary, shown, int(cell), min_count):
             unknown[cell] = True

@@ -2,11 +2,11 @@
 pieces it is cut into, what a worker computes for one piece, how the client merges the
 results, and which engine is in force.
 
-A run of :func:`mns.aggregate.run` over a dataset, or under an engine other than ``"local"``,
+A run of :func:`run` over a dataset, or under an engine other than ``"local"``,
 comes here. The source is cut into **pieces** that do not depend on the engine (a file of a
 dataset; a slice of a table; a batch of a stream); each piece's partial states are computed by
 :func:`compute` wherever the engine puts it; the client merges the results **in piece order**,
-exactly as :func:`mns.aggregate.run` merges batches, and finalises once. So every engine gives
+exactly as :func:`run` merges batches, and finalises once. So every engine gives
 the same table, bit for bit, for the same source, and a result is returned only when every
 piece's result has arrived: never a partial table.
 """
@@ -21,13 +21,14 @@ import importlib
 import os
 import pickle
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 import attrs
 import pyarrow as pa
 
-from mns import aggregate
+from mns import _tables, aggregate
+from mns._tables import TableLike
 from mns.errors import EngineError, MnsError
 
 if TYPE_CHECKING:
@@ -54,11 +55,9 @@ __all__ = [
 #: The engines by name.
 ENGINES: Final = ("local", "processes", "dask")
 #: Rows of a table (or of a stream) shipped to a worker as one piece.
-PIECE_ROWS: Final = aggregate.MAX_BATCH_ROWS
-#: Partial states held before they are merged (as :func:`mns.aggregate.run` does).
+PIECE_ROWS: Final = _tables.MAX_BATCH_ROWS
+#: Partial states held before they are merged (as :func:`run` does).
 MERGE_EVERY: Final = 32
-
-Prepare = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
 # --------------------------------------------------------------------------------------
@@ -70,7 +69,7 @@ class Job:
     """What every piece of one run is computed with: shipped once to each worker."""
 
     specs: Mapping[str, aggregate.Spec]
-    prepare: Prepare | None = None
+    prepare: aggregate.Prepare | None = None
     columns: tuple[str, ...] | None = None  #: the columns the analysis reads
     what: str = "table"
     reader: Reader | None = None  #: how the files of a dataset are read (None: data pieces)
@@ -106,12 +105,12 @@ def _piece_batches(job: Job, piece: Piece) -> Iterator[pa.RecordBatch]:
 
 def compute(job: Job, index: int, piece: Piece) -> Result:
     """The partial states of ``job``'s specs over one piece: what a worker runs. The batches
-    of the piece are merged as :func:`mns.aggregate.run` merges them."""
+    of the piece are merged as :func:`run` merges them."""
     held: dict[str, list[pa.Table]] = {name: [] for name in job.specs}
     key_types: dict[str, pa.DataType] = {}
     rows = 0
     try:
-        for batch in aggregate.batches(_piece_batches(job, piece), job.columns, what=job.what):
+        for batch in _tables.batches(_piece_batches(job, piece), job.columns, what=job.what):
             ready = job.prepare(batch) if job.prepare is not None else batch
             rows += batch.num_rows
             for field in ready.schema:
@@ -365,7 +364,7 @@ def distributes(source: object, engine: EngineLike = None) -> bool:
 # Running
 
 
-def _pieces(source: aggregate.Source, job: Job) -> tuple[Job, Iterator[Piece]]:
+def _pieces(source: TableLike, job: Job) -> tuple[Job, Iterator[Piece]]:
     """``source`` cut into pieces that do not depend on the engine: the dataset's tasks
     (files put together), else batches of up to :data:`PIECE_ROWS` rows."""
     if _is_dataset(source):
@@ -382,10 +381,10 @@ def _files_piece(fragments: Sequence[Any]) -> Piece:
     return Piece(name=name, fragments=tuple(fragments))
 
 
-def _stream_pieces(source: aggregate.Source, job: Job) -> Iterator[Piece]:
+def _stream_pieces(source: TableLike, job: Job) -> Iterator[Piece]:
     kind = "table" if isinstance(source, pa.Table) else "stream"
     start = 0
-    for batch in aggregate.batches(source, job.columns, what=job.what):
+    for batch in _tables.batches(source, job.columns, what=job.what):
         end = start + batch.num_rows
         yield Piece(
             name=f"rows {start:,}-{max(end - 1, start):,} of the {job.what} {kind}", batch=batch
@@ -457,16 +456,21 @@ def combine(
 
 def run(
     specs: Mapping[str, aggregate.Spec],
-    source: aggregate.Source,
+    source: TableLike,
     *,
-    prepare: Prepare | None = None,
+    prepare: aggregate.Prepare | None = None,
     columns: Sequence[str] | None = None,
     what: str = "table",
     engine: EngineLike = None,
 ) -> dict[str, pa.Table]:
-    """:func:`mns.aggregate.run` on an engine: partial states per piece on the workers, merged
-    and finalised here. ``engine``: a name, an engine or a ``distributed.Client``; default
-    the engine of the enclosing :func:`use` block, else ``"local"``."""
+    """Compute every spec over ``source`` in one pass: ``columns`` are read (all if None),
+    ``prepare`` adds derived columns to each batch, then partial states are kept merged as
+    they come and finalised at the end. A dataset (:func:`dataset`), or an ``engine`` other
+    than ``"local"`` (a name, an engine or a ``distributed.Client``; default the engine of the
+    enclosing :func:`use` block), runs on that engine: partial states per file or batch on its
+    workers, merged and finalised here. Otherwise the batches are counted in this thread."""
+    if not distributes(source, engine):
+        return _run_here(specs, source, prepare=prepare, columns=columns, what=what)
     chosen = get(engine) if engine is not None else (current() or get("local"))
     opened = not chosen.is_open
     job = Job(
@@ -483,6 +487,32 @@ def run(
     finally:
         if opened:
             chosen.close()
+
+
+def _run_here(
+    specs: Mapping[str, aggregate.Spec],
+    source: TableLike,
+    *,
+    prepare: aggregate.Prepare | None,
+    columns: Sequence[str] | None,
+    what: str,
+) -> dict[str, pa.Table]:
+    """:func:`run` in this thread: the batches' partial states merged as they come."""
+    states: dict[str, list[pa.Table]] = {name: [] for name in specs}
+    key_types: dict[str, pa.DataType] = {}
+    for batch in _tables.batches(source, columns, what=what):
+        ready = prepare(batch) if prepare is not None else batch
+        for field in ready.schema:
+            key_types.setdefault(field.name, field.type)
+        for name, state in aggregate.partials(specs, ready).items():
+            held = states[name]
+            held.append(state)
+            if len(held) >= MERGE_EVERY:
+                states[name] = [aggregate.merge(specs[name], held)]
+    return {
+        name: aggregate.finalise(spec, aggregate.merge(spec, states[name], key_types=key_types))
+        for name, spec in specs.items()
+    }
 
 
 def warm(_: object = None) -> int:

@@ -14,24 +14,18 @@ an engine computes (see :mod:`mns.engines`), and only the columns the analysis n
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import aggregate
+from mns import _tables
 from mns.errors import MnsError, SchemaError
 from mns.records import schema as canonical
-
-if TYPE_CHECKING:
-    from mns.plan.model import Plan
 
 __all__ = ["BATCH_ROWS", "TASK_ROWS", "Dataset", "Reader", "Step", "dataset"]
 
@@ -43,7 +37,6 @@ BATCH_ROWS: Final = 1 << 17
 READAHEAD: Final = 2
 #: File names that are Parquet files; other files in a dataset's folder are an error.
 SUFFIXES: Final = (".parquet", ".parq", ".pq")
-CATEGORY: Final = pa.dictionary(pa.int32(), pa.string())
 
 
 class Step(Protocol):
@@ -86,7 +79,7 @@ class Reader:
             self._cast(b) for fragment in fragments for b in self._read(fragment) if b.num_rows
         )
         if self.steps:
-            stream = aggregate.batches(stream, what="dataset")
+            stream = _tables.batches(stream, what="dataset")
             for step, given in self.steps:
                 stream = step.apply(_selected(stream, given))
         for batch in stream:
@@ -249,27 +242,6 @@ class Dataset:
         _require(full.names, columns, self.path)
         return attrs.evolve(self, projection=tuple(dict.fromkeys(columns)))
 
-    def classify(
-        self,
-        plan: Plan | str | Path,
-        mode: Literal["first", "all"] = "first",
-        *,
-        crosswalks: Iterable[Any] | None = None,
-        missing_fields: bool = True,
-    ) -> Dataset:
-        """The dataset classified with ``plan`` as it is read: :func:`mns.classify` of a
-        dataset (the same arguments). Errors in the plan or the columns are raised now."""
-        from mns.plan.model import Plan as PlanClass
-
-        if not isinstance(plan, PlanClass):
-            from mns.plan import load_plan
-
-            plan = load_plan(plan)
-        step = ClassifyStep(
-            plan=plan, mode=mode, crosswalks=tuple(crosswalks or ()), missing_fields=missing_fields
-        )
-        return self.map(step)
-
     def map(self, step: Step) -> Dataset:
         """The dataset with ``step`` applied to each batch as it is read (the step's output
         schema is worked out now, so a step that cannot apply fails here)."""
@@ -339,14 +311,7 @@ class Dataset:
 
 
 def _require(names: Sequence[str], wanted: Iterable[str], where: str) -> None:
-    missing = [c for c in wanted if c not in names]
-    if missing:
-        raise SchemaError(
-            f"dataset {where!r} has no column {', '.join(map(repr, missing))} (it has: "
-            f"{_listing(list(names))})",
-            file=where,
-            field=missing[0],
-        )
+    _tables.require(names, wanted, f"dataset {where!r}", file=where)
 
 
 # --------------------------------------------------------------------------------------
@@ -433,7 +398,7 @@ def _paths(
     else:
         given = [os.fspath(p) for p in path]
         if not given:
-            raise MnsError("dataset: the list of files is empty")
+            raise ValueError("dataset: the list of files is empty")
     label = given[0]
     filesystem, first = _filesystem(given[0])
     info = filesystem.get_file_info(first)
@@ -495,7 +460,7 @@ def _base_schema(scan: pa.Schema, partitions: Sequence[str], table: str | None) 
     for field in scan:
         target = field.type
         if field.name in partitions and pa.types.is_string(field.type):
-            target = CATEGORY
+            target = canonical.CATEGORY
         if expected is not None and field.name in expected.names:
             want = expected.field(field.name).type
             if want != field.type and _castable(field.type, want):
@@ -604,97 +569,3 @@ def dataset(
     if columns is not None:
         data = data.select(columns)
     return data
-
-
-# --------------------------------------------------------------------------------------
-# Classification as a step
-
-
-def _classification() -> types.ModuleType:
-    """The classification module (imported late: it is heavy)."""
-    import mns.classification
-
-    return mns.classification
-
-
-_MADE_PREFIXES: Final = ("need_group.", "threshold.")
-_MADE_NAMES: Final = ("need_group", "missing_fields")
-
-
-@attrs.frozen(kw_only=True, eq=False)
-class ClassifyStep:
-    """:func:`mns.classify` applied to each batch (by the public function, so the result is
-    the same as classifying a table). It is given the columns its rules read, plus one
-    column of each language the dataset has and ``reference_date`` when present, so the rules
-    bind to exactly the columns they would bind to on the whole table."""
-
-    plan: Plan
-    mode: Literal["first", "all"]
-    crosswalks: tuple[Any, ...] = ()
-    missing_fields: bool = True
-    _memo: dict[Any, Any] = attrs.field(factory=dict, init=False)  # by input schema
-
-    def __getstate__(self) -> dict[str, Any]:  # the memo stays behind
-        return {
-            "plan": self.plan,
-            "mode": self.mode,
-            "crosswalks": self.crosswalks,
-            "missing_fields": self.missing_fields,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "_memo", {})
-
-    def _classify(self, cases: Any) -> Any:
-        import mns
-
-        return mns.classify(
-            cases,
-            self.plan,
-            self.mode,
-            crosswalks=self.crosswalks or None,
-            threads=1,
-            missing_fields=self.missing_fields,
-        )
-
-    def schema(self, schema: pa.Schema) -> pa.Schema:
-        key = ("schema", schema)
-        if key not in self._memo:
-            self._memo[key] = self._classify(schema.empty_table()).schema
-        out: pa.Schema = self._memo[key]
-        return out
-
-    def produces(self, schema: pa.Schema) -> Sequence[str]:
-        out = self.schema(schema)
-        return [n for n in out.names if n in _MADE_NAMES or n.startswith(_MADE_PREFIXES)]
-
-    def columns(self, schema: pa.Schema) -> Sequence[str]:
-        key = ("columns", schema)
-        if key not in self._memo:
-            self._memo[key] = self._columns(schema)
-        found: list[str] = self._memo[key]
-        return found
-
-    def _columns(self, schema: pa.Schema) -> list[str]:
-        from mns.rules.bind import Present
-
-        prepared = _classification().prepare(
-            self.plan, schema.names, crosswalks=self.crosswalks or None
-        )
-        read = {src.name for src in prepared.binding.sources.values() if isinstance(src, Present)}
-        languages: dict[str, str] = {}
-        for name in schema.names:
-            if "." in name:
-                languages.setdefault(name.split(".", 1)[0], name)
-        read.update(languages.values())
-        if "reference_date" in schema.names:
-            read.add("reference_date")
-        return [n for n in schema.names if n in read]
-
-    def apply(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        first = next(batches, None)
-        if first is None:
-            return
-        yield from self._classify(itertools.chain([first], batches))

@@ -29,7 +29,7 @@ __all__ = [
     "META",
     "SAMPLE",
     "Field",
-    "Kind",
+    "FieldKind",
     "arrow_type",
     "clean_text",
 ]
@@ -45,7 +45,7 @@ HEADER_ROWS = 2  #: row 1: labels for people; row 2: field keys for the reader
 FIRST_ROW = HEADER_ROWS + 1
 
 
-class Kind:
+class FieldKind:
     """How a column's cells are read (strings, so the hidden sheet stays readable)."""
 
     ID = "id"
@@ -63,7 +63,8 @@ class Kind:
 
 #: Flag answers the reader accepts besides the drop-down's "yes" and "no" (case-insensitive).
 FLAG_WORDS = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}
-TABLES = ("cases", "assignments", "services")
+#: The canonical tables a form fills.
+FORM_TABLES = ("cases", "assignments", "services")
 
 
 @attrs.frozen(kw_only=True)
@@ -72,8 +73,8 @@ class Field:
 
     key: str  #: "case_id", "mns.homeless", "need_group"... (header row 2)
     label: str  #: what people read (header row 1)
-    kind: str = attrs.field(validator=attrs.validators.in_(Kind.ALL))
-    table: str = attrs.field(validator=attrs.validators.in_(TABLES))
+    kind: str = attrs.field(validator=attrs.validators.in_(FieldKind.ALL))
+    table: str = attrs.field(validator=attrs.validators.in_(FORM_TABLES))
     required: bool = False
     prefilled: bool = False  #: a known fact copied from the records
     values: tuple[tuple[str, str], ...] = ()  #: (code, display) of a drop-down, in order
@@ -104,12 +105,12 @@ def arrow_type(field: Field) -> pa.DataType:
     if field.key == "sample_weight":
         return pa.float64()
     return {
-        Kind.FLAG: pa.bool_(),
-        Kind.RATING: pa.int8(),
-        Kind.CATEGORY: schema.CATEGORY,
-        Kind.INT: pa.int64(),
-        Kind.FLOAT: pa.float64(),
-        Kind.DATE: pa.date32(),
+        FieldKind.FLAG: pa.bool_(),
+        FieldKind.RATING: pa.int8(),
+        FieldKind.CATEGORY: schema.CATEGORY,
+        FieldKind.INT: pa.int64(),
+        FieldKind.FLOAT: pa.float64(),
+        FieldKind.DATE: pa.date32(),
     }.get(field.kind, pa.string())
 
 

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mns.lang import Kind, Language, language as load_language_by_name
+from mns.lang import Kind, LanguageSource, language as load_language_by_name
 from mns.lang.model import Indicator, valid_in
 from mns.plan import Plan, load_plan
 from mns.records.model import Case
+from mns.report.html import CSP
 from mns.report.templating import render
 
 __all__ = ["PLAIN_RATING_LABELS", "render_printable", "write_printable"]
@@ -93,7 +94,7 @@ def _facts(facts: Mapping[str, Any], *, plain: bool) -> list[tuple[str, str]]:
 
 def render_printable(
     *,
-    language: str | Path | Language = "mns",
+    language: LanguageSource = "mns",
     plain: bool = False,
     case: Case | Mapping[str, Any] | None = None,
     plan: Plan | str | Path | None = None,
@@ -145,6 +146,7 @@ def render_printable(
         render(
             "mns.forms",
             "printable.html",
+            csp=CSP,  # the report's: the form loads nothing and runs nothing either
             plain=plain,
             heading=heading,
             language=lang.name,
@@ -161,7 +163,7 @@ def render_printable(
 def write_printable(
     path: str | Path,
     *,
-    language: str | Path | Language = "mns",
+    language: LanguageSource = "mns",
     plain: bool = False,
     case: Case | Mapping[str, Any] | None = None,
     plan: Plan | str | Path | None = None,

@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import struct
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pyarrow as pa
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-import mns
-from mns.errors import AdapterError
+from mns._version import __version__
+from mns.errors import AdapterError, MnsError
 from mns.forms._layout import (
     COVER,
     FIRST_ROW,
@@ -42,13 +40,25 @@ from mns.forms._layout import (
     META,
     SAMPLE,
     Field,
-    Kind,
+    FieldKind,
     Meta,
     arrow_type,
     parse_meta,
 )
 from mns.forms.workbook import FORM_ROLES
 from mns.plugins.adapter import Adapter, Source
+from mns.plugins.workbook import (
+    DEFAULT_LIMITS,
+    LIMITS_OPTION,
+    Limits,
+    WorkbookError,
+    WorkbookShape,
+    check_workbook,
+    limits_from,
+    open_workbook,
+    report_uncached,
+    sheet_rows,
+)
 from mns.records import schema
 from mns.records.bundle import Provenance, Records, SourceFile
 from mns.records.issues import Action, IssueLog, Severity
@@ -160,7 +170,7 @@ def _match(field: Field, value: object) -> str:
 def _parse(field: Field, value: object) -> Any:
     """The value of a non-blank cell, or :class:`_InvalidError`."""
     kind = field.kind
-    if kind == Kind.FLAG:
+    if kind == FieldKind.FLAG:
         if isinstance(value, bool):
             return value
         if isinstance(value, int | float) and value in (0, 1):
@@ -169,7 +179,7 @@ def _parse(field: Field, value: object) -> Any:
         if word is None:
             raise _InvalidError("is not yes or no")
         return word
-    if kind == Kind.RATING:
+    if kind == FieldKind.RATING:
         try:
             rating = _whole(value)
         except _InvalidError:
@@ -177,16 +187,16 @@ def _parse(field: Field, value: object) -> Any:
         if not 0 <= rating <= 3:
             raise _InvalidError("is not a 0-3 rating; choose 0, 1, 2 or 3")
         return rating
-    if kind == Kind.CATEGORY:
+    if kind == FieldKind.CATEGORY:
         return _match(field, value)
-    if kind == Kind.INT:
+    if kind == FieldKind.INT:
         number = _whole(value)
         if field.key == "age" and not _AGE[0] <= number <= _AGE[1]:
             raise _InvalidError(f"is not an age from {_AGE[0]} to {_AGE[1]}")
         if not -(2**31) <= number < 2**31:
             raise _InvalidError("is out of range")
         return number
-    if kind == Kind.FLOAT:
+    if kind == FieldKind.FLOAT:
         if isinstance(value, bool):
             raise _InvalidError("is yes/no, not a number")
         if isinstance(value, int | float):
@@ -195,7 +205,7 @@ def _parse(field: Field, value: object) -> Any:
             return float(_text(value))
         except ValueError:
             raise _InvalidError("is not a number") from None
-    if kind == Kind.DATE:
+    if kind == FieldKind.DATE:
         if isinstance(value, dt.datetime):
             return value.date()
         if isinstance(value, dt.date):
@@ -204,9 +214,9 @@ def _parse(field: Field, value: object) -> Any:
             return dt.date.fromisoformat(_text(value))
         except ValueError:
             raise _InvalidError("is not a date (write it as a date, or as 2024-03-31)") from None
-    if kind == Kind.TEXT and field.key != "notes":
+    if kind == FieldKind.TEXT and field.key != "notes":
         return _text(value)
-    if kind == Kind.SERVICES:
+    if kind == FieldKind.SERVICES:
         codes: list[str] = []
         for part in _text(value).replace("\n", ";").split(";"):
             code = part.strip()
@@ -244,19 +254,35 @@ class _Cover:
     auditor: str | None
 
 
-def _open(source: Source) -> tuple[Any, bytes]:
+@attrs.frozen
+class _Book:
+    """An open workbook and what its check found (its sheets' used ranges)."""
+
+    workbook: Any
+    shape: WorkbookShape
+    data: bytes
+
+    def rows(self, sheet: str, first: int = 1) -> Iterator[Sequence[object]]:
+        """The rows of ``sheet`` from ``first`` to the end of its used range."""
+        return (
+            cells for _, cells in sheet_rows(self.workbook, self.shape.sheet(sheet), first=first)
+        )
+
+
+def _open(source: Source, limits: Limits) -> _Book:
     with source.open() as f:
         data = f.read()
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
+        shape = check_workbook(data, name=source.name, limits=limits)
+        wb = open_workbook(data, name=source.name)
+    except WorkbookError as exc:
         raise AdapterError(
-            f"{source.name}: not an XLSX workbook ({type(exc).__name__}: {exc}); the audit-form "
-            "adapter reads workbooks made by mns.forms.write_workbook or `mns form`",
+            f"{exc.message}; the audit-form adapter reads workbooks made by "
+            "mns.forms.write_workbook or `mns form`",
             adapter=ADAPTER_NAME,
             file=source.name,
         ) from None
-    if META not in wb.sheetnames or SAMPLE not in wb.sheetnames:
+    if META not in shape.names or SAMPLE not in shape.names:
         wb.close()
         raise AdapterError(
             f"{source.name}: not an mns audit form (it has no {META!r} or {SAMPLE!r} sheet); read "
@@ -264,12 +290,12 @@ def _open(source: Source) -> tuple[Any, bytes]:
             adapter=ADAPTER_NAME,
             file=source.name,
         )
-    return wb, data
+    return _Book(workbook=wb, shape=shape, data=data)
 
 
-def _meta(wb: Any, source: str) -> Meta:
+def _meta(book: _Book, source: str) -> Meta:
     try:
-        return parse_meta(wb[META].iter_rows(values_only=True))
+        return parse_meta(book.rows(META))
     except ValueError as exc:
         raise AdapterError(
             f"{source}: the hidden {META!r} sheet is damaged ({exc}); generate the form again",
@@ -352,7 +378,9 @@ def _cover(wb: Any, meta: Meta, source: str, issues: _Issues) -> _Cover:
     return _Cover(audit=audit, role=role, reference_date=reference, auditor=auditor)
 
 
-_DATE_FIELD = Field(key="reference_date", label="Reference date", kind=Kind.DATE, table="cases")
+_DATE_FIELD = Field(
+    key="reference_date", label="Reference date", kind=FieldKind.DATE, table="cases"
+)
 
 
 @attrs.define
@@ -368,6 +396,7 @@ class _SampleReader:
     strays: dict[int, str] = attrs.field(factory=dict)  # columns not in the form -> row-2 text
     rows: list[_Row] = attrs.field(factory=list)
     services: list[tuple[str, str, int]] = attrs.field(factory=list)
+    formulas: frozenset[int] = frozenset()  # rows with formulas that have no saved result
 
     def issue(self, letter: str, row: int, message: str, **fields: Any) -> None:
         where = f"{SAMPLE}!{letter}{row}" if row else SAMPLE
@@ -412,7 +441,7 @@ class _SampleReader:
     def read(self, rows: Iterable[Sequence[object]]) -> None:
         id_column = self.columns.get("case_id")
         for number, cells in enumerate(rows, start=FIRST_ROW):
-            if all(_blank(v) for v in cells):
+            if all(_blank(v) for v in cells) and number not in self.formulas:
                 continue
             raw_id = cells[id_column] if id_column is not None and id_column < len(cells) else None
             if _blank(raw_id):
@@ -424,6 +453,16 @@ class _SampleReader:
         id_column = self.columns.get("case_id", 0)
         id_ref = f"{SAMPLE}!{get_column_letter(id_column + 1)}{number}"
         keys = {position: key for key, position in self.columns.items()} | self.strays
+        if all(_blank(v) for v in cells):  # only formulas with no saved result
+            self.issue(
+                get_column_letter(id_column + 1),
+                number,
+                f"row {number} holds only formulas with no saved result, so it has no case "
+                "ID and is not read",
+                table="cases",
+                field="case_id",
+                action="rejected",
+            )
         for position, value in enumerate(cells):
             if _blank(value):
                 continue
@@ -572,11 +611,21 @@ class _SampleReader:
         return None
 
 
-def _read_one(wb: Any, meta: Meta, source: str, index: int, issues: _Issues) -> _SampleReader:
+def _read_one(book: _Book, meta: Meta, source: str, index: int, issues: _Issues) -> _SampleReader:
     """Read one workbook's cover and Sample sheets."""
-    cover = _cover(wb, meta, source, issues)
-    reader = _SampleReader(source=source, index=index, meta=meta, cover=cover, issues=issues)
-    rows = wb[SAMPLE].iter_rows(min_row=1, values_only=True)
+    for sheet in (COVER, SAMPLE):
+        if sheet in book.shape.names:
+            report_uncached(issues.log.bind(source=source), book.shape.sheet(sheet))
+    cover = _cover(book.workbook, meta, source, issues)
+    reader = _SampleReader(
+        source=source,
+        index=index,
+        meta=meta,
+        cover=cover,
+        issues=issues,
+        formulas=book.shape.sheet(SAMPLE).uncached_rows,
+    )
+    rows = book.rows(SAMPLE)
     next(rows, None)  # row 1: labels for people
     reader.header(next(rows, ()))
     if "case_id" not in reader.columns:
@@ -660,11 +709,14 @@ def _letters(ref: str) -> str:
     return "".join(c for c in cell if c.isalpha())
 
 
-def read_workbooks(sources: Iterable[Source | str | Path], *, strict: bool = False) -> Records:
+def read_workbooks(
+    sources: Iterable[Source | str | Path], *, strict: bool = False, limits: Limits | None = None
+) -> Records:
     """Read filled audit-form workbooks (paths or :class:`~mns.plugins.adapter.Source`) into
     ``cases``, ``assignments``, ``services`` and ``issues``.
 
-    Raises :class:`~mns.errors.AdapterError` for a file that is not an mns audit form; with
+    Raises :class:`~mns.errors.AdapterError` for a file that is not an mns audit form, or a
+    workbook over ``limits`` (:class:`mns.plugins.Limits`; the defaults if not given); with
     ``strict=True``, :class:`~mns.errors.RecordError` at the first invalid or missing entry.
     """
     items = _as_sources(sources)
@@ -678,9 +730,10 @@ def read_workbooks(sources: Iterable[Source | str | Path], *, strict: bool = Fal
     dates: set[dt.date] = set()
     assignments: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
     for index, source in enumerate(items):
-        wb, data = _open(source)
+        book = _open(source, limits or DEFAULT_LIMITS)
+        data = book.data
         try:
-            meta = _meta(wb, source.name)
+            meta = _meta(book, source.name)
             for f in meta.fields:
                 if (
                     f.key in fields
@@ -694,9 +747,18 @@ def read_workbooks(sources: Iterable[Source | str | Path], *, strict: bool = Fal
                         file=source.name,
                     )
                 fields.setdefault(f.key, f)
-            one = _read_one(wb, meta, source.name, index, issues)
+            one = _read_one(book, meta, source.name, index, issues)
+        except MnsError:
+            raise
+        except Exception as exc:  # openpyxl's parsers raise what the damaged XML gives them
+            raise AdapterError(
+                f"{source.name}: the workbook is damaged ({type(exc).__name__}: {exc}); save "
+                "it again in a spreadsheet program, or make the form again",
+                adapter=ADAPTER_NAME,
+                file=source.name,
+            ) from None
         finally:
-            wb.close()
+            book.workbook.close()
         cover, found, received = one.cover, one.rows, one.services
         files.append(
             SourceFile(name=source.name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
@@ -728,7 +790,7 @@ def read_workbooks(sources: Iterable[Source | str | Path], *, strict: bool = Fal
         warnings = (f"the workbooks give different reference dates: {shown}",)
     provenance = Provenance(
         adapter=ADAPTER_NAME,
-        adapter_version=f"{mns.__version__} (form {FORM_VERSION})",
+        adapter_version=f"{__version__} (form {FORM_VERSION})",
         files=tuple(files),
         reference_date=next(iter(dates)) if len(dates) == 1 else None,
         warnings=warnings,
@@ -792,7 +854,9 @@ def sniff(head: bytes) -> bool:
 
 
 def _read(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
-    return read_workbooks(sources, strict=bool(options.get("strict", False)))
+    return read_workbooks(
+        sources, strict=bool(options.get("strict", False)), limits=limits_from(options)
+    )
 
 
 def form_adapter() -> Adapter:
@@ -807,5 +871,6 @@ def form_adapter() -> Adapter:
         suffixes=(".xlsx",),
         sniff=sniff,
         tables=("cases", "assignments", "services"),
+        options=(LIMITS_OPTION,),
         version=FORM_VERSION,
     )

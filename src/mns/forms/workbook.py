@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import pyarrow as pa
 from openpyxl import Workbook
@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from mns._tables import TableLike, materialise
 from mns.cells import neutralise_workbook
 from mns.errors import MnsError
 from mns.forms._layout import (
@@ -41,12 +42,17 @@ from mns.forms._layout import (
     META,
     SAMPLE,
     Field,
-    Kind,
+    FieldKind,
     clean_text,
     has_illegal,
     meta_rows,
 )
-from mns.lang import Kind as IndicatorKind, Language, language as load_language_by_name
+from mns.lang import (
+    Kind as IndicatorKind,
+    Language,
+    LanguageSource,
+    language as load_language_by_name,
+)
 from mns.lang.model import Indicator, valid_in
 from mns.plan import Plan, load_plan
 from mns.records.model import SEXES, Audit, Cohort, Role
@@ -54,27 +60,26 @@ from mns.sampling import Sample
 
 __all__ = ["FORM_ROLES", "build_workbook", "form_fields", "write_workbook"]
 
-TableLike: TypeAlias = "pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]"
 
 #: The audit groups a form can be for.
 FORM_ROLES = (Role.PROFESSIONAL.value, Role.SHADOW.value, Role.MIXED.value)
 
 #: Known facts copied from ``cases`` into the form when the column has any value.
 _KNOWN: tuple[tuple[str, str, str], ...] = (
-    ("child_id", "Child ID", Kind.TEXT),
-    ("reference_date", "Reference date", Kind.DATE),
-    ("birth_month", "Month of birth", Kind.DATE),
-    ("age", "Age", Kind.INT),
-    ("sex", "Sex", Kind.CATEGORY),
-    ("ethnicity", "Ethnicity", Kind.TEXT),
-    ("disability", "Disabled", Kind.FLAG),
-    ("area", "Area", Kind.TEXT),
-    ("la", "Local authority", Kind.TEXT),
-    ("cohort", "Cohort", Kind.CATEGORY),
-    ("agency", "Agency", Kind.TEXT),
-    ("source_system", "Source system", Kind.TEXT),
-    ("stratum", "Stratum", Kind.TEXT),
-    ("sample_weight", "Sample weight", Kind.FLOAT),
+    ("child_id", "Child ID", FieldKind.TEXT),
+    ("reference_date", "Reference date", FieldKind.DATE),
+    ("birth_month", "Month of birth", FieldKind.DATE),
+    ("age", "Age", FieldKind.INT),
+    ("sex", "Sex", FieldKind.CATEGORY),
+    ("ethnicity", "Ethnicity", FieldKind.TEXT),
+    ("disability", "Disabled", FieldKind.FLAG),
+    ("area", "Area", FieldKind.TEXT),
+    ("la", "Local authority", FieldKind.TEXT),
+    ("cohort", "Cohort", FieldKind.CATEGORY),
+    ("agency", "Agency", FieldKind.TEXT),
+    ("source_system", "Source system", FieldKind.TEXT),
+    ("stratum", "Stratum", FieldKind.TEXT),
+    ("sample_weight", "Sample weight", FieldKind.FLOAT),
 )
 _KNOWN_VALUES = {
     "sex": tuple((s, s) for s in SEXES),
@@ -91,7 +96,7 @@ _BOLD = Font(bold=True)
 _DATE_FORMAT = "yyyy-mm-dd"
 
 
-def _language(language: str | Path | Language) -> Language:
+def _language(language: LanguageSource) -> Language:
     return load_language_by_name(language)
 
 
@@ -138,19 +143,19 @@ def _indicator_field(
     language: Language, indicator: Indicator, required: bool, section: str
 ) -> Field:
     kind = {
-        IndicatorKind.FLAG: Kind.FLAG,
-        IndicatorKind.RATING: Kind.RATING,
-        IndicatorKind.CATEGORY: Kind.CATEGORY,
+        IndicatorKind.FLAG: FieldKind.FLAG,
+        IndicatorKind.RATING: FieldKind.RATING,
+        IndicatorKind.CATEGORY: FieldKind.CATEGORY,
     }[indicator.kind]
     values: tuple[tuple[str, str], ...]
-    if kind == Kind.FLAG:
+    if kind == FieldKind.FLAG:
         values = _FLAG_VALUES
-    elif kind == Kind.RATING:
+    elif kind == FieldKind.RATING:
         values = tuple((r, r) for r in _RATINGS)
     else:
         values = _displays(indicator)
     prompt = clean_text(indicator.definition).strip()
-    if kind == Kind.RATING:
+    if kind == FieldKind.RATING:
         prompt = f"{prompt} {_rating_prompt(language)}".strip()
     return Field(
         key=f"{language.name}.{indicator.code}",
@@ -199,7 +204,7 @@ def form_fields(
         Field(
             key="case_id",
             label="Case ID",
-            kind=Kind.ID,
+            kind=FieldKind.ID,
             table="cases",
             required=True,
             prefilled=True,
@@ -214,7 +219,7 @@ def form_fields(
                     kind=kind,
                     table="cases",
                     prefilled=True,
-                    values=_FLAG_VALUES if kind == Kind.FLAG else _KNOWN_VALUES.get(key, ()),
+                    values=_FLAG_VALUES if kind == FieldKind.FLAG else _KNOWN_VALUES.get(key, ()),
                 )
             )
     dimension_labels = {d.code: clean_text(d.label).strip() or d.code for d in language.dimensions}
@@ -231,7 +236,7 @@ def form_fields(
             Field(
                 key="need_group",
                 label="Need group",
-                kind=Kind.CATEGORY,
+                kind=FieldKind.CATEGORY,
                 table="assignments",
                 required="need_group" in needed,
                 values=groups,
@@ -243,7 +248,7 @@ def form_fields(
             Field(
                 key="need_group",
                 label="Need group",
-                kind=Kind.TEXT,
+                kind=FieldKind.TEXT,
                 table="assignments",
                 required="need_group" in needed,
                 prompt="The need group the audit group decides for this case (its code).",
@@ -254,7 +259,7 @@ def form_fields(
         Field(
             key="consensus",
             label="Group agreed?",
-            kind=Kind.FLAG,
+            kind=FieldKind.FLAG,
             table="assignments",
             required="consensus" in needed,
             values=_FLAG_VALUES,
@@ -263,7 +268,7 @@ def form_fields(
         Field(
             key="services",
             label="Services received",
-            kind=Kind.SERVICES,
+            kind=FieldKind.SERVICES,
             table="services",
             required="services" in needed,
             values=services,
@@ -272,7 +277,7 @@ def form_fields(
         Field(
             key="notes",
             label="Notes",
-            kind=Kind.TEXT,
+            kind=FieldKind.TEXT,
             table="assignments",
             required="notes" in needed,
             prompt="Anything the group wants to record about this case.",
@@ -298,7 +303,7 @@ def _cell_value(field: Field, value: Any, case_id: str) -> Any:
     if value is None:
         return None
     where = f"case {case_id!r}, field {field.key!r}"
-    if field.kind == Kind.FLAG:
+    if field.kind == FieldKind.FLAG:
         if not isinstance(value, bool):
             raise MnsError(
                 f"audit form: {where}: {value!r} is not true or false",
@@ -306,13 +311,13 @@ def _cell_value(field: Field, value: Any, case_id: str) -> Any:
                 field=field.key,
             )
         return "yes" if value else "no"
-    if field.kind == Kind.RATING:
+    if field.kind == FieldKind.RATING:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3:
             raise MnsError(
                 f"audit form: {where}: {value!r} is not a 0-3 rating", item=case_id, field=field.key
             )
         return int(value)
-    if field.kind == Kind.CATEGORY:
+    if field.kind == FieldKind.CATEGORY:
         for code, display in field.values:
             if code == str(value):
                 return display
@@ -322,7 +327,7 @@ def _cell_value(field: Field, value: Any, case_id: str) -> Any:
             item=case_id,
             field=field.key,
         )
-    if field.kind == Kind.DATE:
+    if field.kind == FieldKind.DATE:
         return value
     if isinstance(value, str) and has_illegal(value):
         raise MnsError(
@@ -337,14 +342,7 @@ def _cell_value(field: Field, value: Any, case_id: str) -> Any:
 def _as_table(cases: TableLike | Sample) -> tuple[pa.Table, Audit | None]:
     if isinstance(cases, Sample):
         return cases.cases, cases.audit
-    if isinstance(cases, pa.Table):
-        return cases, None
-    if isinstance(cases, pa.RecordBatchReader):
-        return cases.read_all(), None
-    batches: list[pa.RecordBatch] = list(cases)
-    if not batches:
-        raise MnsError("audit form: no record batches were given, so there are no cases")
-    return pa.Table.from_batches(batches), None
+    return materialise(cases, "audit form"), None
 
 
 def _check_cases(table: pa.Table) -> list[str]:
@@ -382,7 +380,7 @@ def _list_columns(fields: Sequence[Field]) -> tuple[list[Field], dict[str, str]]
     ranges: dict[tuple[str, ...], str] = {}
     by_key: dict[str, str] = {}
     for field in fields:
-        if not field.values or field.kind == Kind.SERVICES:
+        if not field.values or field.kind == FieldKind.SERVICES:
             continue
         if field.displays not in ranges:
             columns.append(field)
@@ -400,7 +398,9 @@ def _lists_sheet(wb: Workbook, columns: Sequence[Field]) -> None:
         ws.cell(row=1, column=number, value=field.key)
         for row, display in enumerate(field.displays, start=2):
             ws.cell(
-                row=row, column=number, value=int(display) if field.kind == Kind.RATING else display
+                row=row,
+                column=number,
+                value=int(display) if field.kind == FieldKind.RATING else display,
             )
 
 
@@ -441,7 +441,7 @@ def _sample_sheet(
                 cell.value = (
                     case_id if field.key == "case_id" else _cell_value(field, value, case_id)
                 )
-                if field.kind == Kind.DATE:
+                if field.kind == FieldKind.DATE:
                     cell.number_format = _DATE_FORMAT
                 if field.prefilled:
                     cell.fill = _GREY
@@ -542,10 +542,10 @@ def _cover_sheet(
 
 
 def _allowed_text(field: Field) -> str:
-    if field.kind == Kind.SERVICES:
+    if field.kind == FieldKind.SERVICES:
         codes = "; ".join(f"{code} = {name}" for code, name in field.values)
         return "service codes separated by ';'" + (f": {codes}" if codes else "")
-    if field.kind == Kind.CATEGORY and field.values:
+    if field.kind == FieldKind.CATEGORY and field.values:
         return "; ".join(
             display
             if display == code or display.endswith(f"[{code}]") or display.startswith(f"{code}:")
@@ -554,9 +554,11 @@ def _allowed_text(field: Field) -> str:
         )
     if field.values:
         return " / ".join(field.displays)
-    return {Kind.DATE: "a date", Kind.INT: "a whole number", Kind.FLOAT: "a number"}.get(
-        field.kind, "text"
-    )
+    return {
+        FieldKind.DATE: "a date",
+        FieldKind.INT: "a whole number",
+        FieldKind.FLOAT: "a number",
+    }.get(field.kind, "text")
 
 
 def _guidance_sheet(
@@ -618,7 +620,7 @@ def _guidance_sheet(
 def build_workbook(
     cases: TableLike | Sample,
     *,
-    language: str | Path | Language = "mns",
+    language: LanguageSource = "mns",
     plan: Plan | str | Path | None = None,
     audit: str | Audit | None = None,
     role: Role | str = Role.PROFESSIONAL,
@@ -682,7 +684,7 @@ def write_workbook(
     path: str | Path,
     cases: TableLike | Sample,
     *,
-    language: str | Path | Language = "mns",
+    language: LanguageSource = "mns",
     plan: Plan | str | Path | None = None,
     audit: str | Audit | None = None,
     role: Role | str = Role.PROFESSIONAL,

@@ -1,6 +1,7 @@
 """The common language of need: what needs are called, and how one system's codes map to another."""
 
 from mns.lang.load import (
+    LanguageSource,
     crosswalk,
     crosswalk_from_dict,
     crosswalks,
@@ -13,28 +14,29 @@ from mns.lang.load import (
     load_language,
 )
 from mns.lang.model import (
+    CategoryValue,
     Concerns,
     Crosswalk,
+    CrosswalkProvenance,
+    Derivation,
     Dimension,
     Indicator,
     Kind,
     Language,
-    Mapping_,
-    Provenance,
-    Value,
     valid_in,
 )
 
 __all__ = [
+    "CategoryValue",
     "Concerns",
     "Crosswalk",
+    "CrosswalkProvenance",
+    "Derivation",
     "Dimension",
     "Indicator",
     "Kind",
     "Language",
-    "Mapping_",
-    "Provenance",
-    "Value",
+    "LanguageSource",
     "crosswalk",
     "crosswalk_from_dict",
     "crosswalks",

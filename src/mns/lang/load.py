@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import tomli_w
 
@@ -21,6 +21,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "LanguageSource",
     "crosswalk",
     "crosswalk_from_dict",
     "crosswalks",
@@ -32,6 +33,9 @@ __all__ = [
     "load_crosswalk",
     "load_language",
 ]
+
+#: What names a language: a shipped language's name, a language file, or a Language.
+LanguageSource: TypeAlias = "str | Path | Language"
 
 _CONVERTER = make_converter()
 _LANGUAGE_SECTIONS = {"dimensions": "dimension", "indicators": "indicator"}
@@ -170,7 +174,7 @@ def languages() -> tuple[str, ...]:
     return _shipped_names()
 
 
-def language(name: str | Path | Language) -> Language:
+def language(name: LanguageSource) -> Language:
     """A shipped language by name (``"cin"``, ``"ssda903"``, ``"af2000"``, ``"mns"``), a path
     to a user's language file, or a :class:`Language` passed through."""
     if isinstance(name, Language):

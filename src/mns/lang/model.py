@@ -18,15 +18,15 @@ import attrs
 from mns.errors import UnknownCodeError
 
 __all__ = [
+    "CategoryValue",
     "Concerns",
     "Crosswalk",
+    "CrosswalkProvenance",
+    "Derivation",
     "Dimension",
     "Indicator",
     "Kind",
     "Language",
-    "Mapping_",
-    "Provenance",
-    "Value",
 ]
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
@@ -51,7 +51,7 @@ class Concerns(enum.Enum):
     FAMILY_ENVIRONMENT = "family_environment"
 
 
-class Provenance(enum.Enum):
+class CrosswalkProvenance(enum.Enum):
     """Who stands behind a crosswalk."""
 
     OFFICIAL = "official"  #: published by the owner of the code sets
@@ -83,7 +83,7 @@ def _check_years(instance: Any, attribute: attrs.Attribute[Any], value: int | No
         )
 
 
-def valid_in(item: Value | Indicator, year: int | None) -> bool:
+def valid_in(item: CategoryValue | Indicator, year: int | None) -> bool:
     """Whether a code may be used in a collection year (``None``: any year)."""
     if year is None:
         return True
@@ -119,7 +119,7 @@ class Dimension:
 
 
 @attrs.frozen(kw_only=True)
-class Value:
+class CategoryValue:
     """One allowed value of a category indicator."""
 
     code: str
@@ -127,10 +127,11 @@ class Value:
     plain_label: str | None = None
     valid_from: int | None = attrs.field(default=None, validator=_check_years)
     valid_to: int | None = attrs.field(default=None, validator=_check_years)
+    source: str = ""  #: where the code and its years are published (citation)
 
 
 def _check_values(
-    instance: Indicator, attribute: attrs.Attribute[Any], value: tuple[Value, ...]
+    instance: Indicator, attribute: attrs.Attribute[Any], value: tuple[CategoryValue, ...]
 ) -> None:
     if instance.kind is Kind.CATEGORY and not value:
         raise ValueError(f"Indicator {instance.code!r}: a category indicator needs its values")
@@ -155,13 +156,14 @@ class Indicator:
     dimension: str
     kind: Kind = Kind.FLAG
     concerns: Concerns | None = None
-    values: tuple[Value, ...] = attrs.field(default=(), validator=_check_values)
+    values: tuple[CategoryValue, ...] = attrs.field(default=(), validator=_check_values)
     valid_from: int | None = attrs.field(default=None, validator=_check_years)
     valid_to: int | None = attrs.field(default=None, validator=_check_years)
     plain_label: str | None = None  #: wording for families' self-assessment
     definition: str = ""
+    source: str = ""  #: where the code and its years are published (citation)
 
-    def value(self, code: str) -> Value:
+    def value(self, code: str) -> CategoryValue:
         """The allowed value ``code``; an :class:`UnknownCodeError` suggests close ones."""
         for v in self.values:
             if v.code == code:
@@ -243,7 +245,7 @@ class Language:
 
 
 @attrs.frozen(kw_only=True)
-class Mapping_:  # noqa: N801 - "Mapping" is taken by collections.abc
+class Derivation:
     """One derived indicator: ``target`` (a code of the crosswalk's target language) holds
     when ``rule`` (a rule over the source language's codes) holds."""
 
@@ -259,9 +261,9 @@ class Crosswalk:
     source: str
     target: str
     version: str
-    provenance: Provenance
+    provenance: CrosswalkProvenance
     reference: str = ""  #: where an official mapping is published, or why mns made its own
-    mappings: tuple[Mapping_, ...] = ()
+    mappings: tuple[Derivation, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         seen: set[str] = set()

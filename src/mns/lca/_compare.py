@@ -27,8 +27,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns._tables import TableLike, materialise
 from mns.errors import MnsError, SchemaError
-from mns.lca._data import TableLike, as_table
 from mns.lca._suggest import Suggestion
 from mns.stats import cohen_kappa
 
@@ -77,7 +77,7 @@ def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _groups(groups: TableLike, column: str, audit: str | None, role: str | None) -> pa.Table:
     what = "compare_classes"
-    table = as_table(groups, what)
+    table = materialise(groups, what)
     for name in ("case_id", column):
         if name not in table.column_names:
             raise SchemaError(

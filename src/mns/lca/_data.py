@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TypeAlias
 
 import attrs
@@ -28,13 +28,10 @@ __all__ = [
     "MAX_LEVELS",
     "Event",
     "Item",
-    "TableLike",
-    "as_table",
     "events",
     "select",
 ]
 
-TableLike: TypeAlias = "pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]"
 Floats: TypeAlias = npt.NDArray[np.float64]
 Bools: TypeAlias = npt.NDArray[np.bool_]
 
@@ -45,24 +42,6 @@ MAX_LEVELS = 30
 RATING_LEVELS = 4
 
 FLAG, RATING, CATEGORY = "flag", "rating", "category"
-
-
-def as_table(cases: TableLike, what: str) -> pa.Table:
-    """One Arrow table from a table, a batch reader or an iterable of record batches."""
-    if isinstance(cases, pa.Table):
-        return cases
-    if isinstance(cases, pa.RecordBatchReader):
-        return cases.read_all()
-    batches = list(cases)
-    if not batches:
-        raise SchemaError(f"{what}: no record batches were given, so there are no cases")
-    for i, batch in enumerate(batches):
-        if not isinstance(batch, pa.RecordBatch):
-            raise SchemaError(
-                f"{what}: item {i} of the batches is a {type(batch).__name__}, not a "
-                "pyarrow.RecordBatch; pass a pyarrow Table, a RecordBatchReader or record batches"
-            )
-    return pa.Table.from_batches(batches)
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -41,7 +41,7 @@ COUNT_MIN, COUNT_MAX, COUNTS_KEPT = 3, 6, 3
 Ints = npt.NDArray[np.int64]
 
 MISSING = "(missing)"
-AGE_BANDS = ((0, 4, "0-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 17, "16-17"))
+AGE_GROUPS = ((0, 4, "0-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 17, "16-17"))
 
 
 def _share(num: float, den: float) -> float | None:
@@ -141,7 +141,7 @@ def summary(indicators: pa.Table, c: int, top: int = 4) -> str:
 def _band(age: int | None) -> str:
     if age is None:
         return MISSING
-    for low, high, label in AGE_BANDS:
+    for low, high, label in AGE_GROUPS:
         if low <= age <= high:
             return label
     return "18+" if age >= 18 else MISSING
@@ -160,7 +160,7 @@ def _texts(table: pa.Table, column: str) -> list[str]:
 
 def _ordered(characteristic: str, levels: set[str]) -> list[str]:
     if characteristic == "age":
-        bands = [b[2] for b in AGE_BANDS] + ["18+"]
+        bands = [b[2] for b in AGE_GROUPS] + ["18+"]
         return [b for b in bands if b in levels] + sorted(levels - set(bands))
     return sorted(levels - {MISSING}) + ([MISSING] if MISSING in levels else [])
 

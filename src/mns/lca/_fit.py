@@ -19,11 +19,11 @@ import numpy as np
 from mns.errors import MnsError
 from mns.lca._data import FLAG, Floats, Item
 
-__all__ = ["Fit", "Patterns", "Settings", "fit_all", "patterns", "problems"]
+__all__ = ["Fit", "FitSettings", "Patterns", "fit_all", "patterns", "problems"]
 
 
 @attrs.frozen(kw_only=True)
-class Settings:
+class FitSettings:
     """How models are fitted and judged."""
 
     seed: int
@@ -35,7 +35,7 @@ class Settings:
 
 
 @attrs.frozen(kw_only=True)
-class Block:
+class EmissionBlock:
     """Consecutive columns of the pattern matrix fitted by one StepMix emission model.
 
     Columns with missing values need the full-information models (``binary_nan``,
@@ -66,7 +66,7 @@ class Patterns:
     counts: Floats
     rows: np.ndarray[Any, np.dtype[np.int64]]
     inverse: np.ndarray[Any, np.dtype[np.int64]]
-    blocks: tuple[Block, ...]
+    blocks: tuple[EmissionBlock, ...]
 
     @property
     def n(self) -> int:
@@ -90,7 +90,7 @@ class Fit:
     iterations: int
 
 
-def _blocks(items: Sequence[Item], missing: Sequence[bool]) -> tuple[Block, ...]:
+def _blocks(items: Sequence[Item], missing: Sequence[bool]) -> tuple[EmissionBlock, ...]:
     blocks = []
     for categorical in (False, True):
         for nan in (False, True):
@@ -104,7 +104,7 @@ def _blocks(items: Sequence[Item], missing: Sequence[bool]) -> tuple[Block, ...]
             base = "categorical" if categorical else "binary"
             levels = [items[i].n_levels for i in chosen] if categorical else []
             blocks.append(
-                Block(
+                EmissionBlock(
                     name=("categories" if categorical else "flags") + ("_missing" if nan else ""),
                     model=base + ("_nan" if nan else ""),
                     items=chosen,
@@ -180,7 +180,7 @@ def _profiles(
     return out
 
 
-def fit_one(k: int, items: Sequence[Item], pats: Patterns, settings: Settings) -> Fit:
+def fit_one(k: int, items: Sequence[Item], pats: Patterns, settings: FitSettings) -> Fit:
     """Fit a k-class model with StepMix (``settings.n_init`` starts from ``settings.seed``)."""
     try:
         from stepmix.stepmix import StepMix
@@ -264,7 +264,7 @@ def class_sizes(fit: Fit, pats: Patterns) -> np.ndarray[Any, np.dtype[np.int64]]
     return np.bincount(modal, weights=pats.counts, minlength=fit.k).round().astype(np.int64)
 
 
-def problems(fit: Fit, pats: Patterns, items: Sequence[Item], settings: Settings) -> list[str]:
+def problems(fit: Fit, pats: Patterns, items: Sequence[Item], settings: FitSettings) -> list[str]:
     """What makes a fit unusable as a grouping: empty, tiny or near-duplicate classes."""
     out: list[str] = []
     if not np.all(np.isfinite(fit.posterior)) or not all(
@@ -292,7 +292,7 @@ def problems(fit: Fit, pats: Patterns, items: Sequence[Item], settings: Settings
 
 
 def fit_all(
-    ks: Sequence[int], items: Sequence[Item], pats: Patterns, settings: Settings
+    ks: Sequence[int], items: Sequence[Item], pats: Patterns, settings: FitSettings
 ) -> dict[int, Fit | str]:
     """Each k's fit, or the reason it was not fitted."""
     out: dict[int, Fit | str] = {}

@@ -12,10 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns._tables import TableLike, materialise
 from mns.errors import MnsError, SchemaError
 from mns.lca import _data, _describe, _fit, _rules
-from mns.lca._data import Item, TableLike
-from mns.lca._fit import Fit, Patterns, Settings
+from mns.lca._data import Item
+from mns.lca._fit import Fit, FitSettings, Patterns
 
 __all__ = ["Suggestion", "suggest_groups"]
 
@@ -353,7 +354,7 @@ def suggest_groups(
         raise MnsError(
             f"{WHAT}: choose = {choose!r} is not among the k fitted ({ks})", field="choose"
         )
-    table = _data.as_table(cases, WHAT)
+    table = materialise(cases, WHAT)
     _check_ids(table)
     items, dropped = _data.select(table, indicators, WHAT)
     if len(items) < 3:
@@ -368,7 +369,7 @@ def suggest_groups(
         raise SchemaError(
             f"{WHAT}: no case has a value for any of the indicators", field="indicators"
         )
-    settings = Settings(
+    settings = FitSettings(
         seed=int(seed),
         n_init=int(n_init),
         max_iter=int(max_iter),

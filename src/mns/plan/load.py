@@ -87,6 +87,7 @@ def plan_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Plan:
         if section in data:
             raise PlanError(f"{file}: write {section} entries as [[{section}]] tables", file=file)
         data[field] = raw.get(section, [])
+    data["outcomes"] = [_text_target(o) for o in data["outcomes"]]
     try:
         plan = _CONVERTER.structure(data, Plan)
     except Exception as exc:
@@ -95,6 +96,18 @@ def plan_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Plan:
     if problems:
         raise _error(file, problems)
     return plan
+
+
+def _text_target(outcome: Any) -> Any:
+    """An outcome whose ``target`` is text (``"70% of children"``, as plans written before
+    structured targets say it) keeps it as its ``note``."""
+    if isinstance(outcome, dict) and isinstance(outcome.get("target"), str):
+        text = outcome["target"]
+        rest = {k: v for k, v in outcome.items() if k != "target"}
+        if text.strip():
+            rest["note"] = f"{rest['note']} {text}".strip() if rest.get("note") else text
+        return rest
+    return outcome
 
 
 def _error(file: str, problems: list[tuple[str, str]]) -> PlanError:
@@ -201,7 +214,15 @@ def dump_plan(plan: Plan) -> str:
 
 
 def _enum_values(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in item.items() if v is not None}
+    return {k: _toml_value(v) for k, v in item.items() if v is not None}
+
+
+def _toml_value(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_toml_value(v) for v in value]
+    if isinstance(value, dict):
+        return _enum_values(value)
+    return value
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:

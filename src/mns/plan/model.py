@@ -9,7 +9,21 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Aim", "Cluster", "Evidence", "Mode", "NeedGroup", "Outcome", "Plan", "Service"]
+__all__ = [
+    "Aim",
+    "CapacityUnit",
+    "Cluster",
+    "CostUnit",
+    "Direction",
+    "Evidence",
+    "Funding",
+    "Mode",
+    "NeedGroup",
+    "Outcome",
+    "Plan",
+    "Service",
+    "Target",
+]
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -56,6 +70,88 @@ class Evidence(enum.Enum):
     UNTESTED = "untested"
 
 
+class CapacityUnit(enum.Enum):
+    """What a service's ``capacity`` counts."""
+
+    CASES = "cases"  #: cases a year it can take on
+    PLACES = "places"  #: places at any one time (a case holds one for ``duration_weeks``)
+
+
+class CostUnit(enum.Enum):
+    """What a service's ``unit_cost`` pays for."""
+
+    CASE = "case"  #: one case, start to finish
+    WEEK = "week"  #: one case for one week (a case costs ``unit_cost * duration_weeks``)
+
+
+class Direction(enum.Enum):
+    """Which way an outcome's measure is better."""
+
+    HIGHER = "higher"  #: a higher share (or mean) is better
+    LOWER = "lower"  #: a lower share (or mean) is better
+
+
+def _share(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"{type(instance).__name__}: {attribute.name} must be a share from 0 to 1 "
+            f"(0.7 for 70%), not {value}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Target:
+    """An outcome's target: the ``share`` of cases that should achieve it (0-1), or the
+    ``mean`` of its recorded values, and which ``direction`` is better."""
+
+    share: float | None = attrs.field(default=None, validator=_share)
+    mean: float | None = None
+    direction: Direction = Direction.HIGHER
+
+    def __attrs_post_init__(self) -> None:
+        if (self.share is None) == (self.mean is None):
+            raise ValueError(
+                "Target: give either share (of cases achieving the outcome, 0-1) or mean "
+                "(of its recorded values), "
+                + ("not both" if self.share is not None else "and neither was given")
+            )
+        if self.mean is not None and self.mean != self.mean:
+            raise ValueError("Target: mean must be a number, not NaN")
+
+
+@attrs.frozen(kw_only=True)
+class Funding:
+    """One agency's share of a service's cost (a joint budget)."""
+
+    agency: str = attrs.field(validator=_not_blank)
+    share: float = attrs.field()
+
+    @share.validator
+    def _positive_share(self, attribute: attrs.Attribute[Any], value: float) -> None:
+        if not 0.0 < value <= 1.0:
+            raise ValueError(
+                f"Funding: share of agency {self.agency!r} must be more than 0 and at most 1 "
+                f"(0.25 for a quarter), not {value}"
+            )
+
+
+def _funding(instance: Any, attribute: attrs.Attribute[Any], value: tuple[Funding, ...]) -> None:
+    if not value:
+        return
+    agencies = [f.agency for f in value]
+    twice = sorted({a for a in agencies if agencies.count(a) > 1})
+    if twice:
+        raise ValueError(
+            f"Service: funding names agency {twice[0]!r} twice; give each agency one share"
+        )
+    total = sum(f.share for f in value)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(
+            f"Service: the funding shares add up to {total:g}, not 1 "
+            f"({', '.join(f'{f.agency} {f.share:g}' for f in value)})"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Cluster:
     """A family of need groups (e.g. "A: Family relationships")."""
@@ -84,7 +180,8 @@ class Outcome:
     need_group: str
     objective: str = attrs.field(validator=_not_blank)
     measure: str = attrs.field(validator=_not_blank)  #: how we will know
-    target: str = ""
+    target: Target | None = None  #: what the planning group aims for
+    note: str = ""  #: the target in words (a plan's text ``target`` is read as this note)
 
 
 @attrs.frozen(kw_only=True)
@@ -101,8 +198,11 @@ class Service:
     aim: Aim = Aim.CHANGE
     evidence: Evidence = Evidence.UNTESTED
     threshold: str | None = attrs.field(default=None, validator=_not_blank)
-    capacity: int | None = attrs.field(default=None, validator=_non_negative)  #: cases a year
+    capacity: int | None = attrs.field(default=None, validator=_non_negative)
+    capacity_unit: CapacityUnit = CapacityUnit.CASES  #: what ``capacity`` counts
     unit_cost: float | None = attrs.field(default=None, validator=_non_negative)
+    cost_per: CostUnit = CostUnit.CASE  #: what ``unit_cost`` pays for
+    funding: tuple[Funding, ...] = attrs.field(default=(), validator=_funding)  #: joint budget
     received_as: tuple[str, ...] = ()  #: service codes in agency records that count as this one
     description: str = ""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -13,7 +14,7 @@ import attrs
 from mns.records.bundle import Records
 from mns.records.schema import TABLES
 
-__all__ = ["RESERVED_OPTIONS", "Adapter", "Option", "Source"]
+__all__ = ["OPTION_TYPES", "RESERVED_OPTIONS", "Adapter", "Option", "Source"]
 
 #: Options ``mns.read`` passes to every adapter's ``read`` (adapters do not list them):
 #: ``strict`` (bool: raise :class:`mns.RecordError` on the first error, see
@@ -106,13 +107,25 @@ class _Borrowed(io.BufferedIOBase):
         return self._raw.tell()
 
 
+#: The value types an option may declare: what the command line can convert text to.
+OPTION_TYPES: tuple[type, ...] = (str, int, float, bool, Path, dt.date)
+
+
 @attrs.frozen(kw_only=True)
 class Option:
-    """An option an adapter accepts through ``mns.read(..., name=value)``."""
+    """An option an adapter accepts through ``mns.read(..., name=value)``.
+
+    ``type`` is the value's type, one of :data:`OPTION_TYPES` (``mns read -o name=TEXT``
+    converts TEXT to it and reports a bad value in one line); by default the type of
+    ``default``, else ``str``.
+    """
 
     name: str = attrs.field(validator=attrs.validators.matches_re(r"^[a-z][a-z0-9_]*$"))
     description: str
     default: Any = None
+    type: type | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.in_(OPTION_TYPES))
+    )
 
 
 def _suffixes(value: Sequence[str]) -> tuple[str, ...]:

@@ -112,5 +112,10 @@ class Records:
 
     @property
     def errors(self) -> int:
-        """How many problems of severity ``error`` were met."""
-        return int(pc.sum(pc.equal(self.issues.column("severity"), "error")).as_py() or 0)
+        """How many problems of severity ``error`` were met (a summary of those not listed
+        counts as many as it stands for: its ``count``)."""
+        errors = pc.equal(self.issues.column("severity"), "error")
+        if "count" not in self.issues.column_names:
+            return int(pc.sum(errors).as_py() or 0)
+        each = pc.fill_null(self.issues.column("count").cast(pa.int64()), 1)
+        return int(pc.sum(pc.if_else(errors, each, 0)).as_py() or 0)

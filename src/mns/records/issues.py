@@ -31,9 +31,15 @@ the row (or line) of that record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import array
+import contextlib
+import contextvars
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+import attrs
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -47,20 +53,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIONS",
+    "COUNT",
     "SEVERITIES",
     "Action",
+    "IssueLimits",
     "IssueLog",
     "Severity",
     "Where",
     "column_letter",
     "describe",
+    "limits",
+    "one_read",
     "publishable",
     "rejected",
 ]
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 Action = Literal["rejected", "blanked", "kept"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
 ACTIONS: tuple[Action, ...] = ("rejected", "blanked", "kept")
 
 
@@ -104,14 +114,169 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+@attrs.frozen(kw_only=True)
+class IssueLimits:
+    """How many issues one read lists: at most ``per_kind`` of one kind (same file, sheet,
+    table, field, severity and action) per log, and ``memory`` bytes of issues in all; the
+    rest are counted in one summary issue per kind ("and N more like this")."""
+
+    per_kind: int = attrs.field(default=1000, validator=attrs.validators.ge(1))
+    memory: int = attrs.field(default=64 << 20, validator=attrs.validators.ge(1))
+
+
+_LIMITS: contextvars.ContextVar[IssueLimits | None] = contextvars.ContextVar(
+    "mns_issue_limits", default=None
+)
+
+
+def _current() -> IssueLimits:
+    return _LIMITS.get() or IssueLimits()
+
+
+class _Budget:
+    """The issue memory of one read, shared by every log made while it runs."""
+
+    def __init__(self, limits: IssueLimits) -> None:
+        self.limits = limits
+        self.used = 0
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "mns_issue_budget", default=None
+)
+
+
+@contextlib.contextmanager
+def limits(*, per_kind: int | None = None, memory: int | None = None) -> Iterator[IssueLimits]:
+    """Within the block, reads list at most ``per_kind`` issues of one kind and ``memory``
+    bytes of issues (defaults: :class:`IssueLimits`); e.g. ``with limits(per_kind=100):
+    mns.read(...)``."""
+    current = _current()
+    chosen = IssueLimits(
+        per_kind=current.per_kind if per_kind is None else per_kind,
+        memory=current.memory if memory is None else memory,
+    )
+    token = _LIMITS.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _LIMITS.reset(token)
+
+
+@contextlib.contextmanager
+def one_read() -> Iterator[None]:
+    """Every log made within the block shares one issue memory (``mns.read`` uses this)."""
+    token = _BUDGET.set(_BUDGET.get() or _Budget(_current()))
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+Kind = tuple[Any, ...]  # (source, sheet, table, field, severity, action)
+#: The column a summary issue adds to ``issues``: how many issues it stands for (records,
+#: when they were rejected). Ordinary issues leave it null; it is there only when a limit
+#: was reached.
+COUNT = "count"
+_PLACE = ("table", "source", "sheet", "row", "line")
+_ROW_BYTES = 400  # a row's share of lists and string headers, beside its text
+
+
+@attrs.define
+class _Dropped:
+    """Issues of one kind that were counted and not listed."""
+
+    issues: int = 0
+    unlocated: int = 0  # rejected with no row or line: each one record
+    example: str = ""
+    memory: bool = False  # dropped because the read's issue memory was full
+
+
 class _Store:
     """The rows of one read, shared by an :class:`IssueLog` and the logs bound from it."""
 
     def __init__(self) -> None:
         self.columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+        self.counts: list[int | None] = []  # COUNT of rows taken from a summarised table
+        self.budget = _BUDGET.get() or _Budget(_current())
+        self.listed: dict[Kind, int] = {}
+        self.dropped: dict[Kind, _Dropped] = {}
+        # rejected issues not listed, by location: (group << 43) | (row or line) << 1 | is_line
+        self.groups: dict[tuple[Any, ...], int] = {}
+        self.keys = array.array("q")
+        self.kinds = array.array("q")
+        self.kind_index: dict[Kind, int] = {}
 
     def __len__(self) -> int:
-        return len(self.columns["message"])
+        return len(self.columns["message"]) + len(self.dropped)
+
+    def admit(self, kind: Kind, size: int) -> bool:
+        """Whether an issue of ``kind`` taking ``size`` bytes is listed (and counted as such)."""
+        limits = self.budget.limits
+        listed = self.listed.get(kind, 0)
+        if listed >= limits.per_kind or self.budget.used + size > limits.memory:
+            return False
+        self.listed[kind] = listed + 1
+        self.budget.used += size
+        return True
+
+    def drop(self, kind: Kind, where: Mapping[str, Any], example: Callable[[], str]) -> None:
+        dropped = self.dropped.get(kind)
+        if dropped is None:
+            dropped = self.dropped[kind] = _Dropped(example=example())
+        dropped.issues += 1
+        if self.listed.get(kind, 0) < self.budget.limits.per_kind:
+            dropped.memory = True
+        if kind[5] != "rejected":
+            return
+        key = _location(self.groups, where)
+        if key is None:
+            dropped.unlocated += 1
+            return
+        self.keys.append(key)
+        self.kinds.append(self.kind_index.setdefault(kind, len(self.kind_index)))
+
+    def summaries(self) -> list[tuple[Kind, _Dropped, int]]:
+        """Each dropped kind with the records its rejections add to those listed."""
+        added = dict.fromkeys(self.kind_index.values(), 0)
+        if self.keys:
+            keys = np.frombuffer(self.keys, dtype=np.int64)
+            kinds = np.frombuffer(self.kinds, dtype=np.int64)
+            unique, first = np.unique(keys, return_index=True)
+            listed = self._listed_keys()
+            new = ~np.isin(unique, listed) if len(listed) else np.ones(len(unique), dtype=bool)
+            for index, count in enumerate(np.bincount(kinds[first[new]], minlength=len(added))):
+                added[index] = int(count)
+        return [
+            (kind, dropped, dropped.unlocated + added.get(self.kind_index.get(kind, -1), 0))
+            for kind, dropped in self.dropped.items()
+        ]
+
+    def _listed_keys(self) -> np.ndarray:
+        columns = self.columns
+        found = [
+            _location(self.groups, {c: columns[c][i] for c in _PLACE}, add=False)
+            for i, action in enumerate(columns["action"])
+            if action == "rejected"
+        ]
+        return np.array([k for k in found if k is not None], dtype=np.int64)
+
+
+def _location(
+    groups: dict[tuple[Any, ...], int], where: Mapping[str, Any], *, add: bool = True
+) -> int | None:
+    """A rejected record's place as one number (None when it has no row or line)."""
+    row, line = where["row"], where["line"]
+    if row is None and line is None:
+        return None
+    place = (where["table"], where["source"], where["sheet"])
+    group = groups.get(place)
+    if group is None:
+        if not add:
+            return None
+        group = groups[place] = len(groups)
+    number = (int(row) << 1) if row is not None else (int(line) << 1) | 1
+    return (group << 43) | (number & ((1 << 43) - 1))
 
 
 class IssueLog:
@@ -162,9 +327,9 @@ class IssueLog:
     def quote(self, value: Any, role: str) -> str:
         """``value`` quoted for a message (``'K9'``), protected by its privacy ``role``
         (``identifier``, ``birth_date``, ``postcode``, ``name``) inside a private read."""
-        if role not in privacy.ROLES:
+        if role not in privacy.COLUMN_ROLES:
             raise ValueError(
-                f"IssueLog.quote: role {role!r} is not one of {', '.join(privacy.ROLES)}"
+                f"IssueLog.quote: role {role!r} is not one of {', '.join(privacy.COLUMN_ROLES)}"
             )
         return repr(privacy.shown(value, role))
 
@@ -176,6 +341,11 @@ class IssueLog:
     def warning(self, message: str, *, action: Action = "kept", **where: Unpack[Where]) -> None:
         """Log a warning: by default the value is ``kept`` as read (or as normalised)."""
         self.add("warning", action, message, **where)
+
+    def note(self, message: str, *, action: Action = "kept", **where: Unpack[Where]) -> None:
+        """Log a note: something routine the user should know of but need not fix (e.g. one
+        summary of many identical, expected findings, with their count)."""
+        self.add("note", action, message, **where)
 
     def add(
         self,
@@ -200,6 +370,20 @@ class IssueLog:
             )
         if action not in ACTIONS:
             raise ValueError(f"IssueLog: action {action!r} is not one of {', '.join(ACTIONS)}")
+        defaults = self._defaults
+        strict = severity == "error" and self.strict
+        kind = (
+            defaults["source"] if source is None else source,
+            defaults["sheet"] if sheet is None else sheet,
+            defaults["table"] if table is None else table,
+            field,
+            severity,
+            action,
+        )
+        store = self._store
+        if not strict and action != "rejected" and kind in store.dropped:
+            store.dropped[kind].issues += 1  # once over a limit, always: just count it
+            return
         given = {
             "source": source,
             "sheet": sheet,
@@ -209,10 +393,16 @@ class IssueLog:
             "column": column,
             "record": record,
         }
-        where: dict[str, Any] = {
-            k: self._defaults.get(k) if v is None else v for k, v in given.items()
-        }
+        where: dict[str, Any] = {k: defaults.get(k) if v is None else v for k, v in given.items()}
         row, line = where["row"], where["line"]
+        if not strict and (
+            kind in store.dropped or not store.admit(kind, _size(message, value, where))
+        ):
+            # counted, not listed: only the first one's message is kept (protected)
+            values = {**where, "record": _text(where["record"]), "field": field}
+            values.update(value=_text(value), severity=severity, action=action, message=message)
+            store.drop(kind, where, functools.partial(self._message, values))
+            return
         values = {
             **where,
             "record": _text(where["record"]),
@@ -225,7 +415,7 @@ class IssueLog:
         settings = privacy.active()
         if settings is not None:
             values["message"] = self._scrubbed(values, settings)
-        if severity == "error" and self.strict:
+        if strict:
             shown = dict(values)
             if settings is not None:  # the error leaves the read: protect it as read would
                 shown["record"] = privacy.shown(values["record"], "identifier", settings)
@@ -243,6 +433,12 @@ class IssueLog:
         columns = self._store.columns
         for name in _COLUMNS:
             columns[name].append(values[name])
+        self._store.counts.append(None)
+
+    def _message(self, values: dict[str, Any]) -> str:
+        """An issue's message as it would be listed (protected inside a private read)."""
+        settings = privacy.active()
+        return str(values["message"]) if settings is None else self._scrubbed(values, settings)
 
     def _role(self, field: str | None, table: str | None) -> str | None:
         if field is None:
@@ -263,31 +459,80 @@ class IssueLog:
         return message
 
     def extend(self, issues: pa.Table) -> None:
-        """Append the rows of an ``issues`` table (e.g. from a nested read)."""
+        """Append the rows of an ``issues`` table (e.g. from a nested read), within the
+        limits as if each row were logged here."""
         schema.check(issues, "issues")
-        columns = self._store.columns
+        store = self._store
+        columns = store.columns
         rows = {name: issues.column(name).to_pylist() for name in _COLUMNS}
+        counts = (
+            issues.column(COUNT).to_pylist()
+            if COUNT in issues.column_names
+            else [None] * issues.num_rows
+        )
         settings = privacy.active()
-        if settings is not None:  # batch-checking adapters log here: protect them the same way
-            rows["message"] = [
-                self._scrubbed({name: rows[name][i] for name in _COLUMNS}, settings)
-                for i in range(issues.num_rows)
-            ]
-        for name in _COLUMNS:
-            columns[name].extend(rows[name])
+        for i in range(issues.num_rows):
+            row = {name: rows[name][i] for name in _COLUMNS}
+            kind = tuple(
+                row[k] for k in ("source", "sheet", "table", "field", "severity", "action")
+            )
+            if counts[i] is None and not store.admit(
+                kind, _size(row["message"], row["value"], row)
+            ):
+                store.drop(kind, row, functools.partial(self._protected, row, settings))
+                continue
+            # batch-checking adapters log here: protect them as add does
+            row["message"] = self._protected(row, settings)
+            for name in _COLUMNS:
+                columns[name].append(row[name])
+            store.counts.append(counts[i])
+
+    def _protected(self, row: dict[str, Any], settings: privacy.Settings | None) -> str:
+        return str(row["message"]) if settings is None else self._scrubbed(row, settings)
 
     def __len__(self) -> int:
+        """How many rows :meth:`table` gives: the issues listed and one per summary."""
         return len(self._store)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        """The issues listed, in the order logged, then the summaries of those not listed."""
         columns = self._store.columns
-        for i in range(len(self._store)):
+        for i in range(len(columns["message"])):
             yield {name: columns[name][i] for name in _COLUMNS}
+        yield from (row for row, _ in self._summaries())
 
     @property
     def errors(self) -> int:
-        """How many errors have been logged."""
-        return sum(1 for s in self._store.columns["severity"] if s == "error")
+        """How many errors have been logged (listed or not)."""
+        listed = sum(1 for s in self._store.columns["severity"] if s == "error")
+        return listed + sum(d.issues for k, d in self._store.dropped.items() if k[4] == "error")
+
+    def _summaries(self) -> list[tuple[dict[str, Any], int]]:
+        """One row per kind of issue not listed, and what it stands for (for rejections,
+        the records it rejects beyond those listed; otherwise the issues)."""
+        limits = self._store.budget.limits
+        out = []
+        for kind, dropped, records in self._store.summaries():
+            source, sheet, table, field, severity, action = kind
+            why = (
+                f"the read's issues reached mns's limit of {limits.memory >> 20} MB"
+                if dropped.memory
+                else f"mns lists at most {limits.per_kind} issues of one kind per file"
+            )
+            more = f"; they reject {records} more records" if action == "rejected" else ""
+            row = dict.fromkeys(_COLUMNS)
+            row.update(
+                source=source,
+                sheet=sheet,
+                table=table,
+                field=field,
+                severity=severity,
+                action=action,
+                message=f"and {dropped.issues} more like this, not listed ({why}){more}; the "
+                f"first not listed: {dropped.example}",
+            )
+            out.append((row, records if action == "rejected" else dropped.issues))
+        return out
 
     def raise_first(self) -> None:
         """Raise :class:`mns.RecordError` for the first error in file order, if any.
@@ -314,12 +559,26 @@ class IssueLog:
         """The ``issues`` table: canonical schema, sorted by source, sheet, row and line
         (stably, so issues of one place keep the order they were logged in; issues of a
         whole file or sheet, with no row or line, come after its rows)."""
-        data = pa.table(self._store.columns, schema=schema.ISSUES)
+        store = self._store
+        summaries = self._summaries()
+        columns = {
+            name: [*store.columns[name], *(row[name] for row, _ in summaries)] for name in _COLUMNS
+        }
+        data = pa.table(columns, schema=schema.ISSUES)
+        counts = [*store.counts, *(count for _, count in summaries)]
+        if any(c is not None for c in counts):  # a limit was reached: say what summaries hold
+            data = data.append_column(pa.field(COUNT, pa.int64()), pa.array(counts, pa.int64()))
         if data.num_rows == 0:
             return data
         keys = [(name, "ascending") for name in _LOCATION]
         order = pc.sort_indices(data, sort_keys=keys)
         return data.take(order)
+
+
+def _size(message: str, value: Any, where: Mapping[str, Any]) -> int:
+    """About how many bytes an issue holds while listed."""
+    text = len(message) + len(str(value)) if value is not None else len(message)
+    return _ROW_BYTES + text + len(str(where.get("record") or ""))
 
 
 def _roles(roles: Mapping[str, str | Mapping[bytes, bytes]] | None) -> dict[str, str]:
@@ -328,10 +587,10 @@ def _roles(roles: Mapping[str, str | Mapping[bytes, bytes]] | None) -> dict[str,
         field: role if isinstance(role, str) else role.get(privacy.ROLE_KEY, b"").decode()
         for field, role in (roles or {}).items()
     }
-    wrong = sorted(f"{k}={v!r}" for k, v in out.items() if v not in privacy.ROLES)
+    wrong = sorted(f"{k}={v!r}" for k, v in out.items() if v not in privacy.COLUMN_ROLES)
     if wrong:
         raise ValueError(
-            f"IssueLog: roles {', '.join(wrong)} are not among {', '.join(privacy.ROLES)}"
+            f"IssueLog: roles {', '.join(wrong)} are not among {', '.join(privacy.COLUMN_ROLES)}"
         )
     return out
 
@@ -387,5 +646,8 @@ def rejected(issues: pa.Table, table: str | None = None) -> int:
     located = pc.or_(pc.is_valid(picked.column("row")), pc.is_valid(picked.column("line")))
     keys = picked.filter(located).select(["table", *_LOCATION])
     unlocated: int = picked.num_rows - keys.num_rows
+    if COUNT in picked.column_names:  # a summary stands for its count of records
+        count = picked.filter(pc.invert(located)).column(COUNT).cast(pa.int64())
+        unlocated = int(pc.sum(pc.fill_null(count, 1)).as_py() or 0)
     distinct: int = keys.group_by(keys.column_names).aggregate([]).num_rows if keys.num_rows else 0
     return distinct + unlocated

@@ -11,19 +11,18 @@ from typing import Any
 
 import attrs
 
+from mns._types import IndicatorValue
+
 __all__ = [
     "Assignment",
     "Audit",
     "Case",
     "Cohort",
+    "IndicatorValue",
     "OutcomeRecord",
     "Role",
     "ServiceEpisode",
-    "Value",
 ]
-
-#: An indicator value: a flag, a 0-3 rating, a category code, or missing.
-Value = bool | int | str | None
 
 SEXES = ("M", "F", "U")  #: male, female, unknown / not recorded / unborn / indeterminate
 
@@ -61,7 +60,7 @@ def _age(instance: Any, attribute: attrs.Attribute[Any], value: int | None) -> N
 
 
 def _indicator_values(
-    instance: Any, attribute: attrs.Attribute[Any], value: Mapping[str, Value]
+    instance: Any, attribute: attrs.Attribute[Any], value: Mapping[str, IndicatorValue]
 ) -> None:
     for code in value:
         if "." not in code:
@@ -91,7 +90,7 @@ class Case:
     cohort: Cohort | None = None
     agency: str | None = None
     source_system: str | None = None
-    indicators: Mapping[str, Value] = attrs.field(
+    indicators: Mapping[str, IndicatorValue] = attrs.field(
         factory=dict, validator=_indicator_values, hash=False
     )
 

@@ -115,7 +115,7 @@ ISSUES = _schema(
         pa.field("record", pa.string()),  # the record's id when known (case or child id)
         pa.field("field", pa.string()),
         pa.field("value", pa.string()),  # the raw value as read
-        pa.field("severity", pa.string(), nullable=False),  # error | warning
+        pa.field("severity", pa.string(), nullable=False),  # error | warning | note
         pa.field("action", pa.string(), nullable=False),  # rejected | blanked | kept
         pa.field("message", pa.string(), nullable=False),
     ],

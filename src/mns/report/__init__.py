@@ -12,15 +12,19 @@ autoescaping Jinja2 templates (``mns/report/templates``); its sections are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from mns._extras import require
 
-from markupsafe import Markup
+require("report", "the report")  # one line naming mns[report], not a ModuleNotFoundError
 
-from mns.report.html import page
-from mns.report.model import INTERNAL_BANNER, ReportInput, Suppressed
-from mns.report.sections import TABLES, Section, build_sections, shown_tables
-from mns.report.sections._base import fragment
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from markupsafe import Markup  # noqa: E402
+
+from mns.report.html import page  # noqa: E402
+from mns.report.model import INTERNAL_BANNER, ReportInput, Suppressed  # noqa: E402
+from mns.report.sections import TABLES, Section, build_sections, shown_tables  # noqa: E402
+from mns.report.sections._base import fragment  # noqa: E402
 
 __all__ = [
     "TABLES",

@@ -109,6 +109,8 @@ def _height(n: int, per: float = 0.32, base: float = 1.1) -> float:
 
 
 def _pct(value: float) -> str:
+    if 0 < value < 0.01:  # never "0%" for a share above nothing
+        return "<1%"
     return f"{100 * value:.0f}%"
 
 
@@ -151,9 +153,7 @@ def bars_with_intervals(
                 )
         ax.set_yticks(ys, labels)
         ax.set_xlabel(xlabel)
-        ax.set_xlim(left=0)
-        if percent:
-            ax.xaxis.set_major_formatter(_percent_formatter())
+        _value_axis(ax, _largest(values, highs), percent=percent)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
         if legend:
@@ -162,9 +162,29 @@ def bars_with_intervals(
 
 
 def _percent_formatter() -> Any:
-    from matplotlib.ticker import FuncFormatter
+    # as many decimals as the axis range needs: "0.2% 0.4%", never "0% 0% 1%"
+    from matplotlib.ticker import PercentFormatter
 
-    return FuncFormatter(lambda v, _pos: _pct(v))
+    return PercentFormatter(xmax=1.0, decimals=None)
+
+
+def _value_axis(ax: Any, largest: float, *, percent: bool) -> None:
+    """The value (x) axis from 0: percentages with enough decimals to tell ticks apart,
+    counts on whole numbers; with nothing above 0, 0 to 1 (0% to 100%), never -0.04 to 0.04."""
+    from matplotlib.ticker import MaxNLocator
+
+    if largest > 0:
+        ax.set_xlim(left=0)
+    else:
+        ax.set_xlim(0, 1)
+    if percent:
+        ax.xaxis.set_major_formatter(_percent_formatter())
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _largest(*series: Sequence[float | None]) -> float:
+    return max((float(v) for values in series for v in values if v is not None), default=0.0)
 
 
 def _legend(ax: Any, items: Sequence[tuple[str, str]]) -> None:
@@ -180,7 +200,7 @@ def _legend(ax: Any, items: Sequence[tuple[str, str]]) -> None:
 def heatmap(
     rows: Sequence[str],
     columns: Sequence[str],
-    values: Sequence[Sequence[float | None]],
+    values: Sequence[Sequence[float | str | None]],
     *,
     title: str,
     salt: str,
@@ -189,14 +209,22 @@ def heatmap(
     cmap: str = "Blues",
     column_rotation: float = 60,
 ) -> Markup:
-    """A grid of ``values`` (rows x columns) shaded by size and labelled in each cell;
-    ``None`` cells are suppressed: grey, marked ``c``."""
+    """A grid of ``values`` (rows x columns) shaded by size and labelled in each cell. A cell
+    without a number is grey and marked: with its symbol when it is one (``c`` withheld,
+    ``z`` not applicable, ``:`` not available, see :meth:`View.shown`), ``z`` for NaN (a
+    share of no cases) and ``:`` for ``None`` (no such row)."""
     import numpy as np
     from matplotlib import colormaps
 
     n_rows, n_cols = len(rows), len(columns)
+    marks = [[_mark(v) for v in row] for row in values]
+    numbers = [[v if isinstance(v, (int, float)) else math.nan for v in row] for row in values]
     data = np.array(
-        [[math.nan if v is None else float(v) for v in row] for row in values], dtype=float
+        [
+            [math.nan if m is not None else float(v) for v, m in zip(row, mrow, strict=True)]
+            for row, mrow in zip(numbers, marks, strict=True)
+        ],
+        dtype=np.float64,
     ).reshape(n_rows, n_cols)
     finite = data[np.isfinite(data)]
     top = float(finite.max()) if finite.size else 1.0
@@ -220,8 +248,9 @@ def heatmap(
         for r in range(n_rows):
             for c in range(n_cols):
                 v = data[r, c]
-                if math.isnan(v):
-                    text, color = "c", _INK
+                mark = marks[r][c]
+                if mark is not None:
+                    text, color = mark, _INK
                 else:
                     text = _pct(v) if percent else f"{v:,.0f}"
                     color = "white" if v > 0.6 * top else _INK
@@ -232,6 +261,15 @@ def heatmap(
         if colorbar_label:
             bar.set_label(colorbar_label)
         return svg(fig, title=title, salt=salt)
+
+
+def _mark(value: float | str | None) -> str | None:
+    """The symbol a heat-map cell shows instead of a number, or None for a number."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ":"
+    return "z" if math.isnan(float(value)) else None
 
 
 def stacked_bars(
@@ -267,6 +305,7 @@ def stacked_bars(
                 ax.text(left[i], y, "  c", va="center", ha="left", color="#666666")
         ax.set_yticks(ys, labels)
         ax.set_xlabel(xlabel)
+        _value_axis(ax, max(left, default=0.0), percent=False)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
         _legend(ax, [(name, color) for name, _, color in series])
@@ -313,9 +352,7 @@ def paired_bars(
                     )
         ax.set_yticks(ys, labels)
         ax.set_xlabel(xlabel)
-        ax.set_xlim(left=0)
-        if percent:
-            ax.xaxis.set_major_formatter(_percent_formatter())
+        _value_axis(ax, _largest(first[1], first[3], second[1], second[3]), percent=percent)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
         _legend(ax, [(first[0], PALETTE[4]), (second[0], PALETTE[0])])
@@ -364,7 +401,7 @@ def demand_and_capacity(
                 ax.text(0, y - 0.42, " no capacity in the plan", fontsize=7, color="#666666")
         ax.set_yticks(ys, labels)
         ax.set_xlabel(xlabel)
-        ax.set_xlim(left=0)
+        _value_axis(ax, _largest(demand, highs, capacity), percent=False)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
         _legend(

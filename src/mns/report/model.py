@@ -13,6 +13,7 @@ from collections.abc import Mapping, Set as AbstractSet
 import attrs
 import pyarrow as pa
 
+from mns.disclosure import AUDIENCES, INTERNAL_NOTE, WITHHELD_COLUMNS
 from mns.plan.model import Plan
 from mns.records.bundle import Provenance
 
@@ -21,14 +22,8 @@ __all__ = ["AUDIENCES", "INTERNAL_BANNER", "WITHHELD_COLUMNS", "ReportInput", "S
 #: Per table, the cells withheld by disclosure control, as (row, column) pairs.
 Suppressed = Mapping[str, AbstractSet[tuple[int, str]]]
 
-#: The audiences a report is written for.
-AUDIENCES = ("public", "internal")
 #: The banner every page of an internal report carries.
-INTERNAL_BANNER = "Internal: contains small numbers, not for publication"
-#: The columns of :attr:`ReportInput.withheld`: per published table, its cells, those
-#: withheld, and why (primary: a small count; secondary: protecting one; derived: a share,
-#: rate or interval built on a withheld count).
-WITHHELD_COLUMNS = ("table", "cells", "withheld", "primary", "secondary", "derived")
+INTERNAL_BANNER = f"{INTERNAL_NOTE[0].upper()}{INTERNAL_NOTE[1:]}"
 
 _NULL_KEY = b"mns.null"  # the field metadata naming the symbol of a column's nulls
 

@@ -22,7 +22,7 @@ from mns.rules.bind import Absent, Binding, Derived, Present
 __all__ = ["Batch", "check_schema", "evaluate"]
 
 #: A pyarrow Array or Scalar (pyarrow is untyped for mypy here, so this is Any).
-Value: TypeAlias = Any
+ArrowValue: TypeAlias = Any
 _NULL_BOOL = pa.scalar(None, pa.bool_())
 _TRUE = pa.scalar(True)
 _FALSE = pa.scalar(False)
@@ -120,7 +120,7 @@ class Batch:
             ref = ref.cast(pa.date32())
         year = pc.add(pc.year(ref), pc.cast(pc.greater_equal(pc.month(ref), 4), pa.int64()))
         c = src.column
-        collected: Value = _TRUE
+        collected: ArrowValue = _TRUE
         if c.valid_from is not None:
             collected = pc.and_kleene(collected, pc.greater_equal(year, c.valid_from))
         if c.valid_to is not None:
@@ -129,7 +129,7 @@ class Batch:
         return broadcast(pc.if_else(collected, _NULL_BOOL, _FALSE), self.n)
 
 
-def broadcast(value: Value, n: int) -> pa.Array:
+def broadcast(value: ArrowValue, n: int) -> pa.Array:
     """``value`` as an array of length ``n`` (a scalar is repeated)."""
     if isinstance(value, pa.Scalar):
         return (
@@ -140,7 +140,7 @@ def broadcast(value: Value, n: int) -> pa.Array:
     return value
 
 
-def _plain(value: Value) -> Value:
+def _plain(value: ArrowValue) -> ArrowValue:
     if isinstance(value, pa.DictionaryArray):
         return value.dictionary_decode()
     return value
@@ -153,7 +153,7 @@ def _dict_lookup(array: pa.DictionaryArray, on_dictionary: pa.Array) -> pa.Array
         hits = np.flatnonzero(on_dictionary.to_numpy(zero_copy_only=False))
         if len(hits) <= _FEW:
             indices = array.indices
-            result: Value = pc.equal(
+            result: ArrowValue = pc.equal(
                 indices, pa.scalar(int(hits[0]) if len(hits) else -1, indices.type)
             )
             for hit in hits[1:]:
@@ -170,7 +170,7 @@ def _dict_equal(array: pa.DictionaryArray, value: str) -> pa.Array:
     return _dict_lookup(array, pc.equal(array.dictionary, value))
 
 
-def _is_in(value: Value, values: tuple[Any, ...]) -> Value:
+def _is_in(value: ArrowValue, values: tuple[Any, ...]) -> ArrowValue:
     if isinstance(value, pa.Scalar):
         found = value.is_valid and any(value.as_py() == v for v in values)
         return pa.scalar(found, pa.bool_()) if value.is_valid else _NULL_BOOL
@@ -195,7 +195,7 @@ def _is_in(value: Value, values: tuple[Any, ...]) -> Value:
     return found
 
 
-def _same_int(value: Value, other: Value) -> Value:
+def _same_int(value: ArrowValue, other: ArrowValue) -> ArrowValue:
     """An integer literal as a scalar of the other side's integer type when it fits, so the
     column is compared as it is rather than widened to int64 first."""
     if (
@@ -221,9 +221,9 @@ _KERNELS = {
 }
 
 
-def _count(expr: ir.Count, batch: Batch) -> tuple[Value, Value]:
-    low: Value = pa.scalar(0, pa.int16())
-    high: Value = pa.scalar(0, pa.int16())
+def _count(expr: ir.Count, batch: Batch) -> tuple[ArrowValue, ArrowValue]:
+    low: ArrowValue = pa.scalar(0, pa.int16())
+    high: ArrowValue = pa.scalar(0, pa.int16())
     for arg in expr.args:
         v = evaluate(arg, batch)
         low = pc.add(low, pc.cast(pc.fill_null(v, False), pa.int16()))
@@ -231,7 +231,9 @@ def _count(expr: ir.Count, batch: Batch) -> tuple[Value, Value]:
     return low, high
 
 
-def _compare_intervals(op: str, a: tuple[Value, Value], b: tuple[Value, Value]) -> Value:
+def _compare_intervals(
+    op: str, a: tuple[ArrowValue, ArrowValue], b: tuple[ArrowValue, ArrowValue]
+) -> ArrowValue:
     (alo, ahi), (blo, bhi) = a, b
     if op == "<":
         t, f = pc.less(ahi, blo), pc.greater_equal(alo, bhi)
@@ -250,7 +252,7 @@ def _compare_intervals(op: str, a: tuple[Value, Value], b: tuple[Value, Value]) 
     return pc.if_else(t, _TRUE, pc.if_else(f, _FALSE, _NULL_BOOL))
 
 
-def _compare(expr: ir.Compare, batch: Batch) -> Value:
+def _compare(expr: ir.Compare, batch: Batch) -> ArrowValue:
     left, right = expr.left, expr.right
     if isinstance(left, ir.Count) or isinstance(right, ir.Count):
         a = _count(left, batch) if isinstance(left, ir.Count) else (evaluate(left, batch),) * 2
@@ -277,7 +279,7 @@ def _compare(expr: ir.Compare, batch: Batch) -> Value:
     return _KERNELS[expr.op](lv, rv)
 
 
-def evaluate(expr: ir.Expr, batch: Batch) -> Value:
+def evaluate(expr: ir.Expr, batch: Batch) -> ArrowValue:
     """The value of ``expr`` on every row of ``batch``: an array, or a scalar when ``expr``
     names no column. Conditions are bool, null where unknown."""
     if isinstance(expr, ir.Const):

@@ -25,9 +25,9 @@ __all__ = [
     "Applied",
     "Binding",
     "Derived",
+    "FieldSource",
     "Offer",
     "Present",
-    "Source",
     "bind",
     "collection_year",
 ]
@@ -86,7 +86,7 @@ class Derived:
     crosswalk: Crosswalk
 
 
-Source = Present | Absent | Derived
+FieldSource = Present | Absent | Derived
 
 
 @attrs.frozen(kw_only=True)
@@ -126,7 +126,7 @@ class Applied:
 class Binding:
     """Where each column named by the rules comes from."""
 
-    sources: Mapping[str, Source]
+    sources: Mapping[str, FieldSource]
     applied: tuple[Applied, ...] = ()
 
     def leaves(self, expr: ir.Expr) -> tuple[str, ...]:
@@ -167,13 +167,13 @@ def bind(
     the indicator when a column can be neither found nor derived."""
     offers = list(offers)
     present_langs = {lang for name in available if (lang := _language_of(name)) is not None}
-    sources: dict[str, Source] = {}
+    sources: dict[str, FieldSource] = {}
     derived: dict[int, list[str]] = {}
 
     def bind_plain(col: ir.Column) -> None:
         if col.name in sources:
             return
-        src: Source = Present(col) if col.name in available else Absent(col)
+        src: FieldSource = Present(col) if col.name in available else Absent(col)
         sources[col.name] = src
         if isinstance(src, Absent) and src.year_specific and "reference_date" not in sources:
             ref = ir.Column(span=(0, 0), name="reference_date", type=ir.Type.DATE, kind="date")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 
 import attrs
@@ -161,12 +162,13 @@ def rule_error(rule: str, message: str, start: int, end: int | None = None) -> R
 # ---------------------------------------------------------------------------------------------
 # lexer
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 KEYWORDS = frozenset({"and", "or", "not", "in", "date", "true", "false"})
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>\d+(?:\.\d+)?(?![A-Za-z0-9_.]))
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?![A-Za-z0-9_.]))
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)
   | (?P<string>'[^'\n]*'|"[^"\n]*")
   | (?P<op>==|!=|<=|>=|<|>)
@@ -216,7 +218,10 @@ def _bad_character(rule: str, pos: int) -> RuleError:
         "'": "a string is not closed: add the closing quote",
         '"': "a string is not closed: add the closing quote",
     }
-    if ch.isdigit():
+    if ch.isdigit() and not ch.isascii():  # int() would take it: a rule's numbers are 0-9
+        name = unicodedata.name(ch, "a digit outside 0-9").lower()
+        hint = f"{name} is not a number in a rule: write numbers with the digits 0-9"
+    elif ch.isdigit():
         hint = (
             "a code that starts with a digit is written with its language, e.g. cin.4B; "
             "otherwise put a space after the number"
@@ -406,6 +411,8 @@ class _Parser:
                 raise self._fail("a quoted date after 'date', e.g. date '2024-03-31'")
             self._next()
             try:
+                if not _ISO_DATE.fullmatch(lit.text[1:-1]):  # 0-9 only, whatever Python accepts
+                    raise ValueError(lit.text)
                 value = dt.date.fromisoformat(lit.text[1:-1])
             except ValueError:
                 raise rule_error(

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from mns._version import __version__
 from mns.records import schema
 from mns.records.bundle import Provenance, Records
 from mns.synth import _cases, _model, _records
@@ -283,7 +284,7 @@ def _build_records(
     truth_schema = pa.schema([("case_id", pa.string()), ("profile", schema.CATEGORY)])
     return Records(
         provenance=Provenance(
-            adapter="synth", adapter_version=_version(), collection_year=scenario.year
+            adapter="synth", adapter_version=__version__, collection_year=scenario.year
         ),
         cases=pa.Table.from_batches(case_batches, schema=sch),
         services=pa.Table.from_batches(service_batches, schema=schema.SERVICES),
@@ -291,12 +292,6 @@ def _build_records(
         assignments=pa.Table.from_batches(assignment_batches, schema=schema.ASSIGNMENTS),
         extra={"truth": pa.Table.from_batches(truth, schema=truth_schema)},
     )
-
-
-def _version() -> str:
-    import mns
-
-    return mns.__version__
 
 
 def population(*, seed: int, areas: int | None = None) -> pa.Table:

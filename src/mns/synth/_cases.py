@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from mns.lang import Kind, language, valid_in
 from mns.records import schema
+from mns.records.model import SEXES
 from mns.synth import _model as m
 from mns.synth._geography import Geography
 
@@ -41,7 +42,6 @@ FACTORS: tuple[str, ...] = (
     "14A", "15A", "16A", "17A", "18B", "18C", "19B", "19C", "20", "22A", "23A", "24A",
 )  # fmt: skip
 _FACTOR = {code: j for j, code in enumerate(FACTORS)}
-SEXES = ("M", "F", "U")
 COHORTS = ("referral", "child_in_need", "child_protection", "looked_after")
 CLOSURES = ("RC1", "RC2", "RC3", "RC4", "RC5", "RC6", "RC7", "RC8", "RC9")
 #: P(reason for closure) by status; the rest stay open. RC9 exists from 2023.
@@ -155,7 +155,7 @@ def tables(year: int) -> Tables:
     factor_p = 1 - (1 - factor_p) * (1 - background)
     base = np.array([m.REFERRAL_SOURCES[c] if c in sources else 0.0 for c in sources])
     source_p = np.array([base * [prof.sources.get(c, 1.0) for c in sources] for prof in profiles])
-    closure_p = np.zeros((len(m.STATUSES), 1 + len(CLOSURES)))
+    closure_p = np.zeros((len(m.CASE_STATUSES), 1 + len(CLOSURES)))
     for s, table in enumerate(_CLOSURE_BY_STATUS):
         moved = 0.0
         for code, p in table.items():

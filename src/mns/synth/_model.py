@@ -18,6 +18,7 @@ import attrs
 __all__ = [
     "AGE_SHAPES",
     "ASYLUM_ETHNICITIES",
+    "CASE_STATUSES",
     "CHILD_MIN_AGE",
     "DISABILITIES",
     "ETHNICITIES",
@@ -25,7 +26,6 @@ __all__ = [
     "PROFILES",
     "RECORD_SERVICES",
     "REFERRAL_SOURCES",
-    "STATUSES",
     "Profile",
     "RecordService",
 ]
@@ -35,7 +35,7 @@ LOW_NEED = "low_need"
 
 #: How far a case went: closed after referral or assessment, a child in need plan, a child
 #: protection plan, looked after. Index order is used in arrays.
-STATUSES = ("nfa", "cin", "cp", "lac")
+CASE_STATUSES = ("nfa", "cin", "cp", "lac")
 
 
 def _normalised(weights: tuple[float, ...]) -> tuple[float, ...]:

@@ -6,6 +6,7 @@ frames as the cases, so ``records(n, seed=s).cases`` equals ``cases(n, seed=s)``
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import numpy as np
@@ -35,9 +36,11 @@ _SERVICE = {code: j for j, code in enumerate(SERVICE_CODES)}
 STATUTORY = ("assessment", "s47", "cin_plan", "cp_plan", "looked_after")
 AGENCIES = tuple(sorted({s.agency for s in m.RECORD_SERVICES}))
 PROVIDERS = tuple(sorted({s.provider for s in m.RECORD_SERVICES}))
-PLACEMENTS = ("U1", "U3", "U4", "U6", "K2", "H5", "P1")
-_PLACEMENT_P = np.array([0.05, 0.15, 0.15, 0.45, 0.10, 0.0, 0.10])
-_PLACEMENT_P_16 = np.array([0.03, 0.10, 0.12, 0.30, 0.15, 0.25, 0.05])
+PLACEMENTS = ("U1", "U3", "U4", "U6", "K2", "H5", "P1", "K3")
+_PLACEMENT_P = np.array([0.05, 0.15, 0.15, 0.45, 0.10, 0.0, 0.10, 0.0])
+_PLACEMENT_P_16 = np.array([0.03, 0.10, 0.12, 0.30, 0.15, 0.25, 0.05, 0.0])
+#: from 2024-25 the 903 codes supported accommodation K3; H5 is withdrawn in 2025-26
+_K3_FROM = (dt.date(2024, 4, 1) - dt.date(1970, 1, 1)).days
 NFA_FACTOR = 0.15  #: services reach cases closed after referral much less often
 
 #: Record codes of the targeted (non-statutory) services the demo plan lists for each group:
@@ -151,7 +154,10 @@ def _episodes(frame: Frame, rng: np.random.Generator) -> tuple[Ints, Ints, Ints,
         np.searchsorted(np.cumsum(_PLACEMENT_P_16), rng.random(n) * _PLACEMENT_P_16.sum()),
         np.searchsorted(np.cumsum(_PLACEMENT_P), rng.random(n) * _PLACEMENT_P.sum()),
     ).astype(np.int64)
-    add(looked_after, "looked_after", ref + rng.integers(0, 120, n), placement)
+    la_start = ref + rng.integers(0, 120, n)
+    h5, k3 = PLACEMENTS.index("H5"), PLACEMENTS.index("K3")
+    placement = np.where((placement == h5) & (la_start >= _K3_FROM), k3, placement)
+    add(looked_after, "looked_after", la_start, placement)
 
     # targeted services: by latent need, and prompted by recorded factors
     reach = np.where(status == 0, NFA_FACTOR, 1.0)

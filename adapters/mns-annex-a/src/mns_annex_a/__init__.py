@@ -19,9 +19,9 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mns.plugins import Adapter, Source, hookimpl
+from mns.io import read as mns_read
+from mns.plugins import LIMITS_OPTION, Adapter, Source, hookimpl, limits_from
 from mns.records.bundle import Provenance, Records
-from mns.records.io import read as mns_read
 from mns.records.issues import IssueLog
 from mns_annex_a.read import ROLES, read_workbook
 from mns_annex_a.spec import LISTS
@@ -65,8 +65,9 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
     """The adapter's ``read``: one or more Annex A workbooks."""
     log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)), roles=ROLES)
     merged: dict[str, list[Any]] = {spec.name: [] for spec in LISTS.values()}
+    limits = limits_from(options)
     for src in sources:
-        for name, table in read_workbook(src, log.bind(source=src.name)).items():
+        for name, table in read_workbook(src, log.bind(source=src.name), limits).items():
             merged[name].append(table)
     import pyarrow as pa
 
@@ -90,6 +91,7 @@ def adapter() -> Adapter:
         sniff=sniff,
         read=read_sources,
         tables=("cases", "services"),
+        options=(LIMITS_OPTION,),
         version=__version__,
     )
 

@@ -15,7 +15,14 @@ import pyarrow as pa
 
 from mns import privacy
 from mns.lang import language
-from mns.plugins import Source
+from mns.plugins import (
+    DEFAULT_LIMITS,
+    Limits,
+    Source,
+    WorkbookError,
+    check_workbook,
+    report_uncached,
+)
 from mns.records.issues import IssueLog, column_letter
 from mns_annex_a.normalise import normalise
 from mns_annex_a.spec import LISTS, Kind, ListSpec, normal_header
@@ -106,7 +113,15 @@ def _sheet_for(spec: ListSpec, sheets: Mapping[str, list[list[Any]]], used: set[
     return best[1] if best else None
 
 
-def _read_list(spec: ListSpec, sheet: str, rows: list[list[Any]], log: IssueLog) -> pa.Table:
+def _read_list(
+    spec: ListSpec,
+    sheet: str,
+    rows: list[list[Any]],
+    log: IssueLog,
+    formulas: frozenset[int] = frozenset(),
+) -> pa.Table:
+    """List ``spec`` from the rows of ``sheet``; ``formulas``: row numbers holding formulas
+    with no saved result (they read blank but are records, rejected without their key)."""
     head, _ = _header_row(rows, spec)
     header = rows[head] if rows else []
     position: dict[str, int] = {}
@@ -146,9 +161,10 @@ def _read_list(spec: ListSpec, sheet: str, rows: list[list[Any]], log: IssueLog)
     values: dict[str, list[Any]] = {c.key: [] for c in spec.columns}
     row_numbers: list[int] = []
     key_column = spec.columns[0]
-    for i in range(head + 1, len(rows)):
-        cells = rows[i]
-        if not any(c not in (None, "") for c in cells):
+    end = max(len(rows), max(formulas, default=0))  # calamine ends at the last value
+    for i in range(head + 1, end):
+        cells = rows[i] if i < len(rows) else []
+        if not any(c not in (None, "") for c in cells) and i + 1 not in formulas:
             continue  # the template's empty rows below the data are not records
         record: dict[str, Any] = {}
         for column in spec.columns:
@@ -200,22 +216,30 @@ def _empty(spec: ListSpec) -> pa.Table:
     return pa.schema(fields).empty_table()
 
 
-def read_workbook(source: Source, log: IssueLog) -> dict[str, pa.Table]:
+def read_workbook(
+    source: Source, log: IssueLog, limits: Limits = DEFAULT_LIMITS
+) -> dict[str, pa.Table]:
     """Every list of one Annex A workbook, by list name (``contacts``, ``referrals``...);
-    a list that is missing is an empty table, with a warning."""
+    a list that is missing is an empty table, with a warning. A workbook over ``limits`` (or
+    not a workbook) is refused whole: one error, and every list empty."""
     from python_calamine import CalamineWorkbook
 
     with source.open() as stream:
         data = stream.read()
-    try:
+    try:  # before calamine: it would build a grid as large as the farthest cell
+        shape = check_workbook(data, name=source.name, limits=limits)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:
-        log.error(f"the file is not a readable workbook ({exc})", action="rejected", table="file")
+        sheets = {
+            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name in workbook.sheet_names
+            if name in shape.names
+        }
+    except WorkbookError as exc:
+        _refused(log, exc.message.removeprefix(f"{source.name}: "), exc.item, exc.cell)
         return {spec.name: _empty(spec) for spec in LISTS.values()}
-    sheets = {
-        name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        for name in workbook.sheet_names
-    }
+    except Exception as exc:  # calamine raises its own errors for damaged parts
+        _refused(log, f"the file is not a readable workbook ({type(exc).__name__}: {exc})")
+        return {spec.name: _empty(spec) for spec in LISTS.values()}
     out: dict[str, pa.Table] = {}
     used: set[str] = set()
     for spec in LISTS.values():
@@ -229,10 +253,23 @@ def read_workbook(source: Source, log: IssueLog) -> dict[str, pa.Table]:
             out[spec.name] = _empty(spec)
             continue
         used.add(sheet)
-        out[spec.name] = _read_list(spec, sheet, sheets[sheet], log)
+        scanned = shape.sheet(sheet)
+        report_uncached(log.bind(table=spec.name), scanned)
+        out[spec.name] = _read_list(spec, sheet, sheets[sheet], log, scanned.uncached_rows)
     for name in sheets:
         if name not in used:
             log.warning(
                 f"sheet {name!r} is not one of the eleven lists; it was ignored", sheet=name
             )
     return out
+
+
+def _refused(
+    log: IssueLog, message: str, sheet: str | None = None, cell: str | None = None
+) -> None:
+    """Log the refusal of a whole workbook, at the cell that caused it when there is one."""
+    row = int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) if cell else None
+    column = cell.rstrip("0123456789") if cell else None
+    log.error(
+        message, action="rejected", table="file", sheet=sheet, row=row, column=column, value=cell
+    )

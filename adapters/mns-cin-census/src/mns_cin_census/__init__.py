@@ -20,9 +20,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from mns.plugins import Adapter, Option, hookimpl
+from mns.io import read as mns_read
+from mns.plugins import Adapter, Option, hookimpl, text_head
 from mns.records.bundle import Records
-from mns.records.io import read as mns_read
 from mns_cin_census.read import RELATIONAL, Part, batches, read_sources, to_parquet
 from mns_cin_census.write import Written, write, write_parts, xsd_errors
 
@@ -49,11 +49,10 @@ ADAPTER = "cin-census"
 def sniff(head: bytes) -> bool:
     """Whether a file's first bytes look like a CIN census file (a ``<Message>`` with CIN
     content; ``<Message>`` alone is too common)."""
-    if b"<Message" not in head:
+    text = text_head(head)  # UTF-16 and Windows-1252 files too
+    if "<Message" not in text:
         return False
-    return any(
-        mark in head for mark in (b">CIN<", b"<CINdetails", b"<LAchildID", b"<ChildIdentifiers")
-    )
+    return any(mark in text for mark in (">CIN<", "<CINdetails", "<LAchildID", "<ChildIdentifiers"))
 
 
 def adapter() -> Adapter:
@@ -69,12 +68,14 @@ def adapter() -> Adapter:
             Option(
                 name="year",
                 description="collection year (2024 = 2023-24); default: the file's header",
+                type=int,
             ),
             Option(
                 name="reference_date",
                 description=(
                     "census reference date (YYYY-MM-DD); default: the file's header, else 31 March"
                 ),
+                type=dt.date,
             ),
             Option(
                 name="relational",

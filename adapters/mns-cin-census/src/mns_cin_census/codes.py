@@ -13,10 +13,31 @@ from collections.abc import Mapping
 import attrs
 import pyarrow as pa
 
-from mns.lang import Indicator, Value, language, valid_in
+from mns.lang import CategoryValue, Indicator, language, valid_in
 from mns_cin_census import spec
 
-__all__ = ["CodeSet", "code_sets", "factor_codes"]
+__all__ = ["LEGACY_FACTORS", "CodeSet", "Legacy", "code_sets", "factor_codes", "queried"]
+
+
+@attrs.frozen(kw_only=True)
+class Legacy:
+    """A factor code that left the published list but that the DfE validator still accepts:
+    read in every year, with a query (a located warning naming ``rule``) from ``query_from``."""
+
+    code: str
+    replaced_by: tuple[str, ...]
+    query_from: int
+    rule: str
+
+
+#: 18A and 19A: in the code list until 2020, split into B/C codes from 2021; the DfE CIN
+#: validator (data-to-insight/csc-validator-be-cin) still lists them among the factors it
+#: accepts (rule 8897Q, 2022-23 rules, inherited by later years) and only queries them from
+#: 2024-25 (rules 8945Q and 8950Q). Rejecting them would lose a physical or sexual abuse factor.
+LEGACY_FACTORS: Mapping[str, Legacy] = {
+    "18A": Legacy(code="18A", replaced_by=("18B", "18C"), query_from=2025, rule="8945Q"),
+    "19A": Legacy(code="19A", replaced_by=("19B", "19C"), query_from=2025, rule="8950Q"),
+}
 
 #: element -> indicator of the ``cin`` language holding its values
 _BY_INDICATOR = {
@@ -65,16 +86,34 @@ class CodeSet:
         return f"<{self.element}> {code!r} is not a code of this element; expected one of {shown}"
 
 
-def _span(item: Value | Indicator) -> tuple[int | None, int | None]:
+def _span(item: CategoryValue | Indicator) -> tuple[int | None, int | None]:
     return (item.valid_from, item.valid_to)
 
 
+def _factor_accepted(item: Indicator, year: int | None) -> bool:
+    return valid_in(item, year) or (
+        item.code in LEGACY_FACTORS
+        and (year is None or item.valid_from is None or year >= item.valid_from)
+    )
+
+
 def factor_codes(year: int | None) -> tuple[str, ...]:
-    """Assessment factor codes valid in ``year`` (all of them when ``None``), in language order."""
+    """Assessment factor codes a ``year``'s file may hold (all of them when ``None``), in
+    language order: the year's list and the :data:`LEGACY_FACTORS` still accepted."""
     lang = language("cin")
     return tuple(
-        i.code for i in lang.indicators if i.dimension == "assessment_factors" and valid_in(i, year)
+        i.code
+        for i in lang.indicators
+        if i.dimension == "assessment_factors" and _factor_accepted(i, year)
     )
+
+
+def queried(code: str, year: int | None) -> Legacy | None:
+    """The legacy factor ``code`` if the DfE validator queries it in ``year``, else ``None``."""
+    legacy = LEGACY_FACTORS.get(code)
+    if legacy is None or year is None or year < legacy.query_from:
+        return None
+    return legacy
 
 
 @functools.cache
@@ -92,7 +131,7 @@ def code_sets(year: int | None) -> Mapping[str, CodeSet]:
     factors = [i for i in lang.indicators if i.dimension == "assessment_factors"]
     out["AssessmentFactors"] = CodeSet(
         element="AssessmentFactors",
-        valid=tuple(i.code for i in factors if valid_in(i, year)),
+        valid=factor_codes(year),
         known={i.code: _span(i) for i in factors},
     )
     disabilities = [i for i in lang.indicators if i.dimension == "disability"]

@@ -42,6 +42,32 @@ class Issues:
     def __init__(self, log: IssueLog, source: str) -> None:
         self.log = log
         self.source = source
+        #: routine findings of the whole file: (table, field, what) -> [count, line, record]
+        self._routine: dict[tuple[str, str, str], list[Any]] = {}
+
+    def routine(
+        self, table: str, field: str, what: str, lines: Sequence[int], records: Sequence[Any]
+    ) -> None:
+        """Findings too common to list one by one (an empty optional element read as
+        missing): counted, and reported once per kind by :meth:`summarise`."""
+        if not len(lines):
+            return
+        seen = self._routine.setdefault((table, field, what), [0, None, None])
+        seen[0] += len(lines)
+        if seen[1] is None:
+            seen[1], seen[2] = int(lines[0]), records[0]
+
+    def summarise(self) -> None:
+        """One ``note`` per kind of routine finding, with its count and first place."""
+        for (table, field, what), (count, line, record) in sorted(self._routine.items()):
+            self.log.note(
+                f"{what}: {count} time(s) in this file (the first at line {line})",
+                line=line,
+                field=field,
+                record=record,
+                table=canonical(table),
+            )
+        self._routine.clear()
 
     def file_error(
         self,
@@ -68,8 +94,10 @@ class Issues:
         value: str | None = None,
         severity: Severity = "warning",
         action: Action = "blanked",
+        record: str | None = None,
     ) -> None:
-        """An element out of place: unexpected, repeated, or from another year's shape."""
+        """An element out of place: unexpected, repeated, or from another year's shape;
+        ``record``: the child it is in."""
         value = value.strip() if isinstance(value, str) else value
         self.log.add(
             severity,
@@ -78,16 +106,20 @@ class Issues:
             line=line,
             field=field,
             value=value or None,
+            record=record,
             table=canonical(table),
         )
 
-    def missing_block(self, table: str, tag: str, parent: str, line: int | None) -> None:
-        """A block the schema requires is absent."""
+    def missing_block(
+        self, table: str, tag: str, parent: str, line: int | None, record: str | None = None
+    ) -> None:
+        """A block the schema requires is absent (in the child ``record``)."""
         self.log.error(
             f"<{parent}> at line {line} has no <{tag}>, which the schema requires",
             action="kept",
             line=line,
             field=tag,
+            record=record,
             table=canonical(table),
         )
 

@@ -10,6 +10,7 @@ time.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as dt
 import gc
@@ -20,6 +21,7 @@ from typing import IO, Any
 import attrs
 from lxml import etree
 
+from mns.plugins import detect_encoding
 from mns_cin_census import spec
 from mns_cin_census.issues import Issues
 
@@ -108,28 +110,40 @@ _TABLE_FIELDS = _fields_of(spec.CHILD)
 
 def scan_tags(reopen: Callable[[], IO[bytes]], name: str, from_line: int = 1) -> list[int]:
     """The lines, from ``from_line`` on, where a start tag ``<name`` (or ``<prefix:name``)
-    begins, found by scanning the raw bytes a block at a time (nothing is parsed)."""
-    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(name.encode()) + rb"[\s/>]")
+    begins, found by scanning the raw text a block at a time (nothing is parsed). A UTF-16 or
+    UTF-32 file is decoded first (its encoding found from its first bytes)."""
+    with reopen() as stream:
+        encoding = detect_encoding(stream.read(4096), complete=False)
+    wide = encoding.codec not in ("utf-8", "cp1252")
+    tag = r"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(name) + r"[\s/>]"
+    pattern: re.Pattern[Any] = re.compile(tag if wide else tag.encode())
+    newline: Any = "\n" if wide else b"\n"
+    decoder = codecs.getincrementaldecoder(encoding.codec)(errors="replace") if wide else None
     found: list[int] = []
     line = 1  # the line at the start of ``data``
-    data = b""
+    data: Any = "" if wide else b""
     with reopen() as stream:
+        if wide:
+            stream.read(encoding.bom)
         while True:
-            block = stream.read(1 << 20)
+            block: Any = stream.read(1 << 20)
+            ended = not block
+            if decoder is not None:
+                block = decoder.decode(block, final=ended)
             data += block
-            # matches starting in the last 256 bytes wait for the next block (unless at the end)
-            cut = len(data) if not block else max(0, len(data) - 256)
+            # matches starting in the last 256 characters wait for the next block
+            cut = len(data) if ended else max(0, len(data) - 256)
             last = 0
             for match in pattern.finditer(data, 0, len(data)):
                 if match.start() >= cut:
                     break
-                line += data.count(b"\n", last, match.start())
+                line += data.count(newline, last, match.start())
                 last = match.start()
                 if line >= from_line:
                     found.append(line)
-            line += data.count(b"\n", last, cut)
+            line += data.count(newline, last, cut)
             data = data[cut:]
-            if not block:
+            if ended:
                 return found
 
 
@@ -187,6 +201,7 @@ class Parser:
         ] = {}  # (block, why) -> [count, first line]
         self._ns = ""
         self._child: _Compiled | None = None
+        self._child_el: Any = None  # the <Child> being read
 
     # ------------------------------------------------------------------ batches
     def empty_batch(self) -> RawBatch:
@@ -225,7 +240,9 @@ class Parser:
                         return
                 tag = el.tag
                 if event == "start":
-                    if tag == self._ns + "Child":
+                    # the outermost open child: a file cut inside "<ChildProtectionPlans" can
+                    # show a "<Child" start within it, and the open episode must still count
+                    if tag == self._ns + "Child" and child_start is None:
                         child_start = el.sourceline
                     continue
                 if tag == self._ns + "Child":
@@ -310,31 +327,41 @@ class Parser:
 
     def _syntax_error(self, exc: etree.XMLSyntaxError, child_start: int | None) -> None:
         line = exc.lineno or None
+        why = f"the file stops being well-formed at line {line}"
         if child_start is not None:
+            children, episodes = self._lost(child_start, why)
             self._issues.file_error(
                 "the XML stops being well-formed inside the <Child> starting at line "
-                f"{child_start} "
-                f"({exc.msg}); that child was not read, nor anything after it",
+                f"{child_start} ({exc.msg}); {self._progress()}; {children} <Child> "
+                f"element(s) from line {child_start} on, with {episodes} episode(s) of need, "
+                "could not be read",
                 line=line,
             )
-            self._lost(child_start, f"the file stops being well-formed at line {line}")
         else:
             self.refused = self.refused or (self.children_read == 0 and self.header.line is None)
+            children, episodes = self._lost(line, why) if line is not None else (0, 0)
             self._issues.file_error(
-                f"the file is not well-formed XML ({exc.msg}); reading stopped here", line=line
+                f"the file is not well-formed XML ({exc.msg}); reading stopped here; "
+                f"{self._progress()}; {children} <Child> element(s) after it, with {episodes} "
+                "episode(s) of need, could not be read",
+                line=line,
             )
-            if line is not None:
-                self._lost(line, f"the file stops being well-formed at line {line}")
 
-    def _lost(self, from_line: int, why: str) -> None:
+    def _progress(self) -> str:
+        return f"{self.children_read} <Child> element(s) were read before it"
+
+    def _lost(self, from_line: int, why: str) -> tuple[int, int]:
         """Report every episode of need (``<CINdetails>`` start tag) from ``from_line`` on as
-        not read. The bytes are scanned, not parsed: nothing is expanded or fetched."""
+        not read, and count the ``<Child>`` elements and episodes lost. The text is scanned,
+        not parsed: nothing is expanded or fetched."""
         if self._reopen is None:
-            return
-        for line in scan_tags(self._reopen, "CINdetails", from_line):
+            return 0, 0
+        episodes = scan_tags(self._reopen, "CINdetails", from_line)
+        for line in episodes:
             self._issues.reject(
                 "CINdetails", f"the episode of need at line {line} was not read: {why}", line=line
             )
+        return len(scan_tags(self._reopen, "Child", from_line)), len(episodes)
 
     # ------------------------------------------------------------------ header
     def _read_header(self, el: Any) -> None:
@@ -422,22 +449,39 @@ class Parser:
                 self._issues.header(
                     "LEA", lea, h.lines.get("LEA"), "is not a three-digit local authority code"
                 )
-        if h.year is not None and h.reference_date is not None and h.reference_date.year != h.year:
-            self._issues.header(
-                "ReferenceDate",
-                ref,
-                h.lines.get("ReferenceDate"),
-                f"is not in the collection year {h.year} the header gives (<Year>); the year was "
-                "kept",
-                severity="warning",
-            )
+        stated = h.reference_date
+        if stated is not None:
+            census_year = h.year if h.year is not None else stated.year + (stated.month >= 4)
+            census_end = dt.date(census_year, 3, 31)
+            if stated != census_end:  # the census year always ends on 31 March
+                h.reference_date = census_end
+                self._issues.header(
+                    "ReferenceDate",
+                    ref,
+                    h.lines.get("ReferenceDate"),
+                    f"is not 31 March of the collection year {census_year} (DfE rule 100: "
+                    f"Reference Date is incorrect); the census year used ends on {census_end}",
+                )
 
     # ------------------------------------------------------------------ children
     def _read_child(self, el: Any, batch: RawBatch) -> None:
         assert self._child is not None
         tables = batch.tables
+        self._child_el = el
         self._block(el, self._child, tables, None, self.children_read + 1)
+        self._child_el = None
         self.children_read += 1
+
+    def _who(self) -> str | None:
+        """The ``LAchildID`` of the child being read, for an issue found in it."""
+        if self._child_el is None:
+            return None
+        ns = self._ns
+        found = self._child_el.findtext(f"{ns}ChildIdentifiers/{ns}LAchildID")
+        return found.strip() or None if isinstance(found, str) else None
+
+    def _structure(self, table: str, message: str, **where: Any) -> None:
+        self._issues.structure(table, message, record=self._who(), **where)
 
     def _block(
         self,
@@ -462,7 +506,7 @@ class Parser:
                     row[slot] = text  # None: present but empty (its line says it is there)
                     row[slot + n] = line
                 else:
-                    self._issues.structure(
+                    self._structure(
                         comp.table,
                         f"<{_localname(tag)}> appears twice in the <{_localname(el.tag)}> "
                         "starting at line "
@@ -477,7 +521,7 @@ class Parser:
                 sub_comp, sub_spec = nested
                 k = counts[tag] = counts.get(tag, 0) + 1
                 if k > 1 and tag in comp.once:
-                    self._issues.structure(
+                    self._structure(
                         comp.table,
                         f"<{sub_spec.tag}> appears more than once in a <{_localname(el.tag)}>; "
                         "only the first was read",
@@ -501,7 +545,7 @@ class Parser:
             if container is not None:
                 counts[tag] = counts.get(tag, 0) + 1
                 if counts[tag] > 1:
-                    self._issues.structure(
+                    self._structure(
                         comp.table,
                         f"<{_localname(tag)}> appears twice in a <{_localname(el.tag)}>; its "
                         "items were read as one list",
@@ -510,7 +554,7 @@ class Parser:
                     )
                 self._list(sub, container, tables, index)
                 continue
-            self._issues.structure(
+            self._structure(
                 comp.table,
                 f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it was ignored",
                 line=line,
@@ -520,7 +564,7 @@ class Parser:
         for tag in comp.required:
             if tag not in counts:
                 self._issues.missing_block(
-                    comp.table, _localname(tag), _localname(el.tag), el.sourceline
+                    comp.table, _localname(tag), _localname(el.tag), el.sourceline, self._who()
                 )
 
     def _list(
@@ -531,7 +575,7 @@ class Parser:
         if any(tag != leaf for tag, _, _ in items):
             for tag, _, line in items:
                 if tag != leaf:
-                    self._issues.structure(
+                    self._structure(
                         table,
                         f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it "
                         "was ignored",
@@ -540,7 +584,7 @@ class Parser:
                     )
             items = [item for item in items if item[0] == leaf]
         if not items:
-            self._issues.structure(
+            self._structure(
                 table,
                 f"<{_localname(el.tag)}> is empty; the schema requires at least one "
                 f"<{_localname(leaf)}>"

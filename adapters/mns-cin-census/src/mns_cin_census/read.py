@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns.errors import give
 from mns.plugins import Source
 from mns.privacy import PostcodeLevel
 from mns.records import schema as mns_schema
@@ -120,7 +121,8 @@ def _context(
         issues.log.warning(
             "the file states no collection year (Header/CollectionDetails/Year) and none was "
             "given: codes "
-            "were checked against every year's code sets; pass year=... to check one year's",
+            f"were checked against every year's code sets; {give('year', '...')} to check one "
+            "year's",
             line=header.line,
             field="Year",
             table="cases",
@@ -176,13 +178,14 @@ def batches(
         schema: pa.Schema | None = None
         sent_header = False
         tally: dict[str, list[int]] = {}
+        seen: dict[str, Any] = {}  # the children met, for DfE rule 8510
         for raw in parser.batches():
             if ctx is None:
                 ctx = _context(src.name, parser.header, year, reference_date, issues)
                 schema = tables.cases_schema(ctx.year)
             assert schema is not None
             with gc_paused():
-                batch = validate(raw, ctx, issues, tally)
+                batch = validate(raw, ctx, issues, tally, seen)
             extra: dict[str, pa.Table] = {}
             if relational:
                 if not sent_header:
@@ -204,6 +207,7 @@ def batches(
             )
         if ctx is not None:
             report_tally(tally, ctx, issues)
+        issues.summarise()
         if ctx is None:  # no child at all (empty, refused or truncated early)
             if parser.refused:
                 ctx = Context(source=src.name, year=year, reference_date=reference_date)
@@ -382,13 +386,34 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
     }
     only_year = next(iter(years)) if len(years) == 1 else None
     only_ref = next(iter(refs)) if len(refs) == 1 else None
+    if len(refs) > 1:  # never guessed from the records: the caller decides
+        stated = ", ".join(sorted(str(r) for r in refs if r is not None))
+        log.note(
+            f"the files are returns of different census years (reference dates {stated}): "
+            "the records state no single reference date; "
+            f"{give('reference_date', 'YYYY-MM-DD')} to say which year the audit describes",
+            field="ReferenceDate",
+            table="cases",
+        )
     return Records(
         provenance=Provenance(collection_year=only_year, reference_date=only_ref),
         cases=cases,
         services=services,
-        issues=log.table(),
+        issues=errors_first(log.table()),
         extra=extra,
     )
+
+
+def errors_first(issues: pa.Table) -> pa.Table:
+    """Issues ordered errors, warnings, notes; each kind in file order (stable)."""
+    if issues.num_rows == 0:
+        return issues
+    rank = pc.index_in(issues.column("severity"), value_set=pa.array(["error", "warning", "note"]))
+    order = pc.sort_indices(
+        pa.table({"rank": rank, "n": pa.array(np.arange(issues.num_rows))}),
+        sort_keys=[("rank", "ascending"), ("n", "ascending")],
+    )
+    return issues.take(order)
 
 
 def to_parquet(

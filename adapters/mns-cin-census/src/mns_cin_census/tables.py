@@ -49,8 +49,18 @@ _CASE_KEY = ("LAchildID", "CINdetailsID")
 
 def cases_schema(year: int | None) -> pa.Schema:
     """The ``cases`` schema of a collection year: the fixed columns and the ``cin``
-    indicators valid that year (every year's when ``None``)."""
-    return mns_schema.cases_schema([language("cin")], year)
+    indicators valid that year (every year's when ``None``), with the legacy factors the
+    DfE still accepts that year (18A, 19A: see :data:`mns_cin_census.codes.LEGACY_FACTORS`)."""
+    lang = language("cin")
+    base = mns_schema.cases_schema([lang], year)
+    extra = [
+        mns_schema.indicator_field(lang, lang.indicator(code))
+        for code in factor_codes(year)
+        if f"cin.{code}" not in base.names
+    ]
+    if not extra:
+        return base
+    return pa.schema([*base, *extra], metadata=base.metadata)
 
 
 def _days(values: pa.Array) -> np.ndarray[Any, Any]:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mns_cin_census import spec
-from mns_cin_census.codes import code_sets
+from mns_cin_census.codes import LEGACY_FACTORS, code_sets, queried
 from mns_cin_census.issues import Issues
 from mns_cin_census.parse import RawBatch
 
@@ -50,24 +50,64 @@ _BLOCK_TAG = {
     "Reviews": "Reviews",
     "PreProceedings": "PreProceedingsandFGDM",
 }
-#: (table, earlier element, later element): the later may not be before the earlier
-ORDER = (
-    ("ChildIdentifiers", "PersonBirthDate", "PersonDeathDate"),
-    ("CINdetails", "CINreferralDate", "CINclosureDate"),
-    ("Assessments", "AssessmentActualStartDate", "AssessmentAuthorisationDate"),
-    ("CINplanDates", "CINPlanStartDate", "CINPlanEndDate"),
-    ("Section47", "S47ActualStartDate", "DateOfInitialCPC"),
-    ("ChildProtectionPlans", "CPPstartDate", "CPPendDate"),
-    ("PreProceedings", "PPStartDate", "LBPSentDate"),
-    ("PreProceedings", "PPStartDate", "StepDecisionDate"),
+#: (table, earlier element, later element, DfE rule): the later may not be before the
+#: earlier. Rule numbers are the DfE CIN validator's (data-to-insight/csc-validator-be-cin,
+#: cin_validator/rules/cin2022_23/rule_<n>.py); None where it has no rule for the pair.
+ORDER: tuple[tuple[str, str, str, str | None], ...] = (
+    ("ChildIdentifiers", "PersonBirthDate", "PersonDeathDate", None),
+    ("CINdetails", "CINreferralDate", "CINclosureDate", "8630"),
+    ("Assessments", "AssessmentActualStartDate", "AssessmentAuthorisationDate", None),
+    ("CINplanDates", "CINPlanStartDate", "CINPlanEndDate", None),
+    ("Section47", "S47ActualStartDate", "DateOfInitialCPC", None),
+    ("ChildProtectionPlans", "CPPstartDate", "CPPendDate", None),
+    ("PreProceedings", "PPStartDate", "LBPSentDate", None),
+    ("PreProceedings", "PPStartDate", "StepDecisionDate", None),
 )
-#: elements that may not fall after the census reference date
-NOT_AFTER_REFERENCE = (
-    ("CINdetails", "CINreferralDate"),
-    ("CINdetails", "CINclosureDate"),
+#: (table, element, DfE rule): a service that cannot start before its episode's referral.
+#: The date is blanked (the service is kept: it counts as received, but not in anything
+#: that needs its date).
+NOT_BEFORE_REFERRAL: tuple[tuple[str, str, str], ...] = (
+    ("Assessments", "AssessmentActualStartDate", "1103"),
+    ("Section47", "DateOfInitialCPC", "1104"),
+    ("ChildProtectionPlans", "CPPstartDate", "1105"),
+    ("Section47", "S47ActualStartDate", "2889"),
+    ("CINplanDates", "CINPlanStartDate", "4015"),
+)
+#: elements that may not fall after the episode's closure (DfE rule 8565, "activity shown
+#: after a case has been closed"): kept, as either date may be the wrong one
+NOT_AFTER_CLOSURE: tuple[tuple[str, str], ...] = (
     ("Assessments", "AssessmentActualStartDate"),
-    ("ChildProtectionPlans", "CPPstartDate"),
+    ("Assessments", "AssessmentAuthorisationDate"),
+    ("Section47", "S47ActualStartDate"),
+    ("Section47", "DateOfInitialCPC"),
+    ("ChildProtectionPlans", "CPPendDate"),
+    ("CINplanDates", "CINPlanStartDate"),
+    ("CINplanDates", "CINPlanEndDate"),
 )
+#: (table, element, DfE rule): elements that may not fall after the census reference date
+NOT_AFTER_REFERENCE: tuple[tuple[str, str, str | None], ...] = (
+    ("CINdetails", "CINreferralDate", "8600"),
+    ("CINdetails", "CINclosureDate", "8620"),
+    ("Assessments", "AssessmentActualStartDate", None),
+    ("ChildProtectionPlans", "CPPstartDate", None),
+)
+#: UPN check letters: the weighted sum of characters 2-13 modulo 23 (DfE rule 1510)
+_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+def rule_text(rule: str | None) -> str:
+    """`` (DfE rule 8620)`` for messages, or nothing."""
+    return f" (DfE rule {rule})" if rule else ""
+
+
+def upn_check_letter(upn: str) -> str | None:
+    """The check letter a 13-character UPN should start with (``None`` when characters 2-13
+    are not all digits: temporary UPNs end in a letter)."""
+    digits = upn[1:13]
+    if len(upn) != 13 or not digits.isascii() or not digits.isdigit():
+        return None
+    total = sum(int(d) * w for d, w in zip(digits, range(2, 14), strict=True))
+    return _CHECK_LETTERS[total % 23]
 
 
 @attrs.frozen(kw_only=True)
@@ -102,6 +142,56 @@ class Batch:
     @property
     def size(self) -> int:
         return int(self.children.num_rows)
+
+
+_CHILD_ID = r"^[A-Za-z0-9_-]{1,20}$"
+
+
+def _bad_upns(values: pa.Array) -> np.ndarray[Any, Any]:
+    """Which (well-shaped) UPNs fail DfE rule 1550 (character 13 I, O or S) or 1510 (check
+    letter), column-wise."""
+    present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
+    wrong = np.zeros(len(values), dtype=bool)
+    if not present.any():
+        return wrong
+    rows = np.flatnonzero(present)
+    text = pc.utf8_upper(values.take(pa.array(rows))).to_pylist()
+    chars = np.frombuffer("".join(text).encode("ascii"), dtype=np.uint8).reshape(-1, 13)
+    last = chars[:, 12]
+    wrong_last = np.isin(last, np.frombuffer(b"IOS", dtype=np.uint8))
+    digits = chars[:, 1:13].astype(np.int64) - ord("0")
+    numeric: np.ndarray[Any, Any] = np.asarray(((digits >= 0) & (digits <= 9)).all(axis=1))
+    weighted = (np.where(numeric[:, None], digits, 0) * np.arange(2, 14)).sum(axis=1) % 23
+    expected = np.frombuffer(_CHECK_LETTERS.encode(), dtype=np.uint8)[weighted]
+    wrong_check = numeric & (chars[:, 0] != expected)
+    wrong[rows] = wrong_last | wrong_check
+    return wrong
+
+
+def _upn_problem(upn: str) -> str:
+    if upn[12:13].upper() in ("I", "O", "S"):
+        return f"{upn!r}: character 13 is I, O or S{rule_text('1550')}"
+    return (
+        f"{upn!r} has the wrong check letter at character 1 (expected "
+        f"{upn_check_letter(upn.upper())}){rule_text('1510')}"
+    )
+
+
+def census_start(reference: dt.date) -> dt.date:
+    """The first day of the census year ending on ``reference`` (1 April for 31 March)."""
+    day = 28 if (reference.month, reference.day) == (2, 29) else reference.day
+    return dt.date(reference.year - 1, reference.month, day) + dt.timedelta(days=1)
+
+
+#: the Arrow type of each field type once checked (codes stay strings until the tables)
+_TYPED = {
+    spec.FieldType.TEXT: pa.string(),
+    spec.FieldType.CODE: pa.string(),
+    spec.FieldType.DATE: pa.date32(),
+    spec.FieldType.YES_NO: pa.bool_(),
+    spec.FieldType.COUNT: pa.int32(),
+    spec.FieldType.YEAR: pa.int16(),
+}
 
 
 class _Lazy:
@@ -291,8 +381,10 @@ class _Checker:
 
     # ------------------------------------------------------------------ fields
     def field(self, table: str, name: str, ftype: spec.FieldType, mandatory: bool) -> pa.Array:
-        raw = pc.utf8_trim_whitespace(pa.array(self.cols[table][name], pa.string()))
         line_list = self.cols[table][f"line:{name}"]
+        if not mandatory and line_list.count(None) == len(line_list):
+            return pa.nulls(len(line_list), _TYPED[ftype])  # absent throughout the batch
+        raw = pc.utf8_trim_whitespace(pa.array(self.cols[table][name], pa.string()))
         present = pc.is_valid(pa.array(line_list, pa.int64()))
         block = _BLOCK_TAG[table]
         empty_mask = pc.and_(present, pc.fill_null(pc.equal(raw, ""), True))
@@ -320,14 +412,12 @@ class _Checker:
         else:
             rows = np.flatnonzero(empty)
             if len(rows):
-                self.issues.rows(
+                self.issues.routine(
                     table,
-                    severity="warning",
-                    action="blanked",
-                    field=name,
-                    messages=f"<{name}> is empty; it was read as missing (leave it out instead)",
-                    lines=lines.get()[rows],
-                    records=self.records(table, rows),
+                    name,
+                    f"<{name}> is empty and was read as missing (leave it out instead)",
+                    lines.get()[rows].tolist(),
+                    self.records(table, rows[:1]),
                 )
         values = pc.if_else(empty_mask, pa.scalar(None, pa.string()), raw) if empty.any() else raw
         typed, problem = self._typed(name, ftype, values)
@@ -384,62 +474,351 @@ class _Checker:
         return values, None
 
     # ------------------------------------------------------------------ cross-field checks
-    def order(self, typed: Mapping[str, Mapping[str, pa.Array]]) -> None:
-        for table, earlier, later in ORDER:
-            self._compare(table, typed[table][earlier], typed[table][later], earlier, later)
+    def order(self, typed: dict[str, dict[str, pa.Array]]) -> None:
+        """Dates in order within a block, services after their referral (the wrong date is
+        blanked), activity not after the closure, nothing after the reference date and no
+        closure before the census year."""
+        for table, earlier, later, rule in ORDER:
+            self._compare(
+                table, typed[table][earlier], typed[table][later], earlier, later, rule=rule
+            )
         reviews = typed["Reviews"]["CPPreviewDate"]
         starts = typed["ChildProtectionPlans"]["CPPstartDate"].take(
             pa.array(self.parent["Reviews"], pa.int64())
         )
-        self._compare("Reviews", starts, reviews, "CPPstartDate", "CPPreviewDate")
+        self._compare("Reviews", starts, reviews, "CPPstartDate", "CPPreviewDate", rule=None)
+        episode = typed["CINdetails"]
+        for table, name, rule in NOT_BEFORE_REFERRAL:
+            referral = episode["CINreferralDate"].take(pa.array(self.parent[table], pa.int64()))
+            wrong = self._compare(
+                table, referral, typed[table][name], "CINreferralDate", name, rule=rule, blank=True
+            )
+            if wrong.any():
+                typed[table][name] = pc.if_else(
+                    pa.array(wrong), pa.scalar(None, pa.date32()), typed[table][name]
+                )
+        for table, name in NOT_AFTER_CLOSURE:
+            closure = episode["CINclosureDate"].take(pa.array(self.parent[table], pa.int64()))
+            self._compare(table, typed[table][name], closure, name, "CINclosureDate", rule="8565")
         ref = self.ctx.reference_date
         if ref is None:
             return
-        for table, name in NOT_AFTER_REFERENCE:
+        for table, name, rule in NOT_AFTER_REFERENCE:
             values = typed[table][name]
-            after = np.asarray(
-                pc.fill_null(pc.greater(values, pa.scalar(ref)), False).to_numpy(
-                    zero_copy_only=False
-                )
+            self._outside(
+                table,
+                name,
+                pc.greater(values, pa.scalar(ref)),
+                values,
+                f"is after the census reference date {ref}{rule_text(rule)}",
             )
-            rows = np.flatnonzero(after)
-            if len(rows):
-                texts = [str(v) for v in values.take(pa.array(rows)).to_pylist()]
-                self.issues.rows(
-                    table,
-                    severity="error",
-                    action="kept",
-                    field=name,
-                    messages=[
-                        f"<{name}> {t} is after the census reference date {ref}" for t in texts
-                    ],
-                    lines=_ints(self.cols[table][f"line:{name}"])[rows],
-                    values=texts,
-                    records=self.records(table, rows),
-                )
+        start = census_start(ref)
+        closure = episode["CINclosureDate"]
+        self._outside(
+            "CINdetails",
+            "CINclosureDate",
+            pc.less(closure, pa.scalar(start)),
+            closure,
+            f"is before the census year ({start} to {ref}): the episode closed before the "
+            f"period this return covers{rule_text('8620')}",
+        )
 
-    def _compare(self, table: str, first: pa.Array, second: pa.Array, a: str, b: str) -> None:
+    def _outside(
+        self, table: str, name: str, mask: pa.Array, values: pa.Array, problem: str
+    ) -> None:
+        rows = np.flatnonzero(
+            np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+        )
+        if not len(rows):
+            return
+        texts = [str(v) for v in values.take(pa.array(rows)).to_pylist()]
+        self.issues.rows(
+            table,
+            severity="error",
+            action="kept",
+            field=name,
+            messages=[f"<{name}> {t} {problem}" for t in texts],
+            lines=_ints(self.cols[table][f"line:{name}"])[rows],
+            values=texts,
+            records=self.records(table, rows),
+        )
+
+    def _compare(
+        self,
+        table: str,
+        first: pa.Array,
+        second: pa.Array,
+        a: str,
+        b: str,
+        *,
+        rule: str | None,
+        blank: bool = False,
+    ) -> np.ndarray[Any, Any]:
+        """Report the rows of ``table`` where ``second`` (element ``b``) is before ``first``
+        (``a``); the issue is at the element of ``table`` among the two. Returns the mask."""
         wrong = np.asarray(
             pc.fill_null(pc.less(second, first), False).to_numpy(zero_copy_only=False), dtype=bool
         )
         rows = np.flatnonzero(wrong)
         if not len(rows):
-            return
+            return wrong
         take = pa.array(rows)
         seconds = [str(v) for v in second.take(take).to_pylist()]
         firsts = [str(v) for v in first.take(take).to_pylist()]
+        at = b if f"line:{b}" in self.cols[table] else a
+        done = "; it was blanked (the service is kept)" if blank else ""
         self.issues.rows(
             table,
             severity="error",
-            action="kept",
-            field=b,
+            action="blanked" if blank else "kept",
+            field=at,
             messages=[
-                f"<{b}> {s} is before <{a}> {f}" for s, f in zip(seconds, firsts, strict=True)
+                f"<{b}> {s} is before <{a}> {f}{rule_text(rule)}{done}"
+                for s, f in zip(seconds, firsts, strict=True)
             ],
-            lines=_ints(self.cols[table][f"line:{b}"])[rows],
-            values=seconds,
+            lines=_ints(self.cols[table][f"line:{at}"])[rows],
+            values=seconds if at == b else firsts,
             records=self.records(table, rows),
         )
+        return wrong
+
+    def overlaps(self, typed: Mapping[str, Mapping[str, pa.Array]]) -> None:
+        """A CIN plan open alongside a child protection plan of the same episode (DfE rule
+        4001); a plan with no end date runs to the reference date."""
+        plans = {
+            name: pa.table(
+                {
+                    "episode": pa.array(self.parent[name], pa.int64()),
+                    "row": pa.array(np.arange(len(self.parent[name])), pa.int64()),
+                    "start": typed[name][start],
+                    "end": typed[name][end],
+                }
+            )
+            for name, start, end in (
+                ("CINplanDates", "CINPlanStartDate", "CINPlanEndDate"),
+                ("ChildProtectionPlans", "CPPstartDate", "CPPendDate"),
+            )
+        }
+        cin, cpp = plans["CINplanDates"], plans["ChildProtectionPlans"]
+        if not cin.num_rows or not cpp.num_rows:
+            return
+        pairs = cin.join(cpp, "episode", right_suffix="_cpp", join_type="inner")
+        far = pa.scalar(self.ctx.reference_date or dt.date.max, pa.date32())
+        cin_end = pc.fill_null(pairs["end"], far)
+        cpp_end = pc.fill_null(pairs["end_cpp"], far)
+        both_open = pc.and_(pc.is_null(pairs["end"]), pc.is_null(pairs["end_cpp"]))
+        overlap = pc.or_kleene(
+            pc.and_(pc.less(pairs["start"], cpp_end), pc.less(pairs["start_cpp"], cin_end)),
+            both_open,
+        )
+        pairs = pairs.filter(pc.fill_null(overlap, False))
+        if not pairs.num_rows:
+            return
+        pairs = pairs.sort_by([("row", "ascending"), ("start_cpp", "ascending")])
+        first = np.unique(pairs["row"].to_numpy(), return_index=True)[1]
+        pairs = pairs.take(pa.array(first))
+        rows = pairs["row"].to_numpy()
+        cpp_lines = self.line["ChildProtectionPlans"][pairs["row_cpp"].to_numpy()]
+
+        def span(start: Any, end: Any) -> str:
+            begun = start if start is not None else "an unusable start"
+            return f"{begun} to {end if end is not None else 'open'}"
+
+        self.issues.rows(
+            "CINplanDates",
+            severity="error",
+            action="kept",
+            field="CINPlanStartDate",
+            messages=[
+                f"the CIN plan {span(s, e)} runs alongside the child protection plan "
+                f"{span(cs, ce)} (line {cl}) of the same episode{rule_text('4001')}"
+                for s, e, cs, ce, cl in zip(
+                    pairs["start"].to_pylist(),
+                    pairs["end"].to_pylist(),
+                    pairs["start_cpp"].to_pylist(),
+                    pairs["end_cpp"].to_pylist(),
+                    cpp_lines.tolist(),
+                    strict=True,
+                )
+            ],
+            lines=self.line["CINplanDates"][rows],
+            values=[str(s) for s in pairs["start"].to_pylist()],
+            records=self.records("CINplanDates", rows),
+        )
+
+    def identifiers(self, typed: dict[str, dict[str, pa.Array]], seen: dict[str, Any]) -> None:
+        """UPN check letter and thirteenth character (DfE rules 1510, 1550: the UPN is
+        blanked); ``LAchildID`` characters; a child's ``LAchildID`` given to another
+        ``<Child>`` earlier in the file (DfE rule 8510), and whether the two conflict."""
+        idents = typed["ChildIdentifiers"]
+        for name in ("UPN", "FormerUPN"):
+            values = idents[name]
+            wrong = _bad_upns(values)
+            rows = np.flatnonzero(wrong)
+            if not len(rows):
+                continue
+            texts = values.take(pa.array(rows)).to_pylist()
+            self.issues.rows(
+                "ChildIdentifiers",
+                severity="error",
+                action="blanked",
+                field=name,
+                messages=[f"<{name}> {why}; it was blanked" for why in map(_upn_problem, texts)],
+                lines=_ints(self.cols["ChildIdentifiers"][f"line:{name}"])[rows],
+                values=texts,
+                records=self.records("ChildIdentifiers", rows),
+            )
+            idents[name] = pc.if_else(pa.array(wrong), pa.scalar(None, pa.string()), values)
+        raw_ids = pc.utf8_trim_whitespace(
+            pa.array(self.cols["ChildIdentifiers"]["LAchildID"], pa.string())
+        )
+        odd = pc.invert(pc.fill_null(pc.match_substring_regex(raw_ids, _CHILD_ID), True))
+        rows = np.flatnonzero(np.asarray(odd.to_numpy(zero_copy_only=False), dtype=bool))
+        if len(rows):
+            self.issues.rows(
+                "ChildIdentifiers",
+                severity="warning",
+                action="kept",
+                field="LAchildID",
+                messages=(
+                    "<LAchildID> holds characters other than letters, digits, '-' and '_', or "
+                    "more than 20 of them (spaces or '/' make ids hard to match across "
+                    "returns); it was kept as written"
+                ),
+                lines=_ints(self.cols["ChildIdentifiers"]["line:LAchildID"])[rows],
+                records=self.records("ChildIdentifiers", rows),
+            )
+        self._duplicates(idents, seen)
+
+    def _duplicates(self, idents: Mapping[str, pa.Array], seen: dict[str, Any]) -> None:
+        """The children whose id came earlier, in this batch or an earlier one (``seen``: the
+        ids met, and the children of each batch); only those are looked at one by one."""
+        rows_child = self.child["ChildIdentifiers"]
+        batch = pa.table(
+            {
+                "id": self.ids.take(pa.array(rows_child, pa.int64())),
+                "line": pa.array(self.line["Child"][rows_child], pa.int64()),
+                "birth": idents["PersonBirthDate"],
+                "sex": pc.coalesce(idents["Sex"], idents["GenderCurrent"]),
+            }
+        )
+        ids = batch["id"].combine_chunks()
+        # ids met so far, as sorted 64-bit hashes (8 bytes a child): a hit is then confirmed
+        # in the batches' own ids, so a hash collision never reports a false duplicate
+        hashes = np.fromiter(map(hash, ids.to_pylist()), dtype=np.int64, count=len(ids))
+        met: np.ndarray[Any, Any] = seen.get("hashes", np.zeros(0, dtype=np.int64))
+        at = np.minimum(np.searchsorted(met, hashes), max(len(met) - 1, 0))
+        known = met[at] == hashes if len(met) else np.zeros(len(ids), dtype=bool)
+        group = np.asarray(pc.index_in(ids, value_set=pc.unique(ids)).to_numpy(), dtype=np.int64)
+        repeat = np.ones(len(ids), dtype=bool)
+        repeat[np.unique(group, return_index=True)[1]] = False  # the first of each id
+        merged = np.concatenate([met, np.sort(hashes)])
+        merged.sort(kind="stable")  # two sorted runs: a linear merge
+        seen["hashes"] = merged
+        batches: list[pa.Table] = seen.setdefault("children", [])
+        rows = np.flatnonzero(known | repeat)
+        batches.append(batch)
+        if not len(rows):
+            return
+        wanted = ids.take(pa.array(rows))
+        first: list[dict[str, Any] | None] = [None] * len(rows)
+        for earlier in batches:  # the first child with each id, found batch by batch
+            where = pc.index_in(wanted, value_set=earlier["id"])
+            found = earlier.take(where).to_pylist()
+            first = [
+                f if f is not None else (w if i is not None else None)
+                for f, w, i in zip(first, found, where.to_pylist(), strict=True)
+            ]
+        this = batch.take(pa.array(rows)).to_pylist()
+        # a hash hit whose first child is this very one was a collision, not a repeat
+        real = [a is not None and a["line"] != b["line"] for a, b in zip(first, this, strict=True)]
+        if not all(real):
+            rows = rows[np.asarray(real, dtype=bool)]
+            first = [a for a, r in zip(first, real, strict=True) if r]
+            this = [b for b, r in zip(this, real, strict=True) if r]
+            if not len(rows):
+                return
+        messages = []
+        for a, b in zip(first, this, strict=True):
+            assert a is not None  # every id is met in some batch, this one at the latest
+            differ = [
+                name
+                for name, key in (("PersonBirthDate", "birth"), ("sex", "sex"))
+                if a[key] is not None and b[key] is not None and a[key] != b[key]
+            ]
+            clash = f"; the two conflict in {' and '.join(differ)}" if differ else "; they agree"
+            messages.append(
+                f"this <Child> has the LAchildID of the <Child> at line {a['line']}"
+                f"{rule_text('8510')}{clash}; both were read (as episodes of one child)"
+            )
+        self.issues.rows(
+            "ChildIdentifiers",
+            severity="error",
+            action="kept",
+            field="LAchildID",
+            messages=messages,
+            lines=self.line["ChildIdentifiers"][rows],
+            records=self.records("ChildIdentifiers", rows),
+        )
+
+    def disabilities(self, typed: Mapping[str, Mapping[str, pa.Array]]) -> None:
+        """``NONE`` recorded beside a disability for the same child (DfE rule 8790): the
+        disability is kept and NONE ignored."""
+        codes = typed["Disabilities"]["Disability"]
+        parent = self.parent["Disabilities"]
+        is_none = np.asarray(
+            pc.fill_null(pc.equal(codes, "NONE"), False).to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
+        if not is_none.any():
+            return
+        has_none = np.zeros(len(self.parent["ChildCharacteristics"]) + 1, dtype=bool)
+        has_none[parent[is_none]] = True
+        other = np.asarray(pc.is_valid(codes).to_numpy(zero_copy_only=False), dtype=bool)
+        rows = np.flatnonzero(has_none[parent] & other & ~is_none)
+        if not len(rows):
+            return
+        texts = codes.take(pa.array(rows)).to_pylist()
+        self.issues.rows(
+            "Disabilities",
+            severity="error",
+            action="kept",
+            field="Disability",
+            messages=[
+                f"<Disability> {c} is recorded beside NONE for the same child"
+                f"{rule_text('8790')}; {c} was kept and NONE ignored"
+                for c in texts
+            ],
+            lines=_ints(self.cols["Disabilities"]["line:Disability"])[rows],
+            values=texts,
+            records=self.records("Disabilities", rows),
+        )
+
+    def queries(self, typed: Mapping[str, Mapping[str, pa.Array]]) -> None:
+        """Legacy factors the DfE validator queries in the year (18A: 8945Q, 19A: 8950Q)."""
+        codes = typed["AssessmentFactors"]["AssessmentFactors"]
+        for code in LEGACY_FACTORS:
+            legacy = queried(code, self.ctx.year)
+            if legacy is None:
+                continue
+            hit = pc.fill_null(pc.equal(codes, code), False)
+            rows = np.flatnonzero(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool))
+            if not len(rows):
+                continue
+            instead = " or ".join(legacy.replaced_by)
+            self.issues.rows(
+                "AssessmentFactors",
+                severity="warning",
+                action="kept",
+                field="AssessmentFactors",
+                messages=(
+                    f"factor {code} should not be used from the {legacy.query_from} collection "
+                    f"({instead} instead; DfE query {legacy.rule}); it was kept as cin.{code}"
+                ),
+                lines=_ints(self.cols["AssessmentFactors"]["line:AssessmentFactors"])[rows],
+                values=[code] * len(rows),
+                records=self.records("AssessmentFactors", rows),
+            )
 
     def sex(self, typed: Mapping[str, pa.Array], n_children: int) -> pa.Array:
         """The canonical sex (M/F/U) per child, from ``GenderCurrent`` or ``Sex``, with a
@@ -493,12 +872,18 @@ class _Checker:
 
 
 def validate(
-    raw: RawBatch, ctx: Context, issues: Issues, tally: dict[str, list[int]] | None = None
+    raw: RawBatch,
+    ctx: Context,
+    issues: Issues,
+    tally: dict[str, list[int]] | None = None,
+    seen: dict[str, Any] | None = None,
 ) -> Batch:
     """Check and type one raw batch; problems go to ``issues``.
 
     ``tally`` collects, over a whole file, the children that use the sex element of
     another year's shape (``{element: [count, first line]}``): see :func:`report_tally`.
+    ``seen`` holds, over a whole file, the children met (``LAchildID``, line, birth date,
+    sex), so that a second ``<Child>`` with the same id is reported (DfE rule 8510).
     """
     ck = _Checker(raw, ctx, issues, tally if tally is not None else {})
     ck.link()
@@ -517,6 +902,10 @@ def validate(
             for field, ftype in table.fields.items()
         }
     ck.order(typed)
+    ck.overlaps(typed)
+    ck.identifiers(typed, seen if seen is not None else {})
+    ck.disabilities(typed)
+    ck.queries(typed)
     sex = ck.sex(typed["ChildIdentifiers"], n_children)
 
     tables: dict[str, pa.Table] = {}

@@ -18,8 +18,8 @@ derived, always the same way:
   2020-21, 18B/18C are written 18A and 19B/19C 19A;
 - services are those of the census year: one starting after the reference date is left
   out, an end date after it is left out (the service was open on that date);
-- ``CINclosureDate`` (when ``cin.reason_for_closure`` is set): the latest end date of the
-  episode's services, else the referral date, never after the reference date;
+- ``CINclosureDate`` (when ``cin.reason_for_closure`` is set): the latest start or end date
+  of the episode's services, else the referral date, never after the reference date;
 - ``ReferralNFA``: true when the episode has no service and no factor;
 - ``Section47/ICPCnotRequired``: false when the episode has a child protection plan;
 - ``ChildProtectionPlans``: categories from the service's ``detail`` and the case's
@@ -216,8 +216,15 @@ class _Writer:
         w(_el("PrimaryNeedCode", self.code("PrimaryNeedCode", row["cin.primary_need"], case)))
         reason = self.code("ReasonForClosure", row["cin.reason_for_closure"], case)
         if reason is not None:
-            ends = [e for kind in _WRITTEN_SERVICES for _, e, _ in svc.get(kind) if e is not None]
-            closure = min(max([referral, *ends]), self.reference_date)
+            # no activity after the closure (DfE rule 8565): the latest start or end
+            dates = [
+                d
+                for kind in _WRITTEN_SERVICES
+                for s, e, _ in svc.get(kind)
+                for d in (s, e)
+                if d is not None
+            ]
+            closure = min(max([referral, *dates]), self.reference_date)
             w(_el("CINclosureDate", _d(closure)) + _el("ReasonForClosure", reason))
         w("\n")
         self.assessments(

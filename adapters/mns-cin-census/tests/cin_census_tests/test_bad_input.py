@@ -169,8 +169,10 @@ def test_a_code_of_another_year_names_its_years(tmp_path: Path, build: Any) -> N
     recs = read(build.document(children, year=2021), tmp_path)
     messages = {i["value"]: i["message"] for i in issues(recs)}
     assert "valid from 2023" in messages["5D"]
-    assert "valid from 2014 to 2020" in messages["18A"]
     assert "valid from 2022" in messages["24A"]
+    # 18A left the list in 2021 but the DfE validator still accepts it (rule 8897Q): kept
+    assert "18A" not in messages
+    assert recs.cases.to_pylist()[0]["cin.18A"] is True
 
 
 def test_missing_mandatory_elements_are_located_at_their_block(tmp_path: Path, build: Any) -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mns.io import read as mns_read
 from mns.plugins import Adapter, Option, hookimpl
 from mns.records.bundle import Records
-from mns.records.io import read as mns_read
 from mns_ssda903.csvread import sniff_csv
 from mns_ssda903.read import read_sources
 from mns_ssda903.write import Written, write
@@ -51,6 +51,7 @@ def adapter() -> Adapter:
             Option(
                 name="year",
                 description="collection year (2024 = 2023-24); default: from the episodes",
+                type=int,
             ),
             Option(
                 name="la", description="the local authority's code (the return does not state it)"

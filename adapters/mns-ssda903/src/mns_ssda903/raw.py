@@ -5,26 +5,53 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import pyarrow as pa
 
 from mns_ssda903 import spec
 
-__all__ = ["RawTable", "merge"]
+__all__ = ["RawRows", "RawTable", "merge"]
 
 
 @attrs.define
 class RawTable:
-    """Rows of one 903 table: raw text per column, and each row's file and place in it
-    (``row`` in a CSV, the header being row 1; ``line`` in XML)."""
+    """Rows of one 903 table: raw text per column (string arrays; null where a cell was
+    absent), and each row's file and place in it (``row`` in a CSV, the header being row 1;
+    ``line`` in XML)."""
 
     name: str
-    values: dict[str, list[str | None]]
+    values: dict[str, pa.Array]
+    source: pa.Array
+    row: pa.Array
+    line: pa.Array
+
+    @classmethod
+    def empty(cls, name: str) -> RawTable:
+        return RawRows(name).table()
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def where(self, i: int) -> dict[str, Any]:
+        """Row ``i``'s file, row and line (for an issue)."""
+        return {
+            "source": self.source[i].as_py(),
+            "row": self.row[i].as_py(),
+            "line": self.line[i].as_py(),
+        }
+
+
+@attrs.define
+class RawRows:
+    """A :class:`RawTable` built one row at a time (the XML form, damaged CSV files)."""
+
+    name: str
+    values: dict[str, list[str | None]] = attrs.field(init=False)
     source: list[str] = attrs.field(factory=list)
     row: list[int | None] = attrs.field(factory=list)
     line: list[int | None] = attrs.field(factory=list)
 
-    @classmethod
-    def empty(cls, name: str) -> RawTable:
-        return cls(name=name, values={c: [] for c in spec.TABLES[name].names})
+    def __attrs_post_init__(self) -> None:
+        self.values = {c: [] for c in spec.TABLES[self.name].names}
 
     def __len__(self) -> int:
         return len(self.source)
@@ -44,14 +71,26 @@ class RawTable:
         self.row.append(row)
         self.line.append(line)
 
+    def table(self) -> RawTable:
+        return RawTable(
+            name=self.name,
+            values={c: pa.array(v, pa.string()) for c, v in self.values.items()},
+            source=pa.array(self.source, pa.string()),
+            row=pa.array(self.row, pa.int64()),
+            line=pa.array(self.line, pa.int64()),
+        )
+
 
 def merge(parts: list[RawTable], name: str) -> RawTable:
     """The rows of every part of table ``name`` (a return may split a table over files)."""
-    out = RawTable.empty(name)
-    for part in parts:
-        for column, values in out.values.items():
-            values.extend(part.values[column])
-        out.source.extend(part.source)
-        out.row.extend(part.row)
-        out.line.extend(part.line)
-    return out
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return RawTable.empty(name)
+    return RawTable(
+        name=name,
+        values={c: pa.concat_arrays([p.values[c] for p in parts]) for c in spec.TABLES[name].names},
+        source=pa.concat_arrays([p.source for p in parts]),
+        row=pa.concat_arrays([p.row for p in parts]),
+        line=pa.concat_arrays([p.line for p in parts]),
+    )

@@ -16,10 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mns import privacy
+from mns.errors import give
 from mns.plugins import Source
 from mns.records.bundle import Provenance, Records
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
+from mns_ssda903.checks import check_return
 from mns_ssda903.csvread import read_csv
 from mns_ssda903.periods import build
 from mns_ssda903.raw import RawTable, merge
@@ -42,11 +44,8 @@ _ROLES = {
 
 def infer_year(episodes: RawTable) -> tuple[int | None, dt.date | None]:
     """The collection year holding the latest episode date (start or end), and that date."""
-    dates = [
-        parse_dates(pc.utf8_trim_whitespace(pa.array(episodes.values[c], pa.string())))
-        for c in ("DECOM", "DEC")
-    ]
-    latest = max((d for arr in dates for d in arr.to_pylist() if d is not None), default=None)
+    dates = [parse_dates(pc.utf8_trim_whitespace(episodes.values[c])) for c in ("DECOM", "DEC")]
+    latest = pc.max(pa.chunked_array(dates, pa.date32())).as_py()
     if latest is None:
         return None, None
     return (latest.year if latest.month <= 3 else latest.year + 1), latest
@@ -60,6 +59,18 @@ def _mark(table: pa.Table) -> pa.Table:
 def _is_xml(source: Source) -> bool:
     head = source.head(1024)
     return source.name.lower().endswith(".xml") or sniff_xml(head) or head.lstrip().startswith(b"<")
+
+
+_RANK = {"error": 0, "warning": 1, "note": 2}
+
+
+def _errors_first(issues: pa.Table) -> pa.Table:
+    """The issues with errors first, then warnings, then notes; each in file order."""
+    if issues.num_rows == 0:
+        return issues
+    rank = pa.array([_RANK[s] for s in issues.column("severity").to_pylist()], pa.int8())
+    keys = pa.table({"rank": rank, "i": pa.array(range(issues.num_rows), pa.int64())})
+    return issues.take(pc.sort_indices(keys, sort_keys=[("rank", "ascending"), ("i", "ascending")]))
 
 
 def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
@@ -92,12 +103,13 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
             log.warning(
                 f"no collection year was given: {year} (the year to 31 March {year}) was inferred "
                 "from the "
-                f"latest episode date, {latest:%d/%m/%Y}; pass year=... to say",
+                f"latest episode date, {latest:%d/%m/%Y}; {give('year', '...')} to say",
                 field="year",
                 source=sources[0].name if sources else "",
                 table="cases",
             )
     typed = {name: check_table(raw, year, log) for name, raw in raw_tables.items()}
+    check_return(typed, year, log)
     cases, services, outcomes = build(typed, year, log, uasc_given="UASC" in given)
     la = options.get("la")
     if la is not None:
@@ -105,7 +117,9 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
         cases = cases.set_column(
             index,
             cases.schema.field(index),
-            pa.array([str(la)] * cases.num_rows, pa.string()).cast(cases.schema.field(index).type),
+            pa.repeat(pa.scalar(str(la), pa.string()), cases.num_rows).cast(
+                cases.schema.field(index).type
+            ),
         )
     return Records(
         provenance=Provenance(
@@ -114,6 +128,6 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
         cases=cases,
         services=services,
         outcomes=outcomes,
-        issues=log.table(),
+        issues=_errors_first(log.table()),
         extra={name: _mark(table) for name, table in typed.items()},
     )

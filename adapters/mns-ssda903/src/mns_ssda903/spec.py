@@ -14,7 +14,20 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["CODES", "TABLES", "XML_BLOCKS", "XML_CHILD", "Kind", "Table", "language_codes"]
+__all__ = [
+    "CODES",
+    "IN_HEADER",
+    "NO_PROVIDER",
+    "ONE_PER_CHILD",
+    "TABLES",
+    "VALUE_RULES",
+    "XML_BLOCKS",
+    "XML_CHILD",
+    "Kind",
+    "Table",
+    "cite",
+    "language_codes",
+]
 
 
 class Kind(enum.Enum):
@@ -134,7 +147,7 @@ TABLES: Mapping[str, Table] = {
                 "DOB": _D,
                 "DATE_PLACED": _D,
                 "DATE_PLACED_CEASED": _D,
-                "REASON_PLACED_CEASED": _T,
+                "REASON_PLACED_CEASED": _C,
             },
         ),
         Table(
@@ -195,7 +208,80 @@ CODES: Mapping[str, tuple[str, ...]] = {
         "MANAGE", "FCONTA", "LEFTRL", "ORGRST", "TSPROC", "ABSENC", "CHCHAN", "PCCHAN", "SWDIED",
         "OTHERS",
     ),
+    # DfE 903 validator rule 120 (lac2022_23/rule_120.py), unchanged to 2025-26
+    "REASON_PLACED_CEASED": ("RD1", "RD2", "RD3", "RD4"),
 }  # fmt: skip
+
+#: placement types that take no PLACE_PROVIDER (DfE rules 178 and 213; each code's own years
+#: say when it may appear at all)
+NO_PROVIDER = frozenset({"T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14"})
+
+#: (table, column) -> the DfE 903 validator's rule for a value that is not valid there (a
+#: code not in its list, a date that is not a date, a flag that is not 0 or 1)
+VALUE_RULES: Mapping[tuple[str, str], str] = {
+    ("Header", "SEX"): "101",
+    ("Header", "DOB"): "102",
+    ("Header", "ETHNIC"): "103",
+    ("Header", "MOTHER"): "165",
+    ("Header", "MC_DOB"): "171",
+    ("UASC", "DUC"): "104",
+    ("AD1", "DATE_INT"): "112",
+    ("AD1", "DATE_MATCH"): "113",
+    ("AD1", "FOSTER_CARE"): "114",
+    ("PlacedAdoption", "DATE_PLACED"): "115",
+    ("PlacedAdoption", "DATE_PLACED_CEASED"): "116",
+    ("PlacedAdoption", "REASON_PLACED_CEASED"): "120",
+    ("OC3", "IN_TOUCH"): "131",
+    ("OC3", "ACTIV"): "132",
+    ("OC3", "ACCOM"): "133",
+    ("Episodes", "DECOM"): "141",
+    ("Episodes", "RNE"): "143",
+    ("Episodes", "LS"): "144",
+    ("Episodes", "CIN"): "145",
+    ("Episodes", "PLACE"): "146",
+    ("Episodes", "DEC"): "147",
+    ("Episodes", "REC"): "149",
+    ("Episodes", "PLACE_PROVIDER"): "178",
+    ("Episodes", "REASON_PLACE_CHANGE"): "1009",
+    ("Reviews", "REVIEW"): "166",
+    ("Reviews", "REVIEW_CODE"): "167",
+    ("OC2", "SDQ_SCORE"): "180",
+    ("OC2", "SDQ_REASON"): "196",
+    **{("OC2", flag): "181" for flag in (
+        "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED",
+    )},
+    ("PrevPerm", "PREV_PERM"): "631",
+    ("Missing", "MIS_START"): "1004",
+    ("Missing", "MIS_END"): "1005",
+    ("Missing", "MISSING"): "1006",
+    ("SWEpisodes", "SW_DECOM"): "SW04STG1",
+    ("SWEpisodes", "SW_DEC"): "SW05STG1",
+    ("SWEpisodes", "SW_REASON"): "SW13STG1",
+}  # fmt: skip
+
+#: tables that hold one row per child, with the DfE rule that says so (INT31-INT36)
+ONE_PER_CHILD: Mapping[str, str] = {
+    "AD1": "INT31",
+    "Header": "INT32",
+    "OC2": "INT33",
+    "OC3": "INT34",
+    "PrevPerm": "INT35",
+    "UASC": "INT36",
+}
+
+#: tables whose child must be in Header (DfE internal checks INT01-INT09)
+IN_HEADER: Mapping[str, str] = {
+    "AD1": "INT01",
+    "PlacedAdoption": "INT02",
+    "Episodes": "INT03",
+    "Missing": "INT04",
+    "OC2": "INT05",
+    "OC3": "INT06",
+    "PrevPerm": "INT07",
+    "Reviews": "INT08",
+    "UASC": "INT09",
+}
 
 #: The XML form: ``EXPSSDA903/CHILD``, the child's own fields in ``CHILD/HEADER`` (with
 #: ``CHILDID`` for ``CHILD``), its repeated blocks in ``HEADER`` and its episodes in
@@ -218,3 +304,8 @@ XML_BLOCKS = {
 def language_codes() -> Mapping[str, str]:
     """Column -> ``ssda903`` indicator code, for the coded columns the language holds."""
     return LANGUAGE_CODES
+
+
+def cite(rule: str | None) -> str:
+    """The end of an issue's message naming the DfE 903 validator's rule, when there is one."""
+    return f" (DfE 903 rule {rule})" if rule else ""

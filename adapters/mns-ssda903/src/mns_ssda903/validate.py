@@ -1,12 +1,17 @@
 """Checking and typing 903 tables, column by column.
 
 Whitespace is trimmed and codes upper-cased, as the DfE validator does. An identifier a
-spreadsheet turned into ``123.0`` is read as ``123`` (with a warning). Dates are
-``dd/mm/YYYY``; anything else, or an impossible day, is blanked with an error naming the
-value and the format. Codes are checked against the collection year's code set. A row
-without ``CHILD`` is rejected; a missing mandatory value is an error, the row kept.
-Postcodes are cut to the sector (``AB1 2``) as they are read: a full postcode never
+spreadsheet turned into ``123.0`` is read as ``123`` (with a warning); a flag written
+``1.0`` or ``0.0`` is 1 or 0. Dates are ``dd/mm/YYYY``; anything else, or an impossible day,
+is blanked with an error naming the value and the format. Codes are checked against the
+collection year's code set. Each message ends with the DfE validator's rule number when
+there is one. A row without ``CHILD`` is rejected; a missing mandatory value is an error, the
+row kept. Postcodes are cut to the sector (``AB1 2``) as they are read: a full postcode never
 leaves the adapter.
+
+Coded, dated, flag, count and postcode columns hold few distinct values, so each distinct
+text is cleaned and read once (``pyarrow.compute.dictionary_encode``) and the result spread
+back to the rows; identifiers and free text are cleaned row by row.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from mns.lang import language, valid_in
 from mns.privacy import coarsen_postcode
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
+from mns_ssda903.arrays import mask
 from mns_ssda903.raw import RawTable
 
 __all__ = ["CATEGORY", "check_table", "code_set", "explain"]
@@ -87,27 +93,62 @@ class _Where:
         self.raw = raw
 
     def at(self, i: int) -> dict[str, Any]:
-        where = {"source": self.raw.source[i], "row": self.raw.row[i], "line": self.raw.line[i]}
+        where = self.raw.where(i)
         if self.children is not None:
-            where["record"] = self.children[i]
+            where["record"] = self.children[i].as_py()
         return where
 
-    children: list[str | None] | None = None
+    children: pa.Array | None = None
 
 
-def _text(values: list[str | None]) -> pa.Array:
-    arr = pc.utf8_trim_whitespace(pa.array(values, pa.string()))
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+def _holds(values: pa.Array, characters: bytes) -> bool:
+    """Whether any of ``characters`` is in the bytes of ``values`` (a quick, conservative
+    look at the data buffer, so that a column without them skips a pass)."""
+    data = values.buffers()[2] if len(values) else None
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return any(bool((raw == c).any()) for c in characters)
+
+
+def _text(values: pa.Array) -> pa.Array:
+    """Trimmed, with blank values null."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if _holds(values, b" \t\r\n\x0b\x0c"):
+        values = pc.utf8_trim_whitespace(values)
+    filled = pc.fill_null(pc.not_equal(values, ""), False)
+    if values.offset == 0 and filled.offset == 0:  # the same text, a new validity bitmap
+        return pa.Array.from_buffers(
+            pa.string(), len(values), [filled.buffers()[1], *values.buffers()[1:]]
+        )
+    return pc.if_else(filled, values, pa.scalar(None, pa.string()))
+
+
+_FULL_POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?) *([0-9])[A-Z]{2}$"
+
+
+def _sectors(values: pa.Array) -> pa.Array:
+    """Each postcode cut to its sector, as :func:`mns.privacy.coarsen_postcode` cuts it: a
+    plain full postcode by one regular expression over the column, anything else (partial
+    codes, punctuation, area names, addresses) by ``coarsen_postcode`` once per distinct
+    value."""
+    upper = pc.utf8_upper(values)
+    plain = pc.fill_null(pc.match_substring_regex(upper, _FULL_POSTCODE), False)
+    sectors = pc.replace_substring_regex(upper, _FULL_POSTCODE, r"\1 \2")
+    rest = pc.filter(values, pc.and_(pc.invert(plain), pc.is_valid(values)))
+    if len(rest) == 0:
+        return pc.if_else(plain, sectors, pa.scalar(None, pa.string()))
+    distinct = pc.unique(rest)
+    coarse = pa.array([coarsen_postcode(v, "sector") for v in distinct.to_pylist()], pa.string())
+    other = coarse.take(pc.index_in(values, distinct))
+    return pc.if_else(plain, sectors, other)
 
 
 def _ids(name: str, column: str, values: pa.Array, where: _Where, log: IssueLog) -> pa.Array:
-    floats = np.flatnonzero(
-        np.asarray(
-            pc.fill_null(pc.match_substring_regex(values, _FLOAT_ID.pattern), False).to_numpy(
-                zero_copy_only=False
-            )
-        )
-    )
+    if not _holds(values, b"."):
+        return values
+    floats = np.flatnonzero(mask(pc.match_substring_regex(values, _FLOAT_ID.pattern)))
     if not len(floats):
         return values
     texts = values.to_pylist()
@@ -133,18 +174,19 @@ def check_table(raw: RawTable, year: int | None, log: IssueLog) -> pa.Table:
     where = _Where(raw)
     columns: dict[str, pa.Array] = {}
     for column, kind in table.columns.items():
-        values = _text(raw.values[column])
-        if kind in (spec.Kind.CODE, spec.Kind.FLAG):
-            values = pc.utf8_upper(values)
-        if kind is spec.Kind.ID:
-            values = _ids(raw.name, column, values, where, log)
-        columns[column] = _typed(raw.name, column, kind, values, year, where, log)
+        if kind in (spec.Kind.ID, spec.Kind.TEXT):  # mostly distinct values: row by row
+            values = _text(raw.values[column])
+            if kind is spec.Kind.ID:
+                values = _ids(raw.name, column, values, where, log)
+            columns[column], blank = values, pc.is_null(values)
+        else:  # few distinct values: each is cleaned and read once
+            columns[column], blank = _typed(
+                raw.name, column, kind, raw.values[column], year, where, log
+            )
         if column == "CHILD":
-            where.children = columns["CHILD"].to_pylist()
+            where.children = columns["CHILD"]
         if column in table.mandatory and column != "CHILD":
-            for i in np.flatnonzero(
-                np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False))
-            ).tolist():
+            for i in np.flatnonzero(mask(blank)).tolist():
                 log.error(
                     f"{column} is missing; it is mandatory in the {raw.name} table",
                     column=column,
@@ -164,62 +206,79 @@ def check_table(raw: RawTable, year: int | None, log: IssueLog) -> pa.Table:
             action="rejected",
             **where.at(i),
         )
-    columns["source"] = pa.array(raw.source, pa.string())
-    columns["row"] = pa.array(raw.row, pa.int64())
-    columns["line"] = pa.array(raw.line, pa.int64())
+    columns["source"] = raw.source
+    columns["row"] = raw.row
+    columns["line"] = raw.line
     out = pa.table(columns)
     return out.filter(pa.array(~missing)) if missing.any() else out
+
+
+def _flags(values: pa.Array) -> pa.Array:
+    """0/1 (``1.0``/``0.0`` as a spreadsheet writes them) as booleans; others null."""
+    digits = pc.replace_substring_regex(values, r"^([01])\.0+$", r"\1")
+    return pa.array([True, False], pa.bool_()).take(pc.index_in(digits, pa.array(["1", "0"])))
+
+
+def _counts(values: pa.Array) -> pa.Array:
+    """Whole numbers (``18.0`` as 18); others null."""
+    digits = pc.fill_null(pc.match_substring_regex(values, r"^[0-9]{1,6}(\.0+)?$"), False)
+    whole = pc.replace_substring_regex(values, r"\.0+$", "")
+    return pc.if_else(digits, whole, pa.scalar(None, pa.string())).cast(pa.int32())
+
+
+#: kind -> how its text is read (once per distinct value), and the message for a bad one
+_READERS: Mapping[spec.Kind, Any] = {
+    spec.Kind.DATE: (parse_dates, lambda c, v: f"{c} {v!r} is not a date in the form dd/mm/YYYY"),
+    spec.Kind.FLAG: (_flags, lambda c, v: f"{c} {v!r} is not 0 or 1"),
+    spec.Kind.COUNT: (_counts, lambda c, v: f"{c} {v!r} is not a whole number"),
+    spec.Kind.POSTCODE: (
+        _sectors,
+        # the value is not quoted: it may be an address
+        lambda c, v: (
+            f"{c} is not a UK postcode (such as 'SW1A 1AA') nor an area name, so it cannot be "
+            "coarsened to its sector"
+        ),
+    ),
+}
 
 
 def _typed(  # noqa: PLR0917 - one column's whole context
     name: str,
     column: str,
     kind: spec.Kind,
-    values: pa.Array,
+    raw: pa.Array,
     year: int | None,
     where: _Where,
     log: IssueLog,
-) -> pa.Array:
-    problem: Any = None
-    if kind is spec.Kind.DATE:
-        typed = parse_dates(values)
-        problem = lambda v: f"{column} {v!r} is not a date in the form dd/mm/YYYY"  # noqa: E731
-    elif kind is spec.Kind.CODE:
+) -> tuple[pa.Array, pa.Array]:
+    """The column read as its kind, and which rows are blank. Each distinct text is trimmed
+    (codes and flags upper-cased) and read once; a value that cannot be read is blanked with
+    an error naming it, the rule, the row and the child."""
+    encoded = pc.dictionary_encode(raw)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    words = _text(encoded.dictionary)
+    if kind in (spec.Kind.CODE, spec.Kind.FLAG):
+        words = pc.utf8_upper(words)
+    if kind is spec.Kind.CODE:
         codes = code_set(column, year)
-        typed = pc.if_else(
-            pc.is_in(values, pa.array(codes, pa.string())), values, pa.scalar(None, pa.string())
-        )
-        problem = lambda v: explain(column, v, year)  # noqa: E731
-        typed = typed.cast(CATEGORY)
-    elif kind is spec.Kind.FLAG:
-        typed = pa.array([True, False], pa.bool_()).take(pc.index_in(values, pa.array(["1", "0"])))
-        problem = lambda v: f"{column} {v!r} is not 0 or 1"  # noqa: E731
-    elif kind is spec.Kind.COUNT:
-        digits = pc.fill_null(pc.match_substring_regex(values, r"^[0-9]{1,6}(\.0+)?$"), False)
-        whole = pc.replace_substring_regex(values, r"\.0+$", "")
-        typed = pc.if_else(digits, whole, pa.scalar(None, pa.string())).cast(pa.int32())
-        problem = lambda v: f"{column} {v!r} is not a whole number"  # noqa: E731
-    elif kind is spec.Kind.POSTCODE:
-        texts = values.to_pylist()
-        typed = pa.array(
-            [None if t is None else coarsen_postcode(t, "sector") for t in texts], pa.string()
-        )
-        problem = lambda v: (  # noqa: E731 - the value is not quoted: it may be an address
-            f"{column} is not a UK postcode (such as 'SW1A 1AA') nor an area name, so it "
-            "cannot be coarsened to its sector"
-        )
+        read = pc.index_in(words, pa.array(codes, pa.string()))
+        typed = _used(read, encoded.indices, codes)
+        problem: Any = lambda c, v: explain(c, v, year)  # noqa: E731
     else:
-        typed = values
-    if problem is not None:
-        bad = np.flatnonzero(
-            np.asarray(
-                pc.and_(pc.is_valid(values), pc.is_null(typed)).to_numpy(zero_copy_only=False)
-            )
-        )
-        texts = values.take(pa.array(bad, pa.int64())).to_pylist() if len(bad) else []
+        reader, problem = _READERS[kind]
+        read = reader(words)
+        typed = read.take(encoded.indices)
+    blank = pc.fill_null(pc.is_null(words).take(encoded.indices), True)
+    wrong = mask(pc.and_(pc.is_valid(words), pc.is_null(read)))
+    if wrong.any():
+        index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+        bad = np.flatnonzero((index >= 0) & wrong[np.maximum(index, 0)])
+        texts = words.take(pa.array(index[bad], pa.int64())).to_pylist()
+        rule = spec.cite(spec.VALUE_RULES.get((name, column)))
         for i, text in zip(bad.tolist(), texts, strict=True):
             log.error(
-                problem(text),
+                problem(column, text) + rule,
                 column=column,
                 field=column,
                 value=text,
@@ -227,7 +286,21 @@ def _typed(  # noqa: PLR0917 - one column's whole context
                 action="blanked",
                 **where.at(i),
             )
-    return typed
+    return typed, blank
+
+
+def _used(read: pa.Array, indices: pa.Array, codes: tuple[str, ...]) -> pa.Array:
+    """A dictionary array of the codes that occur (in code order): ``read`` holds each
+    distinct word's position in ``codes`` (null: not a code), ``indices`` each row's word."""
+    position = np.asarray(pc.fill_null(read, -1).to_numpy(), dtype=np.int64)
+    present = np.zeros(len(codes), dtype=bool)
+    present[position[position >= 0]] = True
+    renumber = np.where(present, np.cumsum(present) - 1, -1)
+    word = np.where(position >= 0, renumber[np.maximum(position, 0)], -1).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(word, mask=word < 0).take(indices),
+        pa.array(codes, pa.string()).filter(pa.array(present)),
+    )
 
 
 def year_codes(year: int | None) -> Mapping[str, tuple[str, ...]]:

@@ -5,11 +5,17 @@
 ``IN_TOUCH``/``ACTIV``/``ACCOM``; the adoption fields of AD1), its repeated blocks in
 ``HEADER`` (``AREVIEW``, ``AMISSING``, ``OC2``, ``PERMANENCE``, ``AD_PLACED``) and its
 episodes in ``CHILD/EPISODE`` (placement in ``PL``). The parser expands no entity, loads no
-DTD, fetches nothing; a DOCTYPE refuses the file.
+DTD, fetches nothing; a DOCTYPE refuses the file, whether or not it holds any child.
+
+Nothing is lost without a count: a field given twice in one element keeps its first value
+and reports the other; a file that is cut short or malformed reports where reading stopped,
+and each ``<CHILD>`` that starts after the last one read is a rejected record, located by
+its line.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -17,11 +23,11 @@ from lxml import etree
 from mns.plugins import Source
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
-from mns_ssda903.raw import RawTable
+from mns_ssda903.raw import RawRows, RawTable
 
 __all__ = ["read_xml", "sniff_xml"]
 
-_HEADER_TABLES = ("Header", "UASC", "OC3", "AD1")
+_CHILD_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?CHILD[\s/>]")
 
 
 def sniff_xml(head: bytes) -> bool:
@@ -33,59 +39,114 @@ def _local(tag: Any) -> str:
     return str(tag).rpartition("}")[2]
 
 
-def _leaves(el: Any) -> dict[str, tuple[str | None, int]]:
-    """The leaf children of ``el``: name -> (text, line)."""
-    return {_local(c.tag): (c.text, c.sourceline) for c in el if len(c) == 0}
+class _Child:
+    """Reads one ``<CHILD>`` element into the tables' rows."""
 
+    def __init__(self, name: str, tables: dict[str, RawRows], log: IssueLog) -> None:
+        self.name, self.tables, self.log = name, tables, log
+        self.child: str | None = None
 
-def _child(el: Any, name: str, tables: dict[str, RawTable], log: IssueLog) -> None:
-    header = next((c for c in el if _local(c.tag) == "HEADER"), None)
-    fields = _leaves(header) if header is not None else {}
-    if "CHILDID" in fields:
-        fields["CHILD"] = fields.pop("CHILDID")
-    child_id, _ = fields.get("CHILD", (None, 0))
-    dob, _ = fields.get("DOB", (None, 0))
-    line = header.sourceline if header is not None else el.sourceline
-    base = {"CHILD": child_id, "DOB": dob, "SEX": fields.get("SEX", (None, 0))[0]}
-    tables["Header"].append({k: v for k, (v, _) in fields.items()}, source=name, line=line)
-    uasc = (fields.get("UASC", (None, 0))[0] or "").strip()
-    if uasc in ("1", "true", "TRUE") or fields.get("DUC", (None, 0))[0]:
-        tables["UASC"].append(
-            {**base, "DUC": fields.get("DUC", (None, 0))[0]}, source=name, line=line
-        )
-    if any(fields.get(k, (None, 0))[0] for k in ("IN_TOUCH", "ACTIV", "ACCOM")):
-        tables["OC3"].append(
-            {**base, **{k: v for k, (v, _) in fields.items()}}, source=name, line=line
-        )
-    if fields.get("DATE_INT", (None, 0))[0]:
-        tables["AD1"].append(
-            {**base, **{k: v for k, (v, _) in fields.items()}}, source=name, line=line
-        )
-    blocks = [
-        *(header if header is not None else []),
-        *(c for c in el if _local(c.tag) != "HEADER"),
-    ]
-    for block in blocks:
-        tag = _local(block.tag)
-        table = spec.XML_BLOCKS.get(tag)
-        if table is None:
-            if len(block) and tag not in ("HEADER",):
-                log.warning(
-                    f"unexpected element <{tag}> in <CHILD>; it was ignored",
-                    line=block.sourceline,
+    def leaves(self, el: Any) -> dict[str, str | None]:
+        """The leaf children of ``el``: name -> text (the first, when one is given twice)."""
+        found: dict[str, tuple[str | None, int]] = {}
+        for c in el:
+            if len(c):
+                continue
+            tag = _local(c.tag)
+            if tag in found:
+                first, line = found[tag]
+                differs = (first or "").strip() != (c.text or "").strip()
+                self.log.add(
+                    "error" if differs else "warning",
+                    "blanked",
+                    f"<{tag}> is given twice in <{_local(el.tag)}> (lines {line} and "
+                    f"{c.sourceline}); the first, {first!r}, was read and the second ignored",
+                    line=c.sourceline,
                     field=tag,
-                    action="blanked",
+                    value=c.text,
+                    record=self.child,
                 )
-            continue
-        values = {k: v for k, (v, _) in _leaves(block).items()}
-        if table == "Episodes" and "PL" in values:
-            values["PLACE"] = values.pop("PL")
-        tables[table].append({**base, **values}, source=name, line=block.sourceline)
+                continue
+            found[tag] = (c.text, c.sourceline)
+        return {k: v for k, (v, _) in found.items()}
+
+    def read(self, el: Any) -> None:
+        header = next((c for c in el if _local(c.tag) == "HEADER"), None)
+        if header is not None:
+            ids = [c.text for c in header if _local(c.tag) == "CHILDID" and not len(c)]
+            self.child = ids[0] if ids else None
+        fields = self.leaves(header) if header is not None else {}
+        if "CHILDID" in fields:
+            fields["CHILD"] = fields.pop("CHILDID")
+        line = header.sourceline if header is not None else el.sourceline
+        base = {k: fields.get(k) for k in ("CHILD", "DOB", "SEX")}
+        self.tables["Header"].append(fields, source=self.name, line=line)
+        uasc = (fields.get("UASC") or "").strip()
+        if uasc in ("1", "true", "TRUE") or fields.get("DUC"):
+            self.tables["UASC"].append(
+                {**base, "DUC": fields.get("DUC")}, source=self.name, line=line
+            )
+        if any(fields.get(k) for k in ("IN_TOUCH", "ACTIV", "ACCOM")):
+            self.tables["OC3"].append({**base, **fields}, source=self.name, line=line)
+        if fields.get("DATE_INT"):
+            self.tables["AD1"].append({**base, **fields}, source=self.name, line=line)
+        blocks = [
+            *(header if header is not None else []),
+            *(c for c in el if _local(c.tag) != "HEADER"),
+        ]
+        for block in blocks:
+            tag = _local(block.tag)
+            table = spec.XML_BLOCKS.get(tag)
+            if table is None:
+                if len(block) and tag != "HEADER":
+                    self.log.warning(
+                        f"unexpected element <{tag}> in <CHILD>; it was ignored",
+                        line=block.sourceline,
+                        field=tag,
+                        action="blanked",
+                        record=self.child,
+                    )
+                continue
+            values = self.leaves(block)
+            if table == "Episodes" and "PL" in values:
+                values["PLACE"] = values.pop("PL")
+            self.tables[table].append({**base, **values}, source=self.name, line=block.sourceline)
+
+
+def _refuse_doctype(root: Any, log: IssueLog) -> bool:
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
+        log.error(
+            "the file declares a DOCTYPE, which a 903 file never has; it was refused unread",
+            line=1,
+            field="DOCTYPE",
+            action="rejected",
+            table="file",
+        )
+        return True
+    return False
+
+
+def _lost_children(data: bytes, seen: int, stopped: int | None, log: IssueLog) -> None:
+    """Reject each ``<CHILD>`` after the first ``seen`` (which were read): one issue each, on
+    the line it starts, with ``row`` its place among the file's children (several may share
+    a line)."""
+    for number, match in enumerate(list(_CHILD_TAG.finditer(data))[seen:], start=seen + 1):
+        log.error(
+            f"<CHILD> number {number} could not be read: the file is cut short or malformed "
+            f"before its end (reading stopped at line {stopped})",
+            line=data.count(b"\n", 0, match.start()) + 1,
+            row=number,
+            field="CHILD",
+            action="rejected",
+            table="Header",
+        )
 
 
 def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
     """Every table of one 903 XML file."""
-    tables = {name: RawTable.empty(name) for name in spec.TABLES}
+    rows = {name: RawRows(name) for name in spec.TABLES}
+    seen = 0  # <CHILD> elements read whole (or skipped as fields)
     with source.open() as stream:
         context = etree.iterparse(
             stream,
@@ -102,31 +163,22 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
         try:
             for _, el in context:
                 if not checked:
-                    root = el.getroottree()
-                    info = root.docinfo
-                    if info.doctype or info.internalDTD is not None:
-                        log.error(
-                            "the file declares a DOCTYPE, which a 903 file never has; it was "
-                            "refused unread",
-                            line=1,
-                            field="DOCTYPE",
-                            action="rejected",
-                            table="file",
-                        )
-                        return tables
-                    if _local(root.getroot().tag) != "EXPSSDA903":
+                    root = el.getroottree().getroot()
+                    if _refuse_doctype(root, log):
+                        return {name: RawRows(name).table() for name in spec.TABLES}
+                    if _local(root.tag) != "EXPSSDA903":
                         log.warning(
-                            f"the root element is <{_local(root.getroot().tag)}>, not "
-                            "<EXPSSDA903>; "
-                            "its <CHILD> elements were read",
-                            line=root.getroot().sourceline,
-                            field=_local(root.getroot().tag),
+                            f"the root element is <{_local(root.tag)}>, not <EXPSSDA903>; its "
+                            "<CHILD> elements were read",
+                            line=root.sourceline,
+                            field=_local(root.tag),
                         )
                     checked = True
+                seen += 1
                 parent = el.getparent()
                 if parent is not None and _local(parent.tag) == "CHILD":
                     continue  # a CHILD element inside a CHILD is a field, not a child
-                _child(el, source.name, tables, log)
+                _Child(source.name, rows, log).read(el)
                 el.clear(keep_tail=False)
                 while el.getprevious() is not None and parent is not None:
                     del parent[0]
@@ -135,18 +187,28 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                 f"the file is not well-formed XML ({exc.msg}); reading stopped at line "
                 f"{exc.lineno}",
                 line=exc.lineno or None,
-                action="rejected",
+                action="kept",
                 table="file",
             )
+            with source.open() as again:
+                _lost_children(again.read(), seen, exc.lineno, log)
         if not checked:
             root_el = getattr(context, "root", None)
-            if root_el is not None and _local(root_el.tag) != "EXPSSDA903":
-                log.error(
-                    f"the root element is <{_local(root_el.tag)}>; a 903 file's root is "
-                    "<EXPSSDA903>",
-                    line=root_el.sourceline,
-                    field=_local(root_el.tag),
-                    action="rejected",
-                    table="file",
-                )
-    return tables
+            if root_el is not None and not _refuse_doctype(root_el, log):
+                if _local(root_el.tag) != "EXPSSDA903":
+                    log.error(
+                        f"the root element is <{_local(root_el.tag)}>; a 903 file's root is "
+                        "<EXPSSDA903>",
+                        line=root_el.sourceline,
+                        field=_local(root_el.tag),
+                        action="rejected",
+                        table="file",
+                    )
+                else:
+                    log.warning(
+                        "the file holds no <CHILD>: no child was read from it",
+                        line=root_el.sourceline,
+                        field="CHILD",
+                        table="file",
+                    )
+    return {name: r.table() for name, r in rows.items()}

@@ -117,13 +117,15 @@ def test_bad_values_are_blanked_with_row_and_column(tmp_path: Path) -> None:
 
 
 def test_codes_by_year(tmp_path: Path) -> None:
-    episodes = EPISODES + "101,01/06/2023,S,C2,N1,K3,PR1,,,,,,\n"
+    # K3 arrives in 2024-25 (collection year 2025): the DfE validator's rule 146 lists
+    episodes = EPISODES + "101,01/06/2024,S,C2,N1,K3,PR1,,,,,,\n"
     assert (
-        mns_ssda903.read(files(tmp_path, a=GOOD_HEADER, b=episodes), year=2024).issues.num_rows == 0
+        mns_ssda903.read(files(tmp_path, a=GOOD_HEADER, b=episodes), year=2025).issues.num_rows == 0
     )
-    old = mns_ssda903.read(files(tmp_path, a=GOOD_HEADER, b=episodes), year=2023)
-    [problem] = issues(old)
-    assert "valid from 2024" in problem["message"]
+    old = mns_ssda903.read(files(tmp_path, a=GOOD_HEADER, b=episodes), year=2024)
+    [problem] = [i for i in issues(old) if i["field"] == "PLACE"]
+    assert "valid from 2025" in problem["message"]
+    assert "rule 146" in problem["message"]
 
 
 def test_the_year_is_inferred_from_the_data_not_the_name(tmp_path: Path) -> None:

@@ -141,6 +141,11 @@ class View:
         """The column's values, with withheld (or otherwise symbolised) cells as ``None``."""
         return [None if self.symbol(column, i) else v for i, v in enumerate(self.data[column])]
 
+    def shown(self, column: str) -> list[Any]:
+        """The column's values, with each symbolised cell as its symbol (``c`` withheld,
+        ``z`` not applicable, ``:`` not available): what a chart marks in its place."""
+        return [self.symbol(column, i) or v for i, v in enumerate(self.data[column])]
+
     def render(
         self, columns: Sequence[Column], *, id: str, caption: str, row_header: bool = True
     ) -> Markup:

@@ -45,8 +45,13 @@ def build(ri: ReportInput) -> Section:
             "agreement",
             heading,
             intro,
-            missing="Only one audit group's need groups were recorded: there is nothing to "
-            "compare.",
+            missing=(
+                "No audit group's need groups were recorded (the records hold no "
+                "assignments): there is nothing to compare."
+                if table is None
+                else "Only one audit group's need groups were recorded: there is nothing to "
+                "compare."
+            ),
         )
 
     def first(stat: str, a: str, b: str) -> int | None:
@@ -97,7 +102,7 @@ def build(ri: ReportInput) -> Section:
         grid = dict(
             zip(
                 zip(cview.data["group_a"], cview.data["group_b"], strict=True),
-                cview.values("count"),
+                cview.shown("count"),
                 strict=True,
             )
         )

@@ -83,7 +83,7 @@ def build(ri: ReportInput) -> Section:
         grid = dict(
             zip(
                 zip(gview.data["area"], gview.data["need_group"], strict=True),
-                gview.values("rate"),
+                gview.shown("rate"),
                 strict=True,
             )
         )

@@ -46,16 +46,18 @@ def build(ri: ReportInput) -> Section:
             "estimate_high",
             "shortfall",
             "load",
-            *(c for c in ("unknown_upper",) if c in table.column_names),
+            *(c for c in ("unknown_upper", "cases_available") if c in table.column_names),
         ],
     )
+    # a capacity the plan gives in places is compared as the cases a year it takes on
+    available = "cases_available" if "cases_available" in view.data else "capacity"
     labels = [service_label(ri, s) for s in view.data["service"]]
     chart = charts.demand_and_capacity(
         labels,
         view.values("estimate"),
         view.values("estimate_low"),
         view.values("estimate_high"),
-        view.values("capacity"),
+        view.values(available),
         xlabel="Cases a year",
         title="Estimated demand for each service against its planned capacity",
         salt=salt(ri, "capacity"),
@@ -84,7 +86,13 @@ def build(ri: ReportInput) -> Section:
             if "unknown_upper" in view.data
             else []
         ),
-        Column(name="capacity", label="Capacity: places a year", format="count"),
+        Column(
+            name=available,
+            label="Capacity: cases a year",
+            format="count",
+            title="The plan's capacity; one given in places is the cases a year they take on "
+            "(places x 52 / weeks a case)",
+        ),
         Column(name="shortfall", label="Shortfall", format="count"),
         Column(name="load", label="Demand / capacity", format="ratio"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mns.records.bundle import base_name
 from mns.report.html import Column, paragraphs
 from mns.report.model import ReportInput
 from mns.report.sections._base import (
@@ -28,8 +29,10 @@ def build(ri: ReportInput) -> Section:
     if "example" in table.column_names:
         names.append("example")
     view = View(ri).add("issues", range(table.num_rows), names)
+    # the file's name only: a folder path says nothing to the reader and widens the table
+    view.text("file", [base_name(str(s or "")) for s in view.data["source"]])
     columns = [
-        Column(name="source", label="File"),
+        Column(name="file", label="File"),
         Column(name="table", label="Table"),
         Column(name="field", label="Field", format="code"),
         Column(name="severity", label="Severity"),

@@ -59,12 +59,13 @@ def build(ri: ReportInput) -> Section | None:
     view = View(ri).add("outcomes", overall, measured)
     view.text("group_label", [group_label(ri, g) for g in view.data["need_group"]])
     view.text("outcome_label", [outcome_label(ri, o) for o in view.data["outcome"]])
-    shares = view.values("achieved_share")
     order = sorted(set(view.data["need_group"]), key=group_order(ri))
     codes = sorted({str(o) for o in view.data["outcome"]})
     grid = {
         (g, str(o)): s
-        for g, o, s in zip(view.data["need_group"], view.data["outcome"], shares, strict=True)
+        for g, o, s in zip(
+            view.data["need_group"], view.data["outcome"], view.shown("achieved_share"), strict=True
+        )
     }
     chart = charts.heatmap(
         [short(group_label(ri, g), 36) for g in order],

@@ -48,7 +48,6 @@ def build(ri: ReportInput) -> Section:
     view = View(ri).add(
         "profile", rows, ["need_group", "variable", "count", "share", "share_low", "share_high"]
     )
-    shares = view.values("share")
     counts: dict[str, float] = {}
     for v, c in zip(view.data["variable"], view.values("count"), strict=True):
         counts[v] = counts.get(v, 0.0) + float(c or 0)
@@ -57,7 +56,9 @@ def build(ri: ReportInput) -> Section:
     order = sorted({groups[r] for r in rows}, key=group_order(ri))
     grid = {
         (g, v): s
-        for g, v, s in zip(view.data["need_group"], view.data["variable"], shares, strict=True)
+        for g, v, s in zip(
+            view.data["need_group"], view.data["variable"], view.shown("share"), strict=True
+        )
     }
     labels = _indicator_labels(ri, chosen)
     chart = charts.heatmap(
@@ -88,7 +89,11 @@ def build(ri: ReportInput) -> Section:
         "prevalence",
         heading,
         intro,
-        figure(chart, "Grey cells marked c are withheld (too few cases to show)." + grouping(ri)),
+        figure(
+            chart,
+            "Grey cells are marked c when withheld (too few cases to show), z when the need "
+            "group has no cases." + grouping(ri),
+        ),
         details(
             "The numbers behind the heat map (every indicator)",
             view.render(

@@ -20,14 +20,8 @@ def build(ri: ReportInput) -> Section:
             if base is not None:
                 figures.append((format_value(base, "count"), "cases audited"))
             codes = view.data["need_group"]
-            if "unassigned" in codes:
-                share = view.values("share")[codes.index("unassigned")]
-                figures.append(
-                    (
-                        "c" if share is None else format_value(share, "percent"),
-                        "of cases fit no need group",
-                    )
-                )
+            shares = dict(zip(codes, view.values("share"), strict=True))
+            figures.extend(_ungrouped(shares))
     figures.append((str(len(ri.plan.need_groups)), "need groups in the plan"))
     figures.append((str(len(ri.plan.services)), "services in the plan"))
     match = ri.table("match")
@@ -84,6 +78,27 @@ def build(ri: ReportInput) -> Section:
         ),
         fragment("key_figures.html", figures=figures),
     )
+
+
+#: The cards for cases outside every need group, and what each kind means.
+_UNGROUPED = (
+    ("unassigned", "of cases fit no need group"),
+    ("unknown", "of cases could not be grouped: the fields their group needs are missing"),
+)
+
+
+def _ungrouped(shares: dict[str, float | None]) -> list[tuple[str, str]]:
+    """Cards for the cases in no need group: a kind with no cases is left out when another
+    kind has some (no "0.0% fit no need group" beside "100.0% could not be grouped")."""
+    present = [(shares[code], words) for code, words in _UNGROUPED if code in shares]
+    some = any(share is None or share > 0 for share, _ in present)
+    cards = []
+    for share, words in present:
+        if share is None:
+            cards.append(("c", words))
+        elif share > 0 or not some:
+            cards.append((format_value(share, "percent"), words))
+    return cards
 
 
 def _kappa(ri: ReportInput) -> float | None:

@@ -12,9 +12,7 @@ identically.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, cast
@@ -22,30 +20,32 @@ from typing import IO, Any, cast
 import attrs
 import pyarrow as pa
 
-from mns import privacy
+from mns import dispatch, errors, privacy
+from mns.dispatch import choose
 from mns.errors import AdapterError, MnsError, RecordError
 from mns.plugins.adapter import Adapter, Source
-from mns.records import schema
-from mns.records.bundle import Provenance, Records, SourceFile
+from mns.records import folder as outputs, issues, schema
+from mns.records.bundle import Records, SourceFile
+from mns.records.issues import IssueLog
+from mns.records.provenance import PROVENANCE_FILE, provenance_to_json
 
 __all__ = [
-    "PROVENANCE_FILE",
     "SourceLike",
     "choose",
-    "provenance_from_json",
-    "provenance_to_json",
     "read",
     "sources",
     "tables",
     "write",
 ]
 
-#: The provenance file ``write`` puts beside the tables.
-PROVENANCE_FILE = "provenance.mns.json"
-_NOT_PSEUDONYMISED = (
-    "identifiers are not pseudonymised: pass pseudonymise=<secret key> to mns.read to "
-    "replace them with keyed pseudonyms"
-)
+
+def _not_pseudonymised() -> str:
+    return (
+        "identifiers are not pseudonymised: "
+        f"{errors.give('pseudonymise', '<secret key>', to='mns.read')} to replace them with "
+        "keyed pseudonyms"
+    )
+
 
 SourceLike = str | Path | IO[bytes] | Source | Sequence["str | Path | IO[bytes] | Source"]
 
@@ -68,6 +68,15 @@ def sources(source: SourceLike) -> tuple[Source, ...]:
         path = Path(source)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            if {p.name for p in files} & {PROVENANCE_FILE, outputs.MANIFEST_FILE}:
+                # mns wrote it: only whole (a complete manifest); the tables are the Parquet
+                # files it lists; the issues' CSV and workbook copies beside them are for people
+                listed = {e.name for e in outputs.check(path).files}
+                files = [
+                    p
+                    for p in files
+                    if p.name in listed and (p.suffix == ".parquet" or p.name == PROVENANCE_FILE)
+                ]
             if not files:
                 raise AdapterError(f"folder {str(path)!r} has no files to read", file=str(path))
             return tuple(Source(name=str(p), opener=_opener(p), path=p) for p in files)
@@ -75,6 +84,7 @@ def sources(source: SourceLike) -> tuple[Source, ...]:
             raise AdapterError(
                 f"{str(path)!r} does not exist (or is not a file or folder)", file=str(path)
             )
+        outputs.refuse_unfinished(path)
         return (Source.from_path(path),)
     if isinstance(source, Iterable) and not isinstance(source, bytes):
         found = tuple(s for item in source for s in sources(cast(SourceLike, item)))
@@ -96,77 +106,6 @@ def _opener(path: Path) -> Any:
 
 
 # --- choosing the adapter ------------------------------------------------------------------
-
-
-def _claims_suffix(adapter: Adapter, name: str) -> bool:
-    lowered = name.lower()
-    return any(lowered.endswith(suffix) for suffix in adapter.suffixes)
-
-
-def _sniffs(adapter: Adapter, heads: Sequence[bytes]) -> bool:
-    try:
-        return all(bool(adapter.sniff(head)) for head in heads)
-    except Exception:
-        return False
-
-
-def _listing(adapters: Iterable[Adapter]) -> str:
-    return ", ".join(f"{a.name!r} (plugin {a.plugin or '?'})" for a in adapters)
-
-
-def choose(
-    files: Sequence[Source],
-    candidates: Sequence[Adapter],
-    adapter: str | None = None,
-    options: Iterable[str] = (),
-) -> Adapter:
-    """The adapter for ``files``: the one named; else, among the adapters that accept every
-    option given (``mapping=`` means the mapping adapter), the only one claiming every file's
-    suffix (``sniff`` decides between several), else the only one whose ``sniff`` claims
-    every file. None or several is an :class:`mns.AdapterError` listing them."""
-    names = [f.name for f in files]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    if adapter is not None:
-        for item in candidates:
-            if item.name == adapter:
-                return item
-        raise AdapterError(
-            f"unknown adapter {adapter!r}; installed adapters: {_listing(candidates) or 'none'}",
-            adapter=adapter,
-        )
-    wanted = set(options)
-    # Prefer adapters that take the options given; if none does, choose as usual and let
-    # the option check name the misspelt option.
-    candidates = [a for a in candidates if wanted <= {o.name for o in a.options}] or candidates
-    by_suffix = [a for a in candidates if all(_claims_suffix(a, n) for n in names)]
-    heads: list[bytes] | None = None
-    if len(by_suffix) == 1:
-        return by_suffix[0]
-    heads = [f.head() for f in files]
-    if by_suffix:
-        sniffed = [a for a in by_suffix if _sniffs(a, heads)]
-        if len(sniffed) == 1:
-            return sniffed[0]
-        raise AdapterError(
-            f"several adapters read files like {shown} and sniffing does not settle it: "
-            f"{_listing(by_suffix)}; choose one with adapter='name'",
-            file=names[0],
-        )
-    sniffed = [a for a in candidates if _sniffs(a, heads)]
-    if len(sniffed) == 1:
-        return sniffed[0]
-    if sniffed:
-        raise AdapterError(
-            f"several adapters recognise {shown}: {_listing(sniffed)}; choose one with "
-            "adapter='name'",
-            file=names[0],
-        )
-    raise AdapterError(
-        f"no adapter recognises {shown} (by suffix or content); installed adapters: "
-        f"{_listing(candidates) or 'none'}; choose one with adapter='name', or install the "
-        "adapter for this record system",
-        file=names[0],
-    )
 
 
 def _options(adapter: Adapter, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -194,34 +133,6 @@ def _checksum(source: Source) -> SourceFile:
             digest.update(chunk)
             size += len(chunk)
     return SourceFile(name=source.name, sha256=digest.hexdigest(), size=size)
-
-
-def provenance_to_json(provenance: Provenance) -> str:
-    """``provenance`` as JSON text (dates as ISO strings)."""
-    data = attrs.asdict(provenance, recurse=True)
-    data["files"] = [dict(f) for f in data["files"]]
-    data["warnings"] = list(data["warnings"])
-    if provenance.reference_date is not None:
-        data["reference_date"] = provenance.reference_date.isoformat()
-    return json.dumps({"mns_provenance": 1, **data}, indent=2, sort_keys=True) + "\n"
-
-
-def provenance_from_json(text: str, file: str = "<json>") -> Provenance:
-    """Read what :func:`provenance_to_json` wrote."""
-    try:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.pop("mns_provenance", None) != 1:
-            raise ValueError("not an mns provenance file (no 'mns_provenance': 1)")
-        files = tuple(SourceFile(**f) for f in data.pop("files", ()))
-        date = data.pop("reference_date", None)
-        return Provenance(
-            files=files,
-            reference_date=dt.date.fromisoformat(date) if date else None,
-            warnings=tuple(data.pop("warnings", ())),
-            **data,
-        )
-    except (ValueError, TypeError) as exc:
-        raise RecordError(f"{file}: cannot read provenance: {exc}", file=file) from exc
 
 
 # --- read ----------------------------------------------------------------------------------
@@ -261,22 +172,72 @@ def read(
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: give a positive number of rows")
     files = sources(source)
-    chosen = (
-        adapter
-        if isinstance(adapter, Adapter)
-        else choose(files, manager.adapters(), adapter, options)
-    )
-    given = {**_options(chosen, options), "strict": strict, "batch_size": batch_size}
-    with privacy.reading(pseudonymise, postcode) as settings:  # type: ignore[arg-type]
-        records = _call(chosen, files, given)
+    candidates = () if isinstance(adapter, Adapter) else manager.adapters()
+    read_parts: list[tuple[Adapter, tuple[Source, ...], Records]] = []
+    with (
+        privacy.reading(pseudonymise, postcode) as settings,  # type: ignore[arg-type]
+        issues.one_read(),  # one issue memory for the whole read (issues.IssueLimits)
+    ):
+        log = IssueLog()  # files left out or refused whole, when others are read
+        groups = dispatch.assign(files, candidates, adapter, options, log)
+        taken = {o.name for chosen, _ in groups for o in chosen.options}
+        if set(options) - taken:  # an option no adapter of this read takes: name it
+            _options(groups[0][0], options)
+        for chosen, group in groups:
+            given = {
+                **_options(chosen, dispatch.options_for(chosen, options)),
+                "strict": strict,
+                "batch_size": batch_size,
+            }
+            try:
+                read_parts.append((chosen, group, _call(chosen, group, given)))
+            except RecordError:
+                raise
+            except MnsError as exc:
+                if strict or (len(groups) == 1 and not len(log)):
+                    raise  # nothing else to give back
+                dispatch.refuse(log, chosen, group, exc)
+    if not read_parts:
+        raise AdapterError(
+            "no file could be read: " + "; ".join(f"{i['source']}: {i['message']}" for i in log),
+            file=files[0].name,
+        )
+    parts = [
+        dispatch.Part(
+            chosen,
+            group,
+            _protected(
+                chosen,
+                group,
+                records,
+                pseudonymise=pseudonymise,
+                postcode=postcode,
+                settings=settings,
+            ),
+        )
+        for chosen, group, records in read_parts
+    ]
+    return dispatch.combine(parts, log)
+
+
+def _protected(
+    chosen: Adapter,
+    files: Sequence[Source],
+    records: Records,
+    *,
+    pseudonymise: str | bytes | None,
+    postcode: str | None,
+    settings: privacy.Settings,
+) -> Records:
+    """What one adapter read, with mns's privacy rules applied and its provenance filled in."""
     provenance = records.provenance
     notes = list(provenance.warnings)
     already = provenance.pseudonymised
     if already and pseudonymise is not None:
         notes.append("identifiers were already pseudonymised; the key was not applied again")
     key = pseudonymise if not already else None
-    if key is None and not already and _NOT_PSEUDONYMISED not in notes:
-        notes.append(_NOT_PSEUDONYMISED)
+    if key is None and not already and _not_pseudonymised() not in notes:
+        notes.append(_not_pseudonymised())
     protected = privacy.protect(
         {name: t for name, t in tables(records).items() if name != "issues"},
         records.issues,
@@ -340,13 +301,27 @@ def _call(adapter: Adapter, files: Sequence[Source], options: Mapping[str, Any])
 # --- write ---------------------------------------------------------------------------------
 
 
-def write(records: Records, folder: str | Path, *, overwrite: bool = False) -> Path:
+def write(
+    records: Records,
+    folder: str | Path,
+    *,
+    overwrite: bool = False,
+    issue_files: bool = False,
+    inputs: Iterable[str | Path] = (),
+) -> Path:
     """Store ``records`` in ``folder``: ``cases.parquet``, ``services.parquet``,
     ``outcomes.parquet``, ``assignments.parquet``, ``issues.parquet``, one
-    ``<name>.parquet`` per extra table, and ``provenance.mns.json``.
+    ``<name>.parquet`` per extra table, and ``provenance.mns.json``. With ``issue_files``,
+    also ``issues.csv`` and ``issues.xlsx`` for people (:mod:`mns.records.issue_files`;
+    the workbook needs ``mns[xlsx]``); reading the folder reads the Parquet files only.
 
-    The folder is created; one that already holds files is an error unless ``overwrite``
-    (which first removes the Parquet and provenance files there). Returns the folder.
+    The folder is written whole or not at all (:mod:`mns.records.folder`): beside it, then
+    renamed into place, with ``manifest.mns.json`` (every file's size and SHA-256) last, so a
+    read refuses a folder whose writing did not finish. One that already holds files is an
+    error unless ``overwrite``, which replaces only what mns wrote there (the files of its
+    manifest): other files are kept. ``inputs`` (the paths the records were read from; the
+    files of ``records.provenance`` always count): a folder equal to one of them, or inside
+    one, is refused. Returns the folder.
     """
     import pyarrow.parquet as pq
 
@@ -362,22 +337,23 @@ def write(records: Records, folder: str | Path, *, overwrite: bool = False) -> P
                 "use letters, digits, '_' and '-'",
                 item=name,
             )
-    path.mkdir(parents=True, exist_ok=True)
-    present = [p for p in path.iterdir() if not p.name.startswith(".")]
-    if present and not overwrite:
-        raise MnsError(
-            f"folder {str(path)!r} is not empty ({len(present)} files); pass overwrite=True to "
-            "replace mns files there, or choose an empty folder",
-            file=str(path),
-        )
-    for old in present:
-        if old.is_file() and (old.suffix == ".parquet" or old.name == PROVENANCE_FILE):
-            old.unlink()
-    for name, table in tables(records).items():
-        if name in schema.TABLES:
-            pq.write_table(table, path / f"{name}.parquet")
-        else:  # say which table it is, as canonical tables do
-            meta = {**(table.schema.metadata or {}), b"mns.table": name.encode()}
-            pq.write_table(table.replace_schema_metadata(meta), path / f"{name}.parquet")
-    (path / PROVENANCE_FILE).write_text(provenance_to_json(records.provenance), "utf-8")
+    with outputs.writing(
+        path, kind="records", overwrite=overwrite, inputs=_input_files(records, inputs)
+    ) as staging:
+        for name, table in tables(records).items():
+            if name in schema.TABLES:
+                pq.write_table(table, staging / f"{name}.parquet")
+            else:  # say which table it is, as canonical tables do
+                meta = {**(table.schema.metadata or {}), b"mns.table": name.encode()}
+                pq.write_table(table.replace_schema_metadata(meta), staging / f"{name}.parquet")
+        (staging / PROVENANCE_FILE).write_text(provenance_to_json(records.provenance), "utf-8")
+        if issue_files:
+            from mns.records.issue_files import write_issue_files
+
+            write_issue_files(records.issues, staging)
     return path
+
+
+def _input_files(records: Records, inputs: Iterable[str | Path]) -> list[str | Path]:
+    """The paths ``records`` were read from: those given, and the files of its provenance."""
+    return [*inputs, *(f.name for f in records.provenance.files)]

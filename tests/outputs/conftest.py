@@ -1,0 +1,5 @@
+"""Fresh plugin managers for the output tests."""
+
+from mns.testing import plugin_manager
+
+__all__ = ["plugin_manager"]
