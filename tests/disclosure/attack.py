@@ -117,8 +117,8 @@ def interval_attack(
         # spans at least; a target whose range ``enough`` accepts is decided, and the
         # pushes repeat while they decide any; the rest are attacked one by one
         seen: dict[int, list[float]] = {i: [float(value[cells[i]])] for i in mine}
-        for sign in (1.0, -1.0) if enough is not None else ():
-            while mine:
+        for sign in (1.0, -1.0):
+            while mine and enough is not None:
                 objective = np.zeros(len(group))
                 objective[[at[i] for i in mine]] = sign
                 point = linprog(objective, **kwargs0)
