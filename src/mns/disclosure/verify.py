@@ -309,17 +309,13 @@ def secure(
     primary: np.ndarray[Any, Any],
     shown: np.ndarray[Any, Any],
     min_count: int,
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Withhold more cells until the attack exposes no withheld count: the cells added, and
-    the complements published again because the published cells already determine them.
+) -> np.ndarray[Any, Any]:
+    """Withhold more cells until the attack exposes no withheld count: the cells added.
 
-    A complement the attacker can compute exactly protects nothing, and publishing it leaves
-    every range as it was; any other exposed count gets more complements (:func:`repair`).
-    A count once safe stays safe (neither step narrows any range), so each round checks only
-    the counts not yet shown safe, and repairs one exposed count per component (a repair
-    often protects its neighbours too)."""
+    A count once safe stays safe (withholding more only widens every range), so each round
+    checks only the counts not yet shown safe, and repairs one exposed count per component
+    (a repair often protects its neighbours too)."""
     added = np.zeros(len(unknown), dtype=bool)
-    released = np.zeros(len(unknown), dtype=bool)
     safe: set[int] = set()
     for _ in range(_ROUNDS):
         targets = {
@@ -328,7 +324,7 @@ def secure(
             if int(c) not in safe
         }
         if not targets:
-            return added, released
+            return added
         repaired = False
         before = unknown.copy()  # the round's components are of this state
         for component in components(system, before):
@@ -337,27 +333,15 @@ def secure(
                 continue
             found = exposed_in(system, before, component, mine, min_count)
             safe.update(set(mine) - {c for c, _ in found})
-            # releasing pinned complements is off: it let a generated audit pin a small count
-            pinned: list[int] = []
-            if pinned:
-                unknown[pinned] = False
-                released[pinned] = True
-                repaired = True
-            elif found:
+            if found:
                 cell, small = found[0]
                 more = repair(system, unknown, cell, small, min_count)
                 unknown[more] = True
                 added[more] = True
                 repaired = True
         if not repaired:
-            return added & unknown, released
+            return added
     raise MnsError(f"disclose: protection did not converge in {_ROUNDS} rounds")
-
-
-def _determined(system: System, unknown: np.ndarray[Any, Any], cell: int) -> bool:
-    """Whether the published cells and the equations give ``cell`` exactly."""
-    low, high = ranges(system, unknown, _component_of(system, unknown, cell), [cell])[cell]
-    return high - low < _EPS
 
 
 def prune(
