@@ -99,20 +99,7 @@ def test_the_attack_breaks_each_table_disclosed_alone() -> None:
     assert attack(loose, 5)
 
 
-@pytest.mark.parametrize(
-    "groups",
-    [
-        None,
-        pytest.param(
-            "rules",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="unfinished: the rules' grouping still withholds A2 and A3 (releasing "
-                "pinned complements fixed it but let a generated audit pin a small count)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("groups", [None, "rules"])
 def test_every_need_group_size_of_five_or_more_is_published_everywhere(groups: str | None) -> None:
     # the panel's groups (the default: A3 has 4 cases, so one more size must go, and it is
     # the "(not placed)" row's) and the rules' (every group has 8 or more)

@@ -680,10 +680,12 @@ def _verify(
     primary = np.array([c.suppressed == "primary" for c in infos], dtype=bool)
     visible = np.zeros(len(keys), dtype=bool)
     visible[[index[c] for c in set(shown.values())]] = True
-    added = verify.secure(system, unknown, primary, visible, min_count)
+    added, released = verify.secure(system, unknown, primary, visible, min_count)
     for i in np.flatnonzero(added):
         if infos[i].suppressed is None and not infos[i].implicit:
             infos[i].suppressed = "secondary"
+    for i in np.flatnonzero(released):
+        infos[i].suppressed = None
     for i in np.flatnonzero(verify.prune(system, unknown, primary, visible, min_count)):
         infos[i].suppressed = None
 

@@ -309,13 +309,18 @@ def secure(
     primary: np.ndarray[Any, Any],
     shown: np.ndarray[Any, Any],
     min_count: int,
-) -> np.ndarray[Any, Any]:
-    """Withhold more cells until the attack exposes no withheld count: the cells added.
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Withhold more cells until the attack exposes no withheld count: the cells added, and
+    the complements published again because the published cells already determine them.
 
-    A count once safe stays safe (withholding more only widens every range), so each round
-    checks only the counts not yet shown safe, and repairs one exposed count per component
-    (a repair often protects its neighbours too)."""
+    A complement the attacker can compute exactly protects nothing, and publishing it leaves
+    every range as it was (it is checked against the withheld cells as they are then, since
+    a repair elsewhere in the round may have withheld what determined it); any other exposed
+    count gets more complements (:func:`repair`). A count once safe stays safe (neither step
+    narrows any range), so each round checks only the counts not yet shown safe, and repairs
+    one exposed count per component (a repair often protects its neighbours too)."""
     added = np.zeros(len(unknown), dtype=bool)
+    released = np.zeros(len(unknown), dtype=bool)
     safe: set[int] = set()
     for _ in range(_ROUNDS):
         targets = {
@@ -324,7 +329,7 @@ def secure(
             if int(c) not in safe
         }
         if not targets:
-            return added
+            return added & unknown, released & ~unknown
         repaired = False
         before = unknown.copy()  # the round's components are of this state
         for component in components(system, before):
@@ -333,15 +338,26 @@ def secure(
                 continue
             found = exposed_in(system, before, component, mine, min_count)
             safe.update(set(mine) - {c for c, _ in found})
-            if found:
+            pinned = [c for c, small in found if not small and _determined(system, unknown, c)]
+            if pinned:
+                unknown[pinned] = False
+                released[pinned] = True
+                repaired = True
+            elif found:
                 cell, small = found[0]
                 more = repair(system, unknown, cell, small, min_count)
                 unknown[more] = True
                 added[more] = True
                 repaired = True
         if not repaired:
-            return added
+            return added & unknown, released & ~unknown
     raise MnsError(f"disclose: protection did not converge in {_ROUNDS} rounds")
+
+
+def _determined(system: System, unknown: np.ndarray[Any, Any], cell: int) -> bool:
+    """Whether the published cells and the equations give ``cell`` exactly."""
+    low, high = ranges(system, unknown, _component_of(system, unknown, cell), [cell])[cell]
+    return high - low < _EPS
 
 
 def prune(
