@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import mns
 from mns.audit import AuditResult, run_audit
@@ -178,6 +178,7 @@ def test_the_internal_audience_withholds_nothing_and_says_so(tmp_path: Any) -> N
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(12, 40), st.integers(0, 10_000), st.sampled_from([3, 5]))
+@example(67, 9952, 3)  # a push over an unbounded count once certified a pinned one safe
 def test_generated_audits_survive_the_attack(n: int, seed: int, min_count: int) -> None:
     from mns import synth
 

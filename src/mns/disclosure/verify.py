@@ -183,6 +183,8 @@ def exposed_in(
     for sign in (1.0, -1.0):
         while pending:
             point = lp.optimum(dict.fromkeys(pending, sign))
+            if point is None:  # some pending cell is unbounded: that says nothing of the rest
+                break
             left = [c for c in pending if not safe(c, point, lp)]
             if len(left) == len(pending):
                 break
