@@ -214,7 +214,7 @@ def _concat(held: list[pa.RecordBatch]) -> pa.RecordBatch:
                 f"{other.schema.to_string(show_schema_metadata=False)!r}"
             )
     table = pa.Table.from_batches(held, schema=schema).unify_dictionaries().combine_chunks()
-    return table.to_batches()[0]
+    return table.to_batches()[0] if table.num_rows else held[0]  # all empty: no batch left
 
 
 # --------------------------------------------------------------------------------------

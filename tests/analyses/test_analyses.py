@@ -58,6 +58,15 @@ def test_crosstab_counts_and_shares() -> None:
         mns.crosstab(cases_table(rows), "area", "area")
 
 
+def test_a_stream_of_empty_batches_gives_an_empty_table() -> None:
+    rows = [_case(0, "A", area="X")]
+    empty = cases_table(rows).slice(0, 0)
+    batch = pa.RecordBatch.from_pylist([], schema=empty.schema)
+    got = mns.crosstab(iter([batch, batch, batch]), "need_group", "area")
+    assert got.num_rows == 0
+    assert got.column_names == mns.crosstab(empty, "need_group", "area").column_names
+
+
 # ---------------------------------------------------------------------------- match
 
 MATCH_CASES = [
