@@ -567,9 +567,9 @@ def _services_period(
         return None if given == (None, None) else given
     if audit is not None and (audit.period_start or audit.period_end):
         return (audit.period_start, audit.period_end)
-    year = records.provenance.collection_year
-    if year:
-        return (dt.date(year - 1, 4, 1), dt.date(year, 3, 31))
+    period = _audit_period(records, audit)
+    if period is not None:
+        return period[:2]
     notes.append(
         "The audit's period is not known (no audit period, no collection year): every service "
         "episode counts as received, whatever its dates."
@@ -676,6 +676,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     from mns.analyses.what_works import outcomes_change, what_works_from
     from mns.disclosure import AUDIENCES, disclose_all, publication
 
+    if audience not in AUDIENCES:  # before any work
+        raise ValueError(f"audience = {audience!r}: give one of {', '.join(AUDIENCES)}")
     if not isinstance(records, Records):
         raise TypeError(
             f"run_audit: records must be mns.Records (from mns.read), not {type(records).__name__}"
@@ -687,6 +689,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     notes: list[str] = []
     if records.cases.num_rows == 0:
         raise MnsError("the audit has no cases to analyse", item="cases")
+    records, outside = _within_period(records, audit, notes)
 
     step("classifying")
     classified = _classify(records.cases, the_plan)
@@ -695,7 +698,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     sampling = _sampling(cases.num_rows, referrals, audit, census, notes)
     tables: dict[str, pa.Table] = {}
     internal: dict[str, pa.Table] = {}
-    extra_issues: list[pa.Table] = []
+    extra_issues: list[pa.Table] = [outside]
 
     step("profile")
     has_services = records.services.num_rows > 0
@@ -784,10 +787,6 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     issues = [r.issues for r in inputs.values() if r is not None and r.issues.num_rows]
     issues += [t for t in extra_issues if t.num_rows]
     all_issues = pa.concat_tables(issues) if issues else records.issues
-    if audience not in AUDIENCES:
-        raise MnsError(
-            f"audience = {audience!r}: give one of {', '.join(AUDIENCES)}", field="audience"
-        )
     if not disclose:
         audience = "internal"
     public = audience == "public"
@@ -864,14 +863,133 @@ def _title(plan: Plan, records: Records, audit: Audit | None) -> str:
 
 
 def _reference_date(records: Records, audit: Audit | None) -> dt.date | None:
-    """The date the audit describes: the records', the audit's period end, or the latest
-    reference date of its cases."""
-    if records.provenance.reference_date is not None:
-        return records.provenance.reference_date
+    """The date the audit describes: the caller's (the audit's period end), else the returns'
+    own (the reference date their headers give, else the end of their collection year, 31
+    March); None when neither says. Never the latest date of a record: one wrongly dated
+    referral would move the audit's year."""
     if audit is not None and audit.period_end is not None:
         return audit.period_end
-    latest = pc.max(records.cases.column("reference_date")).as_py()
-    return latest if isinstance(latest, dt.date) else None
+    provenance = records.provenance
+    if provenance.reference_date is not None:
+        return provenance.reference_date
+    if provenance.collection_year:
+        return dt.date(provenance.collection_year, 3, 31)
+    return None
+
+
+def _year_to(end: dt.date) -> dt.date:
+    """The first day of the year that ends on ``end``."""
+    try:
+        return end.replace(year=end.year - 1) + dt.timedelta(days=1)
+    except ValueError:  # 29 February
+        return end.replace(year=end.year - 1, day=28) + dt.timedelta(days=1)
+
+
+def _audit_period(records: Records, audit: Audit | None) -> tuple[dt.date, dt.date, str] | None:
+    """The period whose cases the audit counts, with what set it: the audit's period (a
+    missing end from the returns), else the returns' collection year (1 April to 31 March),
+    else the year to their reference date; None when nothing says."""
+    start = audit.period_start if audit is not None else None
+    end = audit.period_end if audit is not None else None
+    if start is not None or end is not None:
+        end = end or _reference_date(records, None)
+        if end is None:
+            assert start is not None
+            end = _year_to(start.replace(year=start.year + 1)) - dt.timedelta(days=1)
+        return start or _year_to(end), end, "the audit's period"
+    year = records.provenance.collection_year
+    if year:
+        return dt.date(year - 1, 4, 1), dt.date(year, 3, 31), f"the collection year {year}"
+    end = _reference_date(records, None)
+    if end is None:
+        return None
+    return _year_to(end), end, f"the year to the reference date {end.isoformat()}"
+
+
+def _within_period(
+    records: Records, audit: Audit | None, notes: list[str]
+) -> tuple[Records, pa.Table]:
+    """The records of the cases whose reference date falls in the audit's period (or is not
+    known), and an issue for each case left out: the audit and its annual numbers ("cases a
+    year") count the period's cases, not every case a return holds."""
+    from mns.records import schema
+
+    cases = records.cases
+    issues = schema.empty("issues")
+    period = _audit_period(records, audit)
+    dates = cases.column("reference_date")
+    if period is None:
+        earliest, latest = pc.min(dates).as_py(), pc.max(dates).as_py()
+        if earliest is not None and latest is not None and (latest - earliest).days > 366:
+            notes.append(
+                f"The audit's period is not known (no audit period, collection year or "
+                f"reference date) and the cases' reference dates run from {earliest:%d %B %Y} "
+                f"to {latest:%d %B %Y}: every case counts as one year's."
+            )
+        return records, issues
+    start, end, why = period
+    low = pa.scalar(start, pa.date32())
+    high = pa.scalar(end, pa.date32())
+    before = pc.fill_null(pc.less(dates, low), False)
+    after = pc.fill_null(pc.greater(dates, high), False)
+    outside = pc.or_(before, after)
+    n_out = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
+    if n_out == 0:
+        return records, issues
+    shown = f"{start:%d %B %Y} to {end:%d %B %Y}"
+    if n_out == cases.num_rows:
+        raise MnsError(
+            f"none of the {n_out:,} cases has a reference date in the audit's period ({shown}, "
+            f"{why}): give the audit's period (audit=Audit(period_start=..., period_end=...))",
+            item="cases",
+            field="reference_date",
+        )
+    left = cases.filter(outside)
+    n_before = int(pc.sum(pc.cast(before, pa.int64())).as_py() or 0)
+    notes.append(
+        f"{n_out:,} case(s) with a reference date outside the audit's period ({shown}, {why}) "
+        f"were left out of the audit and its annual numbers ({n_before:,} before it, "
+        f"{n_out - n_before:,} after it); each is listed in the issues."
+    )
+    n = left.num_rows
+    values = left.column("reference_date").cast(pa.string())
+    issues = pa.table(
+        {
+            "source": pa.array(["audit period"] * n, pa.string()),
+            "sheet": pa.nulls(n, pa.string()),
+            "row": pa.nulls(n, pa.int64()),
+            "column": pa.nulls(n, pa.string()),
+            "line": pa.nulls(n, pa.int64()),
+            "table": pa.array(["cases"] * n, pa.string()),
+            "record": left.column("case_id").cast(pa.string()),
+            "field": pa.array(["reference_date"] * n, pa.string()),
+            "value": values,
+            "severity": pa.array(["warning"] * n, pa.string()),
+            "action": pa.array(["rejected"] * n, pa.string()),
+            "message": pa.array(
+                [f"the reference date is outside the audit's period ({shown}, {why}): the "
+                 "case is left out of the audit"] * n,
+                pa.string(),
+            ),
+        },
+        schema=schema.ISSUES,
+    )
+    kept = pc.invert(outside)
+    ids = cases.filter(kept).column("case_id").combine_chunks()
+
+    def theirs(table: pa.Table) -> pa.Table:
+        if table.num_rows == 0:
+            return table
+        return table.filter(pc.is_in(table.column("case_id"), value_set=ids))
+
+    within = attrs.evolve(
+        records,
+        cases=cases.filter(kept),
+        services=theirs(records.services),
+        outcomes=theirs(records.outcomes),
+        assignments=theirs(records.assignments),
+    )
+    return within, issues
 
 
 #: What the audit itself publishes (each analysis declares its own tables).

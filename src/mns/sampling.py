@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mns._tables import TableLike, materialise
-from mns.errors import MnsError, SchemaError
+from mns.errors import SchemaError
 from mns.records.model import Audit
 
 __all__ = ["MISSING", "Sample", "margin", "sample", "sample_size"]
@@ -118,41 +118,35 @@ def _allocate(
                 parts.append(f"no cases fall in strata {unknown}")
             if missing:
                 parts.append(f"no sample size is given for strata {missing}")
-            raise MnsError(
+            raise ValueError(
                 "sample: n per stratum does not match the strata: "
                 + "; ".join(parts)
                 + f". The strata present are {sorted(populations)}",
-                field="n",
             )
         for stratum, size in n.items():
             if not 1 <= size <= populations[stratum]:
-                raise MnsError(
+                raise ValueError(
                     f"sample: stratum {stratum!r} has {populations[stratum]} cases, so its sample "
                     f"size must be 1 to {populations[stratum]}, not {size}",
-                    field="n",
-                    item=stratum,
                 )
         return dict(n)
     if not 1 <= n <= total:
-        raise MnsError(
+        raise ValueError(
             f"sample: n must be 1 to {total} (the number of cases), not {n}; "
             "to audit every case, use n equal to the number of cases",
-            field="n",
         )
     if n < len(populations):
-        raise MnsError(
+        raise ValueError(
             f"sample: n = {n} is smaller than the {len(populations)} strata; every stratum needs "
             "at least one case. Draw more cases or stratify by fewer or coarser fields",
-            field="n",
         )
     if allocation == "proportional":
         quotas = {s: n * size / total for s, size in populations.items()}
     elif allocation == "equal":
         quotas = {s: n / len(populations) for s in populations}
     else:
-        raise MnsError(
+        raise ValueError(
             f"sample: allocation {allocation!r} is not known; use 'proportional' or 'equal'",
-            field="allocation",
         )
     return _largest_remainder(quotas, n, populations, 1)
 
@@ -190,7 +184,7 @@ def sample(
                 field=reserved,
             )
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise MnsError(f"sample: seed must be a whole number 0 or more, not {seed!r}", field="seed")
+        raise ValueError(f"sample: seed must be a whole number 0 or more, not {seed!r}")
     fields = [strata] if isinstance(strata, str) else list(strata or ())
     absent = [f for f in fields if f not in table.column_names]
     if absent:
@@ -269,22 +263,18 @@ def sample(
 
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
-        raise MnsError(
-            f"confidence must be between 0 and 1 (e.g. 0.95), not {confidence}", field="confidence"
-        )
+        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), not {confidence}")
     return statistics.NormalDist().inv_cdf((1 + confidence) / 2)
 
 
 def _check_share(share: float) -> None:
     if not 0 < share < 1:
-        raise MnsError(
-            f"share must be between 0 and 1 (0.5 is the safe guess), not {share}", field="share"
-        )
+        raise ValueError(f"share must be between 0 and 1 (0.5 is the safe guess), not {share}")
 
 
 def _check_population(population: int | None) -> None:
     if population is not None and population < 1:
-        raise MnsError(f"population must be 1 or more, not {population}", field="population")
+        raise ValueError(f"population must be 1 or more, not {population}")
 
 
 def sample_size(
@@ -302,7 +292,7 @@ def sample_size(
     ``sample_size()`` is 385; ``sample_size(population=200)`` is 132.
     """
     if not 0 < margin < 1:
-        raise MnsError(f"margin must be between 0 and 1 (e.g. 0.05), not {margin}", field="margin")
+        raise ValueError(f"margin must be between 0 and 1 (e.g. 0.05), not {margin}")
     _check_share(share)
     _check_population(population)
     z = _z(confidence)
@@ -326,11 +316,11 @@ def margin(
     ``margin(200)`` is about 0.069 (± 7 points).
     """
     if n < 1:
-        raise MnsError(f"n must be 1 or more, not {n}", field="n")
+        raise ValueError(f"n must be 1 or more, not {n}")
     _check_share(share)
     _check_population(population)
     if population is not None and n > population:
-        raise MnsError(f"n = {n} is more than the population of {population}", field="n")
+        raise ValueError(f"n = {n} is more than the population of {population}")
     z = _z(confidence)
     if population is None:
         fpc = 1.0

@@ -146,6 +146,12 @@ def test_sample_draws_and_writes(folder: Path, tmp_path: Path) -> None:
 def test_sample_needs_a_seed_and_a_size(folder: Path) -> None:
     assert run("sample", str(folder / "cases.csv"), "--n", "5").exit_code == EXIT_USAGE
     assert run("sample", str(folder / "cases.csv"), "--seed", "1").exit_code == EXIT_USAGE
+    zero = run("sample", "--margin", "0")
+    assert zero.exit_code == EXIT_USAGE
+    assert "--margin" in zero.output
+    too_many = run("sample", str(folder / "cases.csv"), "--seed", "1", "--n", "100000")
+    assert too_many.exit_code == EXIT_USAGE
+    assert "n must be 1 to" in too_many.output
     both = run("sample", str(folder / "cases.csv"), "--seed", "1", "--n", "5", "--margin", "0.1")
     assert both.exit_code == EXIT_USAGE
     assert run("sample").exit_code == EXIT_USAGE

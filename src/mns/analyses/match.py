@@ -15,7 +15,6 @@ from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
-from mns.errors import MnsError
 from mns.plan.model import Plan
 
 __all__ = ["STATUSES", "match"]
@@ -159,9 +158,8 @@ def _within(
     """The service episodes whose dates overlap ``period``; ``outside[0]`` counts the rest."""
     start, end = period
     if start is not None and end is not None and end < start:
-        raise MnsError(
-            f"match: the period ends ({end}) before it starts ({start}); give (start, end)",
-            field="period",
+        raise ValueError(
+            f"match: the period ends ({end}) before it starts ({start}); give (start, end)"
         )
     columns = ["case_id", "service", "start_date", "end_date"]
     for batch in _tables.batches(services, columns, what="services"):

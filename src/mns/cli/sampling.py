@@ -122,19 +122,22 @@ def sample_command(
     if n is None and margin is None:
         raise click.UsageError("give --n (cases to draw) or --margin (to size the sample)")
     records = reading.read_cases(sources)
-    if n is None:
-        assert margin is not None
-        n = sampling.sample_size(
-            margin, confidence, population=population or records.cases.num_rows
+    try:
+        if n is None:
+            assert margin is not None
+            n = sampling.sample_size(
+                margin, confidence, population=population or records.cases.num_rows
+            )
+        drawn = sampling.sample(
+            records.cases,
+            n,
+            seed=seed,
+            strata=list(strata) or None,
+            allocation="equal" if allocation == "equal" else "proportional",
+            audit=audit_name,
         )
-    drawn = sampling.sample(
-        records.cases,
-        n,
-        seed=seed,
-        strata=list(strata) or None,
-        allocation="equal" if allocation == "equal" else "proportional",
-        audit=audit_name,
-    )
+    except ValueError as exc:  # the options' values: the user's to fix
+        raise click.UsageError(str(exc)) from None
     strata_rows = drawn.strata.to_pylist()
     audit = jsonable(drawn.audit)
     written = None

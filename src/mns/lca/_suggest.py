@@ -69,26 +69,26 @@ class Suggestion:
 def _ks(k: int | Iterable[int]) -> list[int]:
     values: list[Any] = list(k) if isinstance(k, Iterable) else [k]
     if not values:
-        raise MnsError(
-            f"{WHAT}: k is empty; give the numbers of classes to try, e.g. range(2, 13)", field="k"
+        raise ValueError(
+            f"{WHAT}: k is empty; give the numbers of classes to try, e.g. range(2, 13)"
         )
     out = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or int(v) < 1:
-            raise MnsError(
-                f"{WHAT}: k must hold whole numbers of classes of 1 or more, not {v!r}", field="k"
-            )
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{WHAT}: k must hold whole numbers of classes, not {v!r}")
+        if int(v) < 1:
+            raise ValueError(f"{WHAT}: k must hold whole numbers of classes of 1 or more, not {v}")
         out.append(int(v))
     return sorted(set(out))
 
 
 def _check(name: str, value: Any, low: float, integral: bool = True) -> None:
     ok = isinstance(value, numbers.Integral) if integral else isinstance(value, numbers.Real)
-    if isinstance(value, bool) or not ok or value < low:
-        kind = "a whole number" if integral else "a number"
-        raise MnsError(
-            f"{WHAT}: {name} must be {kind} of at least {low}, not {value!r}", field=name
-        )
+    kind = "a whole number" if integral else "a number"
+    if isinstance(value, bool) or not ok:
+        raise TypeError(f"{WHAT}: {name} must be {kind} of at least {low}, not {value!r}")
+    if value < low:
+        raise ValueError(f"{WHAT}: {name} must be {kind} of at least {low}, not {value!r}")
 
 
 def _labels(columns: Sequence[str]) -> dict[str, str]:
@@ -351,9 +351,7 @@ def suggest_groups(
     _check("duplicate_distance", duplicate_distance, 0, integral=False)
     ks = _ks(k)
     if choose is not None and choose not in ks:
-        raise MnsError(
-            f"{WHAT}: choose = {choose!r} is not among the k fitted ({ks})", field="choose"
-        )
+        raise ValueError(f"{WHAT}: choose = {choose!r} is not among the k fitted ({ks})")
     table = materialise(cases, WHAT)
     _check_ids(table)
     items, dropped = _data.select(table, indicators, WHAT)
