@@ -80,6 +80,7 @@ _EXPORTS = {
     "explain": "mns.classification:explain",
     "assign": "mns.grouping:assign",
     # analyses and disclosure
+    "Weighting": "mns.analyses.weighting:Weighting",
     "profile": "mns.analyses.profile:profile",
     "crosstab": "mns.analyses.crosstab:crosstab",
     "match": "mns.analyses.match:match",
@@ -91,6 +92,9 @@ _EXPORTS = {
     "areas": "mns.analyses.areas:areas",
     "outcomes": "mns.analyses.outcomes:outcomes",
     "placements": "mns.analyses.placements:placements",
+    "teams": "mns.analyses.teams:teams",
+    "Participation": "mns.participation:Participation",
+    "load_participation": "mns.participation:load_participation",
     "what_works": "mns.analyses.what_works:what_works",
     "outcomes_change": "mns.analyses.what_works:outcomes_change",
     "rules_vs_panel": "mns.analyses.rules_panel:rules_vs_panel",
@@ -134,6 +138,7 @@ __all__ = [
     "Option",
     "Outcome",
     "OutcomeRecord",
+    "Participation",
     "Plan",
     "PlanError",
     "Provenance",
@@ -147,6 +152,7 @@ __all__ = [
     "Source",
     "Target",
     "UnknownCodeError",
+    "Weighting",
     "WorkbookError",
     "__version__",
     "adapters",
@@ -177,6 +183,7 @@ __all__ = [
     "link",
     "load_crosswalk",
     "load_language",
+    "load_participation",
     "load_plan",
     "match",
     "outcomes",
@@ -194,6 +201,7 @@ __all__ = [
     "schema",
     "suggest_groups",
     "synth",
+    "teams",
     "testing",
     "what_works",
     "write",
@@ -260,6 +268,12 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         disagreements as disagreements,
         rules_vs_panel as rules_vs_panel,
     )
+    from mns.analyses.teams import (
+        teams as teams,
+    )
+    from mns.analyses.weighting import (
+        Weighting as Weighting,
+    )
     from mns.analyses.what_works import (
         outcomes_change as outcomes_change,
         what_works as what_works,
@@ -318,6 +332,10 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     )
     from mns.linking import (
         link as link,
+    )
+    from mns.participation import (
+        Participation as Participation,
+        load_participation as load_participation,
     )
     from mns.plan import (
         Cluster as Cluster,

@@ -31,6 +31,8 @@ Published tables (the folder's files, by name) and the analysis that makes each:
                     baseline, ``outcomes_change`` (:func:`mns.outcomes_change`) sets the
                     outcomes beside the baseline audit's
 ``rules_panel``     :func:`mns.rules_vs_panel`: each need group's rule beside the panel
+``teams``           :func:`mns.teams`: caseloads by team and need group, and how
+                    concentrated each team's work is (when the cases carry a ``team``)
 ``issues``          :func:`summarise_issues` of every input's issues
 ``lca_*``           what the data suggest (``suggest=True``, needs ``mns[lca]``)
 ==================  ======================================================================
@@ -39,6 +41,10 @@ Every planning table uses one grouping of the cases (``groups=``, :func:`mns.ass
 default the professional panel's decisions when the records hold them, the plan's rules
 otherwise; service thresholds always come from the plan's rules. ``audit.json`` records it
 (``"groups"``) and the report names it.
+
+Who took part in the audit's groups (``participation=``, :mod:`mns.participation`) is not a
+table: ``AuditResult.write`` writes it as ``participation.toml`` and the report's "Who took
+part" section shows it.
 
 The classified cases and ``AuditResult.internal`` (``disagreements``: the cases where the
 rules and the panel differ, by case id) are record-level data: for the caller and the
@@ -74,6 +80,12 @@ from mns.grouping import (
     assign,
     describe as describe_groups,
     summary_of,
+)
+from mns.participation import (
+    PARTICIPATION_FILE,
+    Participation,
+    dump_participation,
+    load_participation,
 )
 from mns.plan.model import Plan
 from mns.records import folder as outputs
@@ -182,6 +194,8 @@ class AuditResult:
     #: what disclosure control withheld per published table (``table``, ``cells``,
     #: ``withheld``, ``primary``, ``secondary``, ``derived``); None for the internal audience
     withheld: pa.Table | None = None
+    #: who took part in the audit's groups (:mod:`mns.participation`), when recorded
+    participation: Participation | None = None
 
     @property
     def plan_sha256(self) -> str:
@@ -209,6 +223,7 @@ class AuditResult:
             census=self.census,
             audience=self.audience,
             withheld=self.withheld,
+            participation=self.participation,
         )
 
     def report(self) -> str:
@@ -280,6 +295,10 @@ class AuditResult:
                     "utf-8",
                 )
             (staging / PLAN_FILE).write_text(self.plan_text, "utf-8")
+            if self.participation is not None:
+                (staging / PARTICIPATION_FILE).write_text(
+                    dump_participation(self.participation), "utf-8"
+                )
             (staging / AUDIT_FILE).write_text(_audit_json(self), "utf-8")
             (staging / REPORT_FILE).write_text(self.report(), "utf-8")
         return path / REPORT_FILE
@@ -386,6 +405,11 @@ def load_result(folder: str | Path) -> Any:
         census=meta.get("census"),
         audience=str(meta.get("audience", "public")),
         withheld=pq.read_table(path / WITHHELD_FILE) if (path / WITHHELD_FILE).is_file() else None,
+        participation=(
+            load_participation(path / PARTICIPATION_FILE)
+            if (path / PARTICIPATION_FILE).is_file()
+            else None
+        ),
     )
 
 
@@ -625,6 +649,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     groups: str | None = None,
     census: bool = False,
     services_period: tuple[dt.date | None, dt.date | None] | None = None,
+    participation: Participation | str | Path | None = None,
 ) -> AuditResult:
     """Run every analysis of an audit and put each table through disclosure control.
 
@@ -657,6 +682,11 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
       it. Default: the audit's period (``audit=``), else the collection year of the records
       (1 April to 31 March), else every episode counts (a note says so); ``(None, None)``
       counts every episode.
+    - ``participation``: who took part in the audit's groups (a
+      :class:`~mns.participation.Participation` or a ``participation.toml`` file), shown in
+      the report's "Who took part" section.
+    - When the cases carry a ``team`` column, ``teams`` counts each team's cases by need
+      group and how concentrated its work is (:func:`mns.teams`).
 
     The result does not depend on today's date, the files' names or their order.
     """
@@ -673,6 +703,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     )
     from mns.analyses.placements import has_placements, placements
     from mns.analyses.rules_panel import disagreements, rules_vs_panel
+    from mns.analyses.teams import has_teams, teams
+    from mns.analyses.weighting import Weighting
     from mns.analyses.what_works import outcomes_change, what_works_from
     from mns.disclosure import AUDIENCES, disclose_all, publication
 
@@ -686,6 +718,13 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         raise ValueError(f"min_count = {min_count}: give a whole number, 1 or more")
     step = progress or (lambda _name: None)
     the_plan, plan_text = _plan(plan)
+    if isinstance(participation, str | Path):
+        participation = load_participation(participation)
+    elif participation is not None and not isinstance(participation, Participation):
+        raise TypeError(
+            "run_audit: participation must be an mns.participation.Participation or the path "
+            f"of a participation.toml file, not {type(participation).__name__}"
+        )
     notes: list[str] = []
     if records.cases.num_rows == 0:
         raise MnsError("the audit has no cases to analyse", item="cases")
@@ -696,6 +735,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     grouping = _grouping(groups, records.assignments, notes)
     cases = _assign(classified, records.assignments, grouping, the_plan, notes)
     sampling = _sampling(cases.num_rows, referrals, audit, census, notes)
+    scale = Weighting.of(sampling)
     tables: dict[str, pa.Table] = {}
     internal: dict[str, pa.Table] = {}
     extra_issues: list[pa.Table] = [outside]
@@ -706,11 +746,11 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         cases, plan=the_plan, services=records.services if has_services else None
     )
     step("extrapolate")
-    tables["extrapolate"] = extrapolate(cases, plan=the_plan, audit=sampling)
+    tables["extrapolate"] = extrapolate(cases, plan=the_plan, weighting=scale)
     step("match")
     if has_services:
         period = _services_period(services_period, audit, records, notes)
-        tables["match"] = match(cases, records.services, the_plan, period=period)
+        tables["match"] = match(cases, records.services, plan=the_plan, period=period)
         extra_issues.append(_services_issues(cases, records, tables["match"], notes))
     else:
         notes.append(
@@ -718,11 +758,14 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         )
     if has_services and has_placements(records.services, the_plan):
         step("placements")
-        tables["placements"] = placements(cases, records.services, plan=the_plan, audit=sampling)
+        tables["placements"] = placements(cases, records.services, plan=the_plan, weighting=scale)
+    if has_teams(cases):
+        step("teams")
+        tables["teams"] = teams(cases, plan=the_plan)
     step("capacity")
-    tables["capacity"] = capacity(cases, the_plan, audit=sampling)
+    tables["capacity"] = capacity(cases, plan=the_plan, weighting=scale)
     step("budget")
-    tables["budget"] = budget(cases, the_plan, audit=sampling)
+    tables["budget"] = budget(cases, plan=the_plan, weighting=scale)
     step("agreement")
     roles = _roles(records.assignments)
     if roles:
@@ -831,6 +874,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         groups=grouping,
         census=sampling.sampling_fraction == 1.0,
         internal=internal,
+        participation=participation,
     )
     if out is not None:
         step("writing")
@@ -953,6 +997,10 @@ def _within_period(
     )
     n = left.num_rows
     values = left.column("reference_date").cast(pa.string())
+    message = (
+        f"the reference date is outside the audit's period ({shown}, {why}): the case is "
+        "left out of the audit"
+    )
     issues = pa.table(
         {
             "source": pa.array(["audit period"] * n, pa.string()),
@@ -966,11 +1014,7 @@ def _within_period(
             "value": values,
             "severity": pa.array(["warning"] * n, pa.string()),
             "action": pa.array(["rejected"] * n, pa.string()),
-            "message": pa.array(
-                [f"the reference date is outside the audit's period ({shown}, {why}): the "
-                 "case is left out of the audit"] * n,
-                pa.string(),
-            ),
+            "message": pa.array([message] * n, pa.string()),
         },
         schema=schema.ISSUES,
     )

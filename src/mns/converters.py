@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import cattrs
@@ -22,8 +24,26 @@ from cattrs.errors import (
 )
 
 from mns._types import IndicatorValue
+from mns.errors import MnsError
 
-__all__ = ["describe_errors", "make_converter", "make_json_converter"]
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["describe_errors", "make_converter", "make_json_converter", "read_toml"]
+
+
+def read_toml(path: str | Path, error: type[MnsError] = MnsError, what: str = "file") -> Any:
+    """The TOML file at ``path`` as a dict (a UTF-8 byte-order mark is allowed); a missing
+    or malformed file raises ``error`` naming the file (``what`` it was meant to be)."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text("utf-8-sig"))
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what} (the {what} does not exist)", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}", file=str(path)) from None
 
 
 def make_converter(converter: cattrs.Converter | None = None) -> cattrs.Converter:

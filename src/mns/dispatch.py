@@ -37,6 +37,7 @@ __all__ = [
     "choose",
     "combine",
     "combine_records",
+    "left_out",
     "options_for",
     "refuse",
     "refused",
@@ -165,6 +166,22 @@ def refused(issues: pa.Table) -> tuple[str, ...]:
         return ()
     mask = pc.and_(
         pc.equal(issues.column("field"), WHOLE_FILE), pc.equal(issues.column("severity"), "error")
+    )
+    picked = issues.filter(pc.fill_null(mask, False)).column("source").to_pylist()
+    return tuple(dict.fromkeys(str(s) for s in picked))
+
+
+def left_out(issues: pa.Table) -> tuple[str, ...]:
+    """The files a read left out unread because no adapter (or not the one named)
+    recognises them, by name as given: not an error, but a command line lists them."""
+    if issues.num_rows == 0:
+        return ()
+    mask = pc.and_(
+        pc.and_(
+            pc.equal(issues.column("field"), WHOLE_FILE),
+            pc.equal(issues.column("severity"), "warning"),
+        ),
+        pc.equal(issues.column("action"), "rejected"),
     )
     picked = issues.filter(pc.fill_null(mask, False)).column("source").to_pylist()
     return tuple(dict.fromkeys(str(s) for s in picked))

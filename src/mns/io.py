@@ -23,6 +23,7 @@ import pyarrow as pa
 from mns import dispatch, errors, privacy
 from mns.dispatch import choose
 from mns.errors import AdapterError, MnsError, RecordError
+from mns.participation import PARTICIPATION_FILE
 from mns.plugins.adapter import Adapter, Source
 from mns.records import folder as outputs, issues, schema
 from mns.records.bundle import Records, SourceFile
@@ -39,10 +40,13 @@ __all__ = [
 ]
 
 
+_NOT_PSEUDONYMISED = "identifiers are not pseudonymised: "
+
+
 def _not_pseudonymised() -> str:
     return (
-        "identifiers are not pseudonymised: "
-        f"{errors.give('pseudonymise', '<secret key>', to='mns.read')} to replace them with "
+        _NOT_PSEUDONYMISED
+        + f"{errors.give('pseudonymise', '<secret key>', to='mns.read')} to replace them with "
         "keyed pseudonyms"
     )
 
@@ -67,7 +71,11 @@ def sources(source: SourceLike) -> tuple[Source, ...]:
     if isinstance(source, (str, Path)):
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            files = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and not p.name.startswith(".") and p.name != PARTICIPATION_FILE
+            )  # who took part in the audit (mns audit reads it) is not records
             if {p.name for p in files} & {PROVENANCE_FILE, outputs.MANIFEST_FILE}:
                 # mns wrote it: only whole (a complete manifest); the tables are the Parquet
                 # files it lists; the issues' CSV and workbook copies beside them are for people
@@ -179,9 +187,12 @@ def read(
         issues.one_read(),  # one issue memory for the whole read (issues.IssueLimits)
     ):
         log = IssueLog()  # files left out or refused whole, when others are read
+        _refuse_adapter_for_own_tables(files, adapter)
         groups = dispatch.assign(files, candidates, adapter, options, log)
         taken = {o.name for chosen, _ in groups for o in chosen.options}
-        if set(options) - taken:  # an option no adapter of this read takes: name it
+        unused = sorted(set(options) - taken)
+        own = adapter is None and all(chosen.name == _OWN_TABLES for chosen, _ in groups)
+        if unused and not own:  # an option no adapter of this read takes: name it
             _options(groups[0][0], options)
         for chosen, group in groups:
             given = {
@@ -217,7 +228,49 @@ def read(
         )
         for chosen, group, records in read_parts
     ]
-    return dispatch.combine(parts, log)
+    records = dispatch.combine(parts, log)
+    if not unused:
+        return records
+    folders = _folders(files)
+    note = (
+        f"{', '.join(folders)} {'hold' if len(folders) > 1 else 'holds'} mns's own tables: "
+        "read as they are "
+        f"({', '.join(f'{name}=' for name in unused)} not applied to reading them)"
+    )
+    provenance = records.provenance
+    return attrs.evolve(
+        records, provenance=attrs.evolve(provenance, warnings=(*provenance.warnings, note))
+    )
+
+
+#: The adapter that reads mns's own tables (a folder ``mns read --out`` or :func:`write`
+#: wrote, or their Parquet files): they are read as they are, whatever the options.
+_OWN_TABLES = "canonical"
+
+
+def _folders(files: Sequence[Source]) -> list[str]:
+    return sorted({str(Path(f.name).parent) for f in files})
+
+
+def _refuse_adapter_for_own_tables(files: Sequence[Source], adapter: str | Adapter | None) -> None:
+    """A folder mns wrote (its manifest or provenance beside the tables) holds mns's own
+    tables: naming another adapter for it is a mistake, said in one line."""
+    name = adapter.name if isinstance(adapter, Adapter) else adapter
+    if name in (None, _OWN_TABLES) or not files:
+        return
+    marks = (PROVENANCE_FILE, outputs.MANIFEST_FILE)
+    parents = {f.path.parent for f in files if f.path is not None}
+    if all(f.path is not None for f in files) and all(
+        any((folder / mark).is_file() for mark in marks) for folder in parents
+    ):
+        folders = ", ".join(sorted(str(p) for p in parents))
+        raise AdapterError(
+            f"{folders} holds mns's own tables (a folder `mns read --out` or mns.write wrote), "
+            f"which mns reads as they are: read it without naming the adapter {name!r} (and "
+            "without its options)",
+            file=folders,
+            adapter=name,
+        )
 
 
 def _protected(
@@ -236,7 +289,8 @@ def _protected(
     if already and pseudonymise is not None:
         notes.append("identifiers were already pseudonymised; the key was not applied again")
     key = pseudonymise if not already else None
-    if key is None and not already and _not_pseudonymised() not in notes:
+    if key is None and not already:  # said once, in the terms of who reads now (CLI or Python)
+        notes = [n for n in notes if not n.startswith(_NOT_PSEUDONYMISED)]
         notes.append(_not_pseudonymised())
     protected = privacy.protect(
         {name: t for name, t in tables(records).items() if name != "issues"},

@@ -88,7 +88,7 @@ MATCH_SERVICES = [
 
 
 def test_match_by_hand() -> None:
-    result = mns.match(cases_table(MATCH_CASES), services_table(MATCH_SERVICES), PLAN)
+    result = mns.match(cases_table(MATCH_CASES), services_table(MATCH_SERVICES), plan=PLAN)
     got = _rows(result, "need_group", "service")
     a1 = got[("A", "s1")]  # planned for A; eligible c0, c1; received c0, c2
     assert (a1["planned"], a1["cases"], a1["received"], a1["eligible"], a1["eligible_unknown"]) == (
@@ -153,7 +153,7 @@ def test_match_statuses_the_period_and_services_of_other_cases() -> None:
         ]
     )
     period = (day(2025, 4, 1), day(2026, 3, 31))
-    result = mns.match(cases_table(MATCH_CASES), services, PLAN, period=period)
+    result = mns.match(cases_table(MATCH_CASES), services, plan=PLAN, period=period)
     got = _rows(result, "need_group", "service")
     assert (got[("A", "s1")]["received"], got[("A", "s1")]["status"]) == (2, "met")
     assert (got[("B", "s1")]["received"], got[("B", "s1")]["status"]) == (0, "unmet")
@@ -162,16 +162,16 @@ def test_match_statuses_the_period_and_services_of_other_cases() -> None:
     assert result.schema.metadata[b"mns.services_outside_period"] == b"2"
     assert result.schema.metadata[b"mns.unmatched_services"] == b"1"
     # without a period every episode counts
-    every = _rows(mns.match(cases_table(MATCH_CASES), services, PLAN), "need_group", "service")
+    every = _rows(mns.match(cases_table(MATCH_CASES), services, plan=PLAN), "need_group", "service")
     assert every[("B", "s1")]["received"] == 1
     with pytest.raises(ValueError, match=r"ends .* before it starts"):
-        mns.match(cases_table(MATCH_CASES), services, PLAN, period=(period[1], period[0]))
+        mns.match(cases_table(MATCH_CASES), services, plan=PLAN, period=(period[1], period[0]))
 
 
 def test_match_needs_classified_cases() -> None:
     table = cases_table(MATCH_CASES).drop_columns(["threshold.s2"])
     with pytest.raises(SchemaError, match=r"threshold\.s2.*mns.classify"):
-        mns.match(table, services_table(MATCH_SERVICES), PLAN)
+        mns.match(table, services_table(MATCH_SERVICES), plan=PLAN)
 
 
 # ---------------------------------------------------------------------------- agreement
@@ -271,7 +271,12 @@ def test_compare_weights_each_sample_with_the_finite_population_correction() -> 
     after = cases_table([_case(i, g) for i, g in enumerate("AABB")])
     plain = _rows(mns.compare(before, after), "need_group")
     fpc = _rows(
-        mns.compare(before, after, sampling_fraction=0.5, baseline_sampling_fraction=0.5),
+        mns.compare(
+            before,
+            after,
+            weighting=mns.Weighting.sampled(0.5),
+            baseline_weighting=mns.Weighting.sampled(0.5),
+        ),
         "need_group",
     )
     # one fraction per sample: the shares stay, the intervals narrow (effective n = n / 0.5)
@@ -284,7 +289,12 @@ def test_compare_weights_each_sample_with_the_finite_population_correction() -> 
     assert fpc["A"]["p_value"] < plain["A"]["p_value"]
     # two censuses: no sampling error
     census = _rows(
-        mns.compare(before, after, sampling_fraction=1.0, baseline_sampling_fraction=1.0),
+        mns.compare(
+            before,
+            after,
+            weighting=mns.Weighting.sampled(1.0),
+            baseline_weighting=mns.Weighting.sampled(1.0),
+        ),
         "need_group",
     )
     assert census["A"]["change_low"] == census["A"]["change_high"] == pytest.approx(-0.25)
@@ -293,7 +303,9 @@ def test_compare_weights_each_sample_with_the_finite_population_correction() -> 
     weighted = after.set_column(
         after.column_names.index("weight"), "weight", pa.array([3.0, 3.0, 1.0, 1.0])
     )
-    got = _rows(mns.compare(before, weighted, weights="weight"), "need_group")
+    got = _rows(
+        mns.compare(before, weighted, weighting=mns.Weighting.by_column("weight")), "need_group"
+    )
     assert got["A"]["reaudit"] == 2
     assert got["A"]["reaudit_share"] == pytest.approx(6 / 8)
 
@@ -303,7 +315,7 @@ def test_compare_weights_each_sample_with_the_finite_population_correction() -> 
 
 def test_extrapolate_scales_by_the_sampling_fraction() -> None:
     table = cases_table([_case(i, "A" if i < 30 else "B") for i in range(100)])
-    got = _rows(mns.extrapolate(table, sampling_fraction=0.1), "need_group")
+    got = _rows(mns.extrapolate(table, weighting=mns.Weighting.sampled(0.1)), "need_group")
     assert got["A"]["sample"] == 30
     assert got["A"]["estimate"] == pytest.approx(300.0)
     # Wilson interval with the finite population correction: effective n = 100 / 0.9
@@ -322,10 +334,10 @@ def test_extrapolate_over_half_a_year_and_by_stratum() -> None:
         period_end=dt.date(2025, 9, 30),
         strata={"referral": 0.5, "looked_after": 1.0},
     )
-    got = _rows(mns.extrapolate(cases_table(rows), audit=audit), "need_group")
+    got = _rows(mns.extrapolate(cases_table(rows), weighting=mns.Weighting.of(audit)), "need_group")
     assert got["A"]["estimate"] == pytest.approx(10 / 0.5 * 2)  # six months -> a year
     assert got["B"]["estimate"] == pytest.approx(5 * 2)
-    with pytest.raises(MnsError, match=r"sampling_fraction=.*census=True"):
+    with pytest.raises(ValueError, match=r"Weighting.sampled.*Weighting.census\(\)"):
         mns.extrapolate(cases_table(rows))
 
 
@@ -336,24 +348,26 @@ def test_extrapolate_and_capacity_take_a_census_only_when_told() -> None:
         return mns.extrapolate(table, **kw)
 
     def capacity(**kw: Any) -> pa.Table:
-        return mns.capacity(cases_table(MATCH_CASES), PLAN, **kw)
+        return mns.capacity(cases_table(MATCH_CASES), plan=PLAN, **kw)
 
     for run in (extrapolate, capacity):
-        with pytest.raises(MnsError, match="census=True"):
+        with pytest.raises(ValueError, match=r"Weighting.census\(\)"):
             run()
-        census = run(census=True)
+        with pytest.raises(ValueError, match=r"Weighting.census\(\)"):
+            run(weighting=mns.Weighting.unweighted())
+        with pytest.raises(TypeError, match=r"must be an mns\.Weighting"):
+            run(weighting=0.25)
+        census = run(weighting=mns.Weighting.census())
         assert census.schema.metadata[b"mns.scaling"] == b"census"
-        assert run(sampling_fraction=0.25).schema.metadata[b"mns.scaling"] == (
+        assert run(weighting=mns.Weighting.sampled(0.25)).schema.metadata[b"mns.scaling"] == (
             b"sampling fraction 0.250"
         )
-        with pytest.raises(ValueError, match="do not also give sampling_fraction"):
-            run(census=True, sampling_fraction=0.5)
-    got = _rows(mns.extrapolate(table, census=True), "need_group")
+    got = _rows(mns.extrapolate(table, weighting=mns.Weighting.census()), "need_group")
     assert (got["A"]["estimate"], got["A"]["estimate_low"], got["A"]["estimate_high"]) == (3, 3, 3)
 
 
 def test_capacity_counts_cases_in_planned_groups_meeting_the_threshold() -> None:
-    result = mns.capacity(cases_table(MATCH_CASES), PLAN, sampling_fraction=0.5)
+    result = mns.capacity(cases_table(MATCH_CASES), plan=PLAN, weighting=mns.Weighting.sampled(0.5))
     got = _rows(result, "service")
     # s1 is for A and B: threshold true for c0, c1 (A), c3 (B); c2 unknown
     assert (got["s1"]["sample"], got["s1"]["unknown"], got["s1"]["capacity"]) == (3, 1, 10)
@@ -371,7 +385,9 @@ def test_capacity_shows_what_cases_of_unknown_group_could_add() -> None:
         _case(7, "unknown", **{"threshold.s1": False, "threshold.s2": False}),
         _case(8, "unassigned", **{"threshold.s1": True, "threshold.s2": True}),
     ]
-    got = _rows(mns.capacity(cases_table(rows), PLAN, sampling_fraction=0.5), "service")
+    got = _rows(
+        mns.capacity(cases_table(rows), plan=PLAN, weighting=mns.Weighting.sampled(0.5)), "service"
+    )
     # s1: needed by c0, c1, c3; c2 (group A) threshold unknown; c6 of unknown group meets
     # it; c7 fails it; c8 is in no group (known: not counted)
     assert (got["s1"]["sample"], got["s1"]["unknown"], got["s1"]["unknown_group"]) == (3, 1, 1)
@@ -390,7 +406,7 @@ def test_capacity_of_a_panel_grouping_counts_unplaced_cases_as_unknown() -> None
         _assignments([("c0", "professional", "A"), ("c1", "professional", None)]),
         "professional",
     )
-    got = _rows(mns.capacity(cases, PLAN, census=True), "service")
+    got = _rows(mns.capacity(cases, plan=PLAN, weighting=mns.Weighting.census()), "service")
     # c0 (A) needs s1; c1 not placed and c2..c5 not audited: could need it unless their
     # threshold fails (c4, c5 fail s1)
     assert (got["s1"]["sample"], got["s1"]["unknown_group"]) == (1, 3)

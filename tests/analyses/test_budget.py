@@ -71,7 +71,10 @@ def _rows(table: pa.Table, *keys: str) -> dict[Any, dict[str, Any]]:
 
 
 def test_capacity_places_and_costs_by_hand() -> None:
-    got = _rows(mns.capacity(cases_table(CASES), _costed(), sampling_fraction=0.5), "service")
+    got = _rows(
+        mns.capacity(cases_table(CASES), plan=_costed(), weighting=mns.Weighting.sampled(0.5)),
+        "service",
+    )
     s1, s2, s3 = got[("s1",)], got[("s2",)], got[("s3",)]
     # s1: 3 sampled cases at f = 0.5 -> 6 a year, each holding a place for half a year
     assert s1["estimate"] == pytest.approx(6.0)
@@ -102,7 +105,7 @@ def test_capacity_places_and_costs_by_hand() -> None:
 
 
 def test_budget_by_hand() -> None:
-    table = mns.budget(cases_table(CASES), _costed(), sampling_fraction=0.5)
+    table = mns.budget(cases_table(CASES), plan=_costed(), weighting=mns.Weighting.sampled(0.5))
     got = _rows(table, "service", "agency", "need_group")
     assert set(got) == {
         ("s1", "health", "A"),
@@ -133,15 +136,15 @@ def test_budget_by_hand() -> None:
 
 
 def test_budget_needs_to_know_how_the_sample_stands_for_the_year() -> None:
-    with pytest.raises(mns.MnsError, match="census=True"):
-        mns.budget(cases_table(CASES), _costed())
+    with pytest.raises(ValueError, match=r"Weighting.census\(\)"):
+        mns.budget(cases_table(CASES), plan=_costed())
 
 
 def test_budget_and_capacity_are_disclosed_together() -> None:
     plan = _costed()
     tables = {
-        "capacity": mns.capacity(cases_table(CASES), plan, census=True),
-        "budget": mns.budget(cases_table(CASES), plan, census=True),
+        "capacity": mns.capacity(cases_table(CASES), plan=plan, weighting=mns.Weighting.census()),
+        "budget": mns.budget(cases_table(CASES), plan=plan, weighting=mns.Weighting.census()),
     }
     done = disclose_all(
         tables,
@@ -187,16 +190,21 @@ def test_shares_add_up_to_the_cost_and_groups_to_the_service(
         ),
     )
     cases = cases_table(rows)
-    table = mns.budget(cases, plan, sampling_fraction=fraction)
+    table = mns.budget(cases, plan=plan, weighting=mns.Weighting.sampled(fraction))
     if rows:  # (several empty batches trip mns._tables._concat: reported, not ours)
         # streamed in batches (each with its own dictionaries) == one-shot
         streamed = mns.budget(
-            split(cases, [len(rows) // 3, len(rows) // 2]), plan, sampling_fraction=fraction
+            split(cases, [len(rows) // 3, len(rows) // 2]),
+            plan=plan,
+            weighting=mns.Weighting.sampled(fraction),
         )
         assert streamed.equals(table)
     budget = table.to_pylist()
     capacity = {
-        r["service"]: r for r in mns.capacity(cases, plan, sampling_fraction=fraction).to_pylist()
+        r["service"]: r
+        for r in mns.capacity(
+            cases, plan=plan, weighting=mns.Weighting.sampled(fraction)
+        ).to_pylist()
     }
     for service in plan.services:
         mine = [r for r in budget if r["service"] == service.code]

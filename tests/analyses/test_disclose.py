@@ -225,6 +225,13 @@ def test_a_profile_survives_an_attack_on_all_its_tables_at_once(rows: list[dict[
             hidden.add(("N",))
         elif label == "count|col":
             hidden.add((parts[0], "total", parts[1]))
+    # the bases are published too: all cases in the size rows, the group's size in the rest
+    bases = [(r["variable"], r["need_group"], r["base"]) for r in disclosed.table.to_pylist()]
+    if all(b is None for v, _, b in bases if v == "cases"):
+        hidden.add(("N",))
+    for group in {g for _, g, _ in bases}:
+        if any(b is not None for v, g, b in bases if v != "cases" and g == group):
+            hidden.discard(("n", group))
     assert {c for c, v in value.items() if 0 < v < 5} <= hidden
     assert not pinned(equations, hidden, value)
 

@@ -22,9 +22,13 @@ def _page(min_count: int | None = None) -> tuple[Page, dict[str, object]]:
     plan = attrs.evolve(_costed(), outcomes=_plan(share=0.15).outcomes)
     outcomes = mns.outcomes(CASES, OUTCOMES, SERVICES, plan=plan)
     tables = {
-        "capacity": mns.capacity(cases_table(COST_CASES), plan, census=True),
-        "budget": mns.budget(cases_table(COST_CASES), plan, census=True),
-        "placements": mns.placements(cases_table(PLACED), PLACEMENTS, census=True),
+        "capacity": mns.capacity(
+            cases_table(COST_CASES), plan=plan, weighting=mns.Weighting.census()
+        ),
+        "budget": mns.budget(cases_table(COST_CASES), plan=plan, weighting=mns.Weighting.census()),
+        "placements": mns.placements(
+            cases_table(PLACED), PLACEMENTS, weighting=mns.Weighting.census()
+        ),
         "outcomes": outcomes,
         "what_works": mns.what_works(CASES, OUTCOMES, SERVICES, plan=plan),
         "outcomes_change": mns.outcomes_change(outcomes, outcomes),

@@ -62,7 +62,7 @@ def _rows(table: pa.Table) -> dict[tuple[Any, Any], dict[str, Any]]:
 
 
 def test_placements_by_hand() -> None:
-    table = mns.placements(cases_table(CASES), SERVICES, census=True)
+    table = mns.placements(cases_table(CASES), SERVICES, weighting=mns.Weighting.census())
     got = _rows(table)
     # open placements count to the latest date of the placements: 12 March 2025
     assert table.schema.metadata[b"mns.placements_as_of"] == b"2025-03-12"
@@ -97,7 +97,9 @@ def test_a_plan_service_delivered_from_a_placement_counts_as_placements() -> Non
     )
     plan = attrs.evolve(PLAN, services=(*PLAN.services, care))
     assert placement_codes(plan) == ["looked_after", "placement"]
-    got = _rows(mns.placements(cases_table(CASES), SERVICES, plan=plan, census=True))
+    got = _rows(
+        mns.placements(cases_table(CASES), SERVICES, plan=plan, weighting=mns.Weighting.census())
+    )
     assert got[("U4", "A")]["children"] == 3  # c2's looked_after episode now counts
     # with a plan, every need group is listed for every type, placed or not
     assert got[("K2", "C")]["children"] == 0
@@ -107,14 +109,14 @@ def test_a_plan_service_delivered_from_a_placement_counts_as_placements() -> Non
 
 def test_placements_scale_to_the_year_and_as_of_can_be_given() -> None:
     table = mns.placements(
-        cases_table(CASES), SERVICES, sampling_fraction=0.5, as_of=D(2025, 2, 15)
+        cases_table(CASES), SERVICES, weighting=mns.Weighting.sampled(0.5), as_of=D(2025, 2, 15)
     )
     got = _rows(table)
     assert got[("U4", "A")]["estimate"] == 4.0
     # by 15 February c1's placement had not ended: 4 + 6.5 weeks, each case standing for 2
     assert got[("U4", "A")]["ended"] == 1
     assert got[("U4", "A")]["places"] == pytest.approx(2 * (4 + 45 / 7) / 52)
-    with pytest.raises(mns.MnsError, match="census=True"):
+    with pytest.raises(ValueError, match=r"Weighting.census\(\)"):
         mns.placements(cases_table(CASES), SERVICES)
 
 
@@ -145,8 +147,8 @@ def test_groups_add_up_to_the_type_and_batches_do_not_matter(
         ]
     )
     cases = cases_table(CASES)
-    table = mns.placements(cases, services, census=True)
-    again = mns.placements(split(cases, [cut]), services, census=True)
+    table = mns.placements(cases, services, weighting=mns.Weighting.census())
+    again = mns.placements(split(cases, [cut]), services, weighting=mns.Weighting.census())
     assert again.equals(table)
     rows = table.to_pylist()
     for whole in (r for r in rows if r["need_group"] is None):

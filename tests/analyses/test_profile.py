@@ -119,7 +119,9 @@ def test_weighted_profile_uses_the_weights() -> None:
             "weight": 4.0,
         },
     ]
-    result = mns.profile(cases_table(rows), weights="weight", indicators=[])
+    result = mns.profile(
+        cases_table(rows), weighting=mns.Weighting.by_column("weight"), indicators=[]
+    )
     sex = {(r["need_group"], r["value"]): r for r in result.to_pylist() if r["variable"] == "sex"}
     assert sex[("A", "M")]["count"] == 1
     assert sex[("A", "M")]["estimate"] == 3.0
@@ -161,7 +163,9 @@ def test_profile_errors_name_the_fix() -> None:
     with pytest.raises(ValueError, match="age_bands"):
         mns.profile(table, age_bands=(5, 1))
     with pytest.raises(MnsError, match="no sampling fraction"):
-        mns.profile(table, audit=Audit(name="x", strata={"looked_after": 0.5}))
+        mns.profile(
+            table, weighting=mns.Weighting.of(Audit(name="x", strata={"looked_after": 0.5}))
+        )
 
 
 def test_profile_is_described_for_disclosure() -> None:

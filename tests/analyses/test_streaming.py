@@ -43,19 +43,20 @@ POPULATION = pa.table({"area": ["QE1", "QE2", "QE9"], "children": [1000, 2500, 8
 ANALYSES: dict[str, Callable[[Any], pa.Table]] = {
     "profile": lambda c: mns.profile(c, plan=PLAN),
     "profile with services": lambda c: mns.profile(c, services=SERVICES, plan=PLAN),
-    "profile weighted": lambda c: mns.profile(c, weights="weight"),
+    "profile weighted": lambda c: mns.profile(c, weighting=mns.Weighting.by_column("weight")),
     "profile by sex": lambda c: mns.profile(c, by="sex", indicators=["mns.f1"]),
     "profile of all": lambda c: mns.profile(c, by=None, indicators=["mns.r1"]),
     "crosstab": lambda c: mns.crosstab(c, "need_group", "area", plan=PLAN),
-    "match": lambda c: mns.match(c, SERVICES, PLAN),
-    "extrapolate": lambda c: mns.extrapolate(c, sampling_fraction=0.25, plan=PLAN),
+    "match": lambda c: mns.match(c, SERVICES, plan=PLAN),
+    "extrapolate": lambda c: mns.extrapolate(c, weighting=mns.Weighting.sampled(0.25), plan=PLAN),
     "extrapolate strata": lambda c: mns.extrapolate(
-        c, audit=Audit(name="a", strata={"referral": 0.5, "looked_after": 1.0})
+        c,
+        weighting=mns.Weighting.of(Audit(name="a", strata={"referral": 0.5, "looked_after": 1.0})),
     ),
-    "capacity": lambda c: mns.capacity(c, PLAN, sampling_fraction=0.5),
-    "capacity census": lambda c: mns.capacity(c, PLAN, census=True),
+    "capacity": lambda c: mns.capacity(c, plan=PLAN, weighting=mns.Weighting.sampled(0.5)),
+    "capacity census": lambda c: mns.capacity(c, plan=PLAN, weighting=mns.Weighting.census()),
     "match in a period": lambda c: mns.match(
-        c, SERVICES, PLAN, period=(dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+        c, SERVICES, plan=PLAN, period=(dt.date(2025, 4, 1), dt.date(2026, 3, 31))
     ),
     "areas": lambda c: mns.areas(c, POPULATION, plan=PLAN),
     "outcomes": lambda c: mns.outcomes(c, OUTCOMES, SERVICES, plan=PLAN),
@@ -105,7 +106,10 @@ def test_compare_streams(
     first: list[dict[str, Any]], second: list[dict[str, Any]], cuts: list[int]
 ) -> None:
     a, b = cases_table(first), cases_table(second)
-    weighted: dict[str, Any] = {"sampling_fraction": 0.5, "baseline_sampling_fraction": 0.25}
+    weighted: dict[str, Any] = {
+        "weighting": mns.Weighting.sampled(0.5),
+        "baseline_weighting": mns.Weighting.sampled(0.25),
+    }
     for options in ({}, weighted):
         whole = mns.compare(a, b, plan=PLAN, **options)
         with every_batch_counted():

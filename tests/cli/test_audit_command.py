@@ -203,7 +203,9 @@ def test_annual_numbers_need_referrals_or_census(inputs: Path, tmp_path: Path) -
     refused = run(*args, str(tmp_path / "refused"))
     assert refused.exit_code == EXIT_INPUT
     assert "--census" in refused.stderr
-    assert "--referrals" in refused.stderr
+    assert "--referrals FOLDER" in refused.stderr
+    assert "referrals=" not in refused.stderr  # the command line's terms, not run_audit's
+    assert "census=True" not in refused.stderr
     census = run(*args, str(tmp_path / "census"), "--census", "--json")
     assert census.exit_code == 0, census.output
     assert json.loads(census.stdout)["census"] is True

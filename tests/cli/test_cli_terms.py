@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -71,11 +72,25 @@ def _half_read(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> mns
     return mns.Records(issues=log.table())
 
 
+def _one_line_read(sources: Sequence[mns.Source], options: Mapping[str, Any]) -> mns.Records:
+    """Two problems on the one line of a file (an XML return written as a single line): the
+    child's record is what tells them apart."""
+    log = mns.IssueLog(adapter="oneline")
+    for child in ("CHILD-7", "CHILD-8"):
+        log.error("<Ethnicity> 'WBRX' is not a code of this element", action="blanked",
+                  table="cases", source=sources[0].name, line=1, field="Ethnicity",
+                  record=child)  # fmt: skip
+    return mns.Records(issues=log.table())
+
+
 class BrokenPlugin:
     @mns.hookimpl
     def mns_adapters(self) -> Iterator[mns.Adapter]:
         yield mns.Adapter(name="refuser", description="refuses", read=_refuse, suffixes=(".nope",))
         yield mns.Adapter(name="half", description="half", read=_half_read, suffixes=(".half",))
+        yield mns.Adapter(
+            name="oneline", description="one line", read=_one_line_read, suffixes=(".one",)
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -234,6 +249,101 @@ def test_messages_name_flags_not_keyword_arguments(
     assert again.exit_code == EXIT_INPUT
     assert "--overwrite" in again.stderr
     _no_python_terms(again.stderr)
+
+
+def test_every_option_a_message_names_has_a_command_line_spelling() -> None:
+    """Each option a message of mns or of a shipped adapter tells the user to give (through
+    mns.errors.give) is a flag of the command line, or an adapter option given with -o: the
+    command line never says "pass year=... to say" or "choose one with adapter='name'"."""
+    from mns.cli._reading import _FLAGS, cli_spelling
+
+    root = Path(__file__).resolve().parents[2]
+    files = [*(root / "src").rglob("*.py"), *(root / "adapters").glob("*/src/**/*.py")]
+    named = {
+        m.group(1)
+        for f in files
+        for m in re.finditer(r"\bgive\(\s*['\"](\w+)['\"]", f.read_text("utf-8"))
+    }
+    assert {"adapter", "pseudonymise", "overwrite", "mapping", "year"} <= named
+    installed = Manager(autoload=False)
+    installed.load_entry_points()
+    with use_manager(installed):
+        options = {o.name for a in mns.adapters() for o in a.options}
+    for option in sorted(named):
+        spelt = cli_spelling(option, "...", "mns.read")
+        _no_python_terms(spelt)
+        assert spelt.startswith("give -")
+        assert option in _FLAGS or option in options, f"{option}: no flag, no adapter option"
+    assert cli_spelling("year", "...", None) == "give --year YEAR"  # "... to say" which year
+    assert cli_spelling("reference_date", "'2024-03-31'", None) == (
+        "give -o reference_date=2024-03-31"
+    )
+
+
+def test_the_child_of_each_problem_is_named_and_pseudonymised_with_a_key(tmp_path: Path) -> None:
+    """Two problems on the one line of a file are told apart by their child's record, shown as
+    read, or as its pseudonym under --key-file."""
+    one = tmp_path / "return.one"
+    one.write_text("<Message>...</Message>", "utf-8")
+    plain = run("read", str(one))
+    assert plain.exit_code == EXIT_OK, plain.output
+    assert "line 1: <Ethnicity> 'WBRX'" in plain.output
+    assert "[record CHILD-7]" in plain.output
+    assert "[record CHILD-8]" in plain.output
+    key = tmp_path / "key.txt"
+    key.write_text("k" * 32, "utf-8")
+    keyed = run("read", str(one), "--key-file", str(key))
+    assert keyed.exit_code == EXIT_OK, keyed.output
+    records = re.findall(r"\[record ([^\]]+)\]", keyed.output)
+    assert len(records) == 2
+    assert len(set(records)) == 2
+    assert not {"CHILD-7", "CHILD-8"} & set(records)
+    assert "CHILD-" not in keyed.output
+
+
+def test_a_census_on_one_line_locates_each_problem_at_line_1_and_its_child(
+    tmp_path: Path,
+) -> None:
+    """A CIN census written as one line (as some systems export it): each problem is at line
+    1, not "line 2", and names its child, which tells them apart."""
+    cin = pytest.importorskip("mns_cin_census")
+    recs = mns.synth.records(20, seed=1, year=2024)
+    path = tmp_path / "census.xml"
+    cin.write(recs.cases, recs.services, path, year=2024, lea="201")
+    text = path.read_text("utf-8")
+    assert text.count("<Ethnicity>WBRI</Ethnicity>") >= 2
+    text = text.replace("<Ethnicity>WBRI</Ethnicity>", "<Ethnicity>WBRX</Ethnicity>", 2)
+    one = tmp_path / "one.xml"
+    one.write_text(re.sub(r">\s+<", "><", text), "utf-8")
+    assert len(one.read_text("utf-8").splitlines()) == 1
+    installed = Manager(autoload=False)
+    installed.load_entry_points()
+    with use_manager(installed):
+        result = run("read", str(one))
+    assert result.exit_code == EXIT_OK, result.output
+    located = [line for line in result.output.splitlines() if "'WBRX'" in line and "line" in line]
+    assert len(located) == 2
+    assert all(f"{one}, line 1: <Ethnicity>" in line for line in located)
+    children = {re.search(r"\[record ([^\]]+)\]", line).group(1) for line in located}  # type: ignore[union-attr]
+    assert len(children) == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "area"),
+    [([], "SW1A"), (["--postcode", "sector"], "SW1A 2"), (["--postcode", "keep"], "SW1A 2BB")],
+)
+def test_postcode_flag_coarsens_or_keeps_the_area(
+    tmp_path: Path, given: list[str], area: str
+) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("case_id,area\nB-7,SW1A 2BB\n", "utf-8")
+    out = tmp_path / "recs"
+    result = run("read", str(path), *given, "--out", str(out))
+    assert result.exit_code == EXIT_OK, result.output
+    assert mns.read(out, postcode=None).cases.column("area").to_pylist() == [area]
+    wrong = run("read", str(path), "--postcode", "town")
+    assert wrong.exit_code == EXIT_USAGE
+    assert "'--postcode'" in wrong.stderr
 
 
 def test_python_keeps_its_own_terms(cases_csv: Path) -> None:

@@ -26,7 +26,7 @@ def _commands(path: Path) -> list[list[str]]:
     lines = [
         line.strip() for block in SH.findall(path.read_text("utf-8")) for line in block.splitlines()
     ]
-    return [shlex.split(line)[1:] for line in lines if line.startswith("mns ")]
+    return [shlex.split(line, comments=True)[1:] for line in lines if line.startswith("mns ")]
 
 
 @pytest.fixture

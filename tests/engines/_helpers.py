@@ -29,7 +29,11 @@ def checks(
     out = {
         "need_groups": crosstab(classified, "need_group", "la", plan=plan, engine=engine),
         "weighted": profile(
-            cases, by="cohort", indicators=INDICATORS, sampling_fraction=0.2, engine=engine
+            cases,
+            by="cohort",
+            indicators=INDICATORS,
+            weighting=mns.Weighting.sampled(0.2),
+            engine=engine,
         ),
         "crosstab": crosstab(cases, "sex", "cohort", engine=engine),
     }
@@ -42,9 +46,9 @@ def checks(
 def _match(classified: Any, services: pa.Table, plan: Plan, engine: Any) -> pa.Table:
     """``mns.match`` takes its engine from the context (it has no ``engine=`` argument)."""
     if engine is None:
-        return match(classified, services, plan)
+        return match(classified, services, plan=plan)
     with mns.engines.use(engine):
-        return match(classified, services, plan)
+        return match(classified, services, plan=plan)
 
 
 FLOATS = ("share", "share_low", "share_high", "estimate")

@@ -155,7 +155,7 @@ def test_each_engine_runs_on_tables_and_streams_too(
         stream,
         by="cohort",
         indicators=("cin.1A", "cin.4B", "cin.primary_need"),
-        sampling_fraction=0.2,
+        weighting=mns.Weighting.sampled(0.2),
         engine=engine,
     )
     assert_same(got, reference["weighted"], exact_floats=False)
@@ -173,8 +173,12 @@ def _the_rest(
     """The other streaming analyses, each on classified cases."""
     classified = mns.classify(cases, plan)
     return {
-        "extrapolate": extrapolate(classified, sampling_fraction=0.25, plan=plan, engine=engine),
-        "capacity": capacity(classified, plan, sampling_fraction=0.25, engine=engine),
+        "extrapolate": extrapolate(
+            classified, weighting=mns.Weighting.sampled(0.25), plan=plan, engine=engine
+        ),
+        "capacity": capacity(
+            classified, plan=plan, weighting=mns.Weighting.sampled(0.25), engine=engine
+        ),
         "areas": areas(
             classified, mns.synth.population(seed=5, areas=60), plan=plan, engine=engine
         ),
@@ -182,7 +186,7 @@ def _the_rest(
         "outcomes": outcomes(
             classified, records.outcomes, records.services, plan=plan, engine=engine
         ),
-        "match": match(classified, records.services, plan, engine=engine),
+        "match": match(classified, records.services, plan=plan, engine=engine),
     }
 
 

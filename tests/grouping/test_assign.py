@@ -201,9 +201,9 @@ def test_every_case_is_counted_exactly_once_under_every_grouping(
         if k
     }
     assert listed == dict(Counter(_groups(out)))
-    extrapolated = mns.extrapolate(out, plan=PLAN, census=True)
+    extrapolated = mns.extrapolate(out, plan=PLAN, weighting=mns.Weighting.census())
     assert sum(extrapolated.column("sample").to_pylist()) == n
-    matched = mns.match(out, schema.empty("services"), PLAN)
+    matched = mns.match(out, schema.empty("services"), plan=PLAN)
     per_group = {r["need_group"]: r["cases"] for r in matched.to_pylist()}
     assert sum(per_group.values()) == n
     changed = mns.compare(out, out, plan=PLAN)
@@ -287,7 +287,11 @@ def test_disagreements_say_what_decided_the_rule() -> None:
     grouped = mns.assign(cases, assignments, "professional")
     sizes = mns.profile(grouped, plan=plan, indicators=[])
     assert "P" in sizes.column("need_group").to_pylist()
-    listed = mns.extrapolate(grouped, plan=plan, census=True).column("need_group").to_pylist()
+    listed = (
+        mns.extrapolate(grouped, plan=plan, weighting=mns.Weighting.census())
+        .column("need_group")
+        .to_pylist()
+    )
     assert "P" in listed
 
 

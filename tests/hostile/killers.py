@@ -18,6 +18,7 @@ from tests.hostile import seeds
 from tests.hostile.xlsx import bomb_xlsx, build_xlsx, cells_from_rows, replace_part
 
 FAR = "XFD1048576"
+PEAK = "peak_mib"
 
 
 def _outcome(seed: seeds.Seed, data: bytes) -> dict[str, Any]:
@@ -121,7 +122,11 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 def main() -> None:
-    results = {name: case() for name, case in CASES.items()}
+    import resource
+
+    results: dict[str, Any] = {name: case() for name, case in CASES.items()}
+    # the child's peak resident memory, all of it (native libraries too), in MiB
+    results[PEAK] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     json.dump(results, sys.stdout)
 
 

@@ -40,6 +40,29 @@ def test_a_903_csv_in_another_encoding_reads_every_episode(encoding: str) -> Non
     assert records.extra["Episodes"].num_rows == _episodes(seed.data)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: b"\xef\xbb\xbf\xc3" + d[1:],  # found by the fuzzer: CHILD's C flipped
+        lambda d: b"\xef\xbb\xbf" + d.replace(b",S,", b",\xac,", 1),
+    ],
+    ids=["header", "row"],
+)
+def test_a_903_csv_marked_utf8_but_not_throughout_is_read(
+    damage: Callable[[bytes], bytes],
+) -> None:
+    # the byte-order mark says UTF-8, a damaged byte says otherwise: an issue, not a crash
+    seed = seeds.ssda903_csv()
+    records = seeds.read(seed, damage(seed.data))
+    messages = [i["message"] for i in records.issues.to_pylist()]
+    assert any("not UTF-8 throughout" in m for m in messages)
+    accepted = records.extra["Episodes"].num_rows
+    if accepted:  # the header read: every episode is counted
+        assert accepted + rejected(records.issues, "Episodes") == _episodes(seed.data)
+    else:  # the header damaged: the file is refused, with an issue
+        assert rejected(records.issues, "file") == 1
+
+
 @settings(max_examples=20)
 @given(st.data())
 def test_a_903_quote_never_closed_counts_every_episode(data: st.DataObject) -> None:
@@ -91,10 +114,39 @@ def test_a_cin_file_cut_inside_a_child_named_tag_counts_the_open_episode() -> No
     assert got == started
 
 
-def test_a_repeated_leaf_in_903_xml_is_reported() -> None:
+def test_a_repeated_leaf_in_903_xml_is_reported_and_the_first_kept() -> None:
+    # the case of the issue: age 7 became 18 because the last <DOB> won, in silence
     seed = seeds.ssda903_xml()
     damaged = seed.data.replace(
         b"<DOB>02/03/2013</DOB>", b"<DOB>02/03/2013</DOB><DOB>02/03/2006</DOB>"
     )
     records = seeds.read(seed, damaged)
     assert any(i["field"] == "DOB" for i in records.issues.to_pylist())
+    assert records.cases.num_rows == seeds.read(seed, seed.data).cases.num_rows
+    [age] = [
+        a
+        for c, a in zip(
+            records.cases.column("case_id").to_pylist(),
+            records.cases.column("age").to_pylist(),
+            strict=True,
+        )
+        if "947390" in c
+    ]
+    assert age == 10  # born March 2013, at 31 March 2024: not 18 (born 2006)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"<SEX>2</SEX>", b"<SEX>2</SEX<"),  # a tag broken in the second child
+        (b"<DECOM>11/11/2023</DECOM>", b"<DECOM>11/11/2023</EPISODE>"),  # tags crossed
+        (b"<CHILDID>947391", b"<CHILDID>\x00947391"),  # a byte XML cannot hold
+    ],
+    ids=["broken-tag", "crossed-tags", "nul"],
+)
+def test_malformed_903_xml_counts_every_child_it_starts(old: bytes, new: bytes) -> None:
+    seed = seeds.ssda903_xml()
+    damaged = seed.data.replace(old, new, 1)
+    assert damaged != seed.data
+    got, started = _accounted(seed, damaged)
+    assert got == started == 2

@@ -88,6 +88,33 @@ def test_an_oversize_field_rejects_its_record_only() -> None:
     assert records.cases.num_rows + rejected(records.issues) == 6
 
 
+#: CSV-like formats: the table their records go to, and a value on line 4 of the file.
+_LONG_FIELD = {
+    "canonical-csv": ("cases", b"referral"),
+    "mapping-csv": ("cases", b"Male"),
+    "ssda903-csv": ("Episodes", b"S"),  # RNE, the first S of the line
+    "example": ("cases", b"domestic_abuse"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LONG_FIELD))
+def test_a_field_over_the_csv_modules_limit_never_fails_the_read(name: str) -> None:
+    # 140,000 characters: over the 131,072 the csv module allows in one field
+    seed = seeds.SEEDS[name]()
+    table, value = _LONG_FIELD[name]
+    lines = seed.data.split(b"\n")
+    assert value in lines[3]
+    lines[3] = lines[3].replace(value, b"x" * 140_000, 1)
+    damaged = b"\n".join(lines)
+
+    def counted(data: bytes) -> int:
+        records = seeds.read(seed, data)
+        accepted = records.cases if table == "cases" else records.extra[table]
+        return int(accepted.num_rows) + rejected(records.issues, table)
+
+    assert counted(damaged) == counted(seed.data)
+
+
 def test_a_quote_never_closed_says_how_much_was_not_read() -> None:
     data = _mapping_csv(seeds.mapping_rows()).replace(b"C2,", b'"C2,', 1)
     records = seeds.read(seeds.mapping_csv(), data)

@@ -10,10 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import mns_annex_a
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
 import mns
+from mns.cli import cli
+from mns.cli._common import EXIT_INPUT
 from mns.plugins import (
     Limits,
     WorkbookError,
@@ -22,8 +26,10 @@ from mns.plugins import (
     open_workbook,
     sheet_rows,
 )
+from mns.plugins.manager import Manager, use_manager
 from mns.records.issues import rejected
 from tests.hostile import seeds
+from tests.hostile.killers import PEAK
 from tests.hostile.xlsx import bomb_xlsx, build_xlsx, cells_from_rows, replace_part, sheet_xml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +90,12 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(killed: dict[str, Any]) -> 
     assert "xl/worksheets/sheet1.xml" in issue["message"]
 
 
+def test_the_killers_are_read_in_bounded_memory(killed: dict[str, Any]) -> None:
+    # the 1.6 MB bomb used to pass 4 GB, the far cell to ask for 512 GB: all of them
+    # together, with Python, pyarrow and both spreadsheet libraries loaded, stay far below
+    assert killed[PEAK] < 768, f"the child's memory peaked at {killed[PEAK]} MiB"
+
+
 def test_a_part_larger_than_it_declares_is_refused_as_damaged(killed: dict[str, Any]) -> None:
     outcome = killed["mapping_zip_bomb_lying"]
     assert outcome["error"] == "WorkbookError"
@@ -139,6 +151,23 @@ def test_limits_reach_every_workbook_reader_through_mns_read(tmp_path: Path) -> 
     form.write_bytes(seeds.audit_form().data)
     with pytest.raises(mns.AdapterError, match=r"Limits\.max_columns"):
         mns.read(form, adapter="audit-form", limits={"max_columns": 2})
+
+
+def test_mns_read_fails_when_a_workbook_is_refused_whole(tmp_path: Path) -> None:
+    # the Annex A adapter refuses a workbook over the limits as an issue, not an exception:
+    # the command still fails (it used to exit 0)
+    path = tmp_path / "annex_a.xlsx"
+    path.write_bytes(seeds.annex_a().data)
+    manager = Manager(autoload=False)
+    manager.add(mns_annex_a, name="annex-a")
+    args = ["read", str(path), "--adapter", "annex-a", "--option"]
+    with use_manager(manager):
+        fine = CliRunner().invoke(cli, [*args, "limits=max_rows=100"])
+        over = CliRunner().invoke(cli, [*args, "limits=max_rows=3"])
+    assert fine.exit_code == 0, fine.output
+    assert over.exit_code == EXIT_INPUT
+    assert "Limits.max_rows" in over.output
+    assert f"could not be read (whole or in part): {path}" in over.stderr
 
 
 def test_not_a_workbook_and_dtds_are_refused() -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -103,6 +104,40 @@ def test_options_are_checked_and_defaulted(plugin_manager: Manager, tmp_path: Pa
     assert seen == repr([("batch_size", None), ("strict", False), ("year", 2024)])
     with pytest.raises(mns.AdapterError, match=r"does not take option.*yeer.*it takes: year"):
         mns.read(tmp_path / "a.dat", yeer=2023)
+
+
+def test_a_folder_mns_wrote_is_read_as_it_is_whatever_the_options(
+    plugin_manager: Manager, tmp_path: Path
+) -> None:
+    """The options an agency export needs (year=, mapping=) are not applied to mns's own tables
+    (a folder `mns read --out` or mns.write wrote): it is read as it is, and a note says which
+    were not applied; naming another adapter for it is a one-line error saying what to do."""
+    records = sample_records()
+    cli_note = "identifiers are not pseudonymised: give --key-file FILE to replace them"
+    provenance = attrs.evolve(records.provenance, warnings=(cli_note,))  # as `mns read --out`
+    folder = mns.write(attrs.evolve(records, provenance=provenance), tmp_path / "records")
+    assert cli_note in (folder / "provenance.mns.json").read_text("utf-8")
+    plain = mns.read(folder)
+    given = mns.read(folder, year=2026, mapping="export.toml")
+    assert given.cases.equals(plain.cases)
+    assert given.services.equals(plain.services)
+    note = given.provenance.warnings[-1]
+    assert note == (
+        f"{folder} holds mns's own tables: read as they are "
+        "(mapping=, year= not applied to reading them)"
+    )
+    assert note not in plain.provenance.warnings
+    notes = [w for w in given.provenance.warnings if w.startswith("identifiers are not")]
+    assert notes == [
+        "identifiers are not pseudonymised: pass pseudonymise=<secret key> to "
+        "mns.read to replace them with keyed pseudonyms"
+    ]  # once, in Python terms
+    with pytest.raises(
+        mns.AdapterError, match=r"holds mns's own tables .*without naming the adapter 'mapping'"
+    ):
+        mns.read(folder, adapter="mapping", mapping="export.toml")
+    with pytest.raises(mns.AdapterError, match=r"adapter 'canonical' does not take option.*year"):
+        mns.read(folder, adapter="canonical", year=2026)  # named, it is held to its options
 
 
 def test_adapter_failures_are_wrapped_with_adapter_plugin_and_file(

@@ -34,9 +34,11 @@ SECTIONS = [
     "capacity",
     "costs",
     "placements",
+    "teams",
     "outcomes",
     "targets",
     "what-works",
+    "participation",
     "issues",
     "disclosure",
     "provenance",
@@ -112,6 +114,7 @@ def test_every_number_is_the_published_tables(demo: Path) -> None:
         "capacity",
         "budget",
         "placements",
+        "teams",
         "what_works",
         "outcomes_change",
     } <= seen_tables
@@ -146,7 +149,7 @@ def test_published_tables_are_the_analyses(demo: Path) -> None:
     period = (dt.date(year - 1, 4, 1), dt.date(year, 3, 31))
     expected = {
         "compare": mns.compare(baseline, cases, plan=plan),
-        "match": mns.match(cases, records.services, plan, period=period),
+        "match": mns.match(cases, records.services, plan=plan, period=period),
         "agreement": None,
     }
     for name, table in expected.items():

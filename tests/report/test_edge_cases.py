@@ -202,3 +202,25 @@ def test_a_heat_map_shows_each_cell_its_own_symbol() -> None:
     assert len(re.findall(r">z</text>", svg)) == 2  # a share of no cases is not applicable
     assert len(re.findall(r">c</text>", svg)) == 1  # only the withheld cell
     assert ">50%</text>" in svg
+
+
+def test_a_control_character_in_a_label_is_drawn_as_a_space() -> None:
+    """An area or group name read with a tab in it has no glyph: it is drawn as a space,
+    without matplotlib's "Glyph 9 missing" warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph would fail the test
+        svg = str(
+            charts.bars_with_intervals(
+                ["EX\t1", "EX2"],
+                [0.2, 0.4],
+                [0.1, 0.3],
+                [0.3, 0.5],
+                xlabel="Share",
+                title="tabs",
+                salt="tabs",
+                percent=True,
+            )
+        )
+    assert "EX 1" in svg

@@ -18,6 +18,7 @@ from mns.analyses.match import match
 from mns.analyses.outcomes import outcomes
 from mns.analyses.placements import placements
 from mns.analyses.profile import profile
+from mns.analyses.teams import teams
 from mns.analyses.what_works import outcomes_change, what_works
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "outcomes_change",
     "placements",
     "profile",
+    "teams",
     "what_works",
 ]

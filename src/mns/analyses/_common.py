@@ -1,13 +1,10 @@
-"""Helpers shared by the analyses: group levels, weights, services received, output tables."""
+"""Helpers shared by the analyses: group levels, services received, output tables."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
-import attrs
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -15,12 +12,7 @@ from mns import _tables, aggregate
 from mns._tables import TableLike
 from mns.classification import UNASSIGNED, UNKNOWN
 from mns.disclosure import Structure, describe
-from mns.errors import MnsError, SchemaError
 from mns.plan.model import Plan
-from mns.records.model import Audit
-
-WEIGHT: Final = "__weight"  #: the weight column added to batches
-WEIGHT2: Final = "__weight2"  #: weight squared times (1 - sampling fraction), for the variance
 
 
 def levels(plan: Plan | None, by: str | None, schema: pa.Schema | None = None) -> list[str]:
@@ -81,164 +73,6 @@ def finish(
     if structure is None:
         return out
     return describe(out, structure, not_applicable=not_applicable)
-
-
-# --------------------------------------------------------------------------------------
-# Weights
-
-
-@attrs.frozen(kw_only=True)
-class Weighting:
-    """How each sampled case stands for cases in the population.
-
-    ``mode``: ``"none"`` (every case counts once), ``"fraction"`` (one sampling fraction),
-    ``"strata"`` (a fraction per value of ``stratum``) or ``"column"`` (a weights column).
-    """
-
-    mode: str
-    fraction: float | None = None
-    strata: Mapping[str, float] = attrs.field(factory=dict)
-    stratum: str | None = None
-    column: str | None = None
-
-    @property
-    def weighted(self) -> bool:
-        return self.mode != "none"
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Input columns the weights are read from."""
-        if self.mode == "strata" and self.stratum:
-            return (self.stratum,)
-        if self.mode == "column" and self.column:
-            return (self.column,)
-        return ()
-
-    def add(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """``batch`` with the weight columns :data:`WEIGHT` and :data:`WEIGHT2`."""
-        n = batch.num_rows
-        if self.mode == "none":
-            w = np.ones(n)
-            f = np.zeros(n)
-        elif self.mode == "fraction":
-            assert self.fraction is not None
-            w = np.full(n, 1.0 / self.fraction)
-            f = np.full(n, self.fraction)
-        elif self.mode == "strata":
-            assert self.stratum is not None
-            f = self._stratum_fractions(batch.column(self.stratum))
-            w = 1.0 / f
-        else:
-            assert self.column is not None
-            column = batch.column(self.column)
-            if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-                raise SchemaError(
-                    f"weights column {self.column!r} is {column.type}, not a number",
-                    field=self.column,
-                )
-            if column.null_count:
-                raise MnsError(
-                    f"weights column {self.column!r} has missing values; every case needs a weight",
-                    field=self.column,
-                )
-            w = np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
-            if (w <= 0).any() or not np.isfinite(w).all():
-                bad = float(w[(w <= 0) | ~np.isfinite(w)][0])
-                raise MnsError(
-                    f"weights column {self.column!r} has weight {bad}; weights must be positive",
-                    field=self.column,
-                )
-            f = np.zeros(n)
-        return batch.append_column(WEIGHT, pa.array(w, pa.float64())).append_column(
-            WEIGHT2, pa.array(w * w * (1.0 - f), pa.float64())
-        )
-
-    def _stratum_fractions(self, column: pa.Array) -> Any:
-        """Each row's sampling fraction, looked up once per distinct stratum."""
-        values = as_text(column)
-        distinct = pc.unique(values)
-        fractions = []
-        for value in distinct.to_pylist():
-            fraction = self.strata.get(value) if value is not None else None
-            if fraction is None:
-                fraction = self.fraction
-            if fraction is None:
-                known = ", ".join(sorted(self.strata))
-                raise MnsError(
-                    f"case in stratum {self.stratum} = {value!r} has no sampling fraction: the "
-                    f"audit gives fractions for {known} and no overall sampling_fraction; add "
-                    "it to Audit.strata",
-                    field=self.stratum,
-                )
-            fractions.append(fraction)
-        position = pc.index_in(values, value_set=distinct, skip_nulls=False)
-        return np.asarray(fractions, dtype=np.float64)[position.to_numpy(zero_copy_only=False)]
-
-
-def weighting(
-    *,
-    weights: str | None = None,
-    audit: Audit | None = None,
-    sampling_fraction: float | None = None,
-    stratum: str = "cohort",
-) -> Weighting:
-    """The weighting the caller asked for (at most one of ``weights``, ``audit`` and
-    ``sampling_fraction``)."""
-    given = [
-        name
-        for name, v in (
-            ("weights", weights),
-            ("audit", audit),
-            ("sampling_fraction", sampling_fraction),
-        )
-        if v is not None
-    ]
-    if len(given) > 1:
-        raise ValueError(
-            f"give one of weights=, audit= and sampling_fraction=, not {' and '.join(given)}"
-        )
-    if weights is not None:
-        return Weighting(mode="column", column=weights)
-    if sampling_fraction is not None:
-        if not 0 < sampling_fraction <= 1:
-            raise ValueError(f"sampling_fraction = {sampling_fraction} must be in (0, 1]")
-        return Weighting(mode="fraction", fraction=sampling_fraction)
-    if audit is not None:
-        if audit.strata:
-            return Weighting(
-                mode="strata",
-                strata=dict(audit.strata),
-                fraction=audit.sampling_fraction,
-                stratum=stratum,
-            )
-        if audit.sampling_fraction is not None:
-            return Weighting(mode="fraction", fraction=audit.sampling_fraction)
-        if audit.sample_size and audit.population_size:
-            return Weighting(mode="fraction", fraction=audit.sample_size / audit.population_size)
-        raise MnsError(
-            f"audit {audit.name!r} gives no sampling fraction (sampling_fraction, strata, or "
-            "sample_size with population_size)"
-        )
-    return Weighting(mode="none")
-
-
-def years_of(audit: Audit | None, years: float | None) -> float:
-    """How many years the sample frame covers: ``years`` if given, else the audit's period
-    (whole months / 12 when it runs from a 1st to a month's end, else days / 365.25), else 1."""
-    if years is not None:
-        if not years > 0:
-            raise ValueError(f"years = {years} must be positive")
-        return float(years)
-    if audit is None or audit.period_start is None or audit.period_end is None:
-        return 1.0
-    start, end = audit.period_start, audit.period_end
-    if end < start:
-        raise MnsError(f"audit {audit.name!r}: period_end {end} is before period_start {start}")
-    after = end + dt.timedelta(days=1)
-    if start.day == 1 and after.day == 1:
-        months = (after.year - start.year) * 12 + (after.month - start.month)
-        return months / 12.0
-    return ((end - start).days + 1) / 365.25
 
 
 # --------------------------------------------------------------------------------------

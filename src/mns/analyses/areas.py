@@ -13,6 +13,7 @@ from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.analyses.crosstab import grid
 from mns.disclosure import YEAR, Block, Margin, Publication, Structure
+from mns.engines import EngineLike
 from mns.errors import MnsError
 from mns.plan.model import Plan
 
@@ -52,7 +53,7 @@ def areas(
     per: int = 10_000,
     plan: Plan | None = None,
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """Cases by area (postcode district or locality) and group, as rates per ``per`` children.
 

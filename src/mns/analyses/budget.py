@@ -25,10 +25,11 @@ from mns.analyses.extrapolate import (
     _floats,
     _noted,
     _scaled_interval,
-    _weighting,
     places_and_costs,
 )
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, scaling
 from mns.disclosure import Block, Margin, Publication, Structure
+from mns.engines import EngineLike
 from mns.plan.model import Plan, Service
 
 __all__ = ["NOT_STATED", "budget"]
@@ -91,22 +92,17 @@ def _rows(
 
 def budget(
     cases: TableLike,
-    plan: Plan,
     *,
-    weights: str | None = None,
-    audit: Any = None,
-    sampling_fraction: float | None = None,
-    stratum: str = "cohort",
-    years: float | None = None,
-    census: bool = False,
+    plan: Plan,
+    weighting: Weighting | None = None,
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """The cost of a year's demand for each plan service, by need group and funding agency.
 
     A case needs a service as in :func:`mns.capacity` (in one of its need groups and meeting
-    its threshold), and the sample is scaled to a year the same way (``weights``, ``audit``,
-    ``sampling_fraction``, ``years``; without any, an error unless ``census=True``). A case
+    its threshold), and the sample is scaled to a year the same way (a ``weighting`` is
+    required: :class:`~mns.Weighting`). A case
     costs the service's ``cost_per_case`` (``unit_cost``, or ``unit_cost * duration_weeks``
     when the plan gives a weekly cost). Each agency pays its ``funding`` share; a service
     without funding goes to the agency ``(not stated)`` whole.
@@ -130,15 +126,8 @@ def budget(
 
     Costs are null where the plan gives no cost (or a weekly cost without a duration).
     """
-    weighting = _weighting(
-        "budget",
-        weights=weights,
-        audit=audit,
-        sampling_fraction=sampling_fraction,
-        stratum=stratum,
-        census=census,
-    )
-    span = common.years_of(audit, years)
+    weighting = scaling(weighting, "budget")
+    span = weighting.span
     schema, cases = common.peek(cases, "cases")
     _tables.require(
         schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
@@ -152,7 +141,7 @@ def budget(
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:  # pure: it may run on a worker
         batch = weighting.add(batch)
         group = common.as_text(batch.column("need_group"))
-        w = batch.column(common.WEIGHT)
+        w = batch.column(WEIGHT)
         for s in services:
             member = pc.fill_null(
                 pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string())), False
@@ -165,8 +154,8 @@ def budget(
         return batch.append_column("__group", group)
 
     measures = [
-        Measure("w", "sum", common.WEIGHT),
-        Measure("w2", "sum", common.WEIGHT2),
+        Measure("w", "sum", WEIGHT),
+        Measure("w2", "sum", WEIGHT2),
     ]
     for s in services:
         measures += [

@@ -11,23 +11,24 @@ from mns import engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, given
 from mns.disclosure import BASELINE, SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
+from mns.engines import EngineLike
 from mns.plan.model import Plan
-from mns.records.model import Audit
 
 __all__ = ["compare"]
 
 
 def _counts(
-    cases: TableLike, by: str, what: str, weighting: common.Weighting, engine: Any
+    cases: TableLike, by: str, what: str, weighting: Weighting, engine: EngineLike
 ) -> tuple[dict[Any, tuple[int, float]], float]:
     """Per group: (cases, weighted cases); and the sum of squared weights times (1 - f)."""
     spec = Spec(
         keys=(by,),
         measures=(
             Measure("n", "count"),
-            Measure("w", "sum", common.WEIGHT),
-            Measure("w2", "sum", common.WEIGHT2),
+            Measure("w", "sum", WEIGHT),
+            Measure("w2", "sum", WEIGHT2),
         ),
     )
     state = engines.run(
@@ -56,23 +57,20 @@ def compare(
     by: str = "need_group",
     *,
     plan: Plan | None = None,
-    weights: str | None = None,
-    audit: Audit | None = None,
-    sampling_fraction: float | None = None,
-    baseline_audit: Audit | None = None,
-    baseline_sampling_fraction: float | None = None,
-    stratum: str = "cohort",
+    weighting: Weighting | None = None,
+    baseline_weighting: Weighting | None = None,
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """Compare the make-up of two samples (an audit and its re-audit) group by group.
 
-    Weights, as in :func:`mns.profile`: ``weights`` (a column of both samples), or each
-    sample's sampling fraction (``audit`` or ``sampling_fraction`` for the re-audit,
-    ``baseline_audit`` or ``baseline_sampling_fraction`` for the baseline; per stratum with
-    an audit's ``strata``). The shares are then weighted, and their intervals and the test
-    use Kish's effective sample size with the finite population correction (a census,
-    fraction 1, has no sampling error). Without weights every case counts once.
+    Weights, as in :func:`mns.profile`: ``weighting`` for the re-audit and
+    ``baseline_weighting`` for the baseline (:class:`~mns.Weighting`, e.g.
+    ``Weighting.of(audit)``; a weights column of both samples is
+    ``Weighting.by_column(name)`` given to both). The shares are then weighted, and their
+    intervals and the test use Kish's effective sample size with the finite population
+    correction (a census, fraction 1, has no sampling error). Without a weighting every case
+    counts once.
 
     One row per group found in either sample (with ``plan``, every need group of the plan,
     then ``unassigned`` and ``unknown``, or ``(not placed)`` and ``(not audited)`` when the
@@ -90,15 +88,8 @@ def compare(
       ``vanished`` (only in the baseline) or ``neither``. The change in unassigned cases is
       the ``unassigned`` row.
     """
-    before = common.weighting(
-        weights=weights,
-        audit=baseline_audit,
-        sampling_fraction=baseline_sampling_fraction,
-        stratum=stratum,
-    )
-    after = common.weighting(
-        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
-    )
+    before = given(baseline_weighting)
+    after = given(weighting)
     schema, reaudit = common.peek(reaudit, "reaudit")
     first, w2_1 = _counts(baseline, by, "baseline", before, engine)
     second, w2_2 = _counts(reaudit, by, "reaudit", after, engine)

@@ -13,6 +13,7 @@ from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import Block, Margin, Structure
+from mns.engines import EngineLike
 from mns.plan.model import Plan
 
 __all__ = ["crosstab", "grid"]
@@ -54,7 +55,7 @@ def crosstab(
     cols: str,
     *,
     plan: Plan | None = None,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """Cases counted by the values of two columns (e.g. ``need_group`` by ``area``).
 

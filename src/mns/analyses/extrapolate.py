@@ -13,11 +13,11 @@ from mns import _tables, engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, scaling
 from mns.classification import UNKNOWN
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
-from mns.errors import MnsError
+from mns.engines import EngineLike
 from mns.plan.model import CapacityUnit, CostUnit, Plan, Service
-from mns.records.model import Audit
 
 __all__ = ["capacity", "extrapolate"]
 
@@ -26,51 +26,8 @@ __all__ = ["capacity", "extrapolate"]
 SCALING_KEY = b"mns.scaling"
 
 
-def _weighting(
-    what: str,
-    *,
-    weights: str | None,
-    audit: Audit | None,
-    sampling_fraction: float | None,
-    stratum: str,
-    census: bool,
-) -> common.Weighting:
-    """The weighting asked for; without one, a census only when the caller says so."""
-    if census:
-        given = [n for n, v in (("weights", weights), ("audit", audit)) if v is not None]
-        if sampling_fraction not in (None, 1.0):
-            given.append("sampling_fraction")
-        if given:
-            raise ValueError(
-                f"{what}: census=True says the cases are every case of the year; do not also "
-                f"give {' and '.join(given)}"
-            )
-        return common.Weighting(mode="fraction", fraction=1.0)
-    weighting = common.weighting(
-        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
-    )
-    if not weighting.weighted:
-        raise MnsError(
-            f"{what} needs to know how the cases stand for the year's: give sampling_fraction=, "
-            "audit= (or the year's referrals to run_audit) or weights=, or census=True when "
-            "the cases are every case of the year (mns audit --census)",
-            field="census",
-        )
-    return weighting
-
-
-def _scaling(weighting: common.Weighting) -> bytes:
-    if weighting.mode == "fraction" and weighting.fraction == 1.0:
-        return b"census"
-    if weighting.mode == "fraction":
-        return f"sampling fraction {weighting.fraction:.3f}".encode()
-    if weighting.mode == "strata":
-        return b"strata"
-    return f"weights column {weighting.column!r}".encode()
-
-
-def _noted(table: pa.Table, weighting: common.Weighting) -> pa.Table:
-    metadata = {**(table.schema.metadata or {}), SCALING_KEY: _scaling(weighting)}
+def _noted(table: pa.Table, weighting: Weighting) -> pa.Table:
+    metadata = {**(table.schema.metadata or {}), SCALING_KEY: weighting.describe().encode()}
     return table.replace_schema_metadata(metadata)
 
 
@@ -104,24 +61,19 @@ def extrapolate(
     cases: TableLike,
     by: str = "need_group",
     *,
-    weights: str | None = None,
-    audit: Audit | None = None,
-    sampling_fraction: float | None = None,
-    stratum: str = "cohort",
-    years: float | None = None,
+    weighting: Weighting | None = None,
     plan: Plan | None = None,
-    census: bool = False,
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """Annual numbers per group estimated from an audit sample.
 
-    Each sampled case stands for ``1 / f`` cases (``sampling_fraction`` f, or the ``audit``'s
-    fraction, or per stratum: ``audit.strata`` maps values of the ``stratum`` column to
-    fractions), or for its ``weights`` column's value. Totals are divided by ``years``: the
-    period the sample frame covers (default: the audit's period, else one year). Without any
-    of these it is an error, unless ``census=True`` says the cases are every case of the
-    year (each stands for itself). The schema metadata ``mns.scaling`` says which was used.
+    ``weighting`` (:class:`~mns.Weighting`) says how each sampled case stands for the year's
+    cases: ``Weighting.of(audit)`` (its sampling fraction, or one per stratum),
+    ``Weighting.sampled(f)``, ``Weighting.by_column(name)``, or ``Weighting.census()`` when
+    the cases are every case of the year; totals are divided by its ``years`` (the period
+    the sample frame covers: the audit's period, else one year). Without one it is an
+    error. The schema metadata ``mns.scaling`` says which was used.
 
     One row per group (with ``plan``, every need group of the plan, then ``unassigned`` and
     ``unknown``, or ``(not placed)`` and ``(not audited)`` for an audit group's grouping from
@@ -133,22 +85,15 @@ def extrapolate(
       population correction (a census, f = 1, has no sampling error).
     - ``estimate``, ``estimate_low``, ``estimate_high`` (float64): cases a year.
     """
-    weighting = _weighting(
-        "extrapolate",
-        weights=weights,
-        audit=audit,
-        sampling_fraction=sampling_fraction,
-        stratum=stratum,
-        census=census,
-    )
+    weighting = scaling(weighting, "extrapolate")
     schema, cases = common.peek(cases, "cases")
-    span = common.years_of(audit, years)
+    span = weighting.span
     spec = Spec(
         keys=(by,),
         measures=(
             Measure("n", "count"),
-            Measure("w", "sum", common.WEIGHT),
-            Measure("w2", "sum", common.WEIGHT2),
+            Measure("w", "sum", WEIGHT),
+            Measure("w2", "sum", WEIGHT2),
         ),
     )
     state = engines.run(
@@ -201,23 +146,18 @@ def extrapolate(
 
 def capacity(
     cases: TableLike,
-    plan: Plan,
     *,
-    weights: str | None = None,
-    audit: Audit | None = None,
-    sampling_fraction: float | None = None,
-    stratum: str = "cohort",
-    years: float | None = None,
-    census: bool = False,
+    plan: Plan,
+    weighting: Weighting | None = None,
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """For each plan service, the cases a year that need it against its capacity.
 
     A case needs a service when it is in one of the need groups the plan offers it to and
     meets its threshold (``threshold.<service>`` from :func:`mns.classify`; every case of
     those groups when the service has no threshold). The sample is extrapolated as in
-    :func:`extrapolate` (without weighting it is an error unless ``census=True``).
+    :func:`extrapolate` (a ``weighting`` is required).
 
     One row per plan service, sorted by ``service``:
 
@@ -255,15 +195,8 @@ def capacity(
       (``cases_available * cost_per_case``); ``shortfall_cost`` (float64):
       ``demand_cost - provision_cost`` (positive: what meeting the demand would add).
     """
-    weighting = _weighting(
-        "capacity",
-        weights=weights,
-        audit=audit,
-        sampling_fraction=sampling_fraction,
-        stratum=stratum,
-        census=census,
-    )
-    span = common.years_of(audit, years)
+    weighting = scaling(weighting, "capacity")
+    span = weighting.span
     schema, cases = common.peek(cases, "cases")
     _tables.require(
         schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
@@ -279,8 +212,8 @@ def capacity(
         batch = weighting.add(batch)
         group = common.as_text(batch.column("need_group"))
         stray = pc.fill_null(pc.is_in(group, value_set=unknown_groups), True)
-        w = batch.column(common.WEIGHT)
-        w2 = batch.column(common.WEIGHT2)
+        w = batch.column(WEIGHT)
+        w2 = batch.column(WEIGHT2)
         for s in services:
             member = pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string()))
             member = pc.fill_null(member, False)
@@ -303,8 +236,8 @@ def capacity(
 
     measures = [
         Measure("n", "count"),
-        Measure("w", "sum", common.WEIGHT),
-        Measure("w2", "sum", common.WEIGHT2),
+        Measure("w", "sum", WEIGHT),
+        Measure("w2", "sum", WEIGHT2),
     ]
     for s in services:
         measures += [

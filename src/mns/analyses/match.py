@@ -15,6 +15,7 @@ from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
+from mns.engines import EngineLike
 from mns.plan.model import Plan
 
 __all__ = ["STATUSES", "match"]
@@ -36,10 +37,10 @@ _MET: Final = "met:"
 def match(
     cases: TableLike,
     services: TableLike,
-    plan: Plan,
     *,
+    plan: Plan,
     period: tuple[dt.date | None, dt.date | None] | None = None,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """Match needs with services: for each need group and service, who receives it, who
     meets its threshold, and whether the plan offers it to that group.

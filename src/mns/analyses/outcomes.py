@@ -13,6 +13,7 @@ from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.disclosure import Block, Margin, Publication, Structure
+from mns.engines import EngineLike
 from mns.plan.model import Plan
 
 __all__ = ["against_target", "mean_interval", "outcomes"]
@@ -83,11 +84,11 @@ def outcomes(
     cases: TableLike,
     outcomes: TableLike,
     services: TableLike,
+    by: str = "need_group",
     *,
     plan: Plan | None = None,
-    by: str = "need_group",
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """Outcomes achieved by need group, for all cases and for those that received each service.
 

@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 from mns import _tables
 from mns._tables import TableLike
 from mns.analyses import _common as common
-from mns.analyses.extrapolate import _floats, _noted, _scaled_interval, _weighting
+from mns.analyses.extrapolate import _floats, _noted, _scaled_interval
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, scaling
 from mns.disclosure import Block, Margin, Publication, Structure
 from mns.plan.model import Plan
 
@@ -53,7 +54,7 @@ def has_placements(services: TableLike, plan: Plan | None = None) -> bool:
 
 
 def _cases(
-    cases: TableLike, by: str, weighting: common.Weighting
+    cases: TableLike, by: str, weighting: Weighting
 ) -> tuple[pa.Table, float, float, pa.Schema]:
     """``case_id``, group and weight of every case, the totals of the weights, and the
     cases' schema."""
@@ -74,8 +75,8 @@ def _cases(
                 {
                     "case_id": common.as_text(batch.column("case_id")),
                     "__group": common.as_text(batch.column(by)),
-                    "__w": batch.column(common.WEIGHT),
-                    "__w2": batch.column(common.WEIGHT2),
+                    "__w": batch.column(WEIGHT),
+                    "__w2": batch.column(WEIGHT2),
                 }
             )
         )
@@ -109,17 +110,12 @@ def _episodes(services: TableLike, codes: Sequence[str]) -> pa.Table:
 def placements(
     cases: TableLike,
     services: TableLike,
+    by: str = "need_group",
     *,
     plan: Plan | None = None,
-    by: str = "need_group",
     codes: Sequence[str] | None = None,
     as_of: dt.date | None = None,
-    weights: str | None = None,
-    audit: Any = None,
-    sampling_fraction: float | None = None,
-    stratum: str = "cohort",
-    years: float | None = None,
-    census: bool = False,
+    weighting: Weighting | None = None,
     confidence: float = 0.95,
 ) -> pa.Table:
     """Placements of the audited children by need group and placement type.
@@ -128,8 +124,8 @@ def placements(
     :func:`placement_codes`: ``placement``, and the record codes of plan services delivered
     from a placement); its type is the episode's ``detail`` (the 903 placement type). Open
     placements (no end date) are counted to ``as_of`` (default: the latest start or end date
-    of the placements). The cases are scaled to a year as in :func:`mns.capacity` (without
-    weighting it is an error unless ``census=True``).
+    of the placements). The cases are scaled to a year as in :func:`mns.capacity` (a
+    ``weighting`` is required: :class:`~mns.Weighting`).
 
     One row per group and placement type, and one per type for all groups (``<by>`` null),
     sorted by ``placement_type``, ``<by>`` (the all-groups row last):
@@ -148,15 +144,8 @@ def placements(
     The schema metadata records ``as_of`` (``mns.placements_as_of``) and the placements of
     cases not among ``cases``, left out (``mns.placements_outside``).
     """
-    weighting = _weighting(
-        "placements",
-        weights=weights,
-        audit=audit,
-        sampling_fraction=sampling_fraction,
-        stratum=stratum,
-        census=census,
-    )
-    span = common.years_of(audit, years)
+    weighting = scaling(weighting, "placements")
+    span = weighting.span
     people, total_w, total_w2, schema = _cases(cases, by, weighting)
     episodes = _episodes(services, list(codes) if codes is not None else placement_codes(plan))
     joined = episodes.join(people, "case_id", join_type="inner", use_threads=False)

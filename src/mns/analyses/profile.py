@@ -14,10 +14,11 @@ from mns import _tables, engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, given
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
+from mns.engines import EngineLike
 from mns.errors import SchemaError
 from mns.plan.model import Plan
-from mns.records.model import Audit
 
 __all__ = ["AGE_BANDS", "profile"]
 
@@ -75,13 +76,10 @@ def profile(
     indicators: Iterable[str] | None = None,
     services: TableLike | None = None,
     plan: Plan | None = None,
-    weights: str | None = None,
-    audit: Audit | None = None,
-    sampling_fraction: float | None = None,
-    stratum: str = "cohort",
+    weighting: Weighting | None = None,
     age_bands: Sequence[int] = AGE_BANDS,
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """The make-up of each group of ``cases`` (by default each need group): its size and
     share of all cases, age bands, sex, ethnicity, disability, cohort, every indicator's
@@ -102,9 +100,10 @@ def profile(
     - ``share``, ``share_low``, ``share_high`` (float64): ``count / base`` with its Wilson
       interval at ``confidence``. Shares of a group count unrecorded values in the base, so a
       variable's shares add to 1 including the null row.
-    - with ``weights``, ``audit`` or ``sampling_fraction``: ``estimate`` (float64), the
-      weighted count (cases in the population), and the shares and intervals are weighted
-      (Wilson with Kish's effective sample size and the finite population correction).
+    - with a ``weighting`` (:class:`~mns.Weighting`, e.g. ``Weighting.of(audit)``):
+      ``estimate`` (float64), the weighted count (cases in the population), and the shares
+      and intervals are weighted (Wilson with Kish's effective sample size and the finite
+      population correction).
 
     ``indicators``: the indicator columns to profile (default: every ``<language>.<code>``
     column except classification's ``threshold.*``). Flags give ``true``/``false`` rows;
@@ -120,9 +119,7 @@ def profile(
             "cases",
             "classify the cases first (mns.classify) or name another column in by=",
         )
-    weighting = common.weighting(
-        weights=weights, audit=audit, sampling_fraction=sampling_fraction, stratum=stratum
-    )
+    weighting = given(weighting)
     _tables.require(names, weighting.columns, "cases")
     chosen = (
         list(indicators)
@@ -149,7 +146,7 @@ def profile(
     keys = (by,) if by else ()
     group_measures = [Measure("n", "count")]
     if weighting.weighted:
-        group_measures += [Measure("w", "sum", common.WEIGHT), Measure("w2", "sum", common.WEIGHT2)]
+        group_measures += [Measure("w", "sum", WEIGHT), Measure("w2", "sum", WEIGHT2)]
     specs: dict[str, Spec] = {}
     for v, kind in variables.items():
         if kind == "flag" and not weighting.weighted:
@@ -157,7 +154,7 @@ def profile(
         else:
             measures = [Measure("n", "count")]
             if weighting.weighted:
-                measures.append(Measure("w", "sum", common.WEIGHT))
+                measures.append(Measure("w", "sum", WEIGHT))
             specs[f"x:{v}"] = Spec(keys=(*keys, v), measures=measures)
     specs["groups"] = Spec(keys=keys, measures=group_measures)
 

@@ -30,6 +30,7 @@ from mns.analyses.outcomes import (
     outcomes as outcomes_of,
 )
 from mns.disclosure import Block, Margin, Publication, Structure
+from mns.engines import EngineLike
 from mns.plan.model import Plan
 
 __all__ = ["NOT_RECEIVED", "RECEIVED", "outcomes_change", "what_works", "what_works_from"]
@@ -47,11 +48,11 @@ def what_works(
     cases: TableLike,
     outcomes: TableLike,
     services: TableLike,
+    by: str = "need_group",
     *,
     plan: Plan | None = None,
-    by: str = "need_group",
     confidence: float = 0.95,
-    engine: Any = None,
+    engine: EngineLike = None,
 ) -> pa.Table:
     """For each need group, outcome and service: the outcome among the children who received
     the service and among those who did not, and the difference.
@@ -68,7 +69,7 @@ def what_works(
 
 
 def what_works_from(
-    table: pa.Table, *, plan: Plan | None = None, by: str = "need_group", confidence: float = 0.95
+    table: pa.Table, by: str = "need_group", *, plan: Plan | None = None, confidence: float = 0.95
 ) -> pa.Table:
     """:func:`what_works` from a table of :func:`mns.outcomes`.
 
@@ -241,8 +242,8 @@ def what_works_from(
 def outcomes_change(
     baseline: pa.Table,
     reaudit: pa.Table,
-    *,
     by: str = "need_group",
+    *,
     confidence: float = 0.95,
 ) -> pa.Table:
     """The outcomes at a re-audit beside the baseline audit's, from two tables of

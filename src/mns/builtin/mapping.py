@@ -41,7 +41,6 @@ import datetime as dt
 import difflib
 import io
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ import pyarrow as pa
 
 from mns import errors
 from mns.builtin.canonical import _FALSE, _TRUE, _target, unclosed_quote
+from mns.converters import read_toml
 from mns.errors import MappingError
 from mns.plugins.adapter import Adapter, Option, Source
 from mns.plugins.text import decode_text
@@ -66,11 +66,6 @@ from mns.plugins.workbook import (
 from mns.records import schema
 from mns.records.bundle import Provenance, Records
 from mns.records.issues import IssueLog, column_letter
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = [
     "ADAPTER",
@@ -382,14 +377,7 @@ def mapping_from_dict(raw: Mapping[str, Any], file: str = "<mapping>") -> Mappin
 
 def load_mapping(path: str | Path) -> MappingFile:
     """Read and check a mapping file (TOML)."""
-    file = str(path)
-    try:
-        raw = tomllib.loads(Path(path).read_text("utf-8"))
-    except FileNotFoundError as exc:
-        raise MappingError(f"mapping file {file!r} does not exist", file=file) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{file}: not valid TOML: {exc}", file=file) from exc
-    return mapping_from_dict(raw, file)
+    return mapping_from_dict(read_toml(path, MappingError, "mapping file"), str(path))
 
 
 # --- reading the export ----------------------------------------------------------------------

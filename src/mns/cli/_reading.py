@@ -206,6 +206,7 @@ class Reading:
     strict: bool = False
     key_file: Path | None = None
     postcode: str = "district"
+    link: bool = False
 
     def given(self) -> dict[str, Given]:
         """The adapter options given, by name (``--mapping`` and ``--year`` too)."""
@@ -252,8 +253,11 @@ class Reading:
         return None, _options_for_several(readers, given)
 
     def read(self, paths: Sequence[str | Path], *, label: str = "reading") -> Records:
-        """Read ``paths`` with ``mns.read`` and these options, with a progress bar."""
+        """Read ``paths`` with ``mns.read`` and these options, with a progress bar; the
+        files no adapter recognises are named on stderr (they are issues too, and not read);
+        with ``link``, one child's records are then linked (:func:`mns.link`)."""
         from mns.cli._progress import read_progress
+        from mns.dispatch import left_out
         from mns.io import read, sources
 
         files = sources(list(paths))
@@ -277,12 +281,33 @@ class Reading:
             )
             provenance = attrs.evolve(records.provenance, files=read_files)
             records = attrs.evolve(records, provenance=provenance)
+        skipped = left_out(records.issues)
+        if skipped:
+            say(
+                f"note: {len(skipped)} file(s) not read, no adapter recognises them (listed in "
+                f"the issues): {', '.join(skipped)}"
+            )
+        if self.link:
+            from mns.linking import link
+
+            records = link(records)
         return records
 
     def read_cases(self, paths: Sequence[str | Path], *, label: str = "reading") -> Records:
-        """:meth:`read`, failing with a clear message when no cases were read."""
+        """:meth:`read`, failing with a clear message when no cases were read, or when a file
+        could not be read (refused whole by its adapter, or read only in part): an analysis
+        of the rest alone would mislead. Files no adapter recognises are only named."""
+        from mns.cli.records import unread_files
+
         records = self.read(paths, label=label)
         require_cases(records, paths)
+        unread = unread_files(records.issues)
+        if unread:
+            raise MnsError(
+                f"{len(unread)} file(s) could not be read (whole or in part): "
+                f"{', '.join(unread)}; `mns read` them to see why, or leave them out",
+                file=unread[0],
+            )
         return records
 
 
@@ -299,9 +324,11 @@ def source_options(f: Any) -> Any:
         strict: bool,
         key_file: Path | None,
         postcode: str,
+        link: bool,
         **kwargs: Any,
     ) -> Any:
         reading = Reading(
+            link=link,
             adapter=adapter,
             adapter_options=adapter_options,
             mapping=mapping,
@@ -360,6 +387,12 @@ def source_options(f: Any) -> Any:
                 default="district",
                 show_default=True,
                 help="Coarsen postcodes to the district or sector, or keep them as read.",
+            ),
+            click.option(
+                "--link",
+                is_flag=True,
+                help="Make one case of each child's records across the returns and agencies "
+                "read (by child id; read them with one --key-file), as mns.link does.",
             ),
         ]
     ):

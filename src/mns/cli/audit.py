@@ -178,6 +178,13 @@ def _print_summary(data: dict[str, Any]) -> None:
     is_flag=True,
     help="The audited cases are every case of the year: annual numbers without --referrals.",
 )
+@click.option(
+    "--participation",
+    "participation_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Who took part in the audit's groups (TOML). Default: participation.toml in the "
+    "folder of the audited records, when there is one.",
+)
 @click.option("--title", help="The report's title.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier audit in --out.")
 @source_options
@@ -202,6 +209,7 @@ def audit_command(
     overwrite: bool,
     reading: Reading,
     as_json: bool,
+    participation_path: Path | None = None,
 ) -> None:
     """Run the whole audit: read the records in SOURCES, classify them with the plan, run
     every analysis, apply disclosure control, and write the tables (CSV and Parquet) and
@@ -216,6 +224,14 @@ def audit_command(
     from mns.plan import load_plan
 
     load_plan(plan_path)  # a plan with a mistake fails before the records are read
+    if not referrals and not census:  # said before reading, in the command line's terms
+        raise MnsError(
+            "annual numbers need to know how the audited cases stand for the year's: give "
+            "--referrals FOLDER (the year's cases: the sample is scaled up to them) or --census "
+            "(the audited cases are every case of the year)",
+            item="referrals",
+        )
+    participation = _participation(participation_path, sources)
     records = reading.read_cases(sources, label="reading the audit")
     before = reading.read_cases(baseline, label="reading the baseline") if baseline else None
     year = reading.read_cases(referrals, label="reading the year's cases") if referrals else None
@@ -239,6 +255,7 @@ def audit_command(
         out=out,
         overwrite=overwrite,
         progress=_steps(),
+        participation=participation,
     )
     data = _summary(result, out / "report.html")
     inputs = {"audit": records, "baseline": before, "referrals": year}
@@ -269,6 +286,23 @@ def audit_command(
             )
 
     emit(data, text)
+
+
+def _participation(given: Path | None, sources: tuple[Path, ...]) -> Any:
+    """Who took part: the file given, else the ``participation.toml`` of the audited records'
+    folder (None when there is none); read before the records, so a mistake fails first."""
+    from mns.participation import PARTICIPATION_FILE, load_participation
+
+    if given is None:
+        found = [s / PARTICIPATION_FILE for s in sources if (s / PARTICIPATION_FILE).is_file()]
+        if len(found) > 1:
+            raise MnsError(
+                f"{len(found)} folders of the audited records hold a {PARTICIPATION_FILE} "
+                f"({', '.join(map(str, found))}): keep one, or name it with --participation",
+                file=str(found[1]),
+            )
+        given = found[0] if found else None
+    return load_participation(given) if given is not None else None
 
 
 @click.command("report")
@@ -418,7 +452,10 @@ def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
 
     import pyarrow.csv as pacsv
 
+    from mns.demo import participation_path
     from mns.io import write
+    from mns.participation import PARTICIPATION_FILE
+    from mns.records.folder import replacing
 
     folder.mkdir(parents=True, exist_ok=True)
     year = demo.year
@@ -430,8 +467,13 @@ def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
         "plan": folder / "plan.toml",
     }
     write(demo.reaudit, paths["audit"], overwrite=True)
+    # who took part, beside the audited records (where mns audit looks for it)
+    with replacing(paths["audit"] / PARTICIPATION_FILE) as temporary:
+        shutil.copyfile(participation_path(), temporary)
     write(demo.sample, paths["baseline"], overwrite=True)
     write(demo.reaudit_referrals, paths["referrals"], overwrite=True)
-    pacsv.write_csv(demo.population, paths["population"])
-    shutil.copyfile(demo.plan_path, paths["plan"])
+    with replacing(paths["population"]) as temporary:
+        pacsv.write_csv(demo.population, temporary)
+    with replacing(paths["plan"]) as temporary:
+        shutil.copyfile(demo.plan_path, temporary)
     return paths

@@ -159,6 +159,7 @@ def read_command(
 ) -> None:
     """Read agency records (files or folders) into mns's tables, write them as Parquet, and
     summarise the problems met while reading."""
+    from mns.dispatch import left_out
     from mns.io import tables, write
     from mns.records.issue_files import ISSUES_CSV, ISSUES_XLSX
 
@@ -186,6 +187,7 @@ def read_command(
         "issues": overview,
         "issue_files": issue_files,
         "unread_files": unread,
+        "left_out_files": list(left_out(records.issues)),
     }
 
     def text() -> None:

@@ -11,6 +11,9 @@ locality::
     demo.sample.assignments        # professional and shadow need groups of the 200 cases
     demo.referrals.cases           # every referral of the year (about 1,000)
     demo.plan.need_groups          # ten need groups in three clusters
+    demo.reaudit.cases["team"]     # the team holding each case
+    demo.participation             # who took part in the audit's groups
+
 
 See ``docs/explanation/exampleshire.md`` for how it is made and what is realistic.
 """
@@ -26,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mns.participation import Participation, load_participation
 from mns.plan import Plan, load_plan
 from mns.records.bundle import Records
 from mns.records.model import Audit, Role
@@ -38,7 +42,7 @@ from mns.synth import (
     _weights,
 )
 
-__all__ = ["LOCALITY", "Demo", "exampleshire", "plan_path"]
+__all__ = ["LOCALITY", "TEAMS", "Demo", "exampleshire", "participation_path", "plan_path"]
 
 LOCALITY = "Exampleshire"
 LA_CODE = "Q900"
@@ -54,11 +58,27 @@ REAUDIT_GROWTH = 1.04
 PANEL = "Exampleshire multi-agency panel"
 SHADOW = "Exampleshire parents' and young people's group"
 _DEMO_STREAM = 8001
+_TEAM_STREAM = 8002
+#: Exampleshire's social work teams: two locality teams (north: QE1-QE8, south: QE9-QE16),
+#: a disabled children's team and an adolescent team, and the assessment team that holds a
+#: case until it moves on. The specialist teams take most of their groups' cases.
+TEAMS = ("Assessment", "Locality north", "Locality south", "Disabled children", "Adolescents")
+_SPECIALIST = {
+    "B4": ("Disabled children", 0.85),
+    "C3": ("Adolescents", 0.8),
+    "A2": ("Adolescents", 0.6),
+}
+_ASSESSMENT_SHARE = 0.2
 
 
 def plan_path() -> Path:
     """The path of the shipped demo plan, ``mns/demo/exampleshire.toml``."""
     return Path(str(resources.files("mns.demo") / "exampleshire.toml"))
+
+
+def participation_path() -> Path:
+    """The path of the demo's record of who took part, ``mns/demo/participation.toml``."""
+    return Path(str(resources.files("mns.demo") / "participation.toml"))
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -76,6 +96,8 @@ class Demo:
     population: pa.Table  #: ``area``, ``la``, ``children``, ``residents`` by locality
     audit: Audit  #: the baseline audit run
     reaudit_audit: Audit  #: the re-audit run
+    #: who took part in the re-audit's groups (``participation.toml``)
+    participation: Participation
 
 
 def _audit(name: str, year: int, sample: int, population: int) -> Audit:
@@ -139,9 +161,45 @@ def _year(
     records = build_records(
         n, scenario, seed=year_seed, audit=f"exampleshire-{year}", auditors=(PANEL, SHADOW)
     )
+    records = _with_teams(records, seed, year)
     picked = np.sort(rng.choice(n, size=SAMPLE_SIZE, replace=False))
     ids = records.cases.column("case_id").take(pa.array(picked)).combine_chunks()
     return records, ids
+
+
+def _with_teams(records: Records, seed: int, year: int) -> Records:
+    """``records`` with the team holding each case: the specialist team of its need group
+    (as the professional panel placed it) for most cases of that group, the assessment team
+    for some, the locality team of its area for the rest."""
+    rng = np.random.default_rng([seed, _TEAM_STREAM, year])
+    cases = records.cases
+    panel = records.assignments.filter(pc.equal(records.assignments.column("role"), "professional"))
+    group_of = dict(
+        zip(
+            panel.column("case_id").to_pylist(),
+            panel.column("need_group").to_pylist(),
+            strict=True,
+        )
+    )
+    north = set(AREAS[: len(AREAS) // 2])
+    draws = rng.random((cases.num_rows, 2))
+    teams = []
+    for (case_id, area), (first, second) in zip(
+        zip(cases.column("case_id").to_pylist(), cases.column("area").to_pylist(), strict=True),
+        draws,
+        strict=True,
+    ):
+        specialist, share = _SPECIALIST.get(group_of.get(case_id) or "", ("", 0.0))
+        if first < share:
+            teams.append(specialist)
+        elif second < _ASSESSMENT_SHARE:
+            teams.append("Assessment")
+        else:
+            teams.append("Locality north" if area in north else "Locality south")
+    column = pa.array(teams, pa.string()).dictionary_encode()
+    index = cases.schema.get_field_index("team")
+    cases = cases.set_column(index, cases.schema.field(index), column)
+    return attrs.evolve(records, cases=cases)
 
 
 def exampleshire(seed: int = 2026) -> Demo:
@@ -165,4 +223,5 @@ def exampleshire(seed: int = 2026) -> Demo:
         reaudit_audit=_audit(
             f"exampleshire-{year + 1}", year + 1, SAMPLE_SIZE, later.cases.num_rows
         ),
+        participation=load_participation(participation_path()),
     )

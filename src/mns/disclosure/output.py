@@ -53,7 +53,12 @@ def to_csv(
             f"to_csv: expected a Disclosed or a pyarrow Table, not {type(data).__name__}"
         )
     if isinstance(path, (str, Path)):
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+        from mns.records.folder import replacing
+
+        with (
+            replacing(path) as temporary,
+            temporary.open("w", encoding="utf-8", newline="") as handle,
+        ):
             _write_csv(handle, table, withheld, digits)
     else:
         _write_csv(path, table, withheld, digits)

@@ -30,6 +30,7 @@ _MODULES: Final = (
     "mns.analyses.extrapolate",
     "mns.analyses.budget",
     "mns.analyses.placements",
+    "mns.analyses.teams",
     "mns.analyses.match",
     "mns.analyses.agreement",
     "mns.analyses.rules_panel",

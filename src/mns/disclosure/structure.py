@@ -105,10 +105,14 @@ def _blocks(value: Iterable[Block]) -> tuple[Block, ...]:
 @attrs.frozen(kw_only=True)
 class Structure:
     """How a table's counts add up (``blocks``) and which columns are computed from which
-    (``derived``: column -> the columns of the same row it is computed from)."""
+    (``derived``: column -> the columns of the same row it is computed from; ``across``:
+    column -> key columns, for a column computed from the counts of every row with the same
+    values of those keys, e.g. a team's concentration over its need groups: withheld
+    wherever one of those counts is)."""
 
     blocks: tuple[Block, ...] = attrs.field(converter=_blocks)
     derived: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, hash=False)
+    across: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, hash=False)
 
     def to_json(self) -> str:
         """The structure as JSON (what :func:`describe` stores in the schema metadata)."""
@@ -134,7 +138,10 @@ class Structure:
             for b in self.blocks
         ]
         derived = {k: list(v) for k, v in self.derived.items()}
-        return json.dumps({"version": 1, "blocks": blocks, "derived": derived}, sort_keys=True)
+        data: dict[str, Any] = {"version": 1, "blocks": blocks, "derived": derived}
+        if self.across:  # written only when used: older structures read the same
+            data["across"] = {k: list(v) for k, v in self.across.items()}
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Structure:
@@ -165,7 +172,11 @@ class Structure:
             )
             for b in raw["blocks"]
         )
-        return cls(blocks=blocks, derived={k: tuple(v) for k, v in raw["derived"].items()})
+        return cls(
+            blocks=blocks,
+            derived={k: tuple(v) for k, v in raw["derived"].items()},
+            across={k: tuple(v) for k, v in raw.get("across", {}).items()},
+        )
 
 
 def describe(

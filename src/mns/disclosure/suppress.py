@@ -628,8 +628,13 @@ def disclose_all(
                 ):
                     mine[(i, column)] = "derived"
         table_shown = {(i, c): cell for (n, i, c), cell in shown.items() if n == name}
+        for column, keys in spec.across.items():  # computed from the counts of many rows
+            hit = {tuple(records[i][k] for k in keys) for (i, c) in mine if (i, c) in table_shown}
+            for i, row in enumerate(records):
+                if row[column] is not None and tuple(row[k] for k in keys) in hit:
+                    mine.setdefault((i, column), "derived")
         done[name] = _disclosed(table, records, mine, table_shown, cells, name, min_count, rounding)
-        governed = {c for _, c in table_shown} | set(spec.derived)
+        governed = {c for _, c in table_shown} | set(spec.derived) | set(spec.across)
         reasons = list(mine.values())
         summary.append(
             {

@@ -172,17 +172,18 @@ def write_printable(
     year: int | None = None,
 ) -> Path:
     """Write :func:`render_printable`'s page to ``path`` (UTF-8 HTML) and return the path."""
+    from mns.records.folder import replacing
+
     target = Path(path)
-    target.write_text(
-        render_printable(
-            language=language,
-            plain=plain,
-            case=case,
-            plan=plan,
-            title=title,
-            indicators=indicators,
-            year=year,
-        ),
-        encoding="utf-8",
+    page = render_printable(
+        language=language,
+        plain=plain,
+        case=case,
+        plan=plan,
+        title=title,
+        indicators=indicators,
+        year=year,
     )
+    with replacing(target) as temporary:
+        temporary.write_text(page, encoding="utf-8")
     return target

@@ -720,6 +720,9 @@ def write_workbook(
         year=year,
         required=required,
     )
+    from mns.records.folder import replacing
+
     target = Path(path)
-    wb.save(target)
+    with replacing(target) as temporary:
+        wb.save(temporary)
     return target

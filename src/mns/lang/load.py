@@ -11,7 +11,7 @@ from typing import Any, TypeAlias
 
 import tomli_w
 
-from mns.converters import describe_errors, make_converter
+from mns.converters import describe_errors, make_converter, read_toml
 from mns.errors import LanguageError
 from mns.lang.model import Crosswalk, Language, unknown
 
@@ -40,16 +40,6 @@ LanguageSource: TypeAlias = "str | Path | Language"
 _CONVERTER = make_converter()
 _LANGUAGE_SECTIONS = {"dimensions": "dimension", "indicators": "indicator"}
 _CROSSWALK_SECTIONS = {"mappings": "mapping"}
-
-
-def _read_toml(path: Path, error: type[LanguageError]) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise error(f"{path}: no such file", file=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path}: not valid TOML: {exc}", file=str(path)) from None
 
 
 def _split(
@@ -112,13 +102,13 @@ def crosswalk_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Crosswa
 def load_language(path: str | Path) -> Language:
     """Read a user's own language file (TOML in the shape of the shipped ones)."""
     path = Path(path)
-    return language_from_dict(_read_toml(path, LanguageError), str(path))
+    return language_from_dict(read_toml(path, LanguageError), str(path))
 
 
 def load_crosswalk(path: str | Path) -> Crosswalk:
     """Read a user's own crosswalk file."""
     path = Path(path)
-    return crosswalk_from_dict(_read_toml(path, LanguageError), str(path))
+    return crosswalk_from_dict(read_toml(path, LanguageError), str(path))
 
 
 def _to_toml(obj: Any, head: str, sections: Mapping[str, str]) -> str:

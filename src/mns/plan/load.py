@@ -7,24 +7,18 @@ reports each problem with the file, the item, the field and what is allowed.
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
-from mns.converters import describe_errors, make_converter
+from mns.converters import describe_errors, make_converter, read_toml
 from mns.errors import PlanError, UnknownCodeError
 from mns.plan.model import Plan
 
 if TYPE_CHECKING:
     from mns.lang.model import Language
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["check_plan", "dump_plan", "load_plan", "plan_from_dict", "save_plan"]
 
@@ -40,12 +34,7 @@ _SECTIONS = {
 def load_plan(path: str | Path) -> Plan:
     """Read and check a plan file. Raises :class:`PlanError` naming every problem."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text("utf-8-sig"))
-    except FileNotFoundError:
-        raise PlanError(f"{path}: no such plan file", file=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"{path}: not valid TOML: {exc}", file=str(path)) from None
+    raw = read_toml(path, PlanError, "plan file")
     return plan_from_dict(_beside(raw, path.parent), str(path))
 
 
@@ -226,5 +215,10 @@ def _toml_value(value: Any) -> Any:
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
-    """Write ``plan`` as a TOML file a planning group can read and edit."""
-    Path(path).write_text(dump_plan(plan), "utf-8")
+    """Write ``plan`` as a TOML file a planning group can read and edit (whole or not at
+    all: an earlier file is replaced in one step)."""
+    from mns.records.folder import replacing
+
+    text = dump_plan(plan)
+    with replacing(path) as temporary:
+        temporary.write_text(text, "utf-8")

@@ -14,6 +14,16 @@ Every folder mns writes (records from :func:`mns.write`, an audit from
 
 Readers call :func:`check` (``mns.read`` of a folder, ``mns report``): a folder without a
 complete manifest, or whose files differ from it, is refused, naming what is missing.
+
+A file mns writes alone (``report.html``, ``issues.csv``, a form, a plan) goes through
+:func:`replacing`: written as a hidden temporary file in the same folder and renamed over the
+target in one step, so the target is the old file or the new one, never half of one. When the
+folder's complete manifest lists that file, the manifest is brought up to date with it.
+
+Staging folders and temporary files are named ``.<name>.mns-writing-<pid>-<random>``. A write
+killed before it finished (SIGKILL, a power cut) leaves one beside its target; the next write
+of the same target removes those mns made whose process has ended, when they hold no
+complete manifest (see :func:`stale`).
 """
 
 from __future__ import annotations
@@ -22,8 +32,11 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -40,12 +53,18 @@ __all__ = [
     "manifest",
     "refuse_inside",
     "refuse_unfinished",
+    "replacing",
+    "stale",
     "writing",
 ]
 
 #: The manifest every folder mns writes holds; written first as "incomplete", last as complete.
 MANIFEST_FILE = "manifest.mns.json"
 _STAGING = ".mns-writing-"
+#: What follows ``.<name>`` in the name of a staging folder or temporary file mns made.
+_STAGED = re.compile(r"\.mns-writing-(?P<pid>[0-9]+)-[0-9a-f]{8}")
+#: A staging folder written from another computer is stale once unchanged for this long.
+STALE_ELSEWHERE_SECONDS = 24 * 3600
 
 
 @attrs.frozen(kw_only=True)
@@ -67,6 +86,8 @@ class Manifest:
     complete: bool
     files: tuple[Entry, ...] = ()
     pending: tuple[str, ...] = ()
+    #: Which process is writing (computer name, process id): set while staging only.
+    writer: tuple[str, int] | None = None
 
     @property
     def names(self) -> frozenset[str]:
@@ -89,6 +110,8 @@ def _to_json(item: Manifest) -> str:
         "files": [attrs.asdict(e) for e in item.files],
         "pending": sorted(item.pending),
     }
+    if item.writer is not None:
+        data["writer"] = {"host": item.writer[0], "pid": item.writer[1]}
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
@@ -110,6 +133,7 @@ def manifest(folder: str | Path) -> Manifest | None:
                 for e in data["files"]
             ),
             pending=tuple(str(n) for n in data.get("pending", ())),
+            writer=_writer_from(data.get("writer")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise MnsError(
@@ -118,7 +142,13 @@ def manifest(folder: str | Path) -> Manifest | None:
         ) from exc
 
 
-def _entry(path: Path) -> Entry:
+def _writer_from(data: object) -> tuple[str, int] | None:
+    if not isinstance(data, dict):
+        return None
+    return str(data["host"]), int(data["pid"])
+
+
+def _entry(path: Path, name: str | None = None) -> Entry:
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as stream:
@@ -126,7 +156,7 @@ def _entry(path: Path) -> Entry:
             digest.update(chunk)
             size += len(chunk)
         os.fsync(stream.fileno())  # on disk before the manifest says so
-    return Entry(name=path.name, size=size, sha256=digest.hexdigest())
+    return Entry(name=name or path.name, size=size, sha256=digest.hexdigest())
 
 
 def check(folder: str | Path, kind: str | None = None) -> Manifest:
@@ -238,6 +268,122 @@ def _visible(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
+def _staging_path(target: Path) -> Path:
+    """A new name beside ``target`` for its staging folder or temporary file."""
+    return target.parent / f".{target.name}{_STAGING}{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _ended(pid: int) -> bool:
+    """Whether process ``pid`` of this computer has ended (False where that cannot be told)."""
+    if os.name != "posix" or pid <= 0 or pid == os.getpid():
+        return False  # on Windows os.kill(pid, 0) would end the process, not probe it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, run by someone else
+        return False
+    return False
+
+
+def stale(target: str | Path) -> list[Path]:
+    """The staging folders and temporary files an earlier write of ``target`` left beside it
+    (killed before it finished): those of mns's naming whose process has ended (or, written
+    from another computer, unchanged for :data:`STALE_ELSEWHERE_SECONDS`). A folder is
+    stale only if it holds files alone and no complete manifest: a folder written whole is
+    never taken for litter."""
+    path = Path(target)
+    prefix = f".{path.name}"
+    if not path.parent.is_dir():
+        return []
+    found = []
+    for item in sorted(path.parent.iterdir()):
+        if not item.name.startswith(prefix):
+            continue
+        match = _STAGED.fullmatch(item.name, len(prefix))
+        if match is None or item.is_symlink():
+            continue
+        pid = int(match["pid"])
+        if item.is_file():
+            if _ended(pid):
+                found.append(item)
+            continue
+        if not item.is_dir() or any(not p.is_file() or p.is_symlink() for p in item.iterdir()):
+            continue
+        try:
+            written = manifest(item)
+        except MnsError:
+            continue  # not a manifest mns could have written: leave it
+        if written is not None and written.complete:
+            continue
+        host = written.writer[0] if written is not None and written.writer else None
+        if host in (None, socket.gethostname()):
+            gone = _ended(pid)
+        else:
+            gone = time.time() - item.stat().st_mtime > STALE_ELSEWHERE_SECONDS
+        if gone:
+            found.append(item)
+    return found
+
+
+def _remove_stale(target: Path) -> None:
+    for item in stale(target):
+        if item.is_dir():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                item.unlink()
+
+
+def _listing(file: Path) -> Manifest | None:
+    """The complete manifest of the folder holding ``file``, if it lists ``file``."""
+    if file.name == MANIFEST_FILE:
+        return None
+    with contextlib.suppress(MnsError):  # a manifest mns cannot read: the folder is refused
+        found = manifest(file.parent)
+        if found is not None and found.complete and file.name in {e.name for e in found.files}:
+            return found
+    return None
+
+
+@contextlib.contextmanager
+def replacing(file: str | Path) -> Iterator[Path]:
+    """Write one file whole or not at all: yields a temporary path beside ``file`` (same
+    folder, hidden) to write to; on leaving the block it is flushed to disk and renamed over
+    ``file`` in one step. An exception inside the block leaves ``file`` as it was.
+
+    When ``file`` is one of the files a complete manifest of its folder lists (``mns report``
+    writing ``report.html`` again), the manifest is updated with it, marked "incomplete"
+    while the file is swapped."""
+    target = Path(file)
+    if target.is_symlink():
+        target = target.resolve()  # replace the file the link points to, not the link
+    if target.is_dir():
+        raise MnsError(f"{str(target)!r} is a folder; give a file to write", file=str(target))
+    _remove_stale(target)
+    temporary = _staging_path(target)
+    try:
+        yield temporary
+        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
+            shutil.copymode(target, temporary)
+        listed = _listing(target)
+        if listed is None:
+            with temporary.open("rb") as stream:
+                os.fsync(stream.fileno())
+            os.replace(temporary, target)
+        else:
+            entry = _entry(temporary, target.name)  # flushed to disk on the way
+            names = tuple(sorted(listed.names - {MANIFEST_FILE}))
+            _write_manifest(target.parent, attrs.evolve(listed, complete=False, pending=names))
+            os.replace(temporary, target)
+            files = tuple(entry if e.name == target.name else e for e in listed.files)
+            _write_manifest(target.parent, attrs.evolve(listed, files=files))
+        _sync_folder(target.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
 @contextlib.contextmanager
 def writing(
     folder: str | Path,
@@ -268,10 +414,13 @@ def writing(
     earlier = manifest(target) if present else None
     ours = earlier.names if earlier is not None else frozenset()
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}{_STAGING}{secrets.token_hex(4)}"
+    _remove_stale(target)
+    staging = _staging_path(target)
     staging.mkdir()
     try:
-        _write_manifest(staging, Manifest(kind=kind, mns_version=_version(), complete=False))
+        writer = (socket.gethostname(), os.getpid())
+        started = Manifest(kind=kind, mns_version=_version(), complete=False, writer=writer)
+        _write_manifest(staging, started)
         yield staging
         written = [p for p in _visible(staging) if p.name != MANIFEST_FILE]
         folders = [p.name for p in written if not p.is_file()]

@@ -53,8 +53,10 @@ def _rows(issues: pa.Table) -> list[list[Any]]:
 
 def write_issues_csv(issues: pa.Table, path: str | Path) -> Path:
     """``issues`` as CSV, one row per issue (text that could run as a formula gets a ``'``)."""
+    from mns.records.folder import replacing
+
     out = Path(path)
-    with out.open("w", encoding="utf-8", newline="") as handle:
+    with replacing(out) as temporary, temporary.open("w", encoding="utf-8", newline="") as handle:
         writer = CsvWriter(handle)
         writer.writerow([_HEADINGS[c] for c in _HEADINGS if c in issues.column_names])
         writer.writerows(_rows(issues))
@@ -93,8 +95,11 @@ def write_issues_xlsx(issues: pa.Table, path: str | Path) -> Path:
         sheet.append([_cell(sheet, value, WriteOnlyCell) for value in row])
     if len(shown) < len(rows):
         sheet.append([f"{len(rows) - len(shown)} more issues: see {ISSUES_CSV}"])
+    from mns.records.folder import replacing
+
     out = Path(path)
-    workbook.save(out)
+    with replacing(out) as temporary:
+        workbook.save(temporary)
     return out
 
 

@@ -90,6 +90,7 @@ class Case:
     cohort: Cohort | None = None
     agency: str | None = None
     source_system: str | None = None
+    team: str | None = None  #: the team (or worker unit) holding the case
     indicators: Mapping[str, IndicatorValue] = attrs.field(
         factory=dict, validator=_indicator_values, hash=False
     )

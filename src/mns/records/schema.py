@@ -60,6 +60,7 @@ CASES = _schema(
         pa.field("cohort", CATEGORY),
         pa.field("agency", CATEGORY),
         pa.field("source_system", CATEGORY),
+        pa.field("team", CATEGORY),  # the team (or worker unit) holding the case
     ],
 )
 

@@ -65,6 +65,10 @@ def render_report(report: ReportInput, extra: Sequence[Section] = ()) -> str:
 
 def write_report(report: ReportInput, path: str | Path, extra: Sequence[Section] = ()) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8) and return the path."""
+    from mns.records.folder import replacing
+
     target = Path(path)
-    target.write_text(render_report(report, extra), encoding="utf-8")
+    html = render_report(report, extra)
+    with replacing(target) as temporary:
+        temporary.write_text(html, encoding="utf-8")
     return target

@@ -47,6 +47,13 @@ _GREY = "#bdbdbd"
 NO_CLUSTER = "#9e9e9e"
 _INK = "#222222"
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _shown(labels: Sequence[str]) -> list[str]:
+    """Tick labels as drawn: a control character from the records (a tab in an area's name)
+    has no glyph, and is drawn as a space."""
+    return [_CONTROL.sub(" ", str(label)) for label in labels]
 
 
 def _rc(salt: str) -> dict[str, Any]:
@@ -151,7 +158,7 @@ def bars_with_intervals(
                     elinewidth=1,
                     capsize=3,
                 )
-        ax.set_yticks(ys, labels)
+        ax.set_yticks(ys, _shown(labels))
         ax.set_xlabel(xlabel)
         _value_axis(ax, _largest(values, highs), percent=percent)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
@@ -239,8 +246,8 @@ def heatmap(
         image = ax.imshow(
             np.ma.masked_invalid(data), cmap=colormap, vmin=0, vmax=top, aspect="auto"
         )
-        ax.set_xticks(range(n_cols), columns, rotation=column_rotation, ha="right")
-        ax.set_yticks(range(n_rows), rows)
+        ax.set_xticks(range(n_cols), _shown(columns), rotation=column_rotation, ha="right")
+        ax.set_yticks(range(n_rows), _shown(rows))
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
@@ -303,7 +310,7 @@ def stacked_bars(
         for i, y in enumerate(ys):
             if hidden[i]:
                 ax.text(left[i], y, "  c", va="center", ha="left", color="#666666")
-        ax.set_yticks(ys, labels)
+        ax.set_yticks(ys, _shown(labels))
         ax.set_xlabel(xlabel)
         _value_axis(ax, max(left, default=0.0), percent=False)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
@@ -350,7 +357,7 @@ def paired_bars(
                         elinewidth=0.8,
                         capsize=2,
                     )
-        ax.set_yticks(ys, labels)
+        ax.set_yticks(ys, _shown(labels))
         ax.set_xlabel(xlabel)
         _value_axis(ax, _largest(first[1], first[3], second[1], second[3]), percent=percent)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
@@ -399,7 +406,7 @@ def demand_and_capacity(
                 ax.plot([cap, cap], [y - 0.42, y + 0.42], color="black", linewidth=2.2)
             else:
                 ax.text(0, y - 0.42, " no capacity in the plan", fontsize=7, color="#666666")
-        ax.set_yticks(ys, labels)
+        ax.set_yticks(ys, _shown(labels))
         ax.set_xlabel(xlabel)
         _value_axis(ax, _largest(demand, highs, capacity), percent=False)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)

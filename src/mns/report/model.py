@@ -14,6 +14,7 @@ import attrs
 import pyarrow as pa
 
 from mns.disclosure import AUDIENCES, INTERNAL_NOTE, WITHHELD_COLUMNS
+from mns.participation import Participation
 from mns.plan.model import Plan
 from mns.records.bundle import Provenance
 
@@ -74,6 +75,8 @@ class ReportInput:
     #: whether the annual figures take the audited cases to be all of the year's (a census);
     #: ``None`` when the audit did not say
     census: bool | None = None
+    #: who took part in the audit's groups (``participation.toml``), when recorded
+    participation: Participation | None = None
 
     def table(self, name: str) -> pa.Table | None:
         """The published table ``name``, or ``None`` when the audit did not produce it."""

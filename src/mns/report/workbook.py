@@ -155,6 +155,9 @@ def write_tables_workbook(
         withheld = suppressed.get(name, frozenset())
         for row in published_rows(table, withheld):
             sheet.append([_text_cell(sheet, value) for value in row])
+    from mns.records.folder import replacing
+
     path = Path(folder) / tables_workbook_name(audience)
-    workbook.save(path)
+    with replacing(path) as temporary:
+        workbook.save(temporary)
     return path

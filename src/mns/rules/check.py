@@ -50,6 +50,7 @@ FIELDS: dict[str, _Field] = {
     "cohort": _Field(Type.STRING, "category", tuple(c.value for c in Cohort)),
     "agency": _Field(Type.STRING, "text"),
     "source_system": _Field(Type.STRING, "text"),
+    "team": _Field(Type.STRING, "text"),
 }
 
 #: The functions of the rule language.

@@ -29,6 +29,9 @@ BLOCK = 1 << 16
 CASE_STREAM = 1
 MISSING_STREAM = 2
 MAX_CASES = 99_999_999  # case ids have eight digits
+#: Columns the model leaves empty: they take no blanking mask, so adding one to the schema
+#: leaves every other column's values as they were for a seed.
+_NOT_DRAWN = frozenset({"team"})
 FIRST_FACTOR_YEAR = 2014  # assessment factors were first collected in 2013-14
 
 Bools = npt.NDArray[np.bool_]
@@ -399,6 +402,7 @@ def to_batch(
         "cohort": _category(cohort_codes, COHORTS, None),
         "agency": _category(np.zeros(n, dtype=np.int64), ("social_care",), None),
         "source_system": _category(np.zeros(n, dtype=np.int64), ("cin-census",), None),
+        "team": pa.nulls(n, schema.CATEGORY),  # the model draws no teams (the demo adds them)
     }
     cin = language("cin")
     year = scenario.year
@@ -436,7 +440,7 @@ def to_batch(
     arrays = []
     for field in schema_:
         column = columns[field.name]
-        if field.nullable:
+        if field.nullable and field.name not in _NOT_DRAWN:
             mask = blank()
             if mask is not None:
                 column = _blanked(column, mask)

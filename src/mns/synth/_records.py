@@ -115,7 +115,7 @@ def _episodes(frame: Frame, rng: np.random.Generator) -> tuple[Ints, Ints, Ints,
     ends: list[Ints] = []
     details: list[Ints] = []
 
-    def add(at: Bools, service: str, start: Ints, detail: Ints | None = None) -> None:
+    def add(at: Bools, service: str, start: Ints, detail: Ints | None = None) -> tuple[Ints, Ints]:
         idx = np.flatnonzero(at)
         spec = m.RECORD_SERVICES[_SERVICE[service]]
         begin = start[idx]
@@ -127,6 +127,7 @@ def _episodes(frame: Frame, rng: np.random.Generator) -> tuple[Ints, Ints, Ints,
         starts.append(begin)
         ends.append(end)
         details.append(np.full(len(idx), -1, dtype=np.int64) if detail is None else detail[idx])
+        return idx, end
 
     ref = frame.reference
     # statutory services follow how far the case went (coded as the CIN census adapter does)
@@ -140,15 +141,20 @@ def _episodes(frame: Frame, rng: np.random.Generator) -> tuple[Ints, Ints, Ints,
         "s47",
         s47_start,
     )
-    add(on_plan, "cp_plan", s47_start + 15, frame.abuse)
+    on_cp, cp_end = add(on_plan, "cp_plan", s47_start + 15, frame.abuse)
     cin_start = np.where(
         cp, s47_start + 15 + rng.integers(180, 400, n), ref + rng.integers(20, 60, n)
     )
-    add(
+    on_cin, _ = add(
         ((status == 1) & (rng.random(n) < 0.92)) | (cp & (rng.random(n) < 0.4)),
         "cin_plan",
         cin_start,
     )
+    # a child steps down from a child protection plan to a CIN plan: the CP plan ends the day
+    # the CIN plan starts, never alongside it (DfE rule 4001)
+    both = np.isin(on_cp, on_cin)
+    stepped_down = cin_start[on_cp[both]]
+    cp_end[both] = np.where(cp_end[both] < 0, stepped_down, np.minimum(cp_end[both], stepped_down))
     placement = np.where(
         age >= 16,
         np.searchsorted(np.cumsum(_PLACEMENT_P_16), rng.random(n) * _PLACEMENT_P_16.sum()),

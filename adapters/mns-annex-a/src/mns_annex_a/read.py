@@ -113,6 +113,12 @@ def _sheet_for(spec: ListSpec, sheets: Mapping[str, list[list[Any]]], used: set[
     return best[1] if best else None
 
 
+def _holds(cell: Any) -> bool:
+    """Whether a cell holds something (a cell of spaces alone does not, as in the mapping
+    adapter: such a row is blank, not a record without its key)."""
+    return cell is not None and not (isinstance(cell, str) and not cell.strip())
+
+
 def _read_list(
     spec: ListSpec,
     sheet: str,
@@ -164,8 +170,8 @@ def _read_list(
     end = max(len(rows), max(formulas, default=0))  # calamine ends at the last value
     for i in range(head + 1, end):
         cells = rows[i] if i < len(rows) else []
-        if not any(c not in (None, "") for c in cells) and i + 1 not in formulas:
-            continue  # the template's empty rows below the data are not records
+        if not any(_holds(c) for c in cells) and i + 1 not in formulas:
+            continue  # empty rows (the template's below the data, or spaces only): not records
         record: dict[str, Any] = {}
         for column in spec.columns:
             at = position.get(column.key)

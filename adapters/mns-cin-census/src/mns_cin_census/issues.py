@@ -74,14 +74,22 @@ class Issues:
         message: str,
         *,
         line: int | None = None,
+        column: int | None = None,
         field: str | None = None,
         value: str | None = None,
     ) -> None:
-        """The file, or the rest of it, could not be read. The episodes lost are reported
-        one by one with :meth:`reject`; this issue names no canonical table, so that it is
-        not counted as a record."""
+        """The file, or the rest of it, could not be read (``column``: the character in the
+        line, where the XML parser says). The episodes lost are reported one by one with
+        :meth:`reject`; this issue names no canonical table, so that it is not counted as a
+        record."""
         self.log.error(
-            message, action="rejected", line=line, field=field, value=value, table="file"
+            message,
+            action="rejected",
+            line=line,
+            column=str(column) if column else None,
+            field=field,
+            value=value,
+            table="file",
         )
 
     def structure(

@@ -327,6 +327,7 @@ class Parser:
 
     def _syntax_error(self, exc: etree.XMLSyntaxError, child_start: int | None) -> None:
         line = exc.lineno or None
+        column = exc.position[1] if line is not None else None  # lxml: (line, column)
         why = f"the file stops being well-formed at line {line}"
         if child_start is not None:
             children, episodes = self._lost(child_start, why)
@@ -336,6 +337,7 @@ class Parser:
                 f"element(s) from line {child_start} on, with {episodes} episode(s) of need, "
                 "could not be read",
                 line=line,
+                column=column,
             )
         else:
             self.refused = self.refused or (self.children_read == 0 and self.header.line is None)
@@ -345,6 +347,7 @@ class Parser:
                 f"{self._progress()}; {children} <Child> element(s) after it, with {episodes} "
                 "episode(s) of need, could not be read",
                 line=line,
+                column=column,
             )
 
     def _progress(self) -> str:

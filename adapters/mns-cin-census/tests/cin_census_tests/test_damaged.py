@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import mns
 from mns.plugins.manager import Manager
-from mns.records.issues import rejected
+from mns.records.issues import describe, rejected
 
 _EPISODE = re.compile(r"<CINdetails[\s/>]")
 
@@ -100,3 +100,38 @@ def test_a_cut_inside_a_tag_starting_child_still_counts_the_open_episode(
     recs = mns_cin_census.read(path)
     assert recs.cases.column("child_id").to_pylist() == ["A"]
     assert rejected(recs.issues, "cases") == 1  # B's episode, open when the file stops
+
+
+def test_a_file_broken_mid_way_names_the_line_and_column(tmp_path: Path, build: Any) -> None:
+    text = ten_children(build)
+    at = text.index("</Ethnicity>", text.index("<LAchildID>C4<"))
+    broken = text[:at] + "</Ethnic>" + text[at + len("</Ethnicity>") :]
+    path = tmp_path / "census.xml"
+    path.write_text(broken, "utf-8")
+    recs = mns_cin_census.read(path)
+    [stop] = [i for i in recs.issues.to_pylist() if i["table"] == "file"]
+    line = broken.count("\n", 0, at) + 1
+    start = broken.rfind("\n", 0, at) + 1
+    assert stop["line"] == line
+    column = int(stop["column"])  # the character in the line, where lxml stopped
+    assert at - start < column <= len(broken.splitlines()[line - 1]) + 1
+    assert f"line {line}, column {column}" in describe(stop)
+
+
+def test_every_issue_of_a_faulty_file_names_its_xml_line(tmp_path: Path, build: Any) -> None:
+    """Element issues carry the element's line (lxml keeps no column for an element)."""
+    children = [
+        build.child("A", ethnicity="WXYZ"),
+        build.child("B", birth="2015-13-45"),
+        build.child("C", episodes=build.episode(referral="2023-07-10", extra="<Odd>1</Odd>")),
+        build.child("", sex="<GenderCurrent>7</GenderCurrent>"),
+    ]
+    data = build.document("".join(children))
+    path = tmp_path / "census.xml"
+    path.write_bytes(data)
+    issues = mns_cin_census.read(path).issues.to_pylist()
+    assert len(issues) >= 4
+    lines = data.decode().splitlines()
+    for issue in issues:
+        assert issue["line"] is not None, issue
+        assert 1 <= issue["line"] <= len(lines)

@@ -99,7 +99,19 @@ def _utf8(data: bytes, log: IssueLog) -> bytes | None:
             return None
     encoding = detect_encoding(data)
     if encoding.is_utf8:
-        return data[encoding.bom :]
+        body = data[encoding.bom :]
+        if not encoding.bom:
+            return body  # found valid UTF-8 throughout
+        try:  # a byte-order mark says UTF-8: a damaged file may not be, further on
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            log.warning(
+                f"the file starts as UTF-8 but is not UTF-8 throughout ({exc.reason} at byte "
+                f"{exc.start + encoding.bom}); such bytes were read as \ufffd (save it as UTF-8)",
+                action="kept",
+            )
+            return decode_text(data, encoding)[0].encode("utf-8")
+        return body
     log.warning(
         f"the file is {encoding.label} text; it was read as such (save it as UTF-8)",
         action="kept",

@@ -187,6 +187,7 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                 f"the file is not well-formed XML ({exc.msg}); reading stopped at line "
                 f"{exc.lineno}",
                 line=exc.lineno or None,
+                column=str(exc.position[1]) if exc.lineno and exc.position[1] else None,
                 action="kept",
                 table="file",
             )

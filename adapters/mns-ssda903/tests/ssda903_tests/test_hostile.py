@@ -112,7 +112,11 @@ def test_xml_cut_short_counts_the_children_it_lost(tmp_path: Path) -> None:
     assert read_children + rejected(recs.issues, "Header") == 5  # 3 read + the cut one + 999
     lost = [i for i in recs.issues.to_pylist() if i["action"] == "rejected"]
     assert [(i["row"], i["line"]) for i in lost] == [(4, 12), (5, 12)]  # the 4th and 5th
-    assert any("reading stopped at line" in i["message"] for i in recs.issues.to_pylist())
+    [stop] = [i for i in recs.issues.to_pylist() if i["table"] == "file"]
+    assert stop["line"] == 12
+    assert stop["column"] is not None  # where lxml stopped, in the line
+    assert "reading stopped at line" in stop["message"]
+    assert 1 <= int(stop["column"]) <= len(text.splitlines()[11]) + 60
 
 
 def test_a_field_given_twice_keeps_the_first_and_says_so(tmp_path: Path) -> None:

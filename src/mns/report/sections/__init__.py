@@ -24,6 +24,7 @@ from mns.report.sections import (
     matching,
     need_groups,
     outcomes,
+    participation,
     placements,
     prevalence,
     provenance,
@@ -31,6 +32,7 @@ from mns.report.sections import (
     suggested,
     summary,
     targets,
+    teams,
     what_works,
 )
 from mns.report.sections._base import MAX_INDICATORS, Section, View
@@ -60,9 +62,11 @@ MODULES: Sequence[ModuleType] = (
     capacity,
     costs,
     placements,
+    teams,
     outcomes,
     targets,
     what_works,
+    participation,
     suggested,
     issues,
     disclosure,
