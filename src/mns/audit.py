@@ -68,6 +68,7 @@ import pyarrow.compute as pc
 
 from mns._tables import TableLike, materialise
 from mns.classification import UNASSIGNED, UNKNOWN
+from mns.converters import describe_errors, make_json_converter
 from mns.disclosure import INTERNAL_NOTE, SAMPLE, Block, Publication, Structure
 from mns.errors import MnsError
 from mns.grouping import (
@@ -325,28 +326,64 @@ def _suppressed_table(withheld: frozenset[tuple[int, str]], table: pa.Table) -> 
     )
 
 
+@attrs.frozen(kw_only=True)
+class _AuditFile:
+    """``audit.json``: what an audit folder holds besides its tables (version 1)."""
+
+    mns_audit: int = 1
+    mns_version: str = ""
+    title: str = "Needs audit"
+    plan: str = PLAN_FILE
+    plan_sha256: str | None = None
+    min_count: int | None = None
+    reference_date: dt.date | None = None
+    notes: tuple[str, ...] = ()
+    groups: str | None = None
+    census: bool | None = None
+    audience: str = "public"
+    tables: tuple[str, ...] = ()
+    sources: Mapping[str, Any] = attrs.field(factory=dict)  #: provenance per role, as written
+
+
 def _audit_json(result: AuditResult) -> str:
     from mns._version import __version__
     from mns.records.provenance import provenance_to_json
 
-    data = {
-        "mns_audit": 1,
-        "mns_version": __version__,
-        "title": result.title,
-        "plan": PLAN_FILE,
-        "plan_sha256": result.plan_sha256,
-        "min_count": result.min_count,
-        "reference_date": result.reference_date.isoformat() if result.reference_date else None,
-        "notes": list(result.notes),
-        "groups": result.groups,
-        "census": result.census,
-        "audience": result.audience,
-        "tables": sorted(result.published),
-        "sources": {
+    data = _AuditFile(
+        mns_version=__version__,
+        title=result.title,
+        plan_sha256=result.plan_sha256,
+        min_count=result.min_count,
+        reference_date=result.reference_date,
+        notes=tuple(result.notes),
+        groups=result.groups,
+        census=result.census,
+        audience=result.audience,
+        tables=tuple(sorted(result.published)),
+        sources={
             role: json.loads(provenance_to_json(prov)) for role, prov in result.sources.items()
         },
-    }
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    )
+    return json.dumps(_JSON.unstructure(data), indent=2, sort_keys=True) + "\n"
+
+
+def _read_audit_file(file: Path) -> _AuditFile:
+    try:
+        raw = json.loads(file.read_text("utf-8"))
+    except ValueError as exc:
+        raise MnsError(f"{file}: not valid JSON: {exc}", file=str(file)) from exc
+    if not isinstance(raw, dict) or raw.get("mns_audit") != 1:
+        raise MnsError(f"{file}: not an mns audit file (no 'mns_audit': 1)", file=str(file))
+    try:
+        return _JSON.structure(raw, _AuditFile)
+    except Exception as exc:  # cattrs' grouped errors, in the file's own terms
+        problems = "; ".join(
+            f"{place}: {message}" for place, message in describe_errors(exc, raw, {}, "audit")
+        )
+        raise MnsError(f"{file}: {problems}", file=str(file)) from None
+
+
+_JSON = make_json_converter()
 
 
 def load_result(folder: str | Path) -> Any:
@@ -367,18 +404,11 @@ def load_result(folder: str | Path) -> Any:
             file=str(path),
         )
     outputs.check(path, kind="audit")  # written whole, nothing missing or changed since
-    try:
-        meta = json.loads(meta_file.read_text("utf-8"))
-    except ValueError as exc:
-        raise MnsError(f"{meta_file}: not valid JSON: {exc}", file=str(meta_file)) from exc
-    if meta.get("mns_audit") != 1:
-        raise MnsError(
-            f"{meta_file}: not an mns audit file (no 'mns_audit': 1)", file=str(meta_file)
-        )
-    plan = load_plan(path / str(meta.get("plan", PLAN_FILE)))
+    meta = _read_audit_file(meta_file)
+    plan = load_plan(path / meta.plan)
     tables: dict[str, pa.Table] = {}
     suppressed: dict[str, frozenset[tuple[int, str]]] = {}
-    for name in meta.get("tables", []):
+    for name in meta.tables:
         file = path / f"{name}.parquet"
         if not file.is_file():
             raise MnsError(f"{file}: missing (listed in {AUDIT_FILE})", file=str(file))
@@ -388,22 +418,22 @@ def load_result(folder: str | Path) -> Any:
         tables[name] = table
     sources = {
         role: provenance_from_json(json.dumps(prov), str(meta_file))
-        for role, prov in meta.get("sources", {}).items()
+        for role, prov in meta.sources.items()
     }
     return ReportInput(
-        title=str(meta.get("title", "Needs audit")),
+        title=meta.title,
         plan=plan,
         tables=tables,
         suppressed=suppressed,
         sources=sources,
-        min_count=meta.get("min_count"),
-        reference_date=meta.get("reference_date"),
-        notes=tuple(meta.get("notes", ())),
-        plan_sha256=meta.get("plan_sha256"),
-        mns_version=str(meta.get("mns_version", "")),
-        groups=describe_groups(str(meta["groups"])) if meta.get("groups") else None,
-        census=meta.get("census"),
-        audience=str(meta.get("audience", "public")),
+        min_count=meta.min_count,
+        reference_date=meta.reference_date.isoformat() if meta.reference_date else None,
+        notes=meta.notes,
+        plan_sha256=meta.plan_sha256,
+        mns_version=meta.mns_version,
+        groups=describe_groups(meta.groups) if meta.groups else None,
+        census=meta.census,
+        audience=meta.audience,
         withheld=pq.read_table(path / WITHHELD_FILE) if (path / WITHHELD_FILE).is_file() else None,
         participation=(
             load_participation(path / PARTICIPATION_FILE)

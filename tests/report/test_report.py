@@ -175,6 +175,23 @@ def test_rendering_the_folder_gives_the_same_report(audit: AuditResult, tmp_path
     assert again == report.read_text("utf-8")
 
 
+def test_a_wrong_value_in_audit_json_names_the_file_and_the_key(
+    audit: AuditResult, tmp_path: Path
+) -> None:
+    import json
+
+    from mns.audit import _read_audit_file
+    from mns.errors import MnsError
+
+    audit.write(tmp_path / "audit")
+    file = tmp_path / "audit" / "audit.json"
+    data = json.loads(file.read_text("utf-8"))
+    assert _read_audit_file(file).tables == tuple(sorted(audit.published))
+    file.write_text(json.dumps({**data, "min_count": "five"}), "utf-8")
+    with pytest.raises(MnsError, match=r"audit.json: .*min_count: expected a whole number"):
+        _read_audit_file(file)
+
+
 def test_opens_in_chromium_without_errors(audit: AuditResult, tmp_path: Path) -> None:
     path = write_report(audit.report_input(), tmp_path / "report.html")
     shot = tmp_path / "report.png"

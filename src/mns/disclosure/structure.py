@@ -11,6 +11,7 @@ from typing import Any, Final
 import attrs
 import pyarrow as pa
 
+from mns.converters import describe_errors, make_json_converter
 from mns.errors import MnsError, SchemaError
 
 SUPPRESSED: Final = "c"  #: a value withheld to protect confidentiality
@@ -116,67 +117,31 @@ class Structure:
 
     def to_json(self) -> str:
         """The structure as JSON (what :func:`describe` stores in the schema metadata)."""
-
-        def margin(m: Margin | None) -> dict[str, Any] | None:
-            return None if m is None else {"label": m.label, "key": list(m.key), "column": m.column}
-
-        blocks = [
-            {
-                "count": b.count,
-                "table": list(b.table),
-                "rows": list(b.rows),
-                "cols": list(b.cols),
-                "base": b.base,
-                "where": dict(b.where),
-                "unless": dict(b.unless),
-                "label": b.label,
-                "key": None if b.key is None else list(b.key),
-                "row_total": margin(b.row_total),
-                "col_total": margin(b.col_total),
-                "total": margin(b.total),
-            }
-            for b in self.blocks
-        ]
-        derived = {k: list(v) for k, v in self.derived.items()}
-        data: dict[str, Any] = {"version": 1, "blocks": blocks, "derived": derived}
-        if self.across:  # written only when used: older structures read the same
-            data["across"] = {k: list(v) for k, v in self.across.items()}
+        data: dict[str, Any] = {"version": 1, **_JSON.unstructure(self)}
+        if not self.across:  # written only when used: older structures read the same
+            del data["across"]
         return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Structure:
         """The structure :meth:`to_json` wrote."""
         raw = json.loads(text)
-        if raw.get("version") != 1:
+        version = raw.pop("version", None) if isinstance(raw, dict) else None
+        if version != 1:
+            raise MnsError(f"disclosure structure version {version!r} is not supported (1 is)")
+        try:
+            return _JSON.structure(raw, cls)
+        except Exception as exc:  # cattrs' grouped errors, in the metadata's own terms
+            problems = "; ".join(
+                f"{place}: {message}"
+                for place, message in describe_errors(exc, raw, {"blocks": "blocks"}, "structure")
+            )
             raise MnsError(
-                f"disclosure structure version {raw.get('version')!r} is not supported (1 is)"
-            )
+                f"the disclosure structure in the table's metadata is not valid: {problems}"
+            ) from None
 
-        def margin(m: Mapping[str, Any] | None) -> Margin | None:
-            return None if m is None else Margin(label=m["label"], key=m["key"], column=m["column"])
 
-        blocks = tuple(
-            Block(
-                count=b["count"],
-                table=b["table"],
-                rows=b["rows"],
-                cols=b["cols"],
-                base=b["base"],
-                where=b["where"],
-                unless=b.get("unless", {}),
-                label=b["label"],
-                key=b["key"],
-                row_total=margin(b["row_total"]),
-                col_total=margin(b["col_total"]),
-                total=margin(b["total"]),
-            )
-            for b in raw["blocks"]
-        )
-        return cls(
-            blocks=blocks,
-            derived={k: tuple(v) for k, v in raw["derived"].items()},
-            across={k: tuple(v) for k, v in raw.get("across", {}).items()},
-        )
+_JSON: Final = make_json_converter()
 
 
 def describe(

@@ -3,7 +3,8 @@
 Besides the adapter record, the helpers every adapter author needs for hostile input:
 workbooks opened within :class:`Limits` (:func:`check_workbook`, :func:`open_workbook`,
 :func:`sheet_rows`) and text whose encoding is found from its bytes (:func:`detect_encoding`,
-:func:`decode_text`, :func:`text_head`).
+:func:`decode_text`, :func:`text_head`); and files written whole or not at all
+(:func:`replacing`), for adapters that write a return.
 """
 
 from mns.plugins.adapter import Adapter, Option, Source
@@ -22,6 +23,7 @@ from mns.plugins.workbook import (
     report_uncached,
     sheet_rows,
 )
+from mns.records.folder import replacing
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -40,6 +42,7 @@ __all__ = [
     "hookimpl",
     "limits_from",
     "open_workbook",
+    "replacing",
     "report_uncached",
     "sheet_rows",
     "text_head",

@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mns.errors import MnsError
+from mns.plugins import replacing
 from mns.records import schema as mns_schema
 from mns.records.issues import IssueLog
 from mns_cin_census import spec
@@ -548,7 +549,11 @@ def write_parts(
 
     if isinstance(path, (str, Path)):
         target: Path | None = Path(path)
-        with Path(path).open("w", encoding="utf-8", newline="\n") as out:
+        # whole or not at all: a killed write never leaves half a return under its name
+        with (
+            replacing(path) as temporary,
+            temporary.open("w", encoding="utf-8", newline="\n") as out,
+        ):
             writer = emit(out)
     else:
         target = None

@@ -199,6 +199,22 @@ def test_synth_write_read_gives_back_the_same_cases(tmp_path: Path, year: int) -
     assert set(back.cases.column("la").to_pylist()) == {"201"}
 
 
+def test_a_write_that_fails_leaves_the_earlier_file_whole(tmp_path: Path) -> None:
+    recs = synth.records(20, seed=3, year=2024)
+    path = tmp_path / "census.xml"
+    mns_cin_census.write(recs.cases, recs.services, path, year=2024)
+    before = path.read_bytes()
+
+    def parts() -> Any:
+        yield recs.cases, recs.services
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        mns_cin_census.write_parts(parts(), path, year=2024)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["census.xml"]  # no half-written litter
+
+
 def test_synth_census_raises_no_rule_4001(tmp_path: Path) -> None:
     """The demo data are clean under mns's own checks: a child steps down from a child
     protection plan to a CIN plan, never holds both at once (DfE rule 4001)."""

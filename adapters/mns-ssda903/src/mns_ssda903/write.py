@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 from mns.cells import CsvWriter
 from mns.errors import MnsError
+from mns.plugins import replacing
 from mns.records import schema
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
@@ -282,7 +283,8 @@ def write(
     files = []
     for name in _FILES:
         path = out / f"{name}.csv"
-        with path.open("w", encoding="utf-8", newline="") as f:
+        # each file whole or not at all: a killed write never leaves half a table
+        with replacing(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as f:
             names = list(spec.TABLES[name].names)
             w = CsvWriter(f)  # no formulas from data, CR/LF quoted
             w.writerow(names)
