@@ -4,7 +4,7 @@ Each Markdown file's ```python blocks run in order, as one script, in a fresh fo
 installed plugins found as in a reader's installation. A block preceded by ``<!-- not run -->``
 is shown only (a fragment of a file, or one that needs the reader's own files): ``NOT_RUN``
 says why, page by page. A how-to shows its workflow both ways: its ```sh commands then run in
-the same folder, twice; so do the README's.
+the same folder, twice; the README's once.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ BLOCK = re.compile(r"(<!-- not run -->\s*)?```python\n(.*?)```", re.DOTALL)
 
 SH = re.compile(r"(<!-- not run -->\s*)?```sh\n(.*?)```", re.DOTALL)
 #: Run in the same folder after a how-to's Python: each `mns` command of its ```sh blocks (not
-#: marked ``<!-- not run -->``), in process, twice, so that a reader can run the page again.
+#: marked ``<!-- not run -->``), in process, twice for a how-to, so that a reader can run the
+#: page again.
 RUN_COMMANDS = """
 import shlex as _shlex
 from mns.cli._app import cli as _cli
-for _round in range(2):
+for _round in range({rounds}):
     for _line in {lines!r}:
         print("$ " + _line, flush=True)
         _args = _shlex.split(_line, comments=True)[1:]  # a comment may hold an apostrophe
@@ -78,7 +79,10 @@ def _script(path: Path) -> str:
     )
     if not _runs_commands(path) or not _commands(path):
         return python
-    return python + RUN_COMMANDS.format(lines=_commands(path))
+    # a how-to runs twice (a reader runs a page again); the README's quick tour once (its
+    # commands all take --overwrite, and the tutorial's re-run is tested on its own)
+    rounds = 1 if path == ROOT / "README.md" else 2
+    return python + RUN_COMMANDS.format(lines=_commands(path), rounds=rounds)
 
 
 def test_every_block_not_run_says_why_in_one_place() -> None:

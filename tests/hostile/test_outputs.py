@@ -83,14 +83,16 @@ def audit_folder(audit_result: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _interrupt_at(monkeypatch: pytest.MonkeyPatch, call: int) -> None:
-    """SIGINT (Ctrl-C) delivered while the ``call``-th Parquet file is being written."""
+    """Ctrl-C while the ``call``-th Parquet file is being written (raised as Python's own
+    SIGINT handler raises it: another library in the test process may have replaced the
+    handler)."""
     real = pq.write_table
     calls: list[object] = []
 
     def interrupted(table: pa.Table, where: object, **kw: Any) -> None:
         calls.append(where)
         if len(calls) == call:
-            signal.raise_signal(signal.SIGINT)
+            raise KeyboardInterrupt
         real(table, where, **kw)
 
     monkeypatch.setattr(pq, "write_table", interrupted)
