@@ -261,3 +261,21 @@ def test_overwrite_keeps_users_files_and_leaves_exactly_the_new_write(
     assert all((folder / n).read_bytes() == b for n, b in own.items())
     back = mns.read(folder)
     assert set(back.extra) == {f"x_{n}" for n in second}
+
+
+def test_a_wrong_value_in_a_manifest_names_the_file_and_the_key(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    with outputs.writing(folder, kind="records") as staging:
+        (staging / "a.txt").write_text("a", "utf-8")
+    written = outputs.manifest(folder)
+    assert written is not None
+    assert written.complete
+    assert [e.name for e in written.files] == ["a.txt"]
+    assert written.writer is None  # set while staging only
+    file = folder / MANIFEST_FILE
+    data = json.loads(file.read_text("utf-8"))
+    file.write_text(json.dumps({**data, "complete": "yes"}), "utf-8")
+    with pytest.raises(
+        mns.MnsError, match=r"manifest.mns.json: .*complete: expected true or false"
+    ):
+        outputs.manifest(folder)

@@ -43,6 +43,7 @@ from pathlib import Path
 import attrs
 
 from mns import errors
+from mns.converters import describe_errors, make_json_converter
 from mns.errors import MnsError
 
 __all__ = [
@@ -77,6 +78,14 @@ class Entry:
 
 
 @attrs.frozen(kw_only=True)
+class Writer:
+    """The process writing a folder: its computer's name and process id."""
+
+    host: str
+    pid: int
+
+
+@attrs.frozen(kw_only=True)
 class Manifest:
     """What a folder holds: ``complete`` once every file is in place (then ``files`` lists
     them); while writing, ``pending`` names every file mns may have put there."""
@@ -86,8 +95,8 @@ class Manifest:
     complete: bool
     files: tuple[Entry, ...] = ()
     pending: tuple[str, ...] = ()
-    #: Which process is writing (computer name, process id): set while staging only.
-    writer: tuple[str, int] | None = None
+    #: Which process is writing: set while staging only.
+    writer: Writer | None = None
 
     @property
     def names(self) -> frozenset[str]:
@@ -102,16 +111,10 @@ def _version() -> str:
 
 
 def _to_json(item: Manifest) -> str:
-    data = {
-        "mns_manifest": 1,
-        "kind": item.kind,
-        "mns_version": item.mns_version,
-        "complete": item.complete,
-        "files": [attrs.asdict(e) for e in item.files],
-        "pending": sorted(item.pending),
-    }
-    if item.writer is not None:
-        data["writer"] = {"host": item.writer[0], "pid": item.writer[1]}
+    data = {"mns_manifest": 1, **_JSON.unstructure(item)}
+    data["pending"] = sorted(item.pending)
+    if item.writer is None:
+        del data["writer"]  # written while staging only
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
@@ -120,32 +123,27 @@ def manifest(folder: str | Path) -> Manifest | None:
     file = Path(folder) / MANIFEST_FILE
     if not file.is_file():
         return None
+    refused = "the folder is refused: write it again"
     try:
         data = json.loads(file.read_text("utf-8"))
-        if not isinstance(data, dict) or data.get("mns_manifest") != 1:
-            raise ValueError("not an mns manifest (no 'mns_manifest': 1)")
-        return Manifest(
-            kind=str(data["kind"]),
-            mns_version=str(data["mns_version"]),
-            complete=data["complete"] is True,
-            files=tuple(
-                Entry(name=str(e["name"]), size=int(e["size"]), sha256=str(e["sha256"]))
-                for e in data["files"]
-            ),
-            pending=tuple(str(n) for n in data.get("pending", ())),
-            writer=_writer_from(data.get("writer")),
-        )
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValueError as exc:
         raise MnsError(
-            f"{file}: the manifest cannot be read ({exc}); the folder is refused: write it again",
-            file=str(file),
+            f"{file}: the manifest is not JSON ({exc}); {refused}", file=str(file)
         ) from exc
+    if not isinstance(data, dict) or data.pop("mns_manifest", None) != 1:
+        raise MnsError(
+            f"{file}: not an mns manifest (no 'mns_manifest': 1); {refused}", file=str(file)
+        )
+    try:
+        return _JSON.structure(data, Manifest)
+    except Exception as exc:  # cattrs' grouped errors, in the file's own terms
+        why = "; ".join(f"{p}: {m}" for p, m in describe_errors(exc, data, {}, "manifest"))
+        raise MnsError(
+            f"{file}: the manifest cannot be read ({why}); {refused}", file=str(file)
+        ) from None
 
 
-def _writer_from(data: object) -> tuple[str, int] | None:
-    if not isinstance(data, dict):
-        return None
-    return str(data["host"]), int(data["pid"])
+_JSON = make_json_converter()
 
 
 def _entry(path: Path, name: str | None = None) -> Entry:
@@ -316,7 +314,7 @@ def stale(target: str | Path) -> list[Path]:
             continue  # not a manifest mns could have written: leave it
         if written is not None and written.complete:
             continue
-        host = written.writer[0] if written is not None and written.writer else None
+        host = written.writer.host if written is not None and written.writer else None
         if host in (None, socket.gethostname()):
             gone = _ended(pid)
         else:
@@ -418,7 +416,7 @@ def writing(
     staging = _staging_path(target)
     staging.mkdir()
     try:
-        writer = (socket.gethostname(), os.getpid())
+        writer = Writer(host=socket.gethostname(), pid=os.getpid())
         started = Manifest(kind=kind, mns_version=_version(), complete=False, writer=writer)
         _write_manifest(staging, started)
         yield staging
