@@ -4,7 +4,8 @@ Besides the adapter record, the helpers every adapter author needs for hostile i
 workbooks opened within :class:`Limits` (:func:`check_workbook`, :func:`open_workbook`,
 :func:`sheet_rows`) and text whose encoding is found from its bytes (:func:`detect_encoding`,
 :func:`decode_text`, :func:`text_head`); and files written whole or not at all
-(:func:`replacing`), for adapters that write a return.
+(:func:`replacing`), for adapters that write a return; XML read safely in pieces
+(:func:`iterparse`).
 """
 
 from mns.plugins.adapter import Adapter, Option, Source
@@ -23,6 +24,7 @@ from mns.plugins.workbook import (
     report_uncached,
     sheet_rows,
 )
+from mns.plugins.xml import iterparse
 from mns.records.folder import replacing
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "decode_text",
     "detect_encoding",
     "hookimpl",
+    "iterparse",
     "limits_from",
     "open_workbook",
     "replacing",

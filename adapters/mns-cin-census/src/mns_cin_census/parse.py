@@ -21,7 +21,7 @@ from typing import IO, Any
 import attrs
 from lxml import etree
 
-from mns.plugins import detect_encoding
+from mns.plugins import detect_encoding, iterparse
 from mns_cin_census import spec
 from mns_cin_census.issues import Issues
 
@@ -215,17 +215,8 @@ class Parser:
 
     def batches(self) -> Iterator[RawBatch]:
         """Raw batches of whole children, in file order."""
-        context = etree.iterparse(
-            self._stream,
-            events=("start", "end"),
-            tag=("{*}Message", "{*}Header", "{*}Child"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
+        context = iterparse(
+            self._stream, events=("start", "end"), tag=("{*}Message", "{*}Header", "{*}Child")
         )
         batch = self._new_batch()
         started = False

@@ -20,7 +20,7 @@ from typing import Any
 
 from lxml import etree
 
-from mns.plugins import Source
+from mns.plugins import Source, iterparse
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
 from mns_ssda903.raw import RawRows, RawTable
@@ -148,17 +148,7 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
     rows = {name: RawRows(name) for name in spec.TABLES}
     seen = 0  # <CHILD> elements read whole (or skipped as fields)
     with source.open() as stream:
-        context = etree.iterparse(
-            stream,
-            events=("end",),
-            tag=("{*}CHILD",),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        context = iterparse(stream, events=("end",), tag=("{*}CHILD",))
         checked = False
         try:
             for _, el in context:
