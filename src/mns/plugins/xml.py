@@ -52,16 +52,14 @@ class iterparse:  # noqa: N801 - named and used as lxml's function it replaces
         from lxml import etree
 
         parser = self._parser
-        while True:
-            data = self._stream.read(CHUNK)
+        while data := self._stream.read(CHUNK):
             try:
-                if data:
-                    parser.feed(data)
-                else:
-                    self.root = parser.close()
+                parser.feed(data)
             except etree.XMLSyntaxError:
                 yield from parser.read_events()  # what was parsed before the break
                 raise
             yield from parser.read_events()
-            if not data:
-                return
+        # at the end a file cut short fails here; the events closing it are the parser's
+        # own repair (elements the file never closed), so they are not given
+        self.root = parser.close()
+        yield from parser.read_events()
