@@ -27,7 +27,7 @@ from mns.analyses.extrapolate import (
     _scaled_interval,
     places_and_costs,
 )
-from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, scaling
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, for_a_year
 from mns.disclosure import Block, Margin, Publication, Structure
 from mns.engines import EngineLike
 from mns.plan.model import Plan, Service
@@ -126,7 +126,7 @@ def budget(
 
     Costs are null where the plan gives no cost (or a weekly cost without a duration).
     """
-    weighting = scaling(weighting, "budget")
+    weighting = for_a_year(weighting, "budget")
     span = weighting.span
     schema, cases = common.peek(cases, "cases")
     _tables.require(

@@ -11,7 +11,7 @@ from mns import engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
-from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, given
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, or_unweighted
 from mns.disclosure import BASELINE, SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.engines import EngineLike
 from mns.plan.model import Plan
@@ -88,8 +88,8 @@ def compare(
       ``vanished`` (only in the baseline) or ``neither``. The change in unassigned cases is
       the ``unassigned`` row.
     """
-    before = given(baseline_weighting)
-    after = given(weighting)
+    before = or_unweighted(baseline_weighting)
+    after = or_unweighted(weighting)
     schema, reaudit = common.peek(reaudit, "reaudit")
     first, w2_1 = _counts(baseline, by, "baseline", before, engine)
     second, w2_2 = _counts(reaudit, by, "reaudit", after, engine)

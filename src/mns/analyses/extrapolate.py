@@ -13,7 +13,7 @@ from mns import _tables, engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
-from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, scaling
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, for_a_year
 from mns.classification import UNKNOWN
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.engines import EngineLike
@@ -85,7 +85,7 @@ def extrapolate(
       population correction (a census, f = 1, has no sampling error).
     - ``estimate``, ``estimate_low``, ``estimate_high`` (float64): cases a year.
     """
-    weighting = scaling(weighting, "extrapolate")
+    weighting = for_a_year(weighting, "extrapolate")
     schema, cases = common.peek(cases, "cases")
     span = weighting.span
     spec = Spec(
@@ -195,7 +195,7 @@ def capacity(
       (``cases_available * cost_per_case``); ``shortfall_cost`` (float64):
       ``demand_cost - provision_cost`` (positive: what meeting the demand would add).
     """
-    weighting = scaling(weighting, "capacity")
+    weighting = for_a_year(weighting, "capacity")
     span = weighting.span
     schema, cases = common.peek(cases, "cases")
     _tables.require(

@@ -23,7 +23,7 @@ from mns import _tables
 from mns._tables import TableLike
 from mns.analyses import _common as common
 from mns.analyses.extrapolate import _floats, _noted, _scaled_interval
-from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, scaling
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, for_a_year
 from mns.disclosure import Block, Margin, Publication, Structure
 from mns.plan.model import Plan
 
@@ -144,7 +144,7 @@ def placements(
     The schema metadata records ``as_of`` (``mns.placements_as_of``) and the placements of
     cases not among ``cases``, left out (``mns.placements_outside``).
     """
-    weighting = scaling(weighting, "placements")
+    weighting = for_a_year(weighting, "placements")
     span = weighting.span
     people, total_w, total_w2, schema = _cases(cases, by, weighting)
     episodes = _episodes(services, list(codes) if codes is not None else placement_codes(plan))

@@ -14,7 +14,7 @@ from mns import _tables, engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
-from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, given
+from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, or_unweighted
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
 from mns.engines import EngineLike
 from mns.errors import SchemaError
@@ -119,7 +119,7 @@ def profile(
             "cases",
             "classify the cases first (mns.classify) or name another column in by=",
         )
-    weighting = given(weighting)
+    weighting = or_unweighted(weighting)
     _tables.require(names, weighting.columns, "cases")
     chosen = (
         list(indicators)

@@ -220,7 +220,7 @@ def _period_years(audit: Audit) -> float | None:
     return ((end - start).days + 1) / 365.25
 
 
-def given(weighting: Weighting | None) -> Weighting:
+def or_unweighted(weighting: Weighting | None) -> Weighting:
     """``weighting``, or every case once when None (the analyses that describe the cases)."""
     if weighting is None:
         return Weighting.unweighted()
@@ -232,9 +232,9 @@ def given(weighting: Weighting | None) -> Weighting:
     return weighting
 
 
-def scaling(weighting: Weighting | None, what: str) -> Weighting:
+def for_a_year(weighting: Weighting | None, what: str) -> Weighting:
     """The weighting of an analysis that speaks of a year: one must be given."""
-    chosen = given(weighting)
+    chosen = or_unweighted(weighting)
     if not chosen.weighted:
         raise ValueError(
             f"{what} needs to know how the cases stand for the year's: give weighting="
