@@ -80,9 +80,29 @@ def _parts(children: int, seed: int) -> Iterator[tuple[Any, Any]]:
         chunk += 1
 
 
+def _fingerprint(*modules: str) -> str:
+    """A short hash of the code that generates a cached file: it is made again when that
+    code changes (a file from an older generator measures old data)."""
+    import hashlib
+    import importlib.util
+
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None, name
+        assert spec.origin is not None, name
+        origin = Path(spec.origin)
+        package = origin.name == "__init__.py"
+        for file in sorted(origin.parent.rglob("*.py")) if package else [origin]:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def census_file(folder: Path, children: int) -> Path:
-    """A census file of ``children`` children (one episode each), generated once and cached."""
-    path = folder / f"cin_{YEAR}_{children}.xml"
+    """A census file of ``children`` children (one episode each), generated once and cached
+    for this version of the generator."""
+    version = _fingerprint("mns.synth", "mns_cin_census.write")
+    path = folder / f"cin_{YEAR}_{children}_{version}.xml"
     if path.exists():
         return path
     import mns_cin_census
