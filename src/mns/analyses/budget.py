@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import _tables, engines
+from mns import engines
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
@@ -25,6 +25,7 @@ from mns.analyses.extrapolate import (
     _floats,
     _noted,
     _scaled_interval,
+    demand_inputs,
     places_and_costs,
 )
 from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, for_a_year
@@ -128,15 +129,7 @@ def budget(
     """
     weighting = for_a_year(weighting, "budget")
     span = weighting.span
-    schema, cases = common.peek(cases, "cases")
-    _tables.require(
-        schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
-    )
-    thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
-    _tables.require(
-        schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first"
-    )
-    services = sorted(plan.services, key=lambda s: s.code)
+    _, cases, thresholds, services = demand_inputs(cases, plan)
 
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:  # pure: it may run on a worker
         batch = weighting.add(batch)

@@ -144,6 +144,22 @@ def extrapolate(
     return _noted(out, weighting)
 
 
+def demand_inputs(
+    cases: TableLike, plan: Plan
+) -> tuple[pa.Schema, TableLike, dict[str, str], list[Service]]:
+    """What :func:`capacity` and :func:`mns.budget` read: the cases' schema (and a source that
+    still yields every batch), each service's threshold column, the services by code."""
+    schema, cases = common.peek(cases, "cases")
+    _tables.require(
+        schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
+    )
+    thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
+    _tables.require(
+        schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first"
+    )
+    return schema, cases, thresholds, sorted(plan.services, key=lambda s: s.code)
+
+
 def capacity(
     cases: TableLike,
     *,
@@ -197,15 +213,7 @@ def capacity(
     """
     weighting = for_a_year(weighting, "capacity")
     span = weighting.span
-    schema, cases = common.peek(cases, "cases")
-    _tables.require(
-        schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
-    )
-    thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
-    _tables.require(
-        schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first"
-    )
-    services = sorted(plan.services, key=lambda s: s.code)
+    schema, cases, thresholds, services = demand_inputs(cases, plan)
     unknown_groups = _unknown_groups(schema)
 
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
