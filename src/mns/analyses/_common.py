@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -47,6 +48,12 @@ def as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if pa.types.is_string(values.type):
         return values
     return pc.cast(values, pa.string())
+
+
+def floats(values: Any) -> pa.Array:
+    """A float64 column of ``values``, null where a value is NaN or infinite."""
+    arr = np.asarray(values, dtype=np.float64)
+    return pa.array(arr, pa.float64(), mask=~np.isfinite(arr))
 
 
 def sort(table: pa.Table, keys: Sequence[str]) -> pa.Table:

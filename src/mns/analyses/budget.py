@@ -22,7 +22,6 @@ from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.analyses.extrapolate import (
     DEMAND_LABEL,
-    _floats,
     _noted,
     _scaled_interval,
     demand_inputs,
@@ -182,18 +181,18 @@ def budget(
             "need_group": pa.array(rows["need_group"], pa.string()),
             "funding_share": pa.array(share, pa.float64()),
             "sample": pa.array(rows["sample"], pa.int64()),
-            "estimate": _floats(estimate),
-            "estimate_low": _floats(est_low),
-            "estimate_high": _floats(est_high),
-            "cost_per_case": _floats(per_case_arr),
-            "demand_cost": _floats(estimate * per_case_arr),
-            "demand_cost_low": _floats(est_low * per_case_arr),
-            "demand_cost_high": _floats(est_high * per_case_arr),
-            "agency_cost": _floats(estimate * per_case_arr * share),
-            "agency_cost_low": _floats(est_low * per_case_arr * share),
-            "agency_cost_high": _floats(est_high * per_case_arr * share),
-            "provision_cost": _floats(provision),
-            "agency_provision_cost": _floats(provision * share),
+            "estimate": common.floats(estimate),
+            "estimate_low": common.floats(est_low),
+            "estimate_high": common.floats(est_high),
+            "cost_per_case": common.floats(per_case_arr),
+            "demand_cost": common.floats(estimate * per_case_arr),
+            "demand_cost_low": common.floats(est_low * per_case_arr),
+            "demand_cost_high": common.floats(est_high * per_case_arr),
+            "agency_cost": common.floats(estimate * per_case_arr * share),
+            "agency_cost_low": common.floats(est_low * per_case_arr * share),
+            "agency_cost_high": common.floats(est_high * per_case_arr * share),
+            "provision_cost": common.floats(provision),
+            "agency_provision_cost": common.floats(provision * share),
         }
     )
     derived = (

@@ -31,11 +31,6 @@ def _noted(table: pa.Table, weighting: Weighting) -> pa.Table:
     return table.replace_schema_metadata(metadata)
 
 
-def _floats(values: Any) -> pa.Array:
-    arr = np.asarray(values, dtype=np.float64)
-    return pa.array(arr, pa.float64(), mask=~np.isfinite(arr))
-
-
 def _scaled_interval(
     weight: np.ndarray[Any, Any], total_w: float, total_w2: float, years: float, confidence: float
 ) -> tuple[
@@ -119,12 +114,12 @@ def extrapolate(
         {
             by: pa.array(groups, pa.string()),
             "sample": pa.array(n, pa.int64()),
-            "share": _floats(share),
-            "share_low": _floats(low),
-            "share_high": _floats(high),
-            "estimate": _floats(w / span),
-            "estimate_low": _floats(est_low),
-            "estimate_high": _floats(est_high),
+            "share": common.floats(share),
+            "share_low": common.floats(low),
+            "share_high": common.floats(high),
+            "estimate": common.floats(w / span),
+            "estimate_low": common.floats(est_low),
+            "estimate_high": common.floats(est_high),
         }
     )
     derived = ("share", "share_low", "share_high", "estimate", "estimate_low", "estimate_high")
@@ -286,31 +281,31 @@ def capacity(
             "sample": pa.array([int(row[f"n:{s.code}"]) for s in services], pa.int64()),
             "unknown": pa.array([int(row[f"u:{s.code}"]) for s in services], pa.int64()),
             "unknown_group": pa.array([int(row[f"g:{s.code}"]) for s in services], pa.int64()),
-            "share": _floats(share),
-            "share_low": _floats(low),
-            "share_high": _floats(high),
-            "estimate": _floats(estimate),
-            "estimate_low": _floats(est_low),
-            "estimate_high": _floats(est_high),
-            "unknown_upper": _floats(upper),
-            "shortfall": _floats(estimate - cap),
-            "load": _floats(load),
+            "share": common.floats(share),
+            "share_low": common.floats(low),
+            "share_high": common.floats(high),
+            "estimate": common.floats(estimate),
+            "estimate_low": common.floats(est_low),
+            "estimate_high": common.floats(est_high),
+            "unknown_upper": common.floats(upper),
+            "shortfall": common.floats(estimate - cap),
+            "load": common.floats(load),
             "capacity_unit": pa.array([s.capacity_unit.value for s in services], pa.string()),
-            "duration_weeks": _floats(places["duration_weeks"]),
-            "cases_available": _floats(cap),
-            "places_available": _floats(places["places_available"]),
-            "places_needed": _floats(estimate * weeks),
-            "places_needed_low": _floats(est_low * weeks),
-            "places_needed_high": _floats(est_high * weeks),
-            "places_shortfall": _floats(estimate * weeks - places["places_available"]),
-            "unit_cost": _floats(places["unit_cost"]),
+            "duration_weeks": common.floats(places["duration_weeks"]),
+            "cases_available": common.floats(cap),
+            "places_available": common.floats(places["places_available"]),
+            "places_needed": common.floats(estimate * weeks),
+            "places_needed_low": common.floats(est_low * weeks),
+            "places_needed_high": common.floats(est_high * weeks),
+            "places_shortfall": common.floats(estimate * weeks - places["places_available"]),
+            "unit_cost": common.floats(places["unit_cost"]),
             "cost_per": pa.array([s.cost_per.value for s in services], pa.string()),
-            "cost_per_case": _floats(per_case),
-            "demand_cost": _floats(estimate * per_case),
-            "demand_cost_low": _floats(est_low * per_case),
-            "demand_cost_high": _floats(est_high * per_case),
-            "provision_cost": _floats(places["provision_cost"]),
-            "shortfall_cost": _floats(estimate * per_case - places["provision_cost"]),
+            "cost_per_case": common.floats(per_case),
+            "demand_cost": common.floats(estimate * per_case),
+            "demand_cost_low": common.floats(est_low * per_case),
+            "demand_cost_high": common.floats(est_high * per_case),
+            "provision_cost": common.floats(places["provision_cost"]),
+            "shortfall_cost": common.floats(estimate * per_case - places["provision_cost"]),
         }
     )
     derived = (

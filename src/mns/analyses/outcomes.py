@@ -269,10 +269,6 @@ def _assemble(  # noqa: PLR0917 - one row per group, outcome and service
         targets, share=(share, low, high), mean=(mean, mean_low, mean_high)
     )
 
-    def floats(values: Any) -> pa.Array:
-        arr = np.asarray(values, dtype=np.float64)
-        return pa.array(arr, pa.float64(), mask=~np.isfinite(arr))
-
     table = pa.table(
         {
             by: pa.array(out[by], pa.string()),
@@ -281,13 +277,13 @@ def _assemble(  # noqa: PLR0917 - one row per group, outcome and service
             "cases": pa.array(out["cases"], pa.int64()),
             "recorded": pa.array(out["recorded"], pa.int64()),
             "achieved": pa.array(out["achieved"], pa.int64()),
-            "achieved_share": floats(share),
-            "achieved_low": floats(low),
-            "achieved_high": floats(high),
-            "mean_value": floats(mean),
-            "mean_low": floats(mean_low),
-            "mean_high": floats(mean_high),
-            "target": floats([t[1] if t else np.nan for t in targets]),
+            "achieved_share": common.floats(share),
+            "achieved_low": common.floats(low),
+            "achieved_high": common.floats(high),
+            "mean_value": common.floats(mean),
+            "mean_low": common.floats(mean_low),
+            "mean_high": common.floats(mean_high),
+            "target": common.floats([t[1] if t else np.nan for t in targets]),
             "target_kind": pa.array([t[0] if t else None for t in targets], pa.string()),
             "direction": pa.array([t[2] if t else None for t in targets], pa.string()),
             "position": pa.array(position, pa.string()),

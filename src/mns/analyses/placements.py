@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from mns import _tables
 from mns._tables import TableLike
 from mns.analyses import _common as common
-from mns.analyses.extrapolate import _floats, _noted, _scaled_interval
+from mns.analyses.extrapolate import _noted, _scaled_interval
 from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, for_a_year
 from mns.disclosure import Block, Margin, Publication, Structure
 from mns.plan.model import Plan
@@ -245,16 +245,16 @@ def _table(
             "placement_type": pa.array([t for t, _ in keys], pa.string()),
             by: pa.array([g for _, g in keys], pa.string()),
             "children": pa.array(columns["children"], pa.int64()),
-            "estimate": _floats(estimate),
-            "estimate_low": _floats(est_low),
-            "estimate_high": _floats(est_high),
+            "estimate": common.floats(estimate),
+            "estimate_low": common.floats(est_low),
+            "estimate_high": common.floats(est_high),
             "placements": pa.array(columns["placements"], pa.int64()),
             "ended": pa.array(columns["ended"], pa.int64()),
-            "weeks_mean": _floats(columns["mean"]),
-            "weeks_median": _floats(columns["median"]),
-            "places": _floats(places),
-            "places_low": _floats(low),
-            "places_high": _floats(high),
+            "weeks_mean": common.floats(columns["mean"]),
+            "weeks_median": common.floats(columns["median"]),
+            "places": common.floats(places),
+            "places_low": common.floats(low),
+            "places_high": common.floats(high),
         }
     )
     groups = {by: None}

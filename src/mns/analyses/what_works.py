@@ -39,11 +39,6 @@ __all__ = ["NOT_RECEIVED", "RECEIVED", "outcomes_change", "what_works", "what_wo
 NOT_RECEIVED: Final = "not received"
 
 
-def _floats(values: Any) -> pa.Array:
-    arr = np.asarray(values, dtype=np.float64)
-    return pa.array(arr, pa.float64(), mask=~np.isfinite(arr))
-
-
 def what_works(
     cases: TableLike,
     outcomes: TableLike,
@@ -154,16 +149,16 @@ def what_works_from(
             "cases": pa.array(out["cases"], pa.int64()),
             "recorded": pa.array(out["recorded"], pa.int64()),
             "achieved": pa.array(out["achieved"], pa.int64()),
-            "achieved_share": _floats(share),
-            "achieved_low": _floats(low),
-            "achieved_high": _floats(high),
+            "achieved_share": common.floats(share),
+            "achieved_low": common.floats(low),
+            "achieved_high": common.floats(high),
             "other_arm": pa.array(out["other_arm"], pa.string()),
             "other_recorded": pa.array(out["other_recorded"], pa.int64()),
             "other_achieved": pa.array(out["other_achieved"], pa.int64()),
-            "other_share": _floats(other_share),
-            "difference": _floats(np.where(usable, share - other_share, np.nan)),
-            "difference_low": _floats(np.where(usable, d_low, np.nan)),
-            "difference_high": _floats(np.where(usable, d_high, np.nan)),
+            "other_share": common.floats(other_share),
+            "difference": common.floats(np.where(usable, share - other_share, np.nan)),
+            "difference_low": common.floats(np.where(usable, d_low, np.nan)),
+            "difference_high": common.floats(np.where(usable, d_high, np.nan)),
         }
     )
     per = ("outcome", "service")
@@ -284,17 +279,17 @@ def outcomes_change(
             "outcome": pa.array([k[1] for k in keys], pa.string()),
             "baseline_recorded": pa.array(n1.astype(np.int64), pa.int64()),
             "baseline_achieved": pa.array(x1.astype(np.int64), pa.int64()),
-            "baseline_share": _floats(p1),
-            "baseline_low": _floats(l1),
-            "baseline_high": _floats(h1),
+            "baseline_share": common.floats(p1),
+            "baseline_low": common.floats(l1),
+            "baseline_high": common.floats(h1),
             "reaudit_recorded": pa.array(n2.astype(np.int64), pa.int64()),
             "reaudit_achieved": pa.array(x2.astype(np.int64), pa.int64()),
-            "reaudit_share": _floats(p2),
-            "reaudit_low": _floats(l2),
-            "reaudit_high": _floats(h2),
-            "change": _floats(p2 - p1),
-            "change_low": _floats(c_low),
-            "change_high": _floats(c_high),
+            "reaudit_share": common.floats(p2),
+            "reaudit_low": common.floats(l2),
+            "reaudit_high": common.floats(h2),
+            "change": common.floats(p2 - p1),
+            "change_low": common.floats(c_low),
+            "change_high": common.floats(c_high),
             "target": pa.array(plan_value("target"), pa.float64()),
             "target_kind": pa.array(plan_value("target_kind"), pa.string()),
             "direction": pa.array(plan_value("direction"), pa.string()),
