@@ -8,17 +8,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mns_cin_census
+import mns_ssda903
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
 from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_OK
+from mns.demo import plan_path
 from mns.plugins.manager import Manager
 from tests.linking.returns import CIN_CHILDREN, LA_CHILDREN, write_903, write_cin
-
-mns_cin_census = pytest.importorskip("mns_cin_census")
-mns_ssda903 = pytest.importorskip("mns_ssda903")
 
 
 @pytest.fixture(autouse=True)
@@ -94,9 +94,7 @@ def test_an_audit_does_not_run_on_the_files_left_when_one_is_refused(tmp_path: P
     read = run("read", str(folder), str(bad))
     assert read.exit_code == EXIT_INPUT
     assert str(bad) in read.stderr
-    plan = Path(__file__).parents[2] / "src" / "mns" / "demo" / "exampleshire.toml"
-    if not plan.is_file():
-        pytest.skip("no demo plan")
+    plan = plan_path()
     out = str(tmp_path / "audit")
     audit = run("audit", str(folder), str(bad), "--plan", str(plan), "--census", "--out", out)
     assert audit.exit_code == EXIT_INPUT

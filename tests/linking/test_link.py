@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import mns_cin_census
+import mns_ssda903
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -16,9 +18,6 @@ from mns.linking import LINKS, linkage
 from mns.plugins.manager import Manager
 from mns.records import schema
 from tests.linking.returns import CIN_CHILDREN, write_903, write_cin, write_export
-
-mns_cin_census = pytest.importorskip("mns_cin_census")
-mns_ssda903 = pytest.importorskip("mns_ssda903")
 
 KEY = "a secret key of more than sixteen characters"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mns_cin_census
+import mns_ssda903
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -13,9 +15,6 @@ import mns
 from mns.dispatch import WHOLE_FILE, refused
 from mns.plugins.manager import Manager
 from tests.linking.returns import CIN_CHILDREN, LA_CHILDREN, write_903, write_cin, write_export
-
-mns_cin_census = pytest.importorskip("mns_cin_census")
-mns_ssda903 = pytest.importorskip("mns_ssda903")
 
 #: Workbooks and a PDF that no adapter reads: zip and PDF heads, binary bodies.
 _UNRELATED = {
