@@ -261,32 +261,28 @@ def _table(
     per_type = ("placement_type",)
     structure = Structure(
         blocks=(
-            # within a type each child is in one group: the groups add up to the type's row
-            Block(
-                count="children",
-                unless=groups,
-                table=per_type,
-                rows=(by,),
-                key=("placement_type", by),
-                total=Margin(label="children|type", key=per_type),
-            ),
-            Block(
-                count="children", where=groups, table=per_type, label="children|type", key=per_type
-            ),
-            Block(
-                count="placements",
-                unless=groups,
-                table=per_type,
-                rows=(by,),
-                key=("placement_type", by),
-                total=Margin(label="placements|type", key=per_type),
-            ),
-            Block(
-                count="placements",
-                where=groups,
-                table=per_type,
-                label="placements|type",
-                key=per_type,
+            # within a type each child (and placement) is in one group: the groups add up to
+            # the type's row
+            *(
+                block
+                for count in ("children", "placements")
+                for block in (
+                    Block(
+                        count=count,
+                        unless=groups,
+                        table=per_type,
+                        rows=(by,),
+                        key=("placement_type", by),
+                        total=Margin(label=f"{count}|type", key=per_type),
+                    ),
+                    Block(
+                        count=count,
+                        where=groups,
+                        table=per_type,
+                        label=f"{count}|type",
+                        key=per_type,
+                    ),
+                )
             ),
             Block(count="ended", unless=groups, table=per_type, rows=(by,), base="placements"),
             Block(count="ended", where=groups, table=per_type, rows=(by,), base="placements"),
