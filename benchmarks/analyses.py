@@ -1,7 +1,7 @@
 """Benchmark: the MN&S analyses in mns against polars and DuckDB on the same data, same run.
 
 Two measurements, each tool in its own subprocess (peak memory is the subprocess's
-``ru_maxrss``):
+own high-water mark, ``VmHWM``):
 
 1. **in memory**: 10M classified cases already loaded; time the profile of the need groups
    (sizes, age bands, sex, ethnicity, disability, cohort, prevalence of 40 indicators) and
@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ from collections.abc import Callable
 from functools import reduce
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import MIB, peak_rss
 
 AREAS = 2800
 FLAGS = 40
@@ -521,7 +522,7 @@ def worker(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any
         else:
             check = duckdb_end_to_end(raw, read, flags)
         seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss() / MIB
     return {"task": task, "seconds": seconds, "peak_mb": peak_mb, "check": check}
 
 

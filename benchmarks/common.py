@@ -2,8 +2,8 @@
 and Arrow IPC files so that every tool reads the very same data.
 
 Each tool runs in a fresh subprocess (``python -m benchmarks.<module> --worker ...``) so that
-its peak resident memory (``ru_maxrss``, the high-water mark) is its own; the subprocess
-reports a JSON line on stdout which :func:`run_worker` returns as a dict.
+its peak resident memory (``VmHWM``, the high-water mark of its own address space) is its
+own; the subprocess reports a JSON line on stdout which :func:`run_worker` returns as a dict.
 """
 
 from __future__ import annotations

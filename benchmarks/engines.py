@@ -20,7 +20,6 @@ CI never runs this: timings are not tests.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import sys
 import time
@@ -31,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import mns
-from benchmarks.common import table_text
+from benchmarks.common import peak_rss, table_text
 from mns.analyses import crosstab, profile
 from mns.engines import Dask, Engine, Local, Processes
 
@@ -74,7 +73,7 @@ def engine_for(name: str, workers: int) -> Engine:
 
 
 def _peak_rss(_: object = None) -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return peak_rss()
 
 
 def peak_memory(engine: Engine) -> str:

@@ -16,7 +16,7 @@ Target: ratio <= 1.2.
 
 Memory: for each size, a canonical CSV of about that many GB is generated under
 ``benchmarks/data/`` (git-ignored; deleted afterwards unless ``--keep``), then read by
-``mns.read`` in a fresh process whose peak resident memory (``ru_maxrss``) is reported with
+``mns.read`` in a fresh process whose peak resident memory (``VmHWM``) is reported with
 the size of the resulting table, beside pyarrow's ``read_csv`` in a process of its own.
 CI never runs this: timings are not tests.
 """
@@ -116,7 +116,7 @@ def _speed(folder: Path, rows: int, repeat: int) -> list[list[object]]:
         records = mns.read(path)  # warm up (imports, languages) and check the result
         assert records.cases.num_rows == rows, records.issues
         assert records.issues.num_rows == 0, records.issues.to_pylist()[:3]
-        records = None
+        del records  # free it before timing
         theirs: list[float] = []
         ours: list[float] = []
         theirs_cpu: list[float] = []

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -41,6 +40,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import MIB, peak_rss
 
 TARGET_RATE = 10_000  # children per CPU-second, full validation
 TARGET_PEAK_MB = 300
@@ -181,19 +182,8 @@ def _worker(kind: str, path: Path) -> dict[str, Any]:
         raise SystemExit(f"unknown worker {kind!r}")
     out["cpu"] = time.process_time() - start
     out["wall"] = time.perf_counter() - wall
-    out["rss_mb"] = peak_mb()
+    out["rss_mb"] = peak_rss() / MIB
     return out
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory (``VmHWM``; ``ru_maxrss`` would include the
-    parent's, as Linux keeps it across ``exec``)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(kind: str, path: Path) -> dict[str, Any]:
@@ -389,7 +379,7 @@ def _worker_903(kind: str, folder: Path) -> dict[str, Any]:
         run()
         best_cpu = min(best_cpu, time.process_time() - cpu)
         best_wall = min(best_wall, time.perf_counter() - wall)
-    return {**out, "cpu": best_cpu, "wall": best_wall, "rss_mb": peak_mb()}
+    return {**out, "cpu": best_cpu, "wall": best_wall, "rss_mb": peak_rss() / MIB}
 
 
 def main_903(children: int, folder: Path) -> None:
