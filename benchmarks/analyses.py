@@ -15,9 +15,9 @@ own high-water mark, ``VmHWM``):
 Every tool's results are checked against mns's (group sizes, the indicator counts and the
 crosstab cells), so the tools compute the same tables. Run::
 
-    .venv/bin/python benchmarks/analyses.py                 # 10M cases (data cached in /tmp)
-    .venv/bin/python benchmarks/analyses.py --cases 1000000 # quicker
-    .venv/bin/python benchmarks/analyses.py --parquet       # also: why Parquet reads differ
+    .venv/bin/python -m benchmarks.analyses                 # 10M cases (data cached in /tmp)
+    .venv/bin/python -m benchmarks.analyses --cases 1000000 # quicker
+    .venv/bin/python -m benchmarks.analyses --parquet       # also: why Parquet reads differ
 
 CI never fails on a timing: this prints figures and ratios.
 """
@@ -371,15 +371,12 @@ def mns_analyses(cases: Any, flags: list[str]) -> dict[str, Any]:
     return _check(sizes, flag_true, area_cells, la_cells)
 
 
-def polars_analyses(df: Any, flags: list[str]) -> dict[str, Any]:
+def polars_analyses(lf: Any, flags: list[str], engine: str = "auto") -> dict[str, Any]:
+    """Every table as one lazy query each, run together by ``pl.collect_all`` (polars'
+    recommendation: the shared scan and sub-plans are computed once)."""
     import polars as pl
 
     g = "need_group"
-    sizes = (
-        df.group_by(g)
-        .agg(pl.len().alias("n"))
-        .with_columns((pl.col("n") / pl.col("n").sum()).alias("share"))
-    )
     band = (
         pl.when(pl.col("age") < AGE_EDGES[0])
         .then(pl.lit("00 (under 1)"))
@@ -392,34 +389,42 @@ def polars_analyses(df: Any, flags: list[str]) -> dict[str, Any]:
         .when(pl.col("age").is_not_null())
         .then(pl.lit("16+"))
     )
-    tables = [df.group_by(g, band.alias("age_band")).agg(pl.len().alias("n"))]
-    tables += [df.group_by(g, c).agg(pl.len().alias("n")) for c in CATEGORIES]
+    sizes = (
+        lf.group_by(g)
+        .agg(pl.len().alias("n"))
+        .with_columns((pl.col("n") / pl.col("n").sum()).alias("share"))
+    )
+    tables = [lf.group_by(g, band.alias("age_band")).agg(pl.len().alias("n"))]
+    tables += [lf.group_by(g, c).agg(pl.len().alias("n")) for c in CATEGORIES]
     tables = [
         t.with_columns((pl.col("n") / pl.col("n").sum().over(g)).alias("share")) for t in tables
     ]
-    prevalence = df.group_by(g).agg(
+    prevalence = lf.group_by(g).agg(
         pl.len().alias("n"),
         *[pl.col(f).sum().alias(f"{f}:true") for f in flags],
         *[pl.col(f).count().alias(f"{f}:valid") for f in flags],
     )
     crosstabs = []
     for other in ("area", "la"):
-        t = df.group_by(g, other).agg(pl.len().alias("count"))
+        t = lf.group_by(g, other).agg(pl.len().alias("count"))
         crosstabs.append(
             t.with_columns(
                 (pl.col("count") / pl.col("count").sum().over(g)).alias("row_share"),
                 (pl.col("count") / pl.col("count").sum().over(other)).alias("col_share"),
             )
         )
+    done = pl.collect_all([sizes, *tables, prevalence, *crosstabs], engine=engine)
+    sizes_df, prevalence_df = done[0], done[1 + len(tables)]
+    area_df, la_df = done[-2], done[-1]
     size_map = {
         str(k): int(v)
-        for k, v in zip(sizes[g].cast(pl.String).to_list(), sizes["n"].to_list(), strict=True)
+        for k, v in zip(sizes_df[g].cast(pl.String).to_list(), sizes_df["n"].to_list(), strict=True)
     }
-    flag_true = {f: int(prevalence[f"{f}:true"].sum()) for f in flags}
+    flag_true = {f: int(prevalence_df[f"{f}:true"].sum()) for f in flags}
     area_cells: dict[str, int] = {}
-    for k in crosstabs[0][g].cast(pl.String).to_list():
+    for k in area_df[g].cast(pl.String).to_list():
         area_cells[k] = area_cells.get(k, 0) + 1
-    return _check(size_map, flag_true, area_cells, crosstabs[1].height)
+    return _check(size_map, flag_true, area_cells, la_df.height)
 
 
 def duckdb_analyses(con: Any, flags: list[str]) -> dict[str, Any]:
@@ -501,7 +506,7 @@ def worker(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any
             import polars as pl
 
             data = pl.read_parquet(classified, columns=cols)
-            seconds, check = _best(lambda: polars_analyses(data, flags), repeat)
+            seconds, check = _best(lambda: polars_analyses(data.lazy(), flags), repeat)
         else:
             import duckdb
 
@@ -568,15 +573,15 @@ def polars_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
         polars_rule(rule, prep.binding, inline=True).alias(DERIVED + name)
         for name, rule in derived_columns(prep.binding).items()
     ]
-    df = (
+    lf = (
         pl.scan_parquet(raw)
         .select(read)
         .with_columns(derived)
         .with_columns(group, *thresholds)
         .select(pl.exclude(f"^{re.escape(DERIVED)}.*$"))
-        .collect()
     )
-    return polars_analyses(df, flags)
+    # classified in the same pass as every table, on the streaming engine (bounded memory)
+    return polars_analyses(lf, flags, engine="streaming")
 
 
 def duckdb_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str, Any]:
@@ -608,7 +613,8 @@ def _run(task: str, raw: Path, classified: Path, repeat: int) -> dict[str, Any]:
     done = subprocess.run(
         [
             sys.executable,
-            __file__,
+            "-m",
+            "benchmarks.analyses",
             "--worker",
             task,
             "--raw",
@@ -705,7 +711,8 @@ def main() -> None:
     prepared = subprocess.run(
         [
             sys.executable,
-            __file__,
+            "-m",
+            "benchmarks.analyses",
             "--worker",
             "prepare",
             "--cases",
@@ -768,7 +775,8 @@ def main() -> None:
         subprocess.run(
             [
                 sys.executable,
-                __file__,
+                "-m",
+                "benchmarks.analyses",
                 "--worker",
                 "parquet",
                 "--raw",

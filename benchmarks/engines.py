@@ -5,11 +5,16 @@ plan and analysed twice, as a researcher would: the profile of every need group 
 indicator) and the need groups by local authority. Each engine runs the same code on the same
 files; the benchmark prints, for each, the start-up (a process pool, a Dask LocalCluster), the
 time of each analysis, the total, the ratio to the local engine, and whether its tables are
-identical to the local engine's (they must be: ``Table.equals``, bit for bit).
+identical to the local engine's (they must be: ``Table.equals``, bit for bit). Then what
+planning a run costs the client (bytes and read calls to group the files into tasks: one
+listing and one footer, not every file's), and, with ``--runs N``, the memory of the Dask
+client and its scheduler (one process with a ``LocalCluster``) after each of N runs of the
+same analysis: flat, since tasks carry file descriptions, not pyarrow fragments.
 
     python -m benchmarks.engines                    # 10,000,000 cases in 20 files
     python -m benchmarks.engines --cases 1000000    # a developer run
     python -m benchmarks.engines --clean            # delete the data afterwards
+    python -m benchmarks.engines --runs 10          # the scheduler's memory over 10 runs
 
 The files are written once under ``benchmarks/data/`` (git-ignored) and reused when present.
 Every engine gets ``--workers`` workers (default: the CPU count): ``local`` as threads,
@@ -117,6 +122,43 @@ def run(name: str, folder: Path, plan: Any, workers: int) -> dict[str, Any]:
     }
 
 
+def planning(folder: Path) -> str:
+    """What grouping the files into tasks reads (Linux: /proc/self/io), on a fresh dataset."""
+    data = mns.engines.dataset(folder, schema="first")
+    before = _io()
+    tasks = data.tasks()
+    after = _io()
+    if before is None or after is None:
+        return f"planning: {len(tasks)} tasks"
+    return (
+        f"planning: {len(data.files)} files -> {len(tasks)} tasks, "
+        f"{after[1] - before[1]:,} bytes in {after[0] - before[0]} read calls"
+    )
+
+
+def _io() -> tuple[int, int] | None:
+    try:
+        text = Path("/proc/self/io").read_text("ascii")
+    except OSError:
+        return None
+    fields = dict(line.split(": ") for line in text.splitlines())
+    return int(fields["syscr"]), int(fields["rchar"])
+
+
+def repeated(folder: Path, plan: Any, workers: int, runs: int) -> list[float]:
+    """The client's (and LocalCluster scheduler's) RSS in MiB after each of ``runs`` runs."""
+    import psutil
+
+    me = psutil.Process()
+    cases = mns.classify(mns.engines.dataset(folder), plan)
+    sizes = []
+    with Dask(workers=workers) as engine:
+        for _ in range(runs):
+            crosstab(cases, "need_group", "la", plan=plan, engine=engine)
+            sizes.append(me.memory_info().rss / 2**20)
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000_000)
@@ -124,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=mns.engines._core.cpu_count())
     parser.add_argument("--engines", nargs="+", default=list(mns.engines.ENGINES))
     parser.add_argument("--clean", action="store_true", help="delete the data afterwards")
+    parser.add_argument("--runs", type=int, default=0, help="Dask runs to measure memory over")
     args = parser.parse_args(argv)
     from mns.demo import plan_path
     from mns.plan import load_plan
@@ -161,6 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(["identical tables", *same])
     print()
     print(table_text(["", *results], rows))
+    print(planning(folder))
+    if args.runs:
+        sizes = repeated(folder, plan, args.workers, args.runs)
+        curve = " ".join(f"{m:,.0f}" for m in sizes)
+        print(
+            f"client + scheduler RSS (MiB) after each of {args.runs} runs: {curve} "
+            f"(growth after the first: {sizes[-1] - sizes[0]:+,.1f} MiB)"
+        )
     if args.clean:
         shutil.rmtree(folder)
         print(f"deleted {folder}")

@@ -20,6 +20,7 @@ from mns.lang.model import (
     Indicator,
     Kind,
     Language,
+    Polarity,
 )
 from mns.plan.model import (
     Aim,
@@ -95,6 +96,7 @@ def indicators(draw: st.DrawFn, dimension: str | None = None) -> Indicator:
         kind=kind,
         concerns=draw(st.none() | st.sampled_from(Concerns)),
         values=vals,
+        polarity=draw(st.sampled_from(Polarity)) if kind is Kind.FLAG else Polarity.NEED,
         valid_from=start,
         valid_to=end,
         plain_label=draw(st.none() | words),

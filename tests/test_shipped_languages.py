@@ -26,6 +26,7 @@ from mns.lang.model import (
     Indicator,
     Kind,
     Language,
+    Polarity,
 )
 
 if sys.version_info >= (3, 11):
@@ -431,6 +432,10 @@ MNS_DIMENSIONS = {
     "parents_needs",
     "child_disability",
     "agency_involvement",
+    # strengths and protective factors (polarity = "strength")
+    "child_strengths",
+    "family_strengths",
+    "community_strengths",
 }
 LIVING_WITH = {
     "both_parents",
@@ -475,6 +480,8 @@ def _build_language(raw: dict[str, Any]) -> Language:
         fields["kind"] = Kind(fields.get("kind", "flag"))
         if "concerns" in fields:
             fields["concerns"] = Concerns(fields["concerns"])
+        if "polarity" in fields:
+            fields["polarity"] = Polarity(fields["polarity"])
         fields["values"] = tuple(CategoryValue(**v) for v in fields.get("values", []))
         inds.append(Indicator(**fields))
     head = dict(raw["language"])

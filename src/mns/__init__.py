@@ -63,12 +63,14 @@ _EXPORTS = {
     "schema": "mns.records.schema",
     "read": "mns.io:read",
     "write": "mns.io:write",
+    "convert": "mns.conversion:convert",
     "link": "mns.linking:link",
     "IssueLog": "mns.records.issues:IssueLog",
     "privacy": "mns.privacy",
     "dataset": "mns.engines:dataset",
     # plugins
     "Adapter": "mns.plugins:Adapter",
+    "EngineFactory": "mns.plugins.engine:EngineFactory",
     "Option": "mns.plugins:Option",
     "Source": "mns.plugins:Source",
     "hookimpl": "mns.plugins:hookimpl",
@@ -86,6 +88,7 @@ _EXPORTS = {
     "match": "mns.analyses.match:match",
     "agreement": "mns.analyses.agreement:agreement",
     "compare": "mns.analyses.compare:compare",
+    "plan_changes": "mns.analyses.plan_progress:plan_changes",
     "extrapolate": "mns.analyses.extrapolate:extrapolate",
     "capacity": "mns.analyses.extrapolate:capacity",
     "budget": "mns.analyses.budget:budget",
@@ -126,6 +129,7 @@ __all__ = [
     "Crosswalk",
     "Dimension",
     "EngineError",
+    "EngineFactory",
     "Funding",
     "Indicator",
     "IssueLog",
@@ -164,6 +168,7 @@ __all__ = [
     "classify",
     "classify_case",
     "compare",
+    "convert",
     "crosstab",
     "crosswalk",
     "crosswalks",
@@ -190,6 +195,7 @@ __all__ = [
     "outcomes_change",
     "parse_rule",
     "placements",
+    "plan_changes",
     "privacy",
     "profile",
     "read",
@@ -261,6 +267,9 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from mns.analyses.placements import (
         placements as placements,
     )
+    from mns.analyses.plan_progress import (
+        plan_changes as plan_changes,
+    )
     from mns.analyses.profile import (
         profile as profile,
     )
@@ -286,6 +295,9 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         classify as classify,
         classify_case as classify_case,
         explain as explain,
+    )
+    from mns.conversion import (
+        convert as convert,
     )
     from mns.disclosure import (
         disclose as disclose,
@@ -353,6 +365,9 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         Option as Option,
         Source as Source,
         hookimpl as hookimpl,
+    )
+    from mns.plugins.engine import (
+        EngineFactory as EngineFactory,
     )
     from mns.plugins.manager import (
         adapters as adapters,

@@ -22,6 +22,8 @@ Published tables (the folder's files, by name) and the analysis that makes each:
 ``agreement``       :func:`mns.agreement` of the audit groups' assignments (professional,
                     shadow, ...) and the plan's rules
 ``compare``         :func:`mns.compare` with the baseline audit (``baseline=``)
+``plan_changes``    :func:`mns.plan_changes`: what changed from the previous plan
+                    (``previous_plan=``): the plans' own figures, no count of children
 ``areas``           :func:`mns.areas` of the year's cases (``referrals=``) per area, and
 ``areas_by_group``  per area and need group (``population=``)
 ``outcomes``        :func:`mns.outcomes` (when the records have outcomes), against the plan's
@@ -68,7 +70,7 @@ import pyarrow.compute as pc
 
 from mns._tables import TableLike, materialise
 from mns.classification import UNASSIGNED, UNKNOWN
-from mns.converters import describe_errors, make_json_converter
+from mns.converters import describe_errors, from_metadata, make_json_converter, to_metadata
 from mns.disclosure import INTERNAL_NOTE, SAMPLE, Block, Publication, Structure
 from mns.errors import MnsError
 from mns.grouping import (
@@ -309,7 +311,7 @@ def _mark(table: pa.Table, withheld: frozenset[tuple[int, str]], audience: str) 
     cells = sorted(withheld)
     metadata = {
         **(table.schema.metadata or {}),
-        _SUPPRESSED_KEY: json.dumps(cells).encode(),
+        _SUPPRESSED_KEY: to_metadata(cells),
         _AUDIENCE_KEY: (INTERNAL_NOTE if audience == "internal" else "public").encode(),
     }
     return table.replace_schema_metadata(metadata)
@@ -413,8 +415,9 @@ def load_result(folder: str | Path) -> Any:
         if not file.is_file():
             raise MnsError(f"{file}: missing (listed in {AUDIT_FILE})", file=str(file))
         table = pq.read_table(file)
-        raw = (table.schema.metadata or {}).get(_SUPPRESSED_KEY, b"[]")
-        suppressed[name] = frozenset((int(r), str(c)) for r, c in json.loads(raw))
+        raw = (table.schema.metadata or {}).get(_SUPPRESSED_KEY)
+        cells = from_metadata(raw, list[tuple[int, str]], _SUPPRESSED_KEY, default=[])
+        suppressed[name] = frozenset(cells)
         tables[name] = table
     sources = {
         role: provenance_from_json(json.dumps(prov), str(meta_file))
@@ -455,6 +458,33 @@ def _plan(plan: Plan | str | Path) -> tuple[Plan, str]:
     path = Path(plan)
     loaded = load_plan(path)
     return loaded, path.read_text("utf-8-sig")
+
+
+def changes_from(
+    previous: Plan | str | Path | None, current: Plan, given: Plan | str | Path
+) -> pa.Table | None:
+    """The changes from the ``previous`` plan to ``current`` (:func:`mns.plan_changes`; None
+    without a previous plan); a ``replaces`` naming no group of the previous plan is an error
+    naming the current plan's file (``given``, when it is one)."""
+    from mns.analyses.plan_progress import plan_changes
+    from mns.errors import PlanError
+
+    if previous is None:
+        return None
+    if not isinstance(previous, Plan | str | Path):
+        raise TypeError(
+            "run_audit: previous_plan must be an mns.Plan or the path of a plan file, not "
+            f"{type(previous).__name__}"
+        )
+    earlier = _plan(previous)[0]
+    try:
+        return plan_changes(earlier, current)
+    except PlanError as exc:
+        if isinstance(given, Plan):
+            raise
+        raise PlanError(
+            f"{given}: {exc.message}", file=str(given), item=exc.item, field=exc.field
+        ) from None
 
 
 def _sampling(
@@ -680,6 +710,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     census: bool = False,
     services_period: tuple[dt.date | None, dt.date | None] | None = None,
     participation: Participation | str | Path | None = None,
+    previous_plan: Plan | str | Path | None = None,
 ) -> AuditResult:
     """Run every analysis of an audit and put each table through disclosure control.
 
@@ -715,6 +746,10 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     - ``participation``: who took part in the audit's groups (a
       :class:`~mns.participation.Participation` or a ``participation.toml`` file), shown in
       the report's "Who took part" section.
+    - ``previous_plan``: the plan of the last cycle (a :class:`~mns.plan.Plan` or a plan
+      file): ``plan_changes`` (:func:`mns.plan_changes`) lists what changed from it, shown
+      beside the change in needs since the baseline in the report's "Progress since the
+      last plan".
     - When the cases carry a ``team`` column, ``teams`` counts each team's cases by need
       group and how concentrated its work is (:func:`mns.teams`).
 
@@ -748,6 +783,7 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
         raise ValueError(f"min_count = {min_count}: give a whole number, 1 or more")
     step = progress or (lambda _name: None)
     the_plan, plan_text = _plan(plan)
+    changes = changes_from(previous_plan, the_plan, plan)  # before any work
     if isinstance(participation, str | Path):
         participation = load_participation(participation)
     elif participation is not None and not isinstance(participation, Participation):
@@ -770,6 +806,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     internal: dict[str, pa.Table] = {}
     extra_issues: list[pa.Table] = [outside]
 
+    if changes is not None:
+        tables["plan_changes"] = changes
     step("profile")
     has_services = records.services.num_rows > 0
     tables["profile"] = profile(
@@ -859,7 +897,8 @@ def run_audit(  # noqa: PLR0915 - one step per analysis, in order
     inputs = {"sample": records, "baseline": baseline, "referrals": referrals}
     issues = [r.issues for r in inputs.values() if r is not None and r.issues.num_rows]
     issues += [t for t in extra_issues if t.num_rows]
-    all_issues = pa.concat_tables(issues) if issues else records.issues
+    # inputs' issues may differ in their optional columns (path, count): promote them
+    all_issues = pa.concat_tables(issues, promote_options="default") if issues else records.issues
     if not disclose:
         audience = "internal"
     public = audience == "public"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -31,7 +32,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["describe_errors", "make_converter", "make_json_converter", "read_toml"]
+__all__ = [
+    "describe_errors",
+    "from_metadata",
+    "make_converter",
+    "make_json_converter",
+    "read_toml",
+    "to_metadata",
+]
 
 
 def read_toml(path: str | Path, error: type[MnsError] = MnsError, what: str = "file") -> Any:
@@ -89,6 +97,32 @@ def make_json_converter(converter: cattrs.Converter | None = None) -> cattrs.Con
     conv = make_converter(converter or cattrs.Converter(forbid_extra_keys=True))
     conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
     return conv
+
+
+def to_metadata(value: Any) -> bytes:
+    """``value`` (attrs records, and lists or tuples of them or of scalars) as the JSON of a
+    table's schema-metadata entry, through the JSON converter."""
+    return json.dumps(_METADATA.unstructure(value), sort_keys=True).encode()
+
+
+def from_metadata(raw: bytes | None, cls: Any, key: bytes, default: Any = None) -> Any:
+    """The ``cls`` that :func:`to_metadata` wrote under ``key`` (``default`` when ``raw`` is
+    None); anything else is an :class:`MnsError` naming the entry and what is wrong."""
+    if raw is None:
+        return default
+    try:
+        data = json.loads(raw)
+        return _METADATA.structure(data, cls)
+    except json.JSONDecodeError as exc:
+        problems = f"not JSON ({exc})"
+    except Exception as exc:  # cattrs' grouped errors
+        shape = data if isinstance(data, Mapping) else {}
+        problems = "; ".join(f"{p}: {m}" for p, m in describe_errors(exc, shape, {}, "entry"))
+    raise MnsError(
+        f"the table's schema metadata {key.decode()!r} is not valid: {problems}; mns wrote "
+        "it, so the table was changed since",
+        item=key.decode(),
+    )
 
 
 # TOML has real types: a string "26" where a number belongs is a mistake to report, not coerce.
@@ -194,3 +228,6 @@ def _place(
     if rest:
         place += " field " + ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in rest)
     return place
+
+
+_METADATA = make_json_converter()

@@ -160,15 +160,34 @@ class AdapterError(MnsError):
 
 class EngineError(MnsError):
     """A run could not complete on its engine: a worker died (and retrying did not help), the
-    cluster went away, or what a run ships to workers cannot be pickled. No result is returned.
-    ``piece`` names the file or rows being computed, when known."""
+    cluster has no workers, the connection to it was lost, no result came within the engine's
+    ``timeout``, an engine plugin failed, or what a run ships to workers cannot be pickled. No
+    result is returned. ``piece`` names the file or rows being computed (or waited for), when
+    known; ``engine`` the engine's name; ``reason`` what went wrong, one of :data:`REASONS`
+    (None: not said), so a caller can tell a cluster to fix from a run to try again."""
+
+    #: ``worker-died``: a worker died computing a piece, past the retries; ``no-workers``:
+    #: the cluster has (or had, for the timeout) no worker; ``connection``: the scheduler
+    #: cannot be reached, or the connection to it was lost; ``timeout``: no result within
+    #: the engine's timeout; ``incomplete``: a piece's result is missing, repeated or
+    #: cancelled; ``setup``: the engine cannot run this (not open, not installed, what a run
+    #: ships cannot be pickled, a plugin's factory failed).
+    REASONS = ("worker-died", "no-workers", "connection", "timeout", "incomplete", "setup")
 
     def __init__(
-        self, message: str, *, piece: str | None = None, engine: str | None = None
+        self,
+        message: str,
+        *,
+        piece: str | None = None,
+        engine: str | None = None,
+        reason: str | None = None,
     ) -> None:
+        if reason is not None and reason not in self.REASONS:
+            raise ValueError(f"EngineError: reason {reason!r} is not one of {self.REASONS}")
         super().__init__(message, file=piece)
         self.piece = piece
         self.engine = engine
+        self.reason = reason
 
 
 class WorkbookError(MnsError):

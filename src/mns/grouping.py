@@ -32,14 +32,15 @@ Cases the panel did not place in a group are never dropped, and never ``unknown`
 from __future__ import annotations
 
 import collections
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
+import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mns._tables import require
+from mns.converters import from_metadata, to_metadata
 from mns.errors import MnsError, SchemaError
 from mns.records.model import Role
 
@@ -94,13 +95,29 @@ def grouping_of(schema: pa.Schema | None) -> str:
     return raw.decode() if raw else RULES
 
 
+@attrs.frozen
+class Summary:
+    """The counts :func:`assign` keeps in the schema metadata (see :func:`summary_of`)."""
+
+    cases: int
+    not_audited: int
+    not_placed: int
+    disputed: int
+    no_consensus: int
+    conflicting: int
+    undeclared: list[str] | None = None
+
+
 def summary_of(schema: pa.Schema) -> dict[str, Any]:
     """What :func:`assign` counted: ``cases``, ``not_audited``, ``not_placed``, ``disputed``,
     ``no_consensus``, ``conflicting`` (cases whose assignments disagree, however resolved)
     and ``undeclared`` (need group codes the assignments use that the plan does not have).
     Empty for the rules' grouping."""
     raw = (schema.metadata or {}).get(SUMMARY_KEY)
-    return dict(json.loads(raw)) if raw else {}
+    summary = from_metadata(raw, Summary, SUMMARY_KEY)
+    if summary is None:
+        return {}
+    return {k: v for k, v in attrs.asdict(summary).items() if v is not None}
 
 
 def assign(
@@ -151,7 +168,7 @@ def assign(
     metadata = {
         **(out.schema.metadata or {}),
         GROUPS_KEY: groups.encode(),
-        SUMMARY_KEY: json.dumps(summary, sort_keys=True).encode(),
+        SUMMARY_KEY: to_metadata(Summary(**summary)),
     }
     return out.replace_schema_metadata(metadata)
 

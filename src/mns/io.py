@@ -13,7 +13,7 @@ identically.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -26,7 +26,7 @@ from mns.errors import AdapterError, MnsError, RecordError
 from mns.participation import PARTICIPATION_FILE
 from mns.plugins.adapter import Adapter, Source
 from mns.records import folder as outputs, issues, schema
-from mns.records.bundle import Records, SourceFile
+from mns.records.bundle import Provenance, Records, SourceFile
 from mns.records.issues import IssueLog
 from mns.records.provenance import PROVENANCE_FILE, provenance_to_json
 
@@ -35,6 +35,7 @@ __all__ = [
     "choose",
     "read",
     "sources",
+    "stream",
     "tables",
     "write",
 ]
@@ -151,6 +152,15 @@ def tables(records: Records) -> dict[str, pa.Table]:
     return {**{name: getattr(records, name) for name in schema.TABLES}, **records.extra}
 
 
+def _check_arguments(postcode: str | None, batch_size: int | None, name: str) -> None:
+    if postcode not in (None, "district", "sector"):  # before reading, not after
+        raise ValueError(f"postcode={postcode!r}: use 'district', 'sector' or None (keep as read)")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(f"{name}={batch_size!r}: give a positive number of rows")
+
+
 def read(
     source: SourceLike,
     adapter: str | Adapter | None = None,
@@ -172,36 +182,25 @@ def read(
     ``"sector"`` or ``None`` (as read). Dates of birth are always cut to the month.
     ``batch_size``: rows per batch for adapters that stream (results do not depend on it).
     Other keyword options go to the adapter (``mns adapters`` lists them).
-    """
-    from mns.plugins import manager
 
-    if postcode not in (None, "district", "sector"):  # before reading, not after
-        raise ValueError(f"postcode={postcode!r}: use 'district', 'sector' or None (keep as read)")
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size={batch_size}: give a positive number of rows")
+    An adapter that streams (``Adapter.stream``) is read a batch at a time, each batch
+    protected as it comes; :func:`mns.convert` writes such a read to a folder without
+    holding it.
+    """
+    _check_arguments(postcode, batch_size, "batch_size")
     files = sources(source)
-    candidates = () if isinstance(adapter, Adapter) else manager.adapters()
-    read_parts: list[tuple[Adapter, tuple[Source, ...], Records]] = []
+    read_parts: list[tuple[Adapter, tuple[Source, ...], _Part]] = []
     with (
         privacy.reading(pseudonymise, postcode) as settings,  # type: ignore[arg-type]
         issues.one_read(),  # one issue memory for the whole read (issues.IssueLimits)
     ):
         log = IssueLog()  # files left out or refused whole, when others are read
-        _refuse_adapter_for_own_tables(files, adapter)
-        groups = dispatch.assign(files, candidates, adapter, options, log)
-        taken = {o.name for chosen, _ in groups for o in chosen.options}
-        unused = sorted(set(options) - taken)
-        own = adapter is None and all(chosen.name == _OWN_TABLES for chosen, _ in groups)
-        if unused and not own:  # an option no adapter of this read takes: name it
-            _options(groups[0][0], options)
+        groups, unused = _assign(files, adapter, options, log)
         for chosen, group in groups:
-            given = {
-                **_options(chosen, dispatch.options_for(chosen, options)),
-                "strict": strict,
-                "batch_size": batch_size,
-            }
+            given = _given(chosen, options, strict=strict, batch_size=batch_size)
+            guard = _Guard(chosen, key=pseudonymise, postcode=postcode, settings=settings)
             try:
-                read_parts.append((chosen, group, _call(chosen, group, given)))
+                read_parts.append((chosen, group, _read_part(chosen, group, given, guard)))
             except RecordError:
                 raise
             except MnsError as exc:
@@ -209,26 +208,55 @@ def read(
                     raise  # nothing else to give back
                 dispatch.refuse(log, chosen, group, exc)
     if not read_parts:
-        raise AdapterError(
-            "no file could be read: " + "; ".join(f"{i['source']}: {i['message']}" for i in log),
-            file=files[0].name,
-        )
-    parts = [
-        dispatch.Part(
-            chosen,
-            group,
-            _protected(
-                chosen,
-                group,
-                records,
-                pseudonymise=pseudonymise,
-                postcode=postcode,
-                settings=settings,
-            ),
-        )
-        for chosen, group, records in read_parts
+        raise _nothing_read(log, files)
+    parts = [  # issues protected once every log of the read has declared its roles
+        dispatch.Part(chosen, group, part.records(chosen, group))
+        for chosen, group, part in read_parts
     ]
-    records = dispatch.combine(parts, log)
+    return _noted(dispatch.combine(parts, log), unused, files)
+
+
+def _assign(
+    files: Sequence[Source],
+    adapter: str | Adapter | None,
+    options: Mapping[str, Any],
+    log: IssueLog,
+) -> tuple[list[tuple[Adapter, tuple[Source, ...]]], list[str]]:
+    """Which adapter reads which files (:func:`mns.dispatch.assign`), and the options no
+    adapter of the read takes (when only mns's own tables are read; else an error)."""
+    from mns.plugins import manager
+
+    candidates = () if isinstance(adapter, Adapter) else manager.adapters()
+    _refuse_adapter_for_own_tables(files, adapter)
+    groups = dispatch.assign(files, candidates, adapter, options, log)
+    taken = {o.name for chosen, _ in groups for o in chosen.options}
+    unused = sorted(set(options) - taken)
+    own = adapter is None and all(chosen.name == _OWN_TABLES for chosen, _ in groups)
+    if unused and not own:  # an option no adapter of this read takes: name it
+        _options(groups[0][0], options)
+    return groups, unused
+
+
+def _given(
+    chosen: Adapter, options: Mapping[str, Any], *, strict: bool, batch_size: int | None
+) -> dict[str, Any]:
+    """What ``chosen`` receives: its options, defaults filled in, and the reserved ones."""
+    return {
+        **_options(chosen, dispatch.options_for(chosen, options)),
+        "strict": strict,
+        "batch_size": batch_size,
+    }
+
+
+def _nothing_read(log: IssueLog, files: Sequence[Source]) -> AdapterError:
+    return AdapterError(
+        "no file could be read: " + "; ".join(f"{i['source']}: {i['message']}" for i in log),
+        file=files[0].name,
+    )
+
+
+def _noted(records: Records, unused: Sequence[str], files: Sequence[Source]) -> Records:
+    """``records`` with a note of the options not applied to reading mns's own tables."""
     if not unused:
         return records
     folders = _folders(files)
@@ -273,48 +301,237 @@ def _refuse_adapter_for_own_tables(files: Sequence[Source], adapter: str | Adapt
         )
 
 
-def _protected(
+# --- privacy, table by table or batch by batch ---------------------------------------------
+
+
+class _Guard:
+    """mns's privacy rules applied to what one adapter reads: each table, or each batch of a
+    stream, as it comes (:meth:`table`); then its issues (:meth:`issues`, once every issue
+    log of the read has declared the roles of its fields) and its provenance.
+
+    A table protected whole and the same table protected batch by batch are the same rows:
+    every rule looks at one value at a time, and the issues the rules add (postcodes that
+    had to be left out) are kept per table, in the order of :func:`tables`.
+    """
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        *,
+        key: str | bytes | None,
+        postcode: str | None,
+        settings: privacy.Settings,
+        already: bool = False,
+    ) -> None:
+        self.adapter = adapter
+        self.given = key
+        self.postcode = postcode
+        self.settings = settings
+        self.already = already  # identifiers already pseudonymised (mns's own tables)
+        self.used = False  # whether any table or batch went through the key
+        self.roles: dict[str, str] = {}
+        self.blanked: dict[str, list[pa.Table]] = {}
+
+    @property
+    def key(self) -> str | bytes | None:
+        return None if self.already else self.given
+
+    def table(self, name: str, table: pa.Table) -> pa.Table:
+        """``table`` (or one batch of it, as a table) protected; canonical ones conformed."""
+        protected = privacy.protect(
+            {name: table},
+            _no_issues(),
+            key=self.key,
+            postcode=self.postcode,  # type: ignore[arg-type]
+        )
+        self.used = self.used or self.key is not None
+        for column, role in protected.roles.items():
+            self.roles.setdefault(column, role)
+        if protected.issues.num_rows:
+            self.blanked.setdefault(name, []).append(protected.issues)
+        out = protected.tables[name]
+        if name not in schema.TABLES:
+            return out
+        try:
+            return schema.conform(out, name)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            chosen = self.adapter
+            raise AdapterError(
+                f"adapter {chosen.name!r} (plugin {chosen.plugin or '?'}) gave a {name} table "
+                f"mns cannot make canonical: {exc}",
+                adapter=chosen.name,
+                plugin=chosen.plugin or None,
+            ) from exc
+
+    def issues(self, found: pa.Table) -> pa.Table:
+        """The adapter's issues protected, then those the rules added, table by table."""
+        protected = privacy.protect(
+            {},
+            found,
+            key=self.key,
+            postcode=self.postcode,  # type: ignore[arg-type]
+            roles={**self.settings.roles, **self.roles},
+        ).issues
+        order = [*(n for n in schema.TABLES if n in self.blanked), *self.blanked]
+        added = [t for name in dict.fromkeys(order) for t in self.blanked[name]]
+        if added:
+            protected = pa.concat_tables([protected, *added], promote_options="default")
+        return schema.conform(protected, "issues")
+
+    def provenance(
+        self, chosen: Adapter, files: Sequence[Source], provenance: Provenance
+    ) -> Provenance:
+        """``provenance`` with what the read did: adapter, version and files (unless a
+        stored provenance, adapter set, is kept whole), pseudonymised or not, and why."""
+        notes = list(provenance.warnings)
+        already = provenance.pseudonymised
+        if already and not self.already and self.used:
+            raise AdapterError(
+                f"adapter {chosen.name!r} says, after streaming them, that its records were "
+                "already pseudonymised: the key was applied to them again. An adapter of "
+                "pseudonymised records reads them whole (no stream)",
+                adapter=chosen.name,
+                plugin=chosen.plugin or None,
+            )
+        if already and self.given is not None:
+            notes.append("identifiers were already pseudonymised; the key was not applied again")
+        key = self.given if not already else None
+        if key is None and not already:  # said once, in the terms of who reads (CLI or Python)
+            notes = [n for n in notes if not n.startswith(_NOT_PSEUDONYMISED)]
+            notes.append(_not_pseudonymised())
+        if not provenance.adapter:  # a stored provenance (adapter set) is kept whole
+            provenance = attrs.evolve(
+                provenance,
+                adapter=chosen.name,
+                adapter_version=chosen.version,
+                files=tuple(_checksum(f) for f in files),
+            )
+        return attrs.evolve(
+            provenance, pseudonymised=already or key is not None, warnings=tuple(notes)
+        )
+
+
+def _no_issues() -> pa.Table:
+    return pa.Table.from_batches([], schema=schema.ISSUES)
+
+
+@attrs.define
+class _Part:
+    """What one adapter read, its tables already protected; its issues and provenance as
+    the adapter gave them, protected by :meth:`records`."""
+
+    guard: _Guard
+    tables: dict[str, pa.Table]
+    issues: pa.Table
+    provenance: Provenance
+
+    def records(self, chosen: Adapter, files: Sequence[Source]) -> Records:
+        out = self.tables
+        return Records(
+            provenance=self.guard.provenance(chosen, files, self.provenance),
+            **{
+                name: out.get(name, schema.conform(schema.empty(name), name))
+                for name in schema.TABLES
+                if name != "issues"
+            },
+            issues=self.guard.issues(self.issues),
+            extra={name: table for name, table in out.items() if name not in schema.TABLES},
+        )
+
+
+def _read_part(
+    chosen: Adapter, files: Sequence[Source], options: Mapping[str, Any], guard: _Guard
+) -> _Part:
+    """Read ``files`` with ``chosen``: a batch at a time when it streams, else whole; every
+    table protected by ``guard`` as it comes."""
+    if chosen.stream is None:
+        records = _call(chosen, files, options)
+        guard.already = records.provenance.pseudonymised
+        protected = {
+            name: guard.table(name, table)
+            for name, table in tables(records).items()
+            if name != "issues"
+        }
+        return _Part(guard, protected, records.issues, records.provenance)
+    parts: dict[str, list[pa.Table]] = {}
+
+    def keep(name: str, table: pa.Table) -> None:
+        held = parts.setdefault(name, [])
+        held.append(_aligned(chosen, name, table, held[0].schema) if held else table)
+
+    rest = stream(chosen, files, options, lambda name, table: keep(name, guard.table(name, table)))
+    whole = {name: table for name, table in tables(rest).items() if name != "issues"}
+    for name, table in whole.items():
+        if table.num_rows or name not in parts:
+            keep(name, guard.table(name, table))
+    protected = {
+        name: pa.concat_tables(held) if len(held) > 1 else held[0] for name, held in parts.items()
+    }
+    return _Part(guard, protected, rest.issues, rest.provenance)
+
+
+def _aligned(chosen: Adapter, name: str, table: pa.Table, first: pa.Schema) -> pa.Table:
+    """A later batch of table ``name`` with the columns of its first (see ``plugins.align``)."""
+    from mns.plugins.rows import align
+
+    try:
+        return align(table, first, what=f"a batch of {name}")
+    except (ValueError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise AdapterError(
+            f"adapter {chosen.name!r} (plugin {chosen.plugin or '?'}) streamed {name}: {exc}",
+            adapter=chosen.name,
+            plugin=chosen.plugin or None,
+        ) from exc
+
+
+def stream(
     chosen: Adapter,
     files: Sequence[Source],
-    records: Records,
-    *,
-    pseudonymise: str | bytes | None,
-    postcode: str | None,
-    settings: privacy.Settings,
+    options: Mapping[str, Any],
+    sink: Callable[[str, pa.Table], None],
 ) -> Records:
-    """What one adapter read, with mns's privacy rules applied and its provenance filled in."""
-    provenance = records.provenance
-    notes = list(provenance.warnings)
-    already = provenance.pseudonymised
-    if already and pseudonymise is not None:
-        notes.append("identifiers were already pseudonymised; the key was not applied again")
-    key = pseudonymise if not already else None
-    if key is None and not already:  # said once, in the terms of who reads now (CLI or Python)
-        notes = [n for n in notes if not n.startswith(_NOT_PSEUDONYMISED)]
-        notes.append(_not_pseudonymised())
-    protected = privacy.protect(
-        {name: t for name, t in tables(records).items() if name != "issues"},
-        records.issues,
-        key=key,
-        postcode=postcode,  # type: ignore[arg-type]
-        roles=settings.roles,
-    )
-    if not provenance.adapter:  # a stored provenance (adapter set) is kept whole
-        provenance = attrs.evolve(
-            provenance,
-            adapter=chosen.name,
-            adapter_version=chosen.version,
-            files=tuple(_checksum(f) for f in files),
-        )
-    provenance = attrs.evolve(
-        provenance, pseudonymised=already or key is not None, warnings=tuple(notes)
-    )
-    out = protected.tables
-    return Records(
-        provenance=provenance,
-        **{name: schema.conform(out[name], name) for name in schema.TABLES if name != "issues"},
-        issues=schema.conform(protected.issues, "issues"),
-        extra={name: table for name, table in out.items() if name not in schema.TABLES},
+    """Run ``chosen``'s stream over ``files``: each batch to ``sink`` (table name, a one-batch
+    table) as it comes; returns the rest (issues, provenance, tables not streamed). The
+    adapter's own failures are reported as :func:`read` reports them; the sink's are its own."""
+    from mns.plugins.adapter import checked, feed
+
+    assert chosen.stream is not None
+    make = chosen.stream
+
+    def batches() -> Any:
+        try:
+            rest = yield from checked(make(files, options))
+        except MnsError as exc:
+            if isinstance(exc, RecordError) and exc.adapter is None:
+                exc.adapter = chosen.name
+            raise
+        except Exception as exc:
+            raise _failure(chosen, files, exc) from _cause(exc)
+        return rest
+
+    return feed(batches(), sink)
+
+
+def _private() -> bool:
+    settings = privacy.active()
+    return settings is not None and settings.key is not None
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    """What an adapter's failure is chained to: nothing in a private read (its text may
+    quote raw values)."""
+    return None if _private() else exc
+
+
+def _failure(adapter: Adapter, files: Sequence[Source], exc: Exception) -> AdapterError:
+    names = ", ".join(f.name for f in files)
+    detail = privacy.mask_quoted(str(exc)) if _private() else str(exc)
+    return AdapterError(
+        f"adapter {adapter.name!r} (plugin {adapter.plugin or '?'}) failed reading "
+        f"{names}: {type(exc).__name__}: {detail}",
+        adapter=adapter.name,
+        plugin=adapter.plugin or None,
+        file=files[0].name,
     )
 
 
@@ -329,19 +546,7 @@ def _call(adapter: Adapter, files: Sequence[Source], options: Mapping[str, Any])
     except MnsError:
         raise
     except Exception as exc:
-        settings = privacy.active()
-        private = settings is not None and settings.key is not None
-        detail = privacy.mask_quoted(str(exc)) if private else str(exc)
-        error = AdapterError(
-            f"adapter {adapter.name!r} (plugin {adapter.plugin or '?'}) failed reading "
-            f"{names}: {type(exc).__name__}: {detail}",
-            adapter=adapter.name,
-            plugin=adapter.plugin or None,
-            file=files[0].name,
-        )
-        if private:  # the original's text may quote raw values: not chained
-            raise error from None
-        raise error from exc
+        raise _failure(adapter, files, exc) from _cause(exc)
     if not isinstance(records, Records):
         raise AdapterError(
             f"adapter {adapter.name!r} (plugin {adapter.plugin or '?'}) returned "
@@ -380,17 +585,9 @@ def write(
     import pyarrow.parquet as pq
 
     path = Path(folder)
-    if path.exists() and not path.is_dir():
-        raise MnsError(
-            f"{str(path)!r} is a file; give a folder to write records to", file=str(path)
-        )
+    _refuse_file(path)
     for name in records.extra:
-        if not name.replace("_", "").replace("-", "").isalnum() or name.startswith("-"):
-            raise MnsError(
-                f"extra table name {name!r} cannot be a file name: "
-                "use letters, digits, '_' and '-'",
-                item=name,
-            )
+        _check_table_name(name)
     with outputs.writing(
         path, kind="records", overwrite=overwrite, inputs=_input_files(records, inputs)
     ) as staging:
@@ -406,6 +603,22 @@ def write(
 
             write_issue_files(records.issues, staging)
     return path
+
+
+def _refuse_file(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise MnsError(
+            f"{str(path)!r} is a file; give a folder to write records to", file=str(path)
+        )
+
+
+def _check_table_name(name: str) -> None:
+    """A table's name is its file's: letters, digits, '_' and '-' only."""
+    if not name.replace("_", "").replace("-", "").isalnum() or name.startswith("-"):
+        raise MnsError(
+            f"extra table name {name!r} cannot be a file name: use letters, digits, '_' and '-'",
+            item=name,
+        )
 
 
 def _input_files(records: Records, inputs: Iterable[str | Path]) -> list[str | Path]:

@@ -306,7 +306,7 @@ def test_a_census_on_one_line_locates_each_problem_at_line_1_and_its_child(
     tmp_path: Path,
 ) -> None:
     """A CIN census written as one line (as some systems export it): each problem is at line
-    1, not "line 2", and names its child, which tells them apart."""
+    1, not "line 2", with its element path and its child, which tell them apart."""
     recs = mns.synth.records(20, seed=1, year=2024)
     path = tmp_path / "census.xml"
     mns_cin_census.write(recs.cases, recs.services, path, year=2024, lea="201")
@@ -323,7 +323,12 @@ def test_a_census_on_one_line_locates_each_problem_at_line_1_and_its_child(
     assert result.exit_code == EXIT_OK, result.output
     located = [line for line in result.output.splitlines() if "'WBRX'" in line and "line" in line]
     assert len(located) == 2
-    assert all(f"{one}, line 1: <Ethnicity>" in line for line in located)
+    where = re.compile(
+        re.escape(f"{one}, line 1, element ")
+        + r"(/Message/Children/Child\[\d+\]/ChildCharacteristics/Ethnicity): <Ethnicity>"
+    )
+    paths = {where.search(line).group(1) for line in located}  # type: ignore[union-attr]
+    assert len(paths) == 2  # each problem at its own element
     children = {re.search(r"\[record ([^\]]+)\]", line).group(1) for line in located}  # type: ignore[union-attr]
     assert len(children) == 2
 
@@ -412,7 +417,8 @@ def test_read_summarises_issues_by_kind_and_keeps_every_one(
 
     book = openpyxl.load_workbook(out / ISSUES_XLSX)
     sheet = book["issues"]
-    assert sheet.auto_filter.ref == f"A1:L{issues.num_rows + 1}"
+    # a column per issue column shown, the element path (for XML issues) always among them
+    assert sheet.auto_filter.ref == f"A1:M{issues.num_rows + 1}"
     cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value is not None]
     assert len(list(sheet.iter_rows(min_row=2))) == issues.num_rows
     assert all(c.data_type != "f" for c in cells)  # no formula from the records

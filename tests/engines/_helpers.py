@@ -125,3 +125,16 @@ class Refuse:
 
 def marker(folder: Path) -> str:
     return str(folder / "died-once")
+
+
+@attrs.frozen
+class Slow:
+    """A ``prepare`` that takes ``seconds`` over each batch (a run long enough to be cut)."""
+
+    seconds: float
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        import time
+
+        time.sleep(self.seconds)
+        return batch

@@ -9,11 +9,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import mns
 from mns.engines import dataset
 from mns.errors import MnsError, SchemaError
 from mns.plan import Plan
+from tests.engines._fs import ROOT_ENV, opened, rooted
 from tests.engines.conftest import write
 
 
@@ -124,13 +126,70 @@ def test_small_files_are_put_together_into_tasks(by_la: Path) -> None:
     assert [len(t) for t in one_each.tasks()] == [1] * len(one_each.files)
     together = dataset(by_la)
     assert len(together.tasks()) == 1
-    some = dataset(by_la, task_rows=500)
+    some = dataset(by_la, task_rows=700)
     groups = some.tasks()
     assert 1 < len(groups) < len(some.files)
-    assert [str(f.path) for g in groups for f in g] == some.files  # in order, none split
+    assert [f.path for g in groups for f in g] == some.files  # in order, none split
+    # the rows of a file are estimated from its size on the listing (no footer read)
+    largest = max(some.files, key=lambda f: (Path(f).stat().st_size, f))
+    first = pq.ParquetFile(largest).metadata.num_rows / Path(largest).stat().st_size
     for group in groups:
-        rows = sum(f.count_rows() for f in group)
-        assert rows <= 500 or len(group) == 1
+        assert all(f.size == Path(f.path).stat().st_size for f in group)
+        estimate = sum(max(1, round(Path(f.path).stat().st_size * first)) for f in group)
+        assert estimate <= 700 or len(group) == 1
+
+
+def _summarised(folder: Path) -> None:
+    """A ``_metadata`` file beside the files of ``folder``, as Spark and Dask write."""
+    found = []
+    for path in sorted(folder.rglob("*.parquet")):
+        metadata = pq.read_metadata(path)
+        metadata.set_file_path(path.relative_to(folder).as_posix())
+        found.append(metadata)
+    pq.write_metadata(
+        pq.read_schema(sorted(folder.rglob("*.parquet"))[0]),
+        folder / "_metadata",
+        metadata_collector=found,
+    )
+
+
+def test_planning_reads_one_footer_or_the_metadata_file_not_every_file(
+    cases: pa.Table, tmp_path: Path
+) -> None:
+    folder = write(cases, tmp_path / "data", by=["la"], rows_per_file=100)
+    log = tmp_path / "opened.log"
+    n_files = len(list(folder.rglob("*.parquet")))
+    assert n_files > 10
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(ROOT_ENV, str(folder))
+        data = dataset("", filesystem=rooted(log), schema="first", task_rows=250)
+        before = len(opened(log))
+        tasks = data.tasks()
+        assert len(opened(log)) - before == 1  # one footer: the rows per byte
+        assert sum(len(t) for t in tasks) == n_files
+        assert all(f.partition and f.partition[0][0] == "la" for t in tasks for f in t)
+        # with a _metadata file, opening and planning read that one file
+        _summarised(folder)
+        log.unlink()
+        summarised = dataset("", filesystem=rooted(log), task_rows=250)
+        groups = summarised.tasks()
+        assert [path for _, path, _ in opened(log)] == ["/_metadata"]
+        assert all(f.rows is not None for g in groups for f in g)
+        for group in groups:  # exact rows now
+            assert sum(f.rows or 0 for f in group) <= 250 or len(group) == 1
+        got = summarised.to_table().sort_by("case_id")
+    assert got.column("case_id").to_pylist() == sorted(cases.column("case_id").to_pylist())
+
+
+def test_a_stale_metadata_file_is_ignored(cases: pa.Table, tmp_path: Path) -> None:
+    folder = write(cases, tmp_path, by=["la"], rows_per_file=500)
+    _summarised(folder)
+    extra = folder / "la=Q001" / "late.parquet"
+    pq.write_table(cases.slice(0, 3).drop_columns(["la"]), extra)
+    data = dataset(folder)
+    assert data.rows is None  # the _metadata file does not list late.parquet
+    assert data.count_rows() == cases.num_rows + 3
+    assert sum(len(t) for t in data.tasks()) == len(data.files)
 
 
 def test_files_of_different_years_are_unified(tmp_path: Path) -> None:
@@ -214,3 +273,35 @@ def test_bad_arguments_are_refused(by_la: Path) -> None:
         dataset(by_la, schema="some")
     with pytest.raises(TypeError, match="filter"):
         dataset(by_la, filter="la = 'Q001'")
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(task_rows=st.integers(1, 5_000), summarised=st.booleans())
+def test_tasks_take_every_file_once_in_order_whatever_their_size(
+    task_rows: int, summarised: bool, by_la: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = by_la
+    if summarised:  # a copy with a _metadata file: exact rows
+        folder = tmp_path_factory.mktemp("summarised")
+        for path in by_la.rglob("*.parquet"):
+            target = folder / path.relative_to(by_la)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+        _summarised(folder)
+    data = dataset(folder, task_rows=task_rows)
+    tasks = data.tasks()
+    assert [f.path for t in tasks for f in t] == data.files
+    assert all(t for t in tasks)
+    for task in tasks:
+        if summarised:
+            assert all(f.rows == pq.ParquetFile(f.path).metadata.num_rows for f in task)
+            assert sum(f.rows or 0 for f in task) <= task_rows or len(task) == 1
+        assert all(dict(f.partition)["la"] == _la(f.path) for f in task)
+
+
+def _la(path: str) -> str | None:
+    folder = Path(path).parent.name
+    value = folder.partition("=")[2]
+    return None if value == "__HIVE_DEFAULT_PARTITION__" else value

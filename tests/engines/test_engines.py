@@ -320,5 +320,6 @@ def test_a_missing_or_repeated_piece_is_an_error_not_a_partial_table(
 ) -> None:
     write(cases, tmp_path, by=["la"], rows_per_file=500)
     data = dataset(tmp_path, task_rows=1)
-    with pytest.raises(EngineError, match="no result is returned"):
+    with pytest.raises(EngineError, match="no result is returned") as caught:
         crosstab(data, "sex", "cohort", engine=_Lossy(how))
+    assert caught.value.reason == "incomplete"

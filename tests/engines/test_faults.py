@@ -11,7 +11,7 @@ import pytest
 
 from mns.aggregate import Measure, Spec
 from mns.engines import Dask, Engine, EngineError, Processes, dataset, run
-from tests.engines._helpers import AlwaysDie, DieOnce, marker
+from tests.engines._helpers import AlwaysDie, DieOnce, Slow, marker
 from tests.engines.conftest import write
 
 SPECS = {
@@ -69,7 +69,7 @@ def test_a_piece_that_kills_every_worker_is_a_clear_error(
     with pytest.raises(EngineError, match="died") as caught:
         run(SPECS, data, columns=COLUMNS, prepare=AlwaysDie(), engine=engine)
     error = caught.value
-    assert error.engine == name
+    assert (error.engine, error.reason) == (name, "worker-died")
     assert error.piece is not None
     assert "la=" in error.piece  # names the file
     assert "no result is returned" in str(error)
@@ -77,3 +77,17 @@ def test_a_piece_that_kills_every_worker_is_a_clear_error(
     if name == "dask":
         dask_engine.client.wait_for_workers(2, timeout=120)
     assert run(SPECS, data, columns=COLUMNS, engine=engine)["x"].equals(expected)
+
+
+def test_a_piece_that_never_ends_is_stopped_at_the_timeout(files: Path, expected: pa.Table) -> None:
+    with Processes(workers=1, timeout=1.0) as engine:
+        data = dataset(files, task_rows=1)
+        with pytest.raises(EngineError, match=r"no piece finished in 1 s") as caught:
+            run(SPECS, data, columns=COLUMNS, prepare=Slow(60.0), engine=engine)
+        assert (caught.value.engine, caught.value.reason) == ("processes", "timeout")
+        assert caught.value.piece is not None
+        assert "la=" in caught.value.piece
+        # the stuck workers were stopped, and the engine still computes (given the time to
+        # start new workers: a loaded machine may take more than a second)
+        engine.timeout = 120.0
+        assert run(SPECS, data, columns=COLUMNS, engine=engine)["x"].equals(expected)

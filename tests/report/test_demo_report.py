@@ -30,6 +30,7 @@ SECTIONS = [
     "agreement",
     "rules-panel",
     "change",
+    "progress",
     "areas",
     "capacity",
     "costs",
@@ -193,6 +194,33 @@ def test_key_figures(demo: Path, page: Page) -> None:
         and r["side_b"] == "shadow"
     )
     assert f"{kappa:.2f} agreement of the professional and shadow audits" in page.text
+
+
+def test_progress_since_the_last_plan_by_hand(demo: Path, page: Page) -> None:
+    """The demo passes the plan of 2022-2025: care grew from 110 places at 1,080 a week to
+    125 at 1,150 (80 weeks a case: 110 x 52 / 80 x 1,080 x 80 = 6,177,600 a year, then
+    7,475,000); A4 was split into A2 and C3, C4 merged into C1."""
+    from tests.report.parse import column
+
+    changes, withheld = _published(demo, "plan_changes")
+    assert withheld == set()
+    assert "family_centre" in changes.column("code").to_pylist()  # withdrawn
+    assert page.sections["progress"] == "Progress since the last plan"
+    services = [c.text for c in column(page, "table-progress-services", "label")]
+    care = services.index("care Foster and residential care")
+    costs = column(page, "table-progress-services", "provision_cost_difference")
+    assert costs[care].text == f"{7_475_000 - 6_177_600:,}"
+    said = dict(
+        zip(
+            [c.text for c in column(page, "table-progress-groups", "label")],
+            [c.text for c in column(page, "table-progress-groups", "plan")],
+            strict=True,
+        )
+    )
+    assert said["A4 Adolescents at risk at home and outside it (last plan)"] == "split into A2, C3"
+    assert said["C1 Children of parents with mental health difficulties"].startswith(
+        "C4 merged into it"
+    )
 
 
 def test_provenance_names_every_input_with_checksums(demo: Path, page: Page) -> None:

@@ -22,6 +22,7 @@ SECTION_IDS = [
     "agreement",
     "rules-panel",
     "change",
+    "progress",
     "areas",
     "capacity",
     "costs",

@@ -104,15 +104,15 @@ def match(
     outside = [0]
     if period is not None:
         services = _within(services, period, outside)
-    sets, extra = common.received(services, plan)
-    everyone = (
-        pc.unique(pa.concat_arrays(list(sets.values()))) if sets else pa.array([], pa.string())
-    )
+    received = common.received(services, plan)
     plan_services = [s.code for s in plan.services]
-    codes = [*plan_services, *extra]
+    codes = [*plan_services, *received.extra]
 
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
-        batch = common.received_flags(batch, sets, _RECEIVED)
+        anything, each = received.flags(batch.column("case_id"))
+        for code, got in each.items():
+            batch = batch.append_column(f"{_RECEIVED}{code}", got)
+        batch = batch.append_column(_ANY, anything)
         n = batch.num_rows
         for code in plan_services:
             got = batch.column(f"{_RECEIVED}{code}")
@@ -124,8 +124,7 @@ def match(
             batch = batch.append_column(f"{_MET}{code}", pc.and_(known, got))
             below = pc.and_(got, pc.fill_null(pc.invert(eligible), False))
             batch = batch.append_column(f"{_BELOW}{code}", below)
-        ids = common.as_text(batch.column("case_id"))
-        return batch.append_column(_ANY, pc.is_in(ids, value_set=everyone))
+        return batch
 
     measures = [Measure("n", "count"), Measure("any", "true", _ANY)]
     measures += [Measure(f"r:{code}", "true", f"{_RECEIVED}{code}") for code in codes]
@@ -144,7 +143,7 @@ def match(
     )["x"]
     table = _assemble(state, plan, codes, set(plan_services), schema)
     matched = int(pc.sum(state.column("any")).as_py() or 0)
-    unmatched = max(len(everyone) - matched, 0)
+    unmatched = max(len(received) - matched, 0)
     metadata = {
         **(table.schema.metadata or {}),
         UNMATCHED_KEY: str(unmatched).encode(),

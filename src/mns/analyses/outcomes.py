@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import _tables, aggregate, engines, stats
+from mns import _tables, engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
@@ -56,28 +56,26 @@ def latest(outcomes: TableLike) -> pa.Table:
             }
         )
     table = pa.concat_tables(parts, promote_options="permissive")
-    table = table.append_column("__order", pa.array(np.arange(table.num_rows), pa.int64()))
-    # undated records first (as earliest), then by date, then in input order
-    table = table.append_column("__dated", pc.is_valid(table.column("recorded_on")))
-    order = aggregate.sort_indices(
-        table, ["case_id", "outcome", "__dated", "recorded_on", "__order"]
+    # one number orders a case's records of an outcome: undated first (as earliest), then
+    # by date, then in input order; the latest is the largest, found by a hash aggregate
+    # (a date's day number shifted to 1..2**32 above 31 bits of row number)
+    recorded = table.column("recorded_on").cast(pa.date32()).cast(pa.int32())
+    days = pc.fill_null(recorded, 0).to_numpy().astype(np.int64) + 2**31 + 1
+    when = np.where(pc.is_valid(recorded).to_numpy(), days, 0).astype(np.uint64)
+    rank = (when << np.uint64(31)) | np.arange(len(days), dtype=np.uint64)
+    keyed = pa.table(
+        {
+            "case_id": table.column("case_id"),
+            "outcome": table.column("outcome"),
+            "__rank": pa.array(rank, pa.uint64()),
+        }
     )
-    table = table.take(order)
-    n = table.num_rows
-    # sorted, a row is the latest of its case and outcome unless the next row has both the
-    # same case and the same outcome
-    next_same = np.ones(max(n - 1, 0), dtype=bool)
-    for name in ("case_id", "outcome") if n > 1 else ():
-        column = table.column(name).combine_chunks()
-        here, after = column.slice(0, n - 1), column.slice(1)
-        same = pc.or_(
-            pc.fill_null(pc.equal(here, after), False),
-            pc.and_(pc.is_null(here), pc.is_null(after)),
-        )
-        next_same &= np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
-    last = np.ones(n, dtype=bool)
-    last[:-1] = ~next_same
-    return table.filter(pa.array(last)).select(["case_id", "outcome", "achieved", "value"])
+    chosen = keyed.group_by(["case_id", "outcome"], use_threads=False).aggregate(
+        [("__rank", "max")]
+    )
+    rows = np.sort(chosen.column("__rank_max").to_numpy() & np.uint64(2**31 - 1))
+    table = table.take(pa.array(rows.astype(np.int64)))
+    return table.select(["case_id", "outcome", "achieved", "value"])
 
 
 def outcomes(
@@ -131,25 +129,27 @@ def outcomes(
         "classify the cases first (mns.classify) or name another column in by=",
     )
     records = latest(outcomes)
-    sets, _ = common.received(services, plan)
-    codes = list(sets)
+    by_case = common.IdIndex(records.column("case_id"))
+    received = common.received(services, plan)
+    codes = received.codes
 
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:  # pure: it may run on a worker
         ids = common.as_text(batch.column("case_id"))
-        left = pa.table({"case_id": ids, "__group": common.as_text(batch.column(by))})
-        joined = left.join(records, "case_id", join_type="inner", use_threads=False)
+        rows, matches = by_case.pairs(ids)
+        joined = records.take(matches)
         achieved = pc.fill_null(joined.column("achieved"), False)
         value = joined.column("value")
         square = pc.multiply(value, value)
         columns: dict[str, Any] = {
-            "__group": joined.column("__group"),
+            "__group": common.as_text(batch.column(by)).take(rows),
             "outcome": joined.column("outcome"),
             "achieved": achieved,
             "value": value,
             "value2": square,
         }
+        _, each = received.flags(joined.column("case_id"))
         for code in codes:
-            got = pc.is_in(joined.column("case_id"), value_set=sets[code])
+            got = each[code]
             columns[f"{_RECEIVED}{code}"] = got
             columns[f"a:{code}"] = pc.and_(got, achieved)
             columns[f"v:{code}"] = pc.if_else(got, value, pa.scalar(None, pa.float64()))

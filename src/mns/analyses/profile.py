@@ -129,8 +129,10 @@ def profile(
     _tables.require(names, chosen, "cases", "name indicator columns of the cases table")
     fixed = [v for v in FIXED if (v == "age_band" and "age" in names) or v in names]
     fixed = [v for v in fixed if v != by]
-    sets = common.received(services, plan)[0] if services is not None else {}
-    if sets:
+    received = common.received(services, plan) if services is not None else None
+    if received is not None and not received.codes:
+        received = None  # no service to flag
+    if received is not None:
         _tables.require(names, ["case_id"], "cases")
     band_labels(age_bands)  # check the bands before reading
 
@@ -140,7 +142,7 @@ def profile(
             variables[v] = "category"
         else:
             variables[v] = _kind(schema.field(v))
-    for code in sets:
+    for code in received.codes if received is not None else ():
         variables[f"{SERVICE_PREFIX}{code}"] = "flag"
 
     keys = (by,) if by else ()
@@ -161,15 +163,15 @@ def profile(
     read = [*keys, *weighting.columns, *(c for c in chosen), *(v for v in fixed if v != "age_band")]
     if "age_band" in fixed:
         read.append("age")
-    if sets:
+    if received is not None:
         read.append("case_id")
     read = list(dict.fromkeys(read))
 
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
         if "age_band" in fixed:
             batch = batch.append_column("age_band", age_band(batch.column("age"), age_bands))
-        if sets:
-            batch = common.received_flags(batch, sets, SERVICE_PREFIX)
+        if received is not None:
+            batch = received.add_flags(batch, SERVICE_PREFIX)
         if weighting.weighted:
             batch = weighting.add(batch)
         return batch

@@ -32,6 +32,11 @@ Every problem is an issue located by row (and column letter for XLSX, header for
 unknown values, bad dates, missing or repeated headers, unmapped columns, the wrong sheet.
 A record without its key (e.g. ``case_id``) is rejected, as is a repeated ``case_id`` in
 ``cases``; a bad value elsewhere is blanked. Blank rows are not records.
+
+The adapter streams (:func:`stream_mapping`, ``Adapter.stream``): a CSV is read from the file
+a few lines at a time, never whole, and its records are given ``batch_size`` at a time, so
+``mns.convert`` writes an export of any size in bounded memory. A ZIP of CSV files is read
+entry by entry, each decompressed as it is read.
 """
 
 from __future__ import annotations
@@ -39,21 +44,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
-import io
+import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mns import errors
 from mns.builtin.canonical import _FALSE, _TRUE, _target, unclosed_quote
 from mns.converters import read_toml
 from mns.errors import MappingError
-from mns.plugins.adapter import Adapter, Option, Source
-from mns.plugins.text import decode_text
+from mns.plugins.adapter import Adapter, Batches, Option, Source, collect
+from mns.plugins.rows import RowBatcher
+from mns.plugins.text import Encoding, scan_encoding, text_lines
 from mns.plugins.workbook import (
     LIMITS_OPTION,
     Limits,
@@ -63,6 +71,7 @@ from mns.plugins.workbook import (
     report_uncached,
     sheet_rows,
 )
+from mns.plugins.zip import head_entries, is_zip, zip_sources
 from mns.records import schema
 from mns.records.bundle import Provenance, Records
 from mns.records.issues import IssueLog, column_letter
@@ -75,6 +84,7 @@ __all__ = [
     "MultiMap",
     "load_mapping",
     "read_mapping",
+    "stream_mapping",
 ]
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -393,74 +403,150 @@ class _Grid:
     #: rows holding formulas with no saved result: records, though they may read blank
     formulas: frozenset[int] = frozenset()
 
+    def close(self) -> None:
+        """Close the file the rows are read from (when they are read from one)."""
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+
 
 def _csv_grid(source: Source, mapping: MappingFile, log: IssueLog) -> _Grid:
+    """A CSV file's records, read from the file as they are needed. Its encoding is found
+    first from all of its bytes, in one pass (the answer ``decode_text`` gives the whole
+    file), so that a stray byte at the end still makes it Windows-1252 throughout."""
     with source.open() as stream:
-        data = stream.read()
-    text, encoding = decode_text(data)
-    if encoding.codec == "cp1252":
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            log.warning(
-                f"the file is not UTF-8 (byte {exc.start + 1}); read as Windows-1252. "
-                "Export it as UTF-8 to be sure of accented names"
-            )
-    return _Grid(rows=_csv_records(text, mapping.delimiter, log), sheet=None, letters=False)
+        encoding, bad = scan_encoding(stream)
+    if bad is not None:
+        log.warning(
+            f"the file is not UTF-8 (byte {bad + 1}); read as Windows-1252. "
+            "Export it as UTF-8 to be sure of accented names"
+        )
+    rows = _csv_file(source, encoding, mapping.delimiter, log)
+    return _Grid(rows=rows, sheet=None, letters=False)
 
 
-def _csv_records(text: str, delimiter: str, log: IssueLog) -> Iterator[tuple[int, list[str]]]:
+def _csv_file(
+    source: Source, encoding: Encoding, delimiter: str, log: IssueLog
+) -> Iterator[tuple[int, list[str]]]:
+    with source.open() as stream:
+        yield from _csv_records(text_lines(stream, encoding), delimiter, log)
+
+
+def _csv_records(
+    lines: Iterable[str], delimiter: str, log: IssueLog
+) -> Iterator[tuple[int, list[str]]]:
     """The CSV's records, numbered from 1 as in a spreadsheet (a record may span lines).
 
     A record the csv module cannot read (a field over its 131,072-character limit) is
-    rejected and reading goes on; a quote never closed swallows the rest of the file, which
-    is reported with how many lines could not be read."""
-    lines = _Lines(text)
-    reader = csv.reader(lines, delimiter=delimiter)
+    rejected and reading goes on after it (after the end of a quoted value it was in); a
+    quote never closed swallows the rest of the file, which is reported with how many lines
+    could not be read."""
+    numbered = _Lines(lines)
+    reader = csv.reader(numbered, delimiter=delimiter)
     number = 0
     while True:
         number += 1
-        lines.record.clear()
-        start = reader.line_num + 1
+        numbered.record.clear()
+        start = numbered.count + 1
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
+            if _inside_quotes(numbered.record, delimiter) and not numbered.skip_quoted(delimiter):
+                _never_closed(log, number, start, numbered)
+                return
             log.error(
                 f"the record starting at line {start} cannot be read ({exc}); it was rejected",
                 row=number,
                 line=start,
             )
             continue
-        if len(lines.record) > 1 and unclosed_quote("".join(lines.record), delimiter):
-            log.error(
-                f"a quote opened in the record starting at line {start} is never closed, so "
-                f"the rest of the file ({reader.line_num - start + 1} lines, to line "
-                f"{reader.line_num}) reads as one value: the record and those lines were not "
-                "read. Close or remove the quote and read the file again",
-                row=number,
-                line=start,
-                value=lines.record[0][:200],
-            )
+        if len(numbered.record) > 1 and unclosed_quote("".join(numbered.record), delimiter):
+            _never_closed(log, number, start, numbered)
             return
         yield number, cells
 
 
-class _Lines:
-    """The lines of a text, remembering those of the record being read."""
+def _never_closed(log: IssueLog, number: int, start: int, lines: _Lines) -> None:
+    log.error(
+        f"a quote opened in the record starting at line {start} is never closed, so "
+        f"the rest of the file ({lines.count - start + 1} lines, to line "
+        f"{lines.count}) reads as one value: the record and those lines were not "
+        "read. Close or remove the quote and read the file again",
+        row=number,
+        line=start,
+        value=lines.first[:200],
+    )
 
-    def __init__(self, text: str) -> None:
-        self._lines = iter(io.StringIO(text, newline=""))
+
+#: The csv module's states that matter here: in a quoted value, or just after its closing quote.
+_PLAIN, _QUOTED, _CLOSED = 0, 1, 2
+
+
+def _quote_state(text: str, delimiter: str, state: int, at_start: bool) -> tuple[int, bool]:
+    """Where the csv module (double quotes, not strict) is after ``text``, from ``state``:
+    a quote opens a quoted value only at the start of a field; ``""`` inside is a quote."""
+    for ch in text:
+        if state == _QUOTED:
+            if ch == '"':
+                state = _CLOSED
+        elif state == _CLOSED:
+            if ch == '"':
+                state = _QUOTED  # a doubled quote: still quoted
+            else:
+                state = _PLAIN
+                at_start = ch == delimiter or ch in "\r\n"
+        elif ch == '"' and at_start:
+            state, at_start = _QUOTED, False
+        else:
+            at_start = ch == delimiter or ch in "\r\n"
+    return state, at_start
+
+
+def _inside_quotes(record: Sequence[str], delimiter: str) -> bool:
+    """Whether the lines of a record end inside a quoted value (so the record goes on)."""
+    state, at_start = _PLAIN, True
+    for line in record:
+        state, at_start = _quote_state(line, delimiter, state, at_start)
+    return state == _QUOTED
+
+
+class _Lines:
+    """The lines of a text, counted, remembering those of the record being read (the first
+    in full, then only how many: a record can be the rest of a file)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self.count = 0
         self.record: list[str] = []
+
+    @property
+    def first(self) -> str:
+        return self.record[0] if self.record else ""
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
         line = next(self._lines)
+        self.count += 1
         self.record.append(line)
         return line
+
+    def skip_quoted(self, delimiter: str) -> bool:
+        """Skip the lines of the quoted value the record read so far ends in, and the rest
+        of the record after it; False when the file ends first (the quote is never closed)."""
+        state, at_start = _QUOTED, False
+        kept = self.record[:1]
+        for line in self._lines:
+            self.count += 1
+            state, at_start = _quote_state(line, delimiter, state, at_start)
+            if state != _QUOTED:
+                self.record = kept
+                return True
+        self.record = kept
+        return False
 
 
 def _xlsx_grid(source: Source, mapping: MappingFile, log: IssueLog, limits: Limits) -> _Grid | None:
@@ -508,6 +594,12 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _blank_row(cells: Sequence[Any], spreadsheet: bool) -> bool:
+    if not spreadsheet:  # a CSV row: text only
+        return not "".join(cells).strip()
+    return all(_blank(c) for c in cells)
+
+
 def _text(value: Any, field: str) -> str | None:
     if _blank(value):
         return None
@@ -519,6 +611,10 @@ def _text(value: Any, field: str) -> str | None:
     if field in _ID_FIELDS and _NUMBER_TEXT.match(text):
         text = text.split(".", 1)[0]
     return text
+
+
+_MISSING = object()
+_CACHED = 1 << 15  #: cells kept per field before the cache starts again
 
 
 @attrs.frozen
@@ -539,6 +635,9 @@ class _Reader:
         names = [f.field for f in mapping.fields] + list(mapping.constants)
         self.target = _target(mapping.table, names)
         self.multi_codes: dict[str, dict[str, str]] = {}
+        #: values already converted, by field (or multi-valued column) and cell
+        self.cache: dict[str, dict[Any, Any]] = {}
+        self.logged = 0  #: problems logged about values (a conversion that logs is not kept)
         self.headless: set[int] = set()
         self.fields: dict[str, _Column] = {}
         self.multi: dict[str, _Column] = {}
@@ -666,7 +765,28 @@ class _Reader:
     # -- values --
 
     def convert(self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None) -> Any:
-        """The field's value from one cell, or None (with an issue when a value was lost)."""
+        """The field's value from one cell, or None (with an issue when a value was lost).
+
+        A cell met before gives the value it gave then (exports repeat their codes, dates
+        and words), unless converting it logged a problem, which is logged again each time."""
+        if fmap.field in _ID_FIELDS:  # each one different: nothing to keep
+            return self._convert(fmap, raw, row, where, record)
+        cache = self.cache.get(fmap.field)
+        if cache is None:
+            cache = self.cache[fmap.field] = {}
+        key = (raw.__class__, raw)  # 1, 1.0 and True are equal keys, not equal cells
+        found = cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        before = self.logged
+        value = self._convert(fmap, raw, row, where, record)
+        if self.logged == before:
+            if len(cache) >= _CACHED:
+                cache.clear()
+            cache[key] = value
+        return value
+
+    def _convert(self, fmap: FieldMap, raw: Any, row: int, where: str, record: str | None) -> Any:
         kind = self.target.types.get(fmap.field, pa.string())
         if _blank(raw):
             return None
@@ -770,6 +890,7 @@ class _Reader:
             return raw
         if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 1 <= raw < 2958466:
             value = dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
+            self.logged += 1
             self.log.warning(
                 f"a number, {raw!r}, where a date was expected: read as the spreadsheet "
                 f"date {value.isoformat()}",
@@ -800,6 +921,7 @@ class _Reader:
     ) -> Any:
         """Log a bad value: blanked (returns None), or the record rejected (raises)."""
         key = fmap.field in self.target.keys
+        self.logged += 1
         self.log.error(
             message,
             action="rejected" if key else "blanked",
@@ -813,6 +935,25 @@ class _Reader:
             raise _RejectedError
 
     def codes(
+        self, mmap: MultiMap, raw: Any, row: int, where: str, record: str | None
+    ) -> list[str] | None:
+        """The codes a multi-valued cell lists (a cell met before, as :meth:`convert`)."""
+        cache = self.cache.get(_CODES + mmap.name)
+        if cache is None:
+            cache = self.cache[_CODES + mmap.name] = {}
+        key = (raw.__class__, raw)
+        found = cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+        before = self.logged
+        codes = self._codes(mmap, raw, row, where, record)
+        if self.logged == before:
+            if len(cache) >= _CACHED:
+                cache.clear()
+            cache[key] = codes
+        return codes
+
+    def _codes(
         self, mmap: MultiMap, raw: Any, row: int, where: str, record: str | None
     ) -> list[str] | None:
         from mns.lang import language, languages
@@ -844,6 +985,7 @@ class _Reader:
             if known:
                 code = known.get(item.casefold())
                 if code is None:
+                    self.logged += 1
                     self.log.error(
                         f"{item!r} is not a flag code of language {mmap.language!r}; "
                         "it is left out "
@@ -858,6 +1000,7 @@ class _Reader:
                     continue
                 item = code
             elif not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_]*", item):
+                self.logged += 1
                 self.log.error(
                     f"{item!r} is not a code (letters, digits and underscores); it is left out",
                     action="blanked",
@@ -896,9 +1039,101 @@ def _cell(cells: Sequence[Any], column: _Column) -> Any:
     return cells[index] if index is not None and index < len(cells) else None
 
 
-def _keys(
-    reader: _Reader, cells: Sequence[Any], number: int, seen: dict[str, int]
-) -> dict[str, Any]:
+class _FirstSeen:
+    """Where each case id was first seen (its row), for the check that a case appears once,
+    in little memory however long the file: the last ``RECENT`` ids as they are; older ones
+    as 64-bit digests (BLAKE2b) with their rows, in sorted runs behind a Bloom filter, about
+    13 bytes an id. Two different ids with one digest (a chance of about 1 in 10^7 in a file
+    of 10 million cases) would read as the same case."""
+
+    RECENT = 1 << 16
+    RUN = 1 << 20  #: runs are merged up to this many ids (what a merge holds twice)
+
+    def __init__(self) -> None:
+        self.recent: dict[str, int] = {}
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.older = 0
+        self._bits = bytearray(1)
+        self._mask = 0
+
+    def get(self, key: str) -> int | None:
+        """The row where ``key`` was first seen, or None."""
+        row = self.recent.get(key)
+        if row is not None or not self.runs:
+            return row
+        digest = _digest(key)
+        mask = self._mask
+        first, second = digest & mask, (digest >> 32) & mask
+        bits = self._bits
+        if not (bits[first >> 3] >> (first & 7)) & 1 or not (bits[second >> 3] >> (second & 7)) & 1:
+            return None
+        wanted = np.uint64(digest)  # a Python int would make numpy compare as floats
+        for digests, rows in self.runs:
+            i = int(digests.searchsorted(wanted))
+            if i < len(digests) and digests[i] == wanted:
+                return int(rows[i])
+        return None
+
+    def add(self, key: str, row: int) -> None:
+        self.recent[key] = row
+        if len(self.recent) >= self.RECENT:
+            self._spill()
+
+    def _spill(self) -> None:
+        count = len(self.recent)
+        digests = np.fromiter((_digest(k) for k in self.recent), np.uint64, count)
+        rows = np.fromiter(self.recent.values(), np.int64, count)
+        if int(rows.max()) < 1 << 32:
+            rows = rows.astype(np.uint32)
+        order = np.argsort(digests)
+        self.runs.append((digests[order], rows[order]))
+        self.recent = {}
+        self.older += count
+        while len(self.runs) > 1:
+            (a, ra), (b, rb) = self.runs[-2], self.runs[-1]
+            if len(b) < len(a) // 2 or len(a) + len(b) > self.RUN:
+                break
+            self.runs[-2:] = [_merged(a, ra, b, rb)]
+        self._filter(digests)
+
+    def _filter(self, added: np.ndarray) -> None:
+        """The Bloom filter (two probes, 8 to 16 bits an id) of every older id."""
+        size = 1 << max(16, (self.older * 8 - 1).bit_length())
+        if size - 1 != self._mask:  # grown: made again from every run
+            self._mask = size - 1
+            self._bits = bytearray(size >> 3)
+            for digests, _ in self.runs:
+                _set_bits(self._bits, digests, self._mask)
+            return
+        _set_bits(self._bits, added, self._mask)
+
+
+def _merged(
+    a: np.ndarray, ra: np.ndarray, b: np.ndarray, rb: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted runs (digests and their rows) as one."""
+    at = np.searchsorted(a, b) + np.arange(len(b))
+    rest = np.ones(len(a) + len(b), dtype=bool)
+    rest[at] = False
+    digests = np.empty(len(a) + len(b), a.dtype)
+    digests[at], digests[rest] = b, a
+    rows = np.empty(len(a) + len(b), np.result_type(ra, rb))
+    rows[at], rows[rest] = rb, ra
+    return digests, rows
+
+
+def _set_bits(bits: bytearray, digests: np.ndarray, mask: int) -> None:
+    view = np.frombuffer(bits, np.uint8)
+    for probe in (digests & np.uint64(mask), (digests >> np.uint64(32)) & np.uint64(mask)):
+        byte = (probe >> np.uint64(3)).astype(np.intp)
+        np.bitwise_or.at(view, byte, np.left_shift(1, probe & np.uint64(7)).astype(np.uint8))
+
+
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _keys(reader: _Reader, cells: Sequence[Any], number: int, seen: _FirstSeen) -> dict[str, Any]:
     """The key fields of one row; raises :class:`_RejectedError` (logged) without them."""
     mapping, log = reader.mapping, reader.log
     out: dict[str, Any] = {}
@@ -925,9 +1160,10 @@ def _keys(
         out[fmap.field] = value
     record = out.get("case_id")
     if mapping.table == "cases" and record is not None:
-        if record in seen:
+        first = seen.get(record)
+        if first is not None:
             log.error(
-                f"case_id {record!r} appears again (first at row {seen[record]}); one row per case",
+                f"case_id {record!r} appears again (first at row {first}); one row per case",
                 row=number,
                 column=reader.fields["case_id"].name,
                 field="case_id",
@@ -935,111 +1171,239 @@ def _keys(
                 record=record,
             )
             raise _RejectedError
-        seen[record] = number
+        seen.add(record, number)
     return out
 
 
-def _read_one(
-    source: Source, mapping: MappingFile, log: IssueLog, batch_size: int | None, limits: Limits
-) -> pa.Table | None:
+class _Silent:
+    """An issue log that keeps nothing: the first pass over a file (which codes it holds)
+    meets every problem again in the second."""
+
+    strict = False
+
+    def error(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    warning = note = add = error
+
+    def bind(self, **defaults: Any) -> _Silent:
+        return self
+
+
+#: The column of a batch holding a multi-valued cell's codes (a list), until they become flags.
+_CODES = "#codes."
+
+
+def _rows(
+    source: Source,
+    mapping: MappingFile,
+    log: IssueLog,
+    *,
+    limits: Limits,
+    batch_rows: int | None,
+    seen: _FirstSeen,
+    codes_only: bool = False,
+) -> Iterator[pa.Table]:
+    """The records of one file as typed tables of ``batch_rows`` rows (None: one), each
+    multi-valued column still a list of codes; nothing when the file has no header row. The
+    last table may have no rows (so a file with a header but no records still has columns).
+    ``codes_only``: only the keys (which records are accepted) and the codes are read."""
     if source.head(8).strip() == b"":
         log.warning("the file is empty")
-        return None
+        return
     spreadsheet = source.name.lower().endswith((".xlsx", ".xlsm"))
     grid = (
         _xlsx_grid(source, mapping, log, limits) if spreadsheet else _csv_grid(source, mapping, log)
     )
     if grid is None:
-        return None
+        return
     reader = _Reader(mapping, log.bind(sheet=grid.sheet) if grid.sheet else log, grid)
-    values: dict[str, list[Any]] = {f.field: [] for f in mapping.fields}
-    lists: dict[str, list[list[str] | None]] = {m.name: [] for m in mapping.multi}
-    seen: dict[str, int] = {}
+    fields = [
+        pa.field(f.field, reader.target.types.get(f.field, pa.string()))
+        for f in mapping.fields
+        if not codes_only
+    ]
+    lists = [pa.field(_CODES + m.name, pa.list_(pa.string())) for m in mapping.multi]
+    batcher = RowBatcher(pa.schema([*fields, *lists]), batch_rows)
     width: int | None = None
-    rows = 0
-    for number, cells in grid.rows:
-        if number < mapping.header_row:
-            continue
-        if number == mapping.header_row:
-            reader.header(cells, number)
-            width = len(cells)
-            continue
-        if width is None or (all(_blank(c) for c in cells) and number not in grid.formulas):
-            continue
-        reader.beyond(cells, number, width)
-        if not grid.letters and len(cells) < width:
-            log.warning(
-                f"the row has {len(cells)} cells but the header has {width}; the missing "
-                "cells were read as blank",
-                row=number,
-            )
-        try:
-            row_values = _keys(reader, cells, number, seen)
-        except _RejectedError:
-            continue
-        record = row_values.get("case_id")
-        for fmap in mapping.fields:
-            if fmap.field not in row_values:
-                col = reader.fields[fmap.field]
-                row_values[fmap.field] = reader.convert(
-                    fmap, _cell(cells, col), number, col.name, record
+    try:
+        for number, cells in grid.rows:
+            if number < mapping.header_row:
+                continue
+            if number == mapping.header_row:
+                reader.header(cells, number)
+                width = len(cells)
+                continue
+            if width is None or (_blank_row(cells, grid.letters) and number not in grid.formulas):
+                continue
+            if not codes_only:
+                reader.beyond(cells, number, width)
+                if not grid.letters and len(cells) < width:
+                    log.warning(
+                        f"the row has {len(cells)} cells but the header has {width}; the "
+                        "missing cells were read as blank",
+                        row=number,
+                    )
+            try:
+                row_values = _keys(reader, cells, number, seen)
+            except _RejectedError:
+                continue
+            record = row_values.get("case_id")
+            if codes_only:
+                row_values = {}
+            for fmap in () if codes_only else mapping.fields:
+                if fmap.field not in row_values:
+                    col = reader.fields[fmap.field]
+                    row_values[fmap.field] = reader.convert(
+                        fmap, _cell(cells, col), number, col.name, record
+                    )
+            for mmap in mapping.multi:
+                col = reader.multi[mmap.name]
+                row_values[_CODES + mmap.name] = reader.codes(
+                    mmap, _cell(cells, col), number, col.name, record
                 )
-            values[fmap.field].append(row_values[fmap.field])
-        for mmap in mapping.multi:
-            col = reader.multi[mmap.name]
-            lists[mmap.name].append(reader.codes(mmap, _cell(cells, col), number, col.name, record))
-        rows += 1
+            batch = batcher.add(row_values)
+            if batch is not None:
+                yield pa.Table.from_batches([batch])
+    finally:
+        grid.close()
     if width is None:
         log.warning(f"the file has no header row (expected at row {mapping.header_row})")
-        return None
-    return _build(mapping, reader, rows=rows, values=values, lists=lists, batch_size=batch_size)
+        return
+    if len(batcher) or not batcher.batches:
+        yield pa.Table.from_batches([batcher.flush()])
 
 
-def _build(
-    mapping: MappingFile,
-    reader: _Reader,
-    *,
-    rows: int,
-    values: Mapping[str, list[Any]],
-    lists: Mapping[str, list[list[str] | None]],
-    batch_size: int | None,
-) -> pa.Table:
+def _plain(kind: pa.DataType) -> pa.DataType:
+    return kind.value_type if pa.types.is_dictionary(kind) else kind
+
+
+def _present(mapping: MappingFile, table: pa.Table) -> dict[str, set[str]]:
+    """The codes each multi-valued column lists in ``table``."""
+    out = {}
+    for mmap in mapping.multi:
+        found = pc.unique(pc.list_flatten(table.column(_CODES + mmap.name))).to_pylist()
+        out[mmap.name] = {c for c in found if c is not None}
+    return out
+
+
+def _flag_columns(
+    mapping: MappingFile, present: Mapping[str, set[str]]
+) -> dict[str, tuple[str, str]]:
+    """The flag columns of the codes ``present`` (a file's), in the order a whole read gives
+    them: by multi-valued column, each in its language's order (codes it does not know after
+    them, sorted); column name -> (multi-valued column, code). Of two columns with one name,
+    the place is the first's and the values the last's."""
     from mns.lang import language, languages
 
-    step = batch_size or max(rows, 1)
-    columns: dict[str, pa.ChunkedArray] = {}
-
-    def chunked(data: list[Any], kind: pa.DataType) -> pa.ChunkedArray:
-        plain = kind.value_type if pa.types.is_dictionary(kind) else kind
-        parts = (
-            [pa.array(data[i : i + step], plain) for i in range(0, max(rows, 1), step)]
-            if rows
-            else [pa.array([], plain)]
-        )
-        out = pa.chunked_array(parts, plain)
-        return out.cast(kind) if pa.types.is_dictionary(kind) else out
-
-    for name, data in values.items():
-        columns[name] = chunked(data, reader.target.types.get(name, pa.string()))
-    for name, value in mapping.constants.items():
-        columns[name] = chunked([value] * rows, reader.target.types.get(name, pa.string()))
+    out: dict[str, tuple[str, str]] = {}
     for mmap in mapping.multi:
-        cells = lists[mmap.name]
-        present = {c for codes in cells if codes for c in codes}
+        codes = present.get(mmap.name, set())
         order: list[str] = []
         if mmap.language in languages():
-            order = [c for c in language(str(mmap.language)).codes() if c in present]
-        order += sorted(present - set(order))
-        for code in order:
-            name = f"{mmap.language}.{code}"
-            columns[name] = chunked(
-                [None if codes is None else code in codes for codes in cells], pa.bool_()
+            order = [c for c in language(str(mmap.language)).codes() if c in codes]
+        for code in order + sorted(codes - set(order)):
+            out[f"{mmap.language}.{code}"] = (mmap.name, code)
+    return out
+
+
+def _flags(
+    mapping: MappingFile,
+    table: pa.Table,
+    here: Mapping[str, tuple[str, str]],
+    columns: Sequence[str],
+) -> pa.Table:
+    """``table`` with its multi-valued cells (lists of codes) made flag columns, one per name
+    of ``columns`` (those of every file read, in order): true where the cell lists the code,
+    false where it lists others, null where it is blank; all null for a column this file's
+    codes (``here``) lack, as a whole read of files with different codes gives them."""
+    rows = table.num_rows
+    parsed = {}
+    for mmap in mapping.multi:
+        cells = table.column(_CODES + mmap.name).combine_chunks()
+        blank = np.asarray(cells.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        parsed[mmap.name] = (pc.list_flatten(cells), pc.list_parent_indices(cells), blank)
+    table = table.drop_columns([_CODES + m.name for m in mapping.multi])
+    for name in columns:
+        spec = here.get(name)
+        if spec is None:
+            if name in table.column_names:
+                continue  # a mapped field of that name, in a file without the code
+            column = pa.nulls(rows, pa.bool_())
+        else:
+            flat, parents, blank = parsed[spec[0]]
+            flag = np.zeros(rows, dtype=bool)
+            flag[pc.filter(parents, pc.equal(flat, spec[1])).to_numpy()] = True
+            column = pa.array(flag, mask=blank)
+        if name in table.column_names:
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+    return table
+
+
+def _with_constants(
+    mapping: MappingFile, types: Mapping[str, pa.DataType], table: pa.Table
+) -> pa.Table:
+    """``table`` with the mapping's constants, one value in every row, after the fields (a
+    constant for a mapped field takes the field's place)."""
+    position = len(mapping.fields)
+    for name, value in mapping.constants.items():
+        kind = types.get(name, pa.string())
+        column = pa.array([value] * table.num_rows, _plain(kind))
+        if pa.types.is_dictionary(kind):
+            column = column.dictionary_encode().cast(kind)
+        if name in table.column_names:
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        else:
+            table = table.add_column(position, name, column)
+            position += 1
+    return table
+
+
+def _first_pass(source: Source, mapping: MappingFile, limits: Limits) -> dict[str, set[str]]:
+    """The codes each multi-valued column lists in the records of ``source`` that a read
+    accepts: a read batch by batch must know every flag column before its first batch. The
+    problems met are met again (and logged) in the read itself."""
+    silent = cast(IssueLog, _Silent())
+    found: dict[str, set[str]] = {m.name: set() for m in mapping.multi}
+    for table in _rows(
+        source,
+        mapping,
+        silent,
+        limits=limits,
+        batch_rows=_FIRST_PASS_ROWS,
+        seen=_FirstSeen(),
+        codes_only=True,
+    ):
+        for name, codes in _present(mapping, table).items():
+            found[name] |= codes
+    return found
+
+
+_FIRST_PASS_ROWS = 1 << 16
+
+
+def _files(sources: Sequence[Source], log: IssueLog, limits: Limits) -> list[Source]:
+    """The files to read: each source, and for a ZIP (an export delivered zipped) the CSV
+    files in it, each read as it is decompressed (never inflated whole)."""
+    out: list[Source] = []
+    for source in sources:
+        if source.name.lower().endswith((".xlsx", ".xlsm")) or not is_zip(source.head(4)):
+            out.append(source)
+            continue
+        inside = zip_sources(source, "*.csv", limits=limits)
+        if not inside:
+            log.warning(
+                "the ZIP holds no CSV file (.csv); it was not read",
+                source=source.name,
+                field="(whole file)",
             )
-    return pa.table(columns)
+        out.extend(inside)
+    return out
 
 
-def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
-    """Read exports through a mapping (see the module's description)."""
+def _mapping_of(options: Mapping[str, Any]) -> MappingFile:
     given = options.get("mapping")
     if given is None:
         raise MappingError(
@@ -1054,32 +1418,63 @@ def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
     )
     if options.get("sheet"):
         mapping = attrs.evolve(mapping, sheet=options["sheet"])
+    return mapping
+
+
+def stream_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Batches:
+    """Read exports through a mapping (see the module's description), ``batch_size`` records
+    at a time (None: a batch per file). A file is read as its rows are needed, so memory does
+    not grow with it; with multi-valued columns and several batches (or files), a first pass
+    over the file finds which codes, so which flag columns, it has."""
+    mapping = _mapping_of(options)
     log = IssueLog(adapter="mapping", table=mapping.table, strict=bool(options.get("strict")))
-    parts = []
-    for source in sources:
-        table = _read_one(
-            source,
-            mapping,
-            log.bind(source=source.name),
-            options.get("batch_size"),
-            limits_from(options),
-        )
-        if table is not None:
-            parts.append(table)
-    data = (
-        pa.concat_tables(parts, promote_options="default") if parts else schema.empty(mapping.table)
-    )
-    tables = {mapping.table: schema.conform(data, mapping.table)}
+    batch_rows = options.get("batch_size")
+    limits = limits_from(options)
+    files = _files(sources, log, limits)
+    names = [f.field for f in mapping.fields] + list(mapping.constants)
+    types = _target(mapping.table, names).types
+    known: list[dict[str, tuple[str, str]]] | None = None
+    columns: list[str] = []
+    if mapping.multi and (batch_rows is not None or len(files) > 1):
+        known = [_flag_columns(mapping, _first_pass(f, mapping, limits)) for f in files]
+        columns = list(dict.fromkeys(name for file in known for name in file))
+    for index, source in enumerate(files):
+        file_log = log.bind(source=source.name)
+        for read in _rows(
+            source, mapping, file_log, limits=limits, batch_rows=batch_rows, seen=_FirstSeen()
+        ):
+            if known is None:  # the whole file is this one table
+                here = _flag_columns(mapping, _present(mapping, read))
+                out = _flags(mapping, _with_constants(mapping, types, read), here, list(here))
+            else:
+                out = _flags(mapping, _with_constants(mapping, types, read), known[index], columns)
+            yield mapping.table, schema.conform(out, mapping.table)
     provenance = Provenance(
         collection_year=mapping.collection_year, reference_date=mapping.reference_date
     )
-    return Records(provenance=provenance, issues=log.table(), **tables)
+    return Records(provenance=provenance, issues=log.table())
+
+
+def read_mapping(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
+    """Read exports through a mapping (see the module's description): the whole tables of
+    :func:`stream_mapping`."""
+    return collect(stream_mapping(sources, options))
+
+
+def sniff_mapping(head: bytes) -> bool:
+    """A ZIP of CSV files (an export delivered zipped): its first entry is a ``.csv``. Other
+    files are the mapping adapter's by their suffix (``.csv``, ``.xlsx``) or by name."""
+    first = next(head_entries(head), None)
+    return first is not None and first.name.lower().endswith(".csv")
 
 
 ADAPTER = Adapter(
     name="mapping",
-    description="any CSV or XLSX export from a case-management system, with a mapping file (TOML)",
+    description="any CSV or XLSX export from a case-management system (or a ZIP of CSVs), "
+    "with a mapping file (TOML)",
     read=read_mapping,
+    stream=stream_mapping,
+    sniff=sniff_mapping,
     suffixes=(".csv", ".xlsx", ".xlsm"),
     tables=("cases", "services", "outcomes", "assignments"),
     options=(

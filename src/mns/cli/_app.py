@@ -6,6 +6,7 @@ import click
 
 from mns.cli._common import MnsGroup, State, debug_option
 from mns.cli.audit import audit_command, demo_command, report_command
+from mns.cli.convert import convert_command
 from mns.cli.info import adapters_command, languages_command
 from mns.cli.records import classify_command, explain_command, read_command
 from mns.cli.sampling import form_group, sample_command
@@ -32,6 +33,7 @@ for _command in (
     adapters_command,
     languages_command,
     read_command,
+    convert_command,
     classify_command,
     explain_command,
     audit_command,

@@ -33,6 +33,7 @@ __all__ = [
     "State",
     "debug_option",
     "emit",
+    "fail_on_errors_option",
     "json_option",
     "jsonable",
     "progress",
@@ -211,6 +212,15 @@ def debug_option(f: F) -> F:
         is_eager=True,
         callback=_set_debug,
         help="Show the full traceback of an error (also MNS_DEBUG=1).",
+    )(f)
+
+
+def fail_on_errors_option(f: F) -> F:
+    """``--fail-on-errors``: exit with :data:`EXIT_ISSUES` when a record had an error."""
+    return click.option(
+        "--fail-on-errors",
+        is_flag=True,
+        help=f"Exit with code {EXIT_ISSUES} when any record had an error (for scripts and CI).",
     )(f)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Reading",
     "cli_spelling",
+    "dataset_folder",
     "option_flag",
     "option_type",
     "records_folder",
@@ -41,6 +43,9 @@ _FLAGS = {
     "year": "--year YEAR",
     "postcode": "--postcode",
     "strict": "--strict",
+    "engine": "--engine NAME",
+    "workers": "--workers N",
+    "timeout": "--engine-timeout SECONDS",
 }
 _TRUE = ("true", "yes", "y", "1", "on")
 _FALSE = ("false", "no", "n", "0", "off")
@@ -252,6 +257,18 @@ class Reading:
             return None, adapter_options(readers[0], given)
         return None, _options_for_several(readers, given)
 
+    def arguments(self, paths: Sequence[str | Path], files: Sequence[Source]) -> dict[str, Any]:
+        """The keyword arguments of ``mns.read`` (and ``mns.convert``) for ``paths``: the
+        adapter, ``strict``, ``pseudonymise``, ``postcode`` and the adapter's options."""
+        chosen, options = self.choose(paths, files)
+        return {
+            "adapter": chosen,
+            "strict": self.strict,
+            "pseudonymise": _key(self.key_file),
+            "postcode": _POSTCODE[self.postcode],
+            **options,
+        }
+
     def read(self, paths: Sequence[str | Path], *, label: str = "reading") -> Records:
         """Read ``paths`` with ``mns.read`` and these options, with a progress bar; the
         files no adapter recognises are named on stderr (they are issues too, and not read);
@@ -261,16 +278,9 @@ class Reading:
         from mns.io import read, sources
 
         files = sources(list(paths))
-        chosen, options = self.choose(paths, files)
+        arguments = self.arguments(paths, files)
         with read_progress(files, label=label, show=shows_progress()) as counted:
-            records: Records = read(
-                list(counted),
-                adapter=chosen,
-                strict=self.strict,
-                pseudonymise=_key(self.key_file),
-                postcode=_POSTCODE[self.postcode],
-                **options,
-            )
+            records: Records = read(list(counted), **arguments)
         if not records.provenance.files:
             # e.g. a folder mns.write wrote: its provenance is the original read's; record the
             # files this read took the records from, with their checksums
@@ -299,7 +309,10 @@ class Reading:
         of the rest alone would mislead. Files no adapter recognises are only named."""
         from mns.cli.records import unread_files
 
-        records = self.read(paths, label=label)
+        if any(dataset_folder(p) for p in paths):
+            records = self.read_datasets(paths)
+        else:
+            records = self.read(paths, label=label)
         require_cases(records, paths)
         unread = unread_files(records.issues)
         if unread:
@@ -309,6 +322,65 @@ class Reading:
                 file=unread[0],
             )
         return records
+
+    def read_datasets(self, paths: Sequence[str | Path]) -> Records:
+        """The cases of partitioned Parquet datasets (:func:`dataset_folder`): each opened
+        with ``mns.engines.dataset`` as the canonical ``cases`` table (partition folders
+        become columns), then read as mns's own tables are (checks, privacy rules); the
+        provenance lists the datasets' files with their checksums."""
+        import pyarrow.parquet as pq
+
+        from mns.engines import dataset
+        from mns.io import read
+        from mns.plugins.adapter import Source
+        from mns.records.bundle import SourceFile
+
+        mixed = [str(p) for p in paths if not dataset_folder(p)]
+        if mixed:
+            raise MnsError(
+                f"{', '.join(map(str, paths))}: give partitioned Parquet datasets (folders of "
+                f"name=value folders) on their own, not with other records ({', '.join(mixed)})",
+                file=mixed[0],
+            )
+        unused = sorted(self.given())
+        if unused or self.adapter not in (None, "canonical"):
+            shown = ", ".join(self.given()[n].flag for n in unused) or f"--adapter {self.adapter}"
+            say(
+                f"note: partitioned datasets hold mns's own cases: read as they are ({shown} "
+                "not applied to reading them)"
+            )
+        files: list[Source] = []
+        listed: list[SourceFile] = []
+        for path in paths:
+            data = dataset(path, table="cases")
+            in_memory = io.BytesIO()  # read back by the canonical adapter: checks and privacy
+            pq.write_table(data.to_table(), in_memory)
+            files.append(Source.from_bytes(f"{path}/cases.parquet", in_memory.getvalue()))
+            listed += [
+                SourceFile(name=f, sha256=_sha256(Source.from_path(f)), size=Path(f).stat().st_size)
+                for f in data.files
+            ]
+        records: Records = read(
+            files,
+            adapter="canonical",
+            strict=self.strict,
+            pseudonymise=_key(self.key_file),
+            postcode=_POSTCODE[self.postcode],
+        )
+        provenance = attrs.evolve(records.provenance, files=tuple(listed))
+        return attrs.evolve(records, provenance=provenance)
+
+
+def dataset_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a partitioned Parquet dataset: a folder of ``name=value`` folders
+    (hive partitions, as Spark, Dask and ``pyarrow.dataset.write_dataset`` write them)."""
+    p = Path(path)
+    if not p.is_dir() or records_folder(p):
+        return False
+    return any(
+        child.is_dir() and "=" in child.name and not child.name.startswith((".", "_"))
+        for child in p.iterdir()
+    )
 
 
 def source_options(f: Any) -> Any:

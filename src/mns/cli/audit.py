@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mns.cli._common import debug_option, emit, json_option, say, shows_progress
+from mns.cli._engines import engine_options
 from mns.cli._reading import Reading, source_options
 from mns.cli.records import issues_overview, print_issues
 from mns.errors import MnsError
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from mns.audit import AuditResult
+    from mns.engines import Engine
 
 __all__ = ["audit_command", "demo_command", "read_population", "report_command"]
 
@@ -185,8 +187,16 @@ def _print_summary(data: dict[str, Any]) -> None:
     help="Who took part in the audit's groups (TOML). Default: participation.toml in the "
     "folder of the audited records, when there is one.",
 )
+@click.option(
+    "--previous-plan",
+    "previous_plan",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The plan of the last cycle (TOML): what changed from it, beside the change in "
+    "needs since --baseline, in plan_changes and the report's 'Progress since the last plan'.",
+)
 @click.option("--title", help="The report's title.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier audit in --out.")
+@engine_options
 @source_options
 @json_option
 @debug_option
@@ -210,20 +220,29 @@ def audit_command(
     reading: Reading,
     as_json: bool,
     participation_path: Path | None = None,
+    previous_plan: Path | None = None,
+    engine: Engine | None = None,
 ) -> None:
     """Run the whole audit: read the records in SOURCES, classify them with the plan, run
     every analysis, apply disclosure control, and write the tables (CSV and Parquet) and
     report.html to --out.
 
+    A SOURCE may be a partitioned Parquet dataset of cases (a folder of name=value
+    folders of Parquet files); --engine chooses where the analyses compute.
+
     \b
     Example:
       mns audit records/2026 --plan plan.toml --baseline records/2025 \\
-          --referrals referrals/2026 --population population.csv --out audit-2026
+          --previous-plan plan-2022.toml --referrals referrals/2026 \\
+          --population population.csv --out audit-2026
     """
-    from mns.audit import run_audit
+    from mns.audit import changes_from, run_audit
+    from mns.engines import use
     from mns.plan import load_plan
 
     load_plan(plan_path)  # a plan with a mistake fails before the records are read
+    if previous_plan is not None:  # and so does a previous plan, or a replaces naming no group
+        changes_from(previous_plan, load_plan(plan_path), plan_path)
     if not referrals and not census:  # said before reading, in the command line's terms
         raise MnsError(
             "annual numbers need to know how the audited cases stand for the year's: give "
@@ -239,24 +258,26 @@ def audit_command(
     no_disclose = no_disclose or audience == "internal"
     if no_disclose:
         say("mns: disclosure control is OFF: do not publish what this writes.")
-    result = run_audit(
-        records,
-        plan_path,
-        baseline=before,
-        referrals=year,
-        population=people,
-        min_count=min_count,
-        disclose=not no_disclose,
-        suggest=suggest,
-        seed=seed,
-        groups=groups,
-        census=census,
-        title=title,
-        out=out,
-        overwrite=overwrite,
-        progress=_steps(),
-        participation=participation,
-    )
+    with use(engine or "local"):
+        result = run_audit(
+            records,
+            plan_path,
+            baseline=before,
+            referrals=year,
+            population=people,
+            min_count=min_count,
+            disclose=not no_disclose,
+            suggest=suggest,
+            seed=seed,
+            groups=groups,
+            census=census,
+            title=title,
+            out=out,
+            overwrite=overwrite,
+            progress=_steps(),
+            participation=participation,
+            previous_plan=previous_plan,
+        )
     data = _summary(result, out / "report.html")
     inputs = {"audit": records, "baseline": before, "referrals": year}
     overviews = {role: issues_overview(r) for role, r in inputs.items() if r is not None}
@@ -361,7 +382,8 @@ def demo_command(
 ) -> None:
     """Audit Exampleshire, a synthetic locality of 80,000 residents: write its records
     (the re-audit of 200 referrals, the baseline audit a year earlier, the year's
-    referrals, the population by area, the plan) and then run `mns audit` on them.
+    referrals, the population by area, the plan and the plan of the last cycle) and then
+    run `mns audit` on them.
 
     \b
     Example:
@@ -391,6 +413,8 @@ def demo_command(
         str(paths["plan"]),
         "--baseline",
         str(paths["baseline"]),
+        "--previous-plan",
+        str(paths["previous_plan"]),
         "--referrals",
         str(paths["referrals"]),
         "--population",
@@ -412,6 +436,7 @@ def demo_command(
             plan_path=paths["plan"],
             out=out,
             baseline=(paths["baseline"],),
+            previous_plan=paths["previous_plan"],
             referrals=(paths["referrals"],),
             population=paths["population"],
             suggest=bool(suggest),
@@ -452,7 +477,7 @@ def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
 
     import pyarrow.csv as pacsv
 
-    from mns.demo import participation_path
+    from mns.demo import participation_path, previous_plan_path
     from mns.io import write
     from mns.participation import PARTICIPATION_FILE
     from mns.records.folder import replacing
@@ -465,6 +490,7 @@ def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
         "referrals": folder / f"referrals-{year + 1}",
         "population": folder / "population.csv",
         "plan": folder / "plan.toml",
+        "previous_plan": folder / f"plan-{year - 3}.toml",  # the plan of the last cycle
     }
     write(demo.reaudit, paths["audit"], overwrite=True)
     # who took part, beside the audited records (where mns audit looks for it)
@@ -476,4 +502,6 @@ def _write_demo(demo: Any, folder: Path) -> dict[str, Path]:
         pacsv.write_csv(demo.population, temporary)
     with replacing(paths["plan"]) as temporary:
         shutil.copyfile(demo.plan_path, temporary)
+    with replacing(paths["previous_plan"]) as temporary:
+        shutil.copyfile(previous_plan_path(), temporary)
     return paths

@@ -130,6 +130,7 @@ def languages_command(name: str | None, year: int | None, as_json: bool) -> None
             "kind": ind.kind.value,
             "dimension": ind.dimension,
             "concerns": ind.concerns.value if ind.concerns else None,
+            "polarity": ind.polarity.value,
             "label": ind.label,
             "valid_from": ind.valid_from,
             "valid_to": ind.valid_to,
@@ -160,6 +161,7 @@ def languages_command(name: str | None, year: int | None, as_json: bool) -> None
                 years = ""
                 if i["valid_from"] or i["valid_to"]:
                     years = f"  ({i['valid_from'] or ''}-{i['valid_to'] or ''})"
-                click.echo(f"  {i['column']:<36} {i['kind']:<8} {i['label']}{years}")
+                kind = "strength" if i["polarity"] == "strength" else i["kind"]
+                click.echo(f"  {i['column']:<36} {kind:<8} {i['label']}{years}")
 
     emit(data, show)

@@ -14,6 +14,7 @@ from mns.cli._common import (
     EXIT_ISSUES,
     debug_option,
     emit,
+    fail_on_errors_option,
     json_option,
     say,
     state,
@@ -140,11 +141,7 @@ def print_issues(overview: dict[str, Any], *, examples: bool = True, where: str 
     "Without it, only the summary is printed.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the Parquet files already in --out.")
-@click.option(
-    "--fail-on-errors",
-    is_flag=True,
-    help=f"Exit with code {EXIT_ISSUES} when any record had an error (for scripts and CI).",
-)
+@fail_on_errors_option
 @source_options
 @json_option
 @debug_option

@@ -11,6 +11,7 @@ locality::
     demo.sample.assignments        # professional and shadow need groups of the 200 cases
     demo.referrals.cases           # every referral of the year (about 1,000)
     demo.plan.need_groups          # ten need groups in three clusters
+    previous_plan_path()           # the plan of the last cycle, to compare with
     demo.reaudit.cases["team"]     # the team holding each case
     demo.participation             # who took part in the audit's groups
 
@@ -42,7 +43,15 @@ from mns.synth import (
     _weights,
 )
 
-__all__ = ["LOCALITY", "TEAMS", "Demo", "exampleshire", "participation_path", "plan_path"]
+__all__ = [
+    "LOCALITY",
+    "TEAMS",
+    "Demo",
+    "exampleshire",
+    "participation_path",
+    "plan_path",
+    "previous_plan_path",
+]
 
 LOCALITY = "Exampleshire"
 LA_CODE = "Q900"
@@ -74,6 +83,14 @@ _ASSESSMENT_SHARE = 0.2
 def plan_path() -> Path:
     """The path of the shipped demo plan, ``mns/demo/exampleshire.toml``."""
     return Path(str(resources.files("mns.demo") / "exampleshire.toml"))
+
+
+def previous_plan_path() -> Path:
+    """The path of the plan of Exampleshire's last cycle (2022-2025),
+    ``mns/demo/exampleshire-2022.toml``: what ``mns.plan_changes`` compares the demo plan
+    with (a group split, two merged, a service added and one withdrawn, places and costs
+    changed)."""
+    return Path(str(resources.files("mns.demo") / "exampleshire-2022.toml"))
 
 
 def participation_path() -> Path:

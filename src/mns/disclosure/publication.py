@@ -35,6 +35,7 @@ _MODULES: Final = (
     "mns.analyses.agreement",
     "mns.analyses.rules_panel",
     "mns.analyses.compare",
+    "mns.analyses.plan_progress",
     "mns.analyses.areas",
     "mns.analyses.outcomes",
     "mns.analyses.what_works",

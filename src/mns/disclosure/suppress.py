@@ -15,11 +15,23 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
+from mns.converters import to_metadata
 from mns.disclosure.structure import Block, Margin, Structure, _names, structure_of
 from mns.errors import MnsError, SchemaError
 
 #: Schema metadata key recording how a disclosed table was protected (JSON).
 DISCLOSED_KEY: Final = b"mns.disclosed"
+
+
+@attrs.frozen
+class DisclosedNote:
+    """What a disclosed table's ``mns.disclosed`` metadata says: the rules applied and how
+    many cells they withheld."""
+
+    min_count: int
+    rounding: int | None
+    suppressed: int
+
 
 _MARGIN_COST: Final = 1_000_000.0  # secondary suppression avoids totals published elsewhere
 _HIDDEN_TOTAL_COST: Final = 1_000.0  # ... and totals no table shows, after interior cells
@@ -739,11 +751,8 @@ def _disclosed(  # noqa: PLR0917 - one table's share of the joint result
             "reason": pa.array([withheld[k] for k in order], pa.string()),
         }
     )
-    note = {"min_count": min_count, "rounding": rounding, "suppressed": len(withheld)}
-    metadata = {
-        **(out.schema.metadata or {}),
-        DISCLOSED_KEY: json.dumps(note, sort_keys=True).encode(),
-    }
+    note = DisclosedNote(min_count=min_count, rounding=rounding, suppressed=len(withheld))
+    metadata = {**(out.schema.metadata or {}), DISCLOSED_KEY: to_metadata(note)}
     return Disclosed(
         table=out.replace_schema_metadata(metadata),
         suppressed=record,

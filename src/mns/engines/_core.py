@@ -18,8 +18,10 @@ import contextlib
 import contextvars
 import hashlib
 import importlib
+import math
 import os
 import pickle
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
@@ -29,14 +31,15 @@ import pyarrow as pa
 
 from mns import _tables, aggregate
 from mns._tables import TableLike
-from mns.errors import EngineError, MnsError
+from mns.errors import EngineError, MnsError, give
 
 if TYPE_CHECKING:
     from typing import Self
 
-    from mns.engines._dataset import Dataset, Reader
+    from mns.engines._dataset import Dataset, File, Reader
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "ENGINES",
     "Engine",
     "EngineError",
@@ -58,6 +61,9 @@ ENGINES: Final = ("local", "processes", "dask")
 PIECE_ROWS: Final = _tables.MAX_BATCH_ROWS
 #: Partial states held before they are merged (as :func:`run` does).
 MERGE_EVERY: Final = 32
+#: Seconds an engine with workers elsewhere waits for the next result (or for a worker)
+#: before it gives up with :class:`EngineError`, unless given another ``timeout``.
+DEFAULT_TIMEOUT: Final = 600.0
 
 
 # --------------------------------------------------------------------------------------
@@ -66,7 +72,10 @@ MERGE_EVERY: Final = 32
 
 @attrs.frozen(kw_only=True, eq=False)
 class Job:
-    """What every piece of one run is computed with: shipped once to each worker."""
+    """What every piece of one run is computed with: the analysis's partial aggregates
+    (``specs``), what is added to each batch (``prepare``), the columns read, and for a
+    dataset how its files are read (``reader``: filesystem, columns, filter, steps). The same
+    for every piece of the run: an engine ships it once to each worker."""
 
     specs: Mapping[str, aggregate.Spec]
     prepare: aggregate.Prepare | None = None
@@ -77,10 +86,12 @@ class Job:
 
 @attrs.frozen(kw_only=True, eq=False)
 class Piece:
-    """One unit of work: files of a dataset (read by the worker), or rows shipped with it."""
+    """One unit of work: files of a dataset (read by the worker), or rows shipped with it.
+    Files travel as plain :class:`~mns.engines.File` descriptions (path, size, partition
+    values), never as open pyarrow objects: a scheduler forwarding the piece reads nothing."""
 
     name: str  #: the files, or which rows: for errors
-    fragments: tuple[Any, ...] = ()  #: pyarrow dataset fragments (files), read in turn
+    files: tuple[File, ...] = ()  #: files of a dataset, read in turn by :attr:`Job.reader`
     batch: pa.RecordBatch | None = None
 
 
@@ -100,7 +111,7 @@ def _piece_batches(job: Job, piece: Piece) -> Iterator[pa.RecordBatch]:
         yield piece.batch
         return
     assert job.reader is not None, "a piece of files needs the dataset's reader"
-    yield from job.reader.batches(piece.fragments)
+    yield from job.reader.batches(piece.files)
 
 
 def compute(job: Job, index: int, piece: Piece) -> Result:
@@ -167,8 +178,9 @@ def dumps(job: Job, engine: str) -> Payload:
             raise EngineError(
                 f"engine {engine!r}: what this analysis runs on each batch cannot be pickled by "
                 f"the standard library ({_first_line(exc)}); install mns[dask] (which brings "
-                "cloudpickle) or use engine='local'",
+                f"cloudpickle) or {give('engine', repr('local'))}",
                 engine=engine,
+                reason="setup",
             ) from exc
         try:
             data = cloudpickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
@@ -176,6 +188,7 @@ def dumps(job: Job, engine: str) -> Payload:
             raise EngineError(
                 f"engine {engine!r}: the run cannot be shipped to workers: {_first_line(inner)}",
                 engine=engine,
+                reason="setup",
             ) from inner
     token = hashlib.sha256(data).hexdigest()[:16] + uuid.uuid4().hex[:8]
     return Payload(token=token, data=data)
@@ -221,15 +234,55 @@ def _round_trips(exc: BaseException) -> bool:
 # Engines
 
 
+def check_timeout(timeout: float | None, who: str) -> float | None:
+    """``timeout`` checked: a positive number of seconds, or None (no limit)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"{who}: timeout must be a number of seconds or None, not {timeout!r}")
+    if not timeout > 0 or math.isnan(timeout):
+        raise ValueError(f"{who}: timeout = {timeout!r} must be more than 0 seconds (or None)")
+    return float(timeout)
+
+
+class Timer:
+    """Seconds since the last progress, against a limit (None: no limit)."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self._since = time.monotonic()
+
+    def restart(self) -> None:
+        """Progress was made: count from now."""
+        self._since = time.monotonic()
+
+    def left(self) -> float:
+        """Seconds left (infinity without a limit)."""
+        if self.limit is None:
+            return math.inf
+        return max(0.0, self.limit - (time.monotonic() - self._since))
+
+    def expired(self) -> bool:
+        """Whether the limit has passed since the last progress."""
+        return self.limit is not None and self.left() <= 0.0
+
+
 class Engine(abc.ABC):
-    """Where the pieces of a run are computed. An engine is a context manager: resources (a
-    process pool, a Dask cluster) are started by :meth:`open` and released by :meth:`close`;
-    a run given an engine that is not open opens it for the run and closes it afterwards."""
+    """Where the pieces of a run are computed: subclass it to run mns on another system.
+
+    An engine is a context manager: resources (a process pool, a cluster) are started by
+    :meth:`open` and released by :meth:`close`; a run given an engine that is not open opens
+    it for the run and closes it afterwards. A subclass sets :attr:`name`, implements
+    :attr:`workers` and :meth:`map` (call :func:`compute` on each piece, wherever the engine
+    puts it), and may override :meth:`_start` and :meth:`_stop`. ``timeout``: the longest,
+    in seconds, the engine waits for the next result before it raises :class:`EngineError`
+    (None: no limit); an engine whose work cannot hang may ignore it."""
 
     name: ClassVar[str]
 
-    def __init__(self) -> None:
+    def __init__(self, *, timeout: float | None = None) -> None:
         self._open = False
+        self.timeout = check_timeout(timeout, type(self).__name__)
 
     @property
     def is_open(self) -> bool:
@@ -268,16 +321,21 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def map(self, job: Job, pieces: Iterable[tuple[int, Piece]]) -> Iterator[Result]:
-        """The result of every piece, in any order; raise :class:`EngineError` rather than
-        leave one out."""
+        """``compute(job, index, piece)`` of every ``(index, piece)``, yielded in any order
+        as they finish; pieces may be taken lazily (a stream's rows are read as they are
+        taken). Raise :class:`EngineError` for a failure of the engine itself (a worker
+        lost, a timeout) rather than leave a piece out; an error raised by :func:`compute`
+        (bad data) is raised as it is. The caller merges the results in piece order and
+        checks that each came exactly once."""
 
     def __repr__(self) -> str:
         state = "open" if self._open else "closed"
         return f"<mns engine {self.name!r}, {self.workers} workers, {state}>"
 
 
-#: What ``engine=`` accepts: a name (:data:`ENGINES`), an :class:`Engine`, a
-#: ``distributed.Client``, or None (the engine of the enclosing :func:`use` block, else local).
+#: What ``engine=`` accepts: a name (:data:`ENGINES`, ``"dask:ADDRESS"``, a plugin's engine;
+#: see :func:`get`), an :class:`Engine`, a ``distributed.Client``, or None (the engine of the
+#: enclosing :func:`use` block, else local).
 EngineLike: TypeAlias = Any
 
 _CURRENT: contextvars.ContextVar[Engine | None] = contextvars.ContextVar("mns_engine", default=None)
@@ -292,36 +350,88 @@ def _is_client(value: object) -> bool:
     return type(value).__module__.startswith("distributed") and type(value).__name__ == "Client"
 
 
-def get(engine: EngineLike, *, client: Any = None, workers: int | None = None) -> Engine:
-    """An engine from its name (``"local"``, ``"processes"``, ``"dask"``), an engine (as
-    is), or a ``distributed.Client`` (a Dask engine on it). ``client``: the Dask client to
-    run on (default: a LocalCluster started for the engine); ``workers``: threads (local),
-    processes (processes) or LocalCluster workers (dask)."""
+def get(
+    engine: EngineLike,
+    *,
+    client: Any = None,
+    workers: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Engine:
+    """An engine from its name, an engine (as is), or a ``distributed.Client`` (a Dask
+    engine on it). Names: ``"local"``, ``"processes"``, ``"dask"``, ``"dask:ADDRESS"`` (the
+    scheduler at ``ADDRESS``, e.g. ``"dask:tcp://10.0.0.5:8786"``), or the name of an engine
+    an installed plugin provides (``"name"`` or ``"name:target"``, see
+    :class:`~mns.plugins.engine.EngineFactory`). ``client``: the Dask client to run on
+    (default: a LocalCluster started for the engine); ``workers``: threads (local),
+    processes (processes), LocalCluster workers (dask) or what the plugin makes of it;
+    ``timeout``: the longest wait for a result, in seconds (None: no limit; the local engine
+    has nothing to wait for)."""
     if isinstance(engine, Engine):
         return engine
     if _is_client(engine):
         client, engine = engine, "dask"
-    if engine == "local":
+    if not isinstance(engine, str):
+        raise TypeError(
+            f"engine must be a name, an mns engine or a distributed.Client, not "
+            f"{type(engine).__name__}"
+        )
+    name, colon, target = engine.partition(":")
+    if colon and not target:
+        raise ValueError(f"engine {engine!r}: nothing follows the colon (give 'name:target')")
+    if name in ("local", "processes") and colon:
+        raise ValueError(f"engine {engine!r}: the {name} engine takes no address")
+    if name == "local":
         from mns.engines.local import Local
 
         return Local(threads=workers)
-    if engine == "processes":
+    if name == "processes":
         from mns.engines.processes import Processes
 
-        return Processes(workers=workers)
-    if engine == "dask":
+        return Processes(workers=workers, timeout=timeout)
+    if name == "dask":
         from mns.engines.dask import Dask
 
-        return Dask(client=client, workers=workers)
-    raise ValueError(
-        f"engine {engine!r} is not one of {', '.join(map(repr, ENGINES))}, an mns engine or "
-        "a distributed.Client"
-    )
+        if colon and client is not None:
+            raise ValueError(f"engine {engine!r}: give the scheduler's address or a client")
+        return Dask(client=client, workers=workers, address=target or None, timeout=timeout)
+    return _plugin_engine(name, target or None, workers=workers, timeout=timeout)
+
+
+def _plugin_engine(
+    name: str, target: str | None, *, workers: int | None, timeout: float | None
+) -> Engine:
+    """The engine an installed plugin makes for ``name``."""
+    from mns.plugins.manager import get_manager
+
+    factory = get_manager().engine(name)  # a ValueError naming every engine
+    try:
+        made = factory.make(target, workers=workers, timeout=timeout)
+    except (TypeError, ValueError, MnsError):
+        raise
+    except Exception as exc:
+        raise EngineError(
+            f"engine {name!r} (plugin {factory.plugin!r}) could not be made: "
+            f"{type(exc).__name__}: {exc}",
+            engine=name,
+            reason="setup",
+        ) from exc
+    if not isinstance(made, Engine):
+        raise EngineError(
+            f"engine {name!r} (plugin {factory.plugin!r}): its factory returned "
+            f"{type(made).__name__}, not an mns.engines.Engine",
+            engine=name,
+            reason="setup",
+        )
+    return made
 
 
 @contextlib.contextmanager
 def use(
-    engine: EngineLike = "local", *, client: Any = None, workers: int | None = None
+    engine: EngineLike = "local",
+    *,
+    client: Any = None,
+    workers: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Iterator[Engine]:
     """Run every streaming analysis in the block on ``engine`` (see :func:`get`), started once
     for the block and closed at its end (an engine or client given open stays open)::
@@ -329,7 +439,7 @@ def use(
         with mns.engines.use("dask", client=client):
             mns.profile(cases)
     """
-    chosen = get(engine, client=client, workers=workers)
+    chosen = get(engine, client=client, workers=workers, timeout=timeout)
     opened = not chosen.is_open
     chosen.open()
     token = _CURRENT.set(chosen)
@@ -374,11 +484,11 @@ def _pieces(source: TableLike, job: Job) -> tuple[Job, Iterator[Piece]]:
     return job, _stream_pieces(source, job)
 
 
-def _files_piece(fragments: Sequence[Any]) -> Piece:
-    first = str(fragments[0].path)
-    more = len(fragments) - 1
+def _files_piece(files: Sequence[File]) -> Piece:
+    first = files[0].path
+    more = len(files) - 1
     name = first if not more else f"{first} and {more} more file{'s' if more > 1 else ''}"
-    return Piece(name=name, fragments=tuple(fragments))
+    return Piece(name=name, files=tuple(files))
 
 
 def _stream_pieces(source: TableLike, job: Job) -> Iterator[Piece]:
@@ -423,6 +533,7 @@ def combine(
                 f"engine {engine!r} returned the result of piece {result.index} "
                 f"({counted.names.get(result.index, '?')}) twice; no result is returned",
                 engine=engine,
+                reason="incomplete",
             )
         early[result.index] = result
         while done in early:
@@ -447,6 +558,7 @@ def combine(
             "rather than a partial one",
             piece=counted.names.get(missing[0]) if missing else None,
             engine=engine,
+            reason="incomplete",
         )
     return {
         name: aggregate.finalise(spec, aggregate.merge(spec, held[name], key_types=key_types))

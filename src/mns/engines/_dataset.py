@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 
 import attrs
 import pyarrow as pa
@@ -27,7 +27,16 @@ from mns import _tables
 from mns.errors import MnsError, SchemaError
 from mns.records import schema as canonical
 
-__all__ = ["BATCH_ROWS", "TASK_ROWS", "Dataset", "Reader", "Step", "dataset"]
+__all__ = [
+    "BATCH_ROWS",
+    "METADATA_FILE",
+    "TASK_ROWS",
+    "Dataset",
+    "File",
+    "Reader",
+    "Step",
+    "dataset",
+]
 
 #: Files are put together into tasks of at most this many rows (see :meth:`Dataset.tasks`).
 TASK_ROWS: Final = 1 << 18
@@ -37,6 +46,12 @@ BATCH_ROWS: Final = 1 << 17
 READAHEAD: Final = 2
 #: File names that are Parquet files; other files in a dataset's folder are an error.
 SUFFIXES: Final = (".parquet", ".parq", ".pq")
+#: The summary file of a folder's footers (``pyarrow.parquet.write_metadata``): when present,
+#: the schema and each file's rows come from it, not from every file's footer.
+METADATA_FILE: Final = "_metadata"
+
+#: A partition value as a task carries it: a plain Python value (None: missing).
+PartitionValue: TypeAlias = Any
 
 
 class Step(Protocol):
@@ -60,11 +75,25 @@ class Step(Protocol):
 # Reading the files of a dataset (what travels to workers)
 
 
+@attrs.frozen(kw_only=True)
+class File:
+    """One file of a dataset as a task carries it: plain values, rebuilt into a pyarrow
+    fragment only where the file is read (a worker). Nothing here opens the file, so whatever
+    forwards a task (a Dask scheduler) never needs to read the data."""
+
+    path: str  #: the path on the dataset's filesystem
+    size: int | None = None  #: bytes, from the listing (spares a request per file)
+    partition: tuple[tuple[str, PartitionValue], ...] = ()  #: partition column -> value
+    rows: int | None = None  #: rows, when a ``_metadata`` file says (else estimated)
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Reader:
-    """How one run reads a file of a dataset: the columns read, the filter, the casts to the
-    dataset's types, the steps (each with the columns it is given) and the columns kept."""
+    """How one run reads a file of a dataset: where the files are (``filesystem``), the
+    columns read, the filter, the casts to the dataset's types, the steps (each with the
+    columns it is given) and the columns kept. It travels once per run to each worker."""
 
+    filesystem: Any  #: a ``pyarrow.fs.FileSystem`` (it pickles as its description)
     scan_schema: pa.Schema  #: the files' unified schema, partition columns included
     read: tuple[str, ...]
     filter: pc.Expression | None
@@ -72,11 +101,11 @@ class Reader:
     steps: tuple[tuple[Step, tuple[str, ...]], ...]
     keep: tuple[str, ...]
 
-    def batches(self, fragments: Sequence[Any]) -> Iterator[pa.RecordBatch]:
+    def batches(self, files: Sequence[File]) -> Iterator[pa.RecordBatch]:
         """The batches of some files, read in turn, as the run needs them (small batches of
         successive files are put together before the steps run)."""
         stream: Iterator[pa.RecordBatch] = (
-            self._cast(b) for fragment in fragments for b in self._read(fragment) if b.num_rows
+            self._cast(b) for file in files for b in self._read(file) if b.num_rows
         )
         if self.steps:
             stream = _tables.batches(stream, what="dataset")
@@ -85,9 +114,22 @@ class Reader:
         for batch in stream:
             yield batch.select(list(self.keep))
 
-    def _read(self, fragment: Any) -> Iterator[pa.RecordBatch]:
-        name = str(fragment.path)
+    def fragment(self, file: File) -> Any:
+        """``file`` as a pyarrow fragment (its partition values as the fragment's guarantee,
+        so that they fill the partition columns and prune by the filter)."""
+        import pyarrow.dataset as pads
+
+        return pads.ParquetFileFormat().make_fragment(
+            file.path,
+            self.filesystem,
+            partition_expression=_partition_expression(file.partition, self.scan_schema),
+            file_size=file.size,
+        )
+
+    def _read(self, file: File) -> Iterator[pa.RecordBatch]:
+        name = file.path
         try:
+            fragment = self.fragment(file)
             yield from fragment.to_batches(
                 schema=self.scan_schema,
                 columns=list(self.read),
@@ -113,6 +155,24 @@ class Reader:
         return pa.RecordBatch.from_arrays(
             arrays, schema=pa.schema(fields, metadata=batch.schema.metadata)
         )
+
+
+def _partition_expression(
+    values: Sequence[tuple[str, PartitionValue]], schema: pa.Schema
+) -> pc.Expression:
+    """The partition values of a file as the expression pyarrow's discovery gives it."""
+    parts = [
+        pc.field(name).is_null()
+        if value is None
+        else pc.field(name) == pc.scalar(pa.scalar(value, schema.field(name).type))
+        for name, value in values
+    ]
+    if not parts:
+        return pc.scalar(True)
+    expression = parts[0]
+    for part in parts[1:]:
+        expression = expression & part
+    return expression
 
 
 def _selected(batches: Iterator[pa.RecordBatch], names: Sequence[str]) -> Iterator[pa.RecordBatch]:
@@ -145,6 +205,7 @@ class Dataset:
 
     path: str  #: as given (a folder, a file, or the first of a list)
     source: Any  #: the pyarrow dataset (all files, unified schema)
+    filesystem: Any  #: the ``pyarrow.fs.FileSystem`` the files are on
     scan_schema: pa.Schema  #: the files' columns and the partition columns, as stored
     base_schema: pa.Schema  #: the same with mns's types (categories as dictionaries)
     filter: pc.Expression | None = None
@@ -152,7 +213,11 @@ class Dataset:
     steps: tuple[Step, ...] = ()
     partitions: tuple[str, ...] = ()  #: the partition columns (from folder names)
     task_rows: int = TASK_ROWS  #: files are put together into tasks of at most this many rows
+    sizes: Mapping[str, int] = attrs.field(factory=dict)  #: each file's bytes, as listed
+    rows: Mapping[str, int] | None = None  #: each file's rows, from a ``_metadata`` file
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False)  # fragments, tasks
+    # what depends only on the files (rows per byte): shared with the datasets made from this
+    _of_files: dict[str, Any] = attrs.field(factory=dict, alias="of_files", eq=False)
 
     # ---------------------------------------------------------------- what it holds
 
@@ -182,24 +247,67 @@ class Dataset:
             )
         return list(found)
 
-    def tasks(self) -> list[list[Any]]:
-        """:meth:`fragments` put together, in order, into tasks of at most :attr:`task_rows`
-        rows (by the files' footers; a larger file is a task of its own), so that small files
-        do not each cost a task. The grouping depends only on the files, never on the engine."""
+    def tasks(self) -> list[tuple[File, ...]]:
+        """:meth:`fragments` as :class:`File` descriptions put together, in order, into tasks
+        of at most :attr:`task_rows` rows (a larger file is a task of its own), so that small
+        files do not each cost a task. The rows of a file are those a ``_metadata`` file
+        gives, else its size on the listing times the rows per byte of the dataset's largest
+        file: planning reads one footer, not every file's. The grouping depends only on the
+        files, never on the engine; the results do not depend on it at all."""
         found = self._memo.get("tasks")
         if found is None:
-            groups: list[list[Any]] = []
+            per_byte = self._rows_per_byte()
+            groups: list[list[File]] = []
             held = 0
             for fragment in self.fragments():
-                size = fragment.count_rows()
-                if groups and held + size <= self.task_rows:
-                    groups[-1].append(fragment)
-                    held += size
+                file = self._file(fragment)
+                rows = file.rows
+                if rows is None:
+                    rows = max(1, round((file.size or 0) * per_byte))
+                if groups and held + rows <= self.task_rows:
+                    groups[-1].append(file)
+                    held += rows
                 else:
-                    groups.append([fragment])
-                    held = size
-            found = self._memo["tasks"] = groups
-        return [list(group) for group in found]
+                    groups.append([file])
+                    held = rows
+            found = self._memo["tasks"] = [tuple(group) for group in groups]
+        return list(found)
+
+    def _file(self, fragment: Any) -> File:
+        import pyarrow.dataset as pads
+
+        path = str(fragment.path)
+        keys = pads.get_partition_keys(fragment.partition_expression)
+        names = self.scan_schema.names  # a schema given may leave a partition column out
+        partition = tuple((n, keys[n]) for n in self.partitions if n in keys and n in names)
+        rows = self.rows.get(path) if self.rows is not None else None
+        return File(path=path, size=self.sizes.get(path), partition=partition, rows=rows)
+
+    def _rows_per_byte(self) -> float:
+        """Rows per byte of the dataset's largest file (one footer read), to estimate the rows
+        of the others from their sizes; 0 when a ``_metadata`` file gives every file's rows."""
+        if self.rows is not None:
+            return 0.0
+        known = self._of_files.get("rows_per_byte")
+        if known is None:
+            known = self._of_files["rows_per_byte"] = self._measure_rows_per_byte()
+        return float(known)
+
+    def _measure_rows_per_byte(self) -> float:
+        import pyarrow.parquet as pq
+
+        if not self.sizes:
+            return 0.0
+        # the largest file: its footer weighs least in its size
+        first = max(self.sizes, key=lambda path: (self.sizes[path], path))
+        if not self.sizes[first]:
+            return 0.0
+        try:
+            with self.filesystem.open_input_file(first) as handle:
+                rows = int(pq.ParquetFile(handle).metadata.num_rows)
+        except (pa.ArrowException, OSError) as exc:
+            raise _file_error(first, exc) from exc
+        return rows / self.sizes[first]
 
     @property
     def files(self) -> list[str]:
@@ -283,6 +391,7 @@ class Dataset:
             if self.base_schema.field(n).type != self.scan_schema.field(n).type
         }
         return Reader(
+            filesystem=self.filesystem,
             scan_schema=self.scan_schema,
             read=read,
             filter=self.filter,
@@ -387,10 +496,22 @@ def _expression(filter: pc.Expression | Mapping[str, Any], data: Dataset) -> pc.
 # Opening
 
 
+@attrs.frozen(kw_only=True)
+class _Listing:
+    """What a dataset's path stands for: the filesystem, the Parquet files and their sizes,
+    the base folder of the partitions, a ``_metadata`` file, and a label for messages."""
+
+    filesystem: Any
+    sizes: dict[str, int]  #: file -> bytes, sorted by path
+    base: str | None
+    metadata: str | None
+    label: str
+
+
 def _paths(
-    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-) -> tuple[Any, list[str], str | None, str]:
-    """The filesystem, the Parquet files, the base folder of the partitions, and a label."""
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], filesystem: Any = None
+) -> _Listing:
+    """The files ``path`` stands for, from one listing (their sizes too: no file is opened)."""
     import pyarrow.fs as pafs
 
     if isinstance(path, (str, os.PathLike)):
@@ -400,16 +521,19 @@ def _paths(
         if not given:
             raise ValueError("dataset: the list of files is empty")
     label = given[0]
-    filesystem, first = _filesystem(given[0])
-    info = filesystem.get_file_info(first)
+    fs, first = _filesystem(given[0], filesystem)
+    info = fs.get_file_info(first)
     if len(given) == 1 and info.type == pafs.FileType.Directory:
         selector = pafs.FileSelector(first, recursive=True)
-        files = []
+        sizes: dict[str, int] = {}
         base = first.rstrip("/")
-        for entry in filesystem.get_file_info(selector):
+        metadata = None
+        for entry in fs.get_file_info(selector):
             if entry.type != pafs.FileType.File:
                 continue
             relative = entry.path[len(base) :].lstrip("/")
+            if relative == METADATA_FILE:
+                metadata = entry.path
             if any(part.startswith((".", "_")) for part in relative.split("/")):
                 continue  # hidden and bookkeeping files (_SUCCESS, .crc), as pyarrow skips them
             if not entry.path.lower().endswith(SUFFIXES):
@@ -419,30 +543,44 @@ def _paths(
                     "move it out, or give the Parquet files as a list",
                     file=entry.path,
                 )
-            files.append(entry.path)
-        if not files:
+            sizes[entry.path] = int(entry.size or 0)
+        if not sizes:
             raise MnsError(f"dataset {label!r}: the folder has no Parquet files", file=label)
-        return filesystem, sorted(files), base, label
-    files = []
+        return _Listing(
+            filesystem=fs,
+            sizes=dict(sorted(sizes.items())),
+            base=base,
+            metadata=metadata,
+            label=label,
+        )
+    sizes = {}
     for item in given:
-        fs_item, resolved = _filesystem(item)
-        kind = fs_item.get_file_info(resolved).type
-        if kind == pafs.FileType.NotFound:
+        fs_item, resolved = _filesystem(item, filesystem)
+        found = fs_item.get_file_info(resolved)
+        if found.type == pafs.FileType.NotFound:
             raise MnsError(
                 f"dataset: {item!r} does not exist (give a folder of Parquet files, or files)",
                 file=item,
             )
-        if kind != pafs.FileType.File:
+        if found.type != pafs.FileType.File:
             raise MnsError(
                 f"dataset: {item!r} is a folder; give one folder, or a list of files", file=item
             )
-        files.append(resolved)
-    return filesystem, files, None, label
+        if fs_item.type_name != fs.type_name:
+            raise ValueError(
+                f"dataset: the files {label!r} and {item!r} are on different filesystems"
+            )
+        sizes[resolved] = int(found.size or 0)
+    return _Listing(filesystem=fs, sizes=sizes, base=None, metadata=None, label=label)
 
 
-def _filesystem(path: str) -> tuple[Any, str]:
+def _filesystem(path: str, given: Any = None) -> tuple[Any, str]:
+    """The filesystem of ``path`` and the path on it: ``given``, else a URL's, else this
+    machine's (the path made absolute)."""
     import pyarrow.fs as pafs
 
+    if given is not None:
+        return given, path
     if "://" in path:
         try:
             filesystem, inner = pafs.FileSystem.from_uri(path)
@@ -450,6 +588,30 @@ def _filesystem(path: str) -> tuple[Any, str]:
             raise MnsError(f"dataset: cannot open {path!r}: {exc}", file=path) from None
         return filesystem, str(inner)
     return pafs.LocalFileSystem(), os.path.abspath(path)
+
+
+def _summary(listing: _Listing) -> tuple[pa.Schema, dict[str, int]] | None:
+    """The files' schema and each file's rows from the folder's ``_metadata`` file, when it
+    lists exactly the files found (a stale one is ignored: the footers are read instead)."""
+    if listing.metadata is None or listing.base is None:
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        with listing.filesystem.open_input_file(listing.metadata) as handle:
+            summary = pq.read_metadata(handle)
+    except (pa.ArrowException, OSError) as exc:
+        raise _file_error(listing.metadata, exc) from exc
+    rows: dict[str, int] = {}
+    for i in range(summary.num_row_groups):
+        group = summary.row_group(i)
+        if group.num_columns == 0:
+            continue
+        name = f"{listing.base}/{group.column(0).file_path}"
+        rows[name] = rows.get(name, 0) + group.num_rows
+    if set(rows) != set(listing.sizes):
+        return None
+    return summary.schema.to_arrow_schema(), rows
 
 
 def _base_schema(scan: pa.Schema, partitions: Sequence[str], table: str | None) -> pa.Schema:
@@ -467,6 +629,12 @@ def _base_schema(scan: pa.Schema, partitions: Sequence[str], table: str | None) 
                 target = want
         fields.append(pa.field(field.name, target, nullable=field.nullable))
     return pa.schema(fields, metadata=scan.metadata)
+
+
+def _is_filesystem(value: object) -> bool:
+    import pyarrow.fs as pafs
+
+    return isinstance(value, pafs.FileSystem)
 
 
 def _castable(actual: pa.DataType, wanted: pa.DataType) -> bool:
@@ -489,10 +657,12 @@ def dataset(
     schema: pa.Schema | str = "all",
     table: str | None = None,
     task_rows: int = TASK_ROWS,
+    filesystem: Any = None,
 ) -> Dataset:
     """Open a Parquet dataset: a folder (read recursively; hive partition folders such as
     ``la=E09000001/year=2024`` become columns), one file, or a list of files. Only the files'
-    footers are read now.
+    footers are read now (with ``schema="all"``; a ``_metadata`` file, written by
+    ``pyarrow.parquet.write_metadata``, spares even that).
 
     - ``filter``: the rows to read, a ``pyarrow.compute`` expression (``pc.field("year") >=
       2020``) or a mapping ``{column: value}`` (``{"la": ["E09000001", "E09000002"], "year":
@@ -509,6 +679,8 @@ def dataset(
       say (``mns.write`` records it). Its columns are checked and given their canonical types.
     - ``task_rows``: an engine computes a few files at a time as one task of at most this
       many rows (a larger file is a task of its own); the result does not depend on it.
+    - ``filesystem``: a ``pyarrow.fs.FileSystem`` the paths are on (default: this machine's,
+      or the URL's). It travels to the workers with each run, so it must pickle.
     """
     import pyarrow.dataset as pads
 
@@ -518,7 +690,14 @@ def dataset(
         raise ValueError(f"partitioning {partitioning!r} is not 'hive' or None")
     if table is not None and table not in canonical.SCHEMAS:
         raise ValueError(f"table {table!r} is not one of {', '.join(canonical.SCHEMAS)}")
-    filesystem, files, base, label = _paths(path)
+    if not isinstance(schema, pa.Schema) and schema not in ("all", "first"):
+        raise ValueError(f"schema {schema!r} is not 'all', 'first' or a pyarrow.Schema")
+    if filesystem is not None and not _is_filesystem(filesystem):
+        raise TypeError(
+            f"filesystem must be a pyarrow.fs.FileSystem, not {type(filesystem).__name__}"
+        )
+    listing = _paths(path, filesystem)
+    label, base = listing.label, listing.base
     options = pads.FileSystemFactoryOptions(
         partition_base_dir=base,
         partitioning=pads.HivePartitioning.discover()
@@ -526,16 +705,21 @@ def dataset(
         else None,
         exclude_invalid_files=False,
     )
-    factory = pads.FileSystemDatasetFactory(filesystem, files, pads.ParquetFileFormat(), options)
+    factory = pads.FileSystemDatasetFactory(
+        listing.filesystem, list(listing.sizes), pads.ParquetFileFormat(), options
+    )
+    summary = _summary(listing)
     try:
         if isinstance(schema, pa.Schema):
             scan_schema = schema
-        elif schema in ("all", "first"):
+        elif schema == "all" and summary is not None:  # the footers' schema, in one file
+            scan_schema = pa.unify_schemas(
+                [summary[0], factory.inspect(fragments=0)], promote_options="permissive"
+            )
+        else:
             scan_schema = factory.inspect(
                 promote_options="permissive", fragments=None if schema == "all" else 1
             )
-        else:
-            raise ValueError(f"schema {schema!r} is not 'all', 'first' or a pyarrow.Schema")
         source = factory.finish(scan_schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
         text = str(exc).strip().splitlines()[0]
@@ -559,6 +743,9 @@ def dataset(
     data = Dataset(
         path=label,
         source=source,
+        filesystem=listing.filesystem,
+        sizes=listing.sizes,
+        rows=summary[1] if summary is not None else None,
         scan_schema=scan_schema,
         base_schema=base_schema,
         partitions=partitions,

@@ -1,7 +1,8 @@
 """What an audit-form workbook holds, shared by the writer and the reader.
 
 A form records its own layout in a hidden sheet (``_mns_form``): one ``field`` row per column
-of the Sample sheet (key, kind, target table, whether it is required, label) and one ``value``
+of the Sample sheet (key, kind, target table, whether it is required, label, whether it is
+pre-filled, its section, whether it is a strength) and one ``value``
 row per allowed entry of a drop-down (key, code, what the drop-down shows). The reader works
 from that sheet alone, so a form made from a user's own language reads back without the
 language file.
@@ -80,6 +81,7 @@ class Field:
     values: tuple[tuple[str, str], ...] = ()  #: (code, display) of a drop-down, in order
     prompt: str = ""  #: shown when the cell is selected (label and definition)
     section: str = ""  #: the dimension the indicator belongs to
+    strength: bool = False  #: a strength or protective factor (yes: present), not a need
 
     @property
     def displays(self) -> tuple[str, ...]:
@@ -133,6 +135,7 @@ def meta_rows(
             f.label,
             int(f.prefilled),
             f.section,
+            int(f.strength),
         ]
     for f in fields:
         for code, display in f.values:
@@ -172,7 +175,7 @@ def parse_meta(rows: Iterable[Sequence[object]]) -> Meta:
     heads: dict[str, list[str]] = {}
     values: dict[str, list[tuple[str, str]]] = {}
     for number, raw in enumerate(it, start=2):
-        row = [_text(v) for v in raw] + [""] * 8
+        row = [_text(v) for v in raw] + [""] * 9
         tag = row[0]
         if tag == "setting":
             settings[row[1]] = row[2]
@@ -182,7 +185,7 @@ def parse_meta(rows: Iterable[Sequence[object]]) -> Meta:
             if row[1] in heads:
                 raise ValueError(f"row {number}: field {row[1]!r} is listed twice")
             order.append(row[1])
-            heads[row[1]] = row[1:8]
+            heads[row[1]] = row[1:9]  # forms made before strengths have no 9th column
         elif tag == "value":
             if row[1] not in heads:
                 raise ValueError(f"row {number}: value for unknown field {row[1]!r}")
@@ -191,7 +194,7 @@ def parse_meta(rows: Iterable[Sequence[object]]) -> Meta:
             raise ValueError(f"row {number}: unknown entry {tag!r}")
     fields = []
     for key in order:
-        _, kind, table, required, label, prefilled, section = heads[key]
+        _, kind, table, required, label, prefilled, section, strength = heads[key]
         try:
             fields.append(
                 Field(
@@ -203,6 +206,7 @@ def parse_meta(rows: Iterable[Sequence[object]]) -> Meta:
                     prefilled=prefilled == "1",
                     values=tuple(values.get(key, ())),
                     section=section,
+                    strength=strength == "1",
                 )
             )
         except ValueError as exc:

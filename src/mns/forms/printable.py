@@ -6,7 +6,8 @@ it is written by an autoescaping Jinja2 template (``mns/forms/templates/printabl
 every text that comes from a language, plan or case is HTML-escaped. Print styles put it on
 A4 in two columns, on one page where the language allows (the ``mns`` language fits on two).
 The plain variant uses the language's ``plain_label`` wording (falling back to ``label``
-where a language has none) and leaves out definitions and need groups.
+where a language has none) and leaves out definitions and need groups. A section whose items
+are all strengths (``polarity = "strength"``) says so under its heading: tick Yes when present.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mns.lang import Kind, LanguageSource, language as load_language_by_name
-from mns.lang.model import Indicator, valid_in
+from mns.lang.model import Indicator, Polarity, valid_in
 from mns.plan import Plan, load_plan
 from mns.records.model import Case
 from mns.report.html import CSP
@@ -140,7 +141,10 @@ def render_printable(
                 }
             )
         if items:
-            dimensions.append({"label": dimension.label, "items": items})
+            strengths = all(
+                ind.polarity is Polarity.STRENGTH for ind in by_dimension[dimension.code]
+            )
+            dimensions.append({"label": dimension.label, "items": items, "strengths": strengths})
     groups = the_plan.need_groups if the_plan is not None and not plain else ()
     return str(
         render(

@@ -7,9 +7,11 @@
 - **Sample**: row 1 has the labels, row 2 the field keys the reader goes by, and each case
   has a row from row 3: its case id and known facts pre-filled (grey), one column per
   indicator with a drop-down (yes/no for flags, 0-3 for ratings, the listed values for
-  categories) and a prompt giving the indicator's definition, then the need group the
-  group decides (a drop-down of the plan's need groups when a plan is given), whether the
-  group agreed, the services received and notes.
+  categories) and a prompt giving the indicator's definition; strengths and protective
+  factors (``polarity = "strength"``) come in their own sections (their dimensions), headed in
+  their own colour, yes meaning present; then the need group the group decides (a drop-down
+  of the plan's need groups when a plan is given), whether the group agreed, the services
+  received and notes.
 - **Guidance**: every column's label, allowed values and definition; the rating scale; the
   plan's need groups and services.
 - **Lists** (hidden): the drop-downs' values. **_mns_form** (hidden): the form's layout,
@@ -53,7 +55,7 @@ from mns.lang import (
     LanguageSource,
     language as load_language_by_name,
 )
-from mns.lang.model import Indicator, valid_in
+from mns.lang.model import Indicator, Polarity, valid_in
 from mns.plan import Plan, load_plan
 from mns.records.model import SEXES, Audit, Cohort, Role
 from mns.sampling import Sample
@@ -91,6 +93,7 @@ _RATINGS = ("0", "1", "2", "3")
 _GREY = PatternFill("solid", fgColor="E7E6E6")
 _HEAD = (PatternFill("solid", fgColor="DDEBF7"), PatternFill("solid", fgColor="FCE4D6"))
 _GROUP = PatternFill("solid", fgColor="E2EFDA")
+_STRENGTH = PatternFill("solid", fgColor="FFF2CC")  #: strengths' headers: their own colour
 _KEY_FONT = Font(italic=True, color="808080", size=8)
 _BOLD = Font(bold=True)
 _DATE_FORMAT = "yyyy-mm-dd"
@@ -135,6 +138,10 @@ def _displays(indicator: Indicator) -> tuple[tuple[str, str], ...]:
     )
 
 
+#: What a strength's prompt adds after its definition.
+_STRENGTH_PROMPT = "A strength or protective factor: yes when present."
+
+
 def _rating_prompt(language: Language) -> str:
     return "; ".join(f"{i} {clean_text(label)}" for i, label in enumerate(language.rating_labels))
 
@@ -157,6 +164,9 @@ def _indicator_field(
     prompt = clean_text(indicator.definition).strip()
     if kind == FieldKind.RATING:
         prompt = f"{prompt} {_rating_prompt(language)}".strip()
+    strength = indicator.polarity is Polarity.STRENGTH
+    if strength:
+        prompt = f"{prompt} {_STRENGTH_PROMPT}".strip()
     return Field(
         key=f"{language.name}.{indicator.code}",
         label=clean_text(indicator.label).strip() or indicator.code,
@@ -166,6 +176,7 @@ def _indicator_field(
         values=values,
         prompt=prompt,
         section=section,
+        strength=strength,
     )
 
 
@@ -426,7 +437,7 @@ def _sample_sheet(
         if field.section:
             if field.section not in sections:
                 sections.append(field.section)
-            head.fill = _HEAD[(len(sections) - 1) % 2]
+            head.fill = _STRENGTH if field.strength else _HEAD[(len(sections) - 1) % 2]
         elif field.prefilled:
             head.fill = _GREY
         elif field.table != "cases":
@@ -552,6 +563,8 @@ def _allowed_text(field: Field) -> str:
             else f"{display} ({code})"
             for code, display in field.values
         )
+    if field.strength:
+        return " / ".join(field.displays) + " (yes: the strength is present)"
     if field.values:
         return " / ".join(field.displays)
     return {

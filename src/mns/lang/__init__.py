@@ -23,6 +23,7 @@ from mns.lang.model import (
     Indicator,
     Kind,
     Language,
+    Polarity,
     valid_in,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "Kind",
     "Language",
     "LanguageSource",
+    "Polarity",
     "crosswalk",
     "crosswalk_from_dict",
     "crosswalks",

@@ -27,6 +27,7 @@ __all__ = [
     "Indicator",
     "Kind",
     "Language",
+    "Polarity",
 ]
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
@@ -49,6 +50,20 @@ class Concerns(enum.Enum):
     PARENT_CARER = "parent_carer"
     HOUSEHOLD_MEMBER = "household_member"
     FAMILY_ENVIRONMENT = "family_environment"
+
+
+class Polarity(enum.Enum):
+    """Which way an indicator points: a need (or risk) to meet, or a strength to build on.
+
+    The Assessment Framework (2000) asks that assessments "build on strengths as well as
+    identify difficulties"; resilience frameworks (Daniel and Wassell 2002) and the CANS
+    (Praed Foundation) record strengths beside needs. A strength is recorded as a flag:
+    present or not. Dimensions group strengths as the child's, the family's and the
+    community's (in ``mns``: ``child_strengths``, ``family_strengths``, ``community_strengths``).
+    """
+
+    NEED = "need"  #: a need, difficulty or risk: "yes" is a concern
+    STRENGTH = "strength"  #: a strength or protective factor: "yes" is something to build on
 
 
 class CrosswalkProvenance(enum.Enum):
@@ -147,9 +162,19 @@ def _check_values(
         seen.add(v.code)
 
 
+def _check_polarity(instance: Indicator, attribute: attrs.Attribute[Any], value: Polarity) -> None:
+    if value is Polarity.STRENGTH and instance.kind is not Kind.FLAG:
+        raise ValueError(
+            f"Indicator {instance.code!r}: a strength is a flag (present or not), not a "
+            f"{instance.kind.value}: the language's 0-3 rating labels and category values "
+            "describe need"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Indicator:
-    """One item of need: a flag, a 0-3 rating, or a category with its allowed values."""
+    """One item of need: a flag, a 0-3 rating, or a category with its allowed values; or,
+    with ``polarity = "strength"``, a strength or protective factor (a flag)."""
 
     code: str = attrs.field(validator=_check_code("code"))
     label: str
@@ -157,6 +182,7 @@ class Indicator:
     kind: Kind = Kind.FLAG
     concerns: Concerns | None = None
     values: tuple[CategoryValue, ...] = attrs.field(default=(), validator=_check_values)
+    polarity: Polarity = attrs.field(default=Polarity.NEED, validator=_check_polarity)
     valid_from: int | None = attrs.field(default=None, validator=_check_years)
     valid_to: int | None = attrs.field(default=None, validator=_check_years)
     plain_label: str | None = None  #: wording for families' self-assessment
@@ -239,9 +265,17 @@ class Language:
             "dimension", code, (d.code for d in self.dimensions), f"language {self.name!r}"
         )
 
-    def codes(self, year: int | None = None) -> tuple[str, ...]:
-        """Indicator codes, in file order, valid in ``year`` (all when ``None``)."""
-        return tuple(i.code for i in self.indicators if valid_in(i, year))
+    def codes(
+        self, year: int | None = None, *, polarity: Polarity | str | None = None
+    ) -> tuple[str, ...]:
+        """Indicator codes, in file order, valid in ``year`` (all when ``None``); with
+        ``polarity`` (``"need"`` or ``"strength"``), only the needs or only the strengths."""
+        wanted = None if polarity is None else Polarity(polarity)
+        return tuple(
+            i.code
+            for i in self.indicators
+            if valid_in(i, year) and (wanted is None or i.polarity is wanted)
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -1,5 +1,6 @@
 """Plans: need groups in clusters, their outcomes, and the services with their thresholds."""
 
+from mns.plan.diff import Change, changes_between
 from mns.plan.load import check_plan, dump_plan, load_plan, plan_from_dict, save_plan
 from mns.plan.model import (
     Aim,
@@ -20,6 +21,7 @@ from mns.plan.model import (
 __all__ = [
     "Aim",
     "CapacityUnit",
+    "Change",
     "Cluster",
     "CostUnit",
     "Direction",
@@ -31,6 +33,7 @@ __all__ = [
     "Plan",
     "Service",
     "Target",
+    "changes_between",
     "check_plan",
     "dump_plan",
     "load_plan",

@@ -7,6 +7,7 @@ reports each problem with the file, the item, the field and what is allowed.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,9 @@ def plan_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Plan:
             raise PlanError(f"{file}: write {section} entries as [[{section}]] tables", file=file)
         data[field] = raw.get(section, [])
     data["outcomes"] = [_text_target(o) for o in data["outcomes"]]
+    listed = list(_lists_given(raw))
+    if listed:
+        raise _error(file, listed)
     try:
         plan = _CONVERTER.structure(data, Plan)
     except Exception as exc:
@@ -85,6 +89,33 @@ def plan_from_dict(raw: Mapping[str, Any], file: str = "<dict>") -> Plan:
     if problems:
         raise _error(file, problems)
     return plan
+
+
+#: The fields that hold a list of text, by section: one text given instead would otherwise
+#: be read letter by letter.
+_TEXT_LISTS = {
+    "plan": ("crosswalks",),
+    "need_group": ("replaces",),
+    "service": ("need_groups", "agencies", "received_as"),
+}
+
+
+def _lists_given(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every list-of-text field written as one text (``need_groups = "A1"``)."""
+    for section, fields in _TEXT_LISTS.items():
+        entries = [raw.get(section)] if section == "plan" else raw.get(section)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            where = "plan" if section == "plan" else f"{section}[{i}] (code {entry.get('code')!r})"
+            for field in fields:
+                value = entry.get(field)
+                if isinstance(value, str):
+                    yield (
+                        f"{where} field {field}",
+                        f"write {field} as a list, even of one: {field} = "
+                        f"[{json.dumps(value, ensure_ascii=False)}]",
+                    )
 
 
 def _text_target(outcome: Any) -> Any:
@@ -150,6 +181,15 @@ def check_plan(plan: Plan) -> Iterator[tuple[str, str]]:
                 f"need_group[{i}] (code {g.code!r}) field cluster",
                 f"unknown cluster {g.cluster!r} {_hint(g.cluster, clusters)}",
             )
+        for code in g.replaces:
+            if code in groups:
+                yield (
+                    f"need_group[{i}] (code {g.code!r}) field replaces",
+                    f"{code!r} is a need group of this plan: replaces lists only groups of the "
+                    "previous plan that this plan no longer has (merged into this group, split "
+                    f"between it and others, or renamed); give the continuing group {code!r} a "
+                    "new code too, or take it out of replaces (this group is then new)",
+                )
     for i, o in enumerate(plan.outcomes):
         if o.need_group not in groups:
             yield (

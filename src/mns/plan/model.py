@@ -161,15 +161,38 @@ class Cluster:
     description: str = ""
 
 
+def _replaces(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    for code in value:
+        _code(instance, attribute, code)
+    twice = sorted({c for c in value if value.count(c) > 1})
+    if twice:
+        raise ValueError(
+            f"NeedGroup: replaces names {twice[0]!r} twice; list each group of the previous "
+            "plan once"
+        )
+    if instance.code in value:
+        raise ValueError(
+            f"NeedGroup: {instance.code!r} replaces itself; replaces lists the previous plan's "
+            "groups this one takes the place of under another code (leave it out: a group "
+            "that keeps its code continues itself)"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class NeedGroup:
-    """Children with similar needs, and the rule that says which cases belong."""
+    """Children with similar needs, and the rule that says which cases belong.
+
+    ``replaces`` lists the codes of the previous plan's need groups this group takes the
+    place of: several groups merged into it, one group split between it and others, or one
+    group given a new code. :func:`mns.plan_changes` reads it; nothing is guessed from the
+    rules."""
 
     code: str = attrs.field(validator=_code)
     name: str = attrs.field(validator=_not_blank)
     cluster: str | None = None
     description: str = ""
     rule: str | None = attrs.field(default=None, validator=_not_blank)
+    replaces: tuple[str, ...] = attrs.field(default=(), validator=_replaces)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,20 +1,62 @@
-"""What an adapter is: a small frozen record a plugin yields from ``mns_adapters``."""
+"""What an adapter is: a small frozen record a plugin yields from ``mns_adapters``.
+
+An adapter must ``read`` (whole tables). It may also ``stream``: give its tables a batch at a
+time, so that ``mns.read`` and ``mns.convert`` apply the privacy rules batch by batch and
+``mns.convert`` writes a multi-GB export in bounded memory. A stream is a generator of
+``(table name, pyarrow.RecordBatch)`` pairs that *returns* the rest of what it read: a
+:class:`~mns.records.bundle.Records` holding the issues, the provenance and any table it did
+not stream::
+
+    def stream(sources, options):
+        log = IssueLog(adapter="acme", strict=bool(options.get("strict")))
+        batcher = RowBatcher(mns.schema.CASES, options.get("batch_size"))
+        for row in rows(sources, log):
+            batch = batcher.add(row)
+            if batch is not None:
+                yield "cases", batch
+        yield "cases", batcher.flush()
+        return Records(provenance=Provenance(collection_year=2024), issues=log.table())
+
+    ADAPTER = Adapter(name="acme", ..., read=lambda s, o: collect(stream(s, o)), stream=stream)
+
+Every batch of one table has the same columns (a later batch may leave a column out: it is
+null there); batches of several tables may come in any order; rows keep their order within
+each table. :func:`collect` makes the whole :class:`Records` of a stream (what ``read`` gives).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import attrs
 
 from mns.records.bundle import Records
 from mns.records.schema import TABLES
 
-__all__ = ["OPTION_TYPES", "RESERVED_OPTIONS", "Adapter", "Option", "Source"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "OPTION_TYPES",
+    "RESERVED_OPTIONS",
+    "Adapter",
+    "Batches",
+    "Option",
+    "Source",
+    "checked",
+    "collect",
+    "feed",
+]
+
+#: What an adapter's ``stream`` gives: ``(table name, batch)`` pairs (a ``pyarrow.Table`` is
+#: taken too), returning the rest of the read (issues, provenance, tables not streamed) as
+#: :class:`~mns.records.bundle.Records`, or None when there is nothing more.
+Batches = Generator["tuple[str, pa.RecordBatch | pa.Table]", None, "Records | None"]
 
 #: Options ``mns.read`` passes to every adapter's ``read`` (adapters do not list them):
 #: ``strict`` (bool: raise :class:`mns.RecordError` on the first error, see
@@ -166,6 +208,10 @@ class Adapter:
     ``issues`` account for every record not in a table (see :mod:`mns.records.issues`).
     ``sniff(head)`` looks at a file's first bytes (up to 4096) and must be pure and fast.
     ``tables`` names the canonical tables ``read`` may fill; the others come back empty.
+    ``stream(sources, options)`` (optional) gives the same tables a batch at a time
+    (:data:`Batches`; the module's description shows one): ``mns.read`` and ``mns.convert``
+    use it when there is one, with ``batch_size`` the rows wanted per batch (None: as the
+    adapter likes), and ``read`` must give what :func:`collect` makes of it.
     ``plugin`` is set by the plugin manager to the name of the plugin that gave the adapter.
     """
 
@@ -180,10 +226,15 @@ class Adapter:
     options: tuple[Option, ...] = attrs.field(default=(), converter=_tuple_of_options)
     version: str = ""
     plugin: str = attrs.field(default="", eq=False)
+    stream: Callable[[Sequence[Source], Mapping[str, Any]], Batches] | None = attrs.field(
+        default=None, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if not callable(self.read):
             raise TypeError(f"Adapter {self.name!r}: read must be callable")
+        if self.stream is not None and not callable(self.stream):
+            raise TypeError(f"Adapter {self.name!r}: stream must be callable or None")
         if not callable(self.sniff):
             raise TypeError(f"Adapter {self.name!r}: sniff must be callable")
         names = [o.name for o in self.options]
@@ -195,3 +246,93 @@ class Adapter:
                 f"Adapter {self.name!r}: option names {taken} are taken by mns.read "
                 f"({', '.join(_TAKEN)}); {', '.join(RESERVED_OPTIONS)} reach every adapter anyway"
             )
+
+
+# --- streams -------------------------------------------------------------------------------
+
+
+def checked(batches: Iterable[tuple[str, Any]]) -> Generator[tuple[str, pa.Table], None, Records]:
+    """The batches of an adapter's stream, each as a one-batch ``pyarrow.Table`` with its
+    table's name, returning the rest of the read (the :class:`Records` the stream returned;
+    an empty one for None). Anything else is an error (``TypeError``) naming what was wrong."""
+    import pyarrow as pa
+
+    iterator: Iterator[Any] = iter(batches)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration as stop:
+            rest = stop.value
+            break
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
+            raise TypeError(f"a stream gives (table name, batch) pairs, not {item!r:.80}")
+        name, data = item
+        if name == "issues":
+            raise TypeError(
+                "a stream returns its issues at the end (Records(issues=log.table())); it "
+                "does not stream them"
+            )
+        if isinstance(data, pa.RecordBatch):
+            data = pa.Table.from_batches([data])
+        elif not isinstance(data, pa.Table):
+            raise TypeError(
+                f"a stream gives pyarrow RecordBatches (or Tables), not {type(data).__name__} "
+                f"(table {name!r})"
+            )
+        yield name, data
+    if rest is None:
+        return Records()
+    if not isinstance(rest, Records):
+        raise TypeError(
+            "a stream returns mns.Records (the issues, provenance and tables not streamed), "
+            f"not {type(rest).__name__}"
+        )
+    return rest
+
+
+def feed(batches: Iterable[tuple[str, Any]], sink: Callable[[str, pa.Table], None]) -> Records:
+    """Give every batch of ``batches`` (an adapter's stream, see :func:`checked`) to ``sink``
+    with its table's name, in order, and return the rest of the read."""
+    iterator = checked(batches)
+    while True:
+        try:
+            name, data = next(iterator)
+        except StopIteration as stop:
+            rest: Records = stop.value
+            return rest
+        sink(name, data)
+
+
+def collect(batches: Iterable[tuple[str, Any]]) -> Records:
+    """The whole :class:`Records` of an adapter's stream: each table's batches put together
+    (a later batch missing a column has nulls there; :func:`mns.plugins.align`), then the rows
+    of the same table in the returned :class:`Records`; the returned issues and provenance.
+    What an adapter with a ``stream`` gives as its ``read``."""
+    import pyarrow as pa
+
+    from mns.plugins.rows import align
+    from mns.records import schema
+
+    parts: dict[str, list[pa.Table]] = {}
+
+    def keep(name: str, table: pa.Table) -> None:
+        held = parts.setdefault(name, [])
+        held.append(align(table, held[0].schema, what=f"a batch of {name}") if held else table)
+
+    rest = feed(batches, keep)
+    whole = {name: getattr(rest, name) for name in TABLES if name != "issues"}
+    whole.update(rest.extra)
+    for name, table in whole.items():
+        if name in parts and table.num_rows:
+            keep(name, table)
+    joined = {
+        name: pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        for name, tables in parts.items()
+    }
+    canonical = {
+        name: schema.conform(joined[name], name) if name in joined else whole[name]
+        for name in TABLES
+        if name != "issues"
+    }
+    extra = {**rest.extra, **{n: t for n, t in joined.items() if n not in TABLES}}
+    return Records(provenance=rest.provenance, issues=rest.issues, extra=extra, **canonical)

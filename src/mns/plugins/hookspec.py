@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import pluggy
 
 from mns.plugins.adapter import Adapter
+from mns.plugins.engine import EngineFactory
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -34,6 +35,25 @@ class Specs:
                     sniff=lambda head: head.startswith(b"ACME;"),
                     read=read_acme,  # (sources, options) -> mns.Records
                     tables=("cases", "services"),
+                )
+        """
+        yield from ()
+
+    @hookspec
+    def mns_engines(self) -> Iterable[EngineFactory]:
+        """Engines this plugin provides: where mns computes (``engine="name"``,
+        ``mns.engines.get("name:target")``, ``mns audit --engine name``).
+
+        Example::
+
+            import mns
+
+            @mns.hookimpl
+            def mns_engines():
+                yield mns.EngineFactory(
+                    name="threads",
+                    description="a thread pool in this process",
+                    make=lambda target, *, workers, timeout: Threads(workers or 4),
                 )
         """
         yield from ()

@@ -1,4 +1,5 @@
-"""The plugin manager: finds plugins through the ``mns`` entry-point group and collects adapters.
+"""The plugin manager: finds plugins through the ``mns`` entry-point group and collects
+adapters and engines.
 
 Built-in adapters (module :mod:`mns.builtin`, plugin name ``builtin``) are always
 registered, through the same hook as third-party plugins. Other plugins are loaded from the
@@ -11,7 +12,8 @@ registered, through the same hook as third-party plugins. Other plugins are load
 A plugin that fails to load (import error, misspelled hook, a hook that raises or yields
 something other than :class:`mns.Adapter`) is warned about with :class:`PluginWarning`,
 recorded in :func:`failures`, and left out; the others keep working. Two adapters with the
-same name are an :class:`mns.AdapterError` naming every provider.
+same name are an :class:`mns.AdapterError` naming every provider; two engines with the same
+name, an :class:`mns.EngineError`.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from typing import Any, cast
 import attrs
 import pluggy
 
-from mns.errors import AdapterError
+from mns.errors import AdapterError, EngineError
 from mns.plugins import hookspec
 from mns.plugins.adapter import Adapter
+from mns.plugins.engine import BUILTIN_ENGINES, EngineFactory
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -41,6 +44,7 @@ __all__ = [
     "PluginWarning",
     "adapter",
     "adapters",
+    "engines",
     "failures",
     "get_manager",
     "use_manager",
@@ -84,6 +88,7 @@ class Manager(pluggy.PluginManager):
         self.add_hookspecs(hookspec.Specs)
         self._failures: list[Failure] = []
         self._collected: tuple[Adapter, ...] | None = None
+        self._engines: tuple[EngineFactory, ...] | None = None
         # the module, not the ``mns.adapters()`` function that ``import mns`` also exports
         self.register(importlib.import_module("mns.builtin"), name=BUILTIN)
         self.check_pending()
@@ -133,11 +138,11 @@ class Manager(pluggy.PluginManager):
         return True
 
     def register(self, plugin: Any, name: str | None = None) -> str | None:
-        self._collected = None
+        self._collected = self._engines = None
         return super().register(plugin, name)
 
     def unregister(self, plugin: Any = None, name: str | None = None) -> Any:
-        self._collected = None
+        self._collected = self._engines = None
         return super().unregister(plugin, name)
 
     def _fail(self, plugin: str, target: str, exc: BaseException) -> None:
@@ -177,24 +182,30 @@ class Manager(pluggy.PluginManager):
         hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
         raise AdapterError(f"unknown adapter {name!r}{hint}; known adapters: {known}", adapter=name)
 
-    def _collect(self) -> tuple[Adapter, ...]:
-        found: dict[str, list[Adapter]] = {}
-        for impl in self.hook.mns_adapters.get_hookimpls():
+    def _gather(self, hook: str, kind: type[Any], record: str) -> dict[str, list[Any]]:
+        """What every plugin's ``hook`` yields, by name, each with ``plugin`` set; a plugin
+        whose hook raises or yields something other than ``kind`` is left out (recorded)."""
+        found: dict[str, list[Any]] = {}
+        for impl in getattr(self.hook, hook).get_hookimpls():
             plugin = self.get_name(impl.plugin) or impl.plugin_name
             try:
                 yielded = list(cast(Iterable[object], impl.function()))
-                items = [item for item in yielded if isinstance(item, Adapter)]
+                items = [item for item in yielded if isinstance(item, kind)]
                 for item in yielded:
-                    if not isinstance(item, Adapter):
+                    if not isinstance(item, kind):
                         raise TypeError(
-                            f"mns_adapters yielded {type(item).__name__} {item!r}; "
-                            "yield mns.Adapter(...) records"
+                            f"{hook} yielded {type(item).__name__} {item!r}; "
+                            f"yield {record}(...) records"
                         )
             except Exception as exc:
                 self._fail(plugin, getattr(impl.plugin, "__name__", plugin), exc)
                 continue
             for item in items:
                 found.setdefault(item.name, []).append(attrs.evolve(item, plugin=plugin))
+        return found
+
+    def _collect(self) -> tuple[Adapter, ...]:
+        found = self._gather("mns_adapters", Adapter, "mns.Adapter")
         clashes = {name: items for name, items in found.items() if len(items) > 1}
         if clashes:
             lines = [
@@ -208,6 +219,41 @@ class Manager(pluggy.PluginManager):
                 adapter=sorted(clashes)[0],
             )
         return tuple(items[0] for _, items in sorted(found.items()))
+
+    # --- engines -------------------------------------------------------------------------
+
+    def engines(self) -> tuple[EngineFactory, ...]:
+        """Every plugin's engine factory, sorted by name (mns's own engines are not plugins).
+
+        Raises :class:`mns.EngineError` if two plugins give the same name."""
+        if self._engines is None:
+            found = self._gather("mns_engines", EngineFactory, "mns.EngineFactory")
+            clashes = {name: items for name, items in found.items() if len(items) > 1}
+            if clashes:
+                name, items = sorted(clashes.items())[0]
+                raise EngineError(
+                    f"engine {name!r} is provided by plugins "
+                    + ", ".join(repr(e.plugin) for e in items)
+                    + ". Engine names must be unique: uninstall one of them, or leave one out "
+                    f"with {AUTOLOAD_ENV}=<allowed entry-point names>",
+                    engine=name,
+                    reason="setup",
+                )
+            self._engines = tuple(items[0] for _, items in sorted(found.items()))
+        return self._engines
+
+    def engine(self, name: str) -> EngineFactory:
+        """The plugin engine called ``name``; a ValueError lists every engine's name."""
+        for item in self.engines():
+            if item.name == name:
+                return item
+        names = [*BUILTIN_ENGINES, *(e.name for e in self.engines())]
+        close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        raise ValueError(
+            f"engine {name!r} is not one of {', '.join(map(repr, names))}{hint}: mns's own "
+            "engines, then the engines of installed plugins (mns_engines)"
+        )
 
 
 _manager: Manager | None = None
@@ -241,6 +287,11 @@ def adapters() -> tuple[Adapter, ...]:
 def adapter(name: str) -> Adapter:
     """The installed adapter called ``name``."""
     return get_manager().adapter(name)
+
+
+def engines() -> tuple[EngineFactory, ...]:
+    """Every installed plugin's engine factory, sorted by name."""
+    return get_manager().engines()
 
 
 def failures() -> tuple[Failure, ...]:

@@ -11,6 +11,12 @@ the bytes alone, never from the file's name::
     text, encoding = decode_text(data)       # the whole file; encoding.label for an issue
     sniffed = text_head(head)                # a sniffer's first bytes, whatever the encoding
 
+    with source.open() as stream:            # a file too large to hold: in bounded memory
+        encoding, bad = scan_encoding(stream)  # the same answer as for the whole file
+    with source.open() as stream:
+        for line in text_lines(stream, encoding):   # decoded as decode_text would
+            ...
+
 The order: a byte-order mark (UTF-32, UTF-8, UTF-16) wins; then UTF-16 without a mark (every
 other byte NUL, as in ASCII text so encoded); then UTF-8 if the bytes are valid UTF-8; else
 Windows-1252, with the five bytes it leaves undefined read as the C1 controls they are in
@@ -20,10 +26,21 @@ Latin-1 (as web browsers do), so that no byte is ever lost or fails the read.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import io
+from collections.abc import Iterator
+from typing import IO
 
 import attrs
 
-__all__ = ["Encoding", "decode_text", "detect_encoding", "text_head"]
+__all__ = [
+    "Encoding",
+    "decode_text",
+    "detect_encoding",
+    "scan_encoding",
+    "text_head",
+    "text_lines",
+]
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with UTF-16 LE's
     (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32 (little-endian, with BOM)"),
@@ -118,3 +135,66 @@ def text_head(head: bytes) -> str:
     """A file's first bytes as text, in the encoding they show (for ``sniff`` functions): a
     UTF-16 or Windows-1252 file's header reads as its UTF-8 twin's does."""
     return _decode(head, detect_encoding(head, complete=False), final=False)
+
+
+_CHUNK = 1 << 20
+
+
+def _head(stream: IO[bytes], size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def scan_encoding(stream: IO[bytes]) -> tuple[Encoding, int | None]:
+    """The encoding :func:`detect_encoding` finds for the whole of ``stream`` (a binary file
+    at its start), read in chunks so that memory does not grow with the file, and the
+    0-based offset of the first byte that is not UTF-8 when that is why it is Windows-1252
+    (else None). A byte-order mark or UTF-16 decides from the first bytes; otherwise the
+    file is UTF-8 only if every byte of it is."""
+    head = _head(stream, _PROBE)
+    found = detect_encoding(head, complete=False)
+    if found.bom or found.codec not in ("utf-8", "cp1252"):
+        return found, None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    fed = 0
+    data = head
+    while True:
+        final = not data
+        base = fed - len(decoder.getstate()[0])  # undecoded bytes held from the last chunk
+        try:
+            decoder.decode(data, final=final)
+        except UnicodeDecodeError as exc:
+            return WINDOWS_1252, base + exc.start
+        if final:
+            return UTF8, None
+        fed += len(data)
+        data = stream.read(_CHUNK)
+
+
+def text_lines(stream: IO[bytes], encoding: Encoding) -> Iterator[str]:
+    """The lines of ``stream`` (a binary file at its start, in ``encoding``), decoded as
+    :func:`decode_text` decodes a whole file and split as ``io.StringIO(text, newline="")``
+    splits it (at ``\\n``, ``\\r\\n`` or ``\\r``, each line keeping its end), a few at a time.
+    The caller closes ``stream``."""
+    _head(stream, encoding.bom)
+    cp1252 = encoding.codec == "cp1252"
+    text = io.TextIOWrapper(
+        stream,
+        encoding="latin-1" if cp1252 else encoding.codec,
+        errors="strict" if cp1252 else "replace",
+        newline="",
+    )
+    try:
+        if cp1252:
+            for line in text:
+                yield line.translate(_CP1252)
+        else:
+            yield from text
+    finally:
+        with contextlib.suppress(ValueError):  # already closed by the caller
+            text.detach()  # the stream is the caller's to close

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from mns.cells import CsvWriter, risky
+from mns.records.issues import PATH
 
 __all__ = [
     "ISSUES_CSV",
@@ -34,6 +35,7 @@ _HEADINGS = {
     "row": "row",
     "line": "line",
     "column": "column",
+    "path": "element path",  # in an XML file: where, when a line holds many records
     "table": "table",
     "record": "record (child)",
     "field": "field",
@@ -42,13 +44,21 @@ _HEADINGS = {
 }
 #: Excel's last row, less the heading.
 _XLSX_ROWS = 1_048_575
-_WIDTHS = {"message": 80, "source": 30, "value": 24}
+_WIDTHS = {"message": 80, "source": 30, "value": 24, "path": 40}
+
+
+def _columns(issues: pa.Table) -> list[str]:
+    """The columns shown: the issues table's, and always the element path (empty when no
+    issue has one), so that every file has the same headings to filter on."""
+    return [c for c in _HEADINGS if c in issues.column_names or c == PATH]
 
 
 def _rows(issues: pa.Table) -> list[list[Any]]:
-    columns = [c for c in _HEADINGS if c in issues.column_names]
-    data = [issues.column(c).to_pylist() for c in columns]
-    return [list(row) for row in zip(*data, strict=True)] if data else []
+    none = [None] * issues.num_rows
+    data = [
+        issues.column(c).to_pylist() if c in issues.column_names else none for c in _columns(issues)
+    ]
+    return [list(row) for row in zip(*data, strict=True)] if issues.num_rows else []
 
 
 def write_issues_csv(issues: pa.Table, path: str | Path) -> Path:
@@ -58,7 +68,7 @@ def write_issues_csv(issues: pa.Table, path: str | Path) -> Path:
     out = Path(path)
     with replacing(out) as temporary, temporary.open("w", encoding="utf-8", newline="") as handle:
         writer = CsvWriter(handle)
-        writer.writerow([_HEADINGS[c] for c in _HEADINGS if c in issues.column_names])
+        writer.writerow([_HEADINGS[c] for c in _columns(issues)])
         writer.writerows(_rows(issues))
     return out
 
@@ -77,7 +87,7 @@ def write_issues_xlsx(issues: pa.Table, path: str | Path) -> Path:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("issues")
-    names = [c for c in _HEADINGS if c in issues.column_names]
+    names = _columns(issues)
     for i, name in enumerate(names, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(name, 12)
     sheet.freeze_panes = "A2"

@@ -1,9 +1,11 @@
 """Collecting the problems met while reading: one row of the ``issues`` table per problem.
 
 Every adapter reports problems through an :class:`IssueLog`, so that each one is located in
-the user's own file (file, sheet, row, column letter or line), says what was done about it
-(``rejected`` the record, ``blanked`` the value, ``kept`` it as read) and, with
-``strict=True``, stops the read at the first error with the same information::
+the user's own file (file, sheet, row, column letter or line; in XML also the element's
+``path``, from :func:`element_path`, which still finds it when the whole file is one line),
+says what was done about it (``rejected`` the record, ``blanked`` the value, ``kept`` it as
+read) and, with ``strict=True``, stops the read at the first error with the same
+information::
 
     from mns.records.issues import IssueLog
 
@@ -26,7 +28,7 @@ Counting rule (the "nothing lost" invariant): a record is *rejected* when at lea
 with ``action="rejected"`` names its location. :func:`rejected` counts distinct rejected
 locations per table, so records in the source = rows in the table + ``rejected(issues, table)``
 however many problems a rejected record had. Log a rejection once per record you drop, with
-the row (or line) of that record.
+the row (or line, and in XML the element path) of that record.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import array
 import contextlib
 import contextvars
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIONS",
     "COUNT",
+    "PATH",
     "SEVERITIES",
     "Action",
     "IssueLimits",
@@ -62,6 +65,7 @@ __all__ = [
     "Where",
     "column_letter",
     "describe",
+    "element_path",
     "limits",
     "one_read",
     "publishable",
@@ -81,6 +85,7 @@ class Where(TypedDict, total=False):
     row: int | None
     column: str | None
     line: int | None
+    path: str | None
     field: str | None
     value: Any
     record: str | None
@@ -89,9 +94,12 @@ class Where(TypedDict, total=False):
     table: str | None
 
 
-_COLUMNS = tuple(schema.ISSUES.names)
+#: The element path of an issue in an XML document (see :func:`element_path`): an optional
+#: column of ``issues`` (``schema.OPTIONAL``), there when an issue has one.
+PATH = "path"
+_COLUMNS = (*schema.ISSUES.names, PATH)
 _LOCATION = ("source", "sheet", "row", "line")
-_BINDABLE = ("source", "sheet", "table", "row", "line", "column", "record")
+_BINDABLE = ("source", "sheet", "table", "row", "line", "column", "path", "record")
 
 
 def column_letter(index: int) -> str:
@@ -178,7 +186,7 @@ Kind = tuple[Any, ...]  # (source, sheet, table, field, severity, action)
 #: when they were rejected). Ordinary issues leave it null; it is there only when a limit
 #: was reached.
 COUNT = "count"
-_PLACE = ("table", "source", "sheet", "row", "line")
+_PLACE = ("table", "source", "sheet", "row", "line", PATH)
 _ROW_BYTES = 400  # a row's share of lists and string headers, beside its text
 
 
@@ -187,7 +195,7 @@ class _Dropped:
     """Issues of one kind that were counted and not listed."""
 
     issues: int = 0
-    unlocated: int = 0  # rejected with no row or line: each one record
+    unlocated: int = 0  # rejected with no row, line or path: each one record
     example: str = ""
     memory: bool = False  # dropped because the read's issue memory was full
 
@@ -201,7 +209,8 @@ class _Store:
         self.budget = _BUDGET.get() or _Budget(_current())
         self.listed: dict[Kind, int] = {}
         self.dropped: dict[Kind, _Dropped] = {}
-        # rejected issues not listed, by location: (group << 43) | (row or line) << 1 | is_line
+        # rejected issues not listed, by location: (group << 43) | (row or line) << 1 | is_line,
+        # or, for an element path, a negative hash of the whole place
         self.groups: dict[tuple[Any, ...], int] = {}
         self.keys = array.array("q")
         self.kinds = array.array("q")
@@ -265,9 +274,9 @@ class _Store:
 def _location(
     groups: dict[tuple[Any, ...], int], where: Mapping[str, Any], *, add: bool = True
 ) -> int | None:
-    """A rejected record's place as one number (None when it has no row or line)."""
-    row, line = where["row"], where["line"]
-    if row is None and line is None:
+    """A rejected record's place as one number (None when it has no row, line or path)."""
+    row, line, path = where["row"], where["line"], where.get(PATH)
+    if row is None and line is None and path is None:
         return None
     place = (where["table"], where["source"], where["sheet"])
     group = groups.get(place)
@@ -275,6 +284,8 @@ def _location(
         if not add:
             return None
         group = groups[place] = len(groups)
+    if path is not None:  # records sharing a line (a one-line XML file) differ by their path
+        return -1 - (hash((group, row, line, path)) & ((1 << 62) - 1))
     number = (int(row) << 1) if row is not None else (int(line) << 1) | 1
     return (group << 43) | (number & ((1 << 43) - 1))
 
@@ -356,6 +367,7 @@ class IssueLog:
         row: int | None = None,
         column: str | None = None,
         line: int | None = None,
+        path: str | None = None,
         field: str | None = None,
         value: Any = None,
         record: str | None = None,
@@ -363,7 +375,8 @@ class IssueLog:
         sheet: str | None = None,
         table: str | None = None,
     ) -> None:
-        """Log one issue (the general form of :meth:`error` and :meth:`warning`)."""
+        """Log one issue (the general form of :meth:`error` and :meth:`warning`); in an XML
+        document, ``path`` is the element's (:func:`element_path`) beside its ``line``."""
         if severity not in SEVERITIES:
             raise ValueError(
                 f"IssueLog: severity {severity!r} is not one of {', '.join(SEVERITIES)}"
@@ -391,6 +404,7 @@ class IssueLog:
             "row": row,
             "line": line,
             "column": column,
+            PATH: path,
             "record": record,
         }
         where: dict[str, Any] = {k: defaults.get(k) if v is None else v for k, v in given.items()}
@@ -464,7 +478,12 @@ class IssueLog:
         schema.check(issues, "issues")
         store = self._store
         columns = store.columns
-        rows = {name: issues.column(name).to_pylist() for name in _COLUMNS}
+        rows: dict[str, list[Any]] = {
+            name: issues.column(name).to_pylist()
+            if name in issues.column_names
+            else [None] * issues.num_rows
+            for name in _COLUMNS
+        }
         counts = (
             issues.column(COUNT).to_pylist()
             if COUNT in issues.column_names
@@ -564,7 +583,10 @@ class IssueLog:
         columns = {
             name: [*store.columns[name], *(row[name] for row, _ in summaries)] for name in _COLUMNS
         }
+        paths = columns.pop(PATH)
         data = pa.table(columns, schema=schema.ISSUES)
+        if any(p is not None for p in paths):  # an XML read: say where in the document
+            data = data.append_column(schema.OPTIONAL["issues"][0], pa.array(paths, pa.string()))
         counts = [*store.counts, *(count for _, count in summaries)]
         if any(c is not None for c in counts):  # a limit was reached: say what summaries hold
             data = data.append_column(pa.field(COUNT, pa.int64()), pa.array(counts, pa.int64()))
@@ -605,6 +627,8 @@ def _describe(values: dict[str, Any]) -> str:
         where.append(f"line {values['line']}")
     if values["column"]:
         where.append(f"column {values['column']}")
+    if values.get(PATH):
+        where.append(f"element {values[PATH]}")
     what = []
     if values["field"]:
         what.append(f"field {values['field']!r}")
@@ -617,6 +641,34 @@ def _describe(values: dict[str, Any]) -> str:
 def describe(issue: dict[str, Any]) -> str:
     """One issue row (a dict from ``issues.to_pylist()``) as a sentence: where, what, message."""
     return _describe(issue)
+
+
+def element_path(
+    element: Any, *, repeated: Collection[str] = (), within: Any = None, prefix: str = ""
+) -> str:
+    """Where an XML element (lxml's) is in its document, for the ``path`` of an issue:
+    ``/Message/Children/Child[12]/CINdetails[2]/CINreferralDate``.
+
+    Each step is an element's local name (its namespace left out); ``[n]`` numbers it among
+    the elements of the same name in the same parent, from 1, as XPath does, and is given
+    when the name is in ``repeated`` (elements that may repeat there) or another element of
+    that name is beside it. Only names and positions: never an attribute or a text, so a
+    path quotes nothing from the records. A reader that deletes the elements it has read can
+    give ``within``, an ancestor whose path it knows (``prefix``): the walk stops there.
+    """
+    steps: list[str] = []
+    el = element
+    while el is not None and el is not within:
+        name = str(el.tag).rpartition("}")[2]
+        if el.getparent() is None:
+            steps.append(name)
+            break
+        n = 1 + sum(1 for _ in el.itersiblings(el.tag, preceding=True))
+        if n > 1 or name in repeated or next(el.itersiblings(el.tag), None) is not None:
+            name = f"{name}[{n}]"
+        steps.append(name)
+        el = el.getparent()
+    return prefix + "".join(f"/{step}" for step in reversed(steps))
 
 
 def publishable(issues: pa.Table) -> pa.Table:
@@ -632,8 +684,8 @@ def publishable(issues: pa.Table) -> pa.Table:
 def rejected(issues: pa.Table, table: str | None = None) -> int:
     """How many distinct records ``issues`` says were rejected (in ``table``, or in all).
 
-    Records are told apart by (table, source, sheet, row, line); a rejected issue with no row
-    and no line counts once on its own.
+    Records are told apart by (table, source, sheet, row, line, path); a rejected issue with
+    no row, line or path counts once on its own.
     """
     if issues.num_rows == 0:
         return 0
@@ -644,7 +696,11 @@ def rejected(issues: pa.Table, table: str | None = None) -> int:
     if picked.num_rows == 0:
         return 0
     located = pc.or_(pc.is_valid(picked.column("row")), pc.is_valid(picked.column("line")))
-    keys = picked.filter(located).select(["table", *_LOCATION])
+    place = ["table", *_LOCATION]
+    if PATH in picked.column_names:
+        located = pc.or_(located, pc.is_valid(picked.column(PATH)))
+        place.append(PATH)
+    keys = picked.filter(located).select(place)
     unlocated: int = picked.num_rows - keys.num_rows
     if COUNT in picked.column_names:  # a summary stands for its count of records
         count = picked.filter(pc.invert(located)).column(COUNT).cast(pa.int64())

@@ -19,6 +19,7 @@ __all__ = [
     "ASSIGNMENTS",
     "CASES",
     "ISSUES",
+    "OPTIONAL",
     "OUTCOMES",
     "SCHEMAS",
     "SCHEMA_VERSION",
@@ -122,6 +123,18 @@ ISSUES = _schema(
     ],
 )
 
+#: Columns added to a schema after its version came out: nullable, and optional so that a
+#: table made before them (a canonical folder written earlier, an adapter's own table) still
+#: meets the schema. A table has one when it has something to say in it: :func:`check`
+#: checks its type when it is there, :func:`conform` casts it and puts it after the schema's
+#: own columns.
+OPTIONAL: dict[str, tuple[pa.Field, ...]] = {
+    # where in an XML document the problem is: an element path such as
+    # /Message/Children/Child[12]/CINdetails[2]/CINreferralDate (local names; [n] counts
+    # elements of the same name in the same parent, from 1, as XPath does)
+    "issues": (pa.field("path", pa.string()),),
+}
+
 SCHEMAS = {
     "cases": CASES,
     "services": SERVICES,
@@ -182,13 +195,16 @@ def _same_logical(actual: pa.DataType, expected: pa.DataType) -> bool:
 
 def check(table: pa.Table | pa.Schema, name: str) -> None:
     """Raise :class:`SchemaError` unless ``table`` has every column of the canonical schema
-    ``name`` with a compatible type (extra columns are allowed: indicator columns, need_group)."""
+    ``name`` with a compatible type (extra columns are allowed: indicator columns, need_group;
+    :data:`OPTIONAL` ones may be absent)."""
     schema = table if isinstance(table, pa.Schema) else table.schema
     expected = SCHEMAS[name]
+    optional = {f.name for f in OPTIONAL.get(name, ())}
     problems = []
-    for field in expected:
+    for field in [*expected, *OPTIONAL.get(name, ())]:
         if field.name not in schema.names:
-            problems.append(f"column {field.name!r} is missing")
+            if field.name not in optional:
+                problems.append(f"column {field.name!r} is missing")
             continue
         actual = schema.field(field.name).type
         if not _same_logical(actual, field.type):
@@ -201,11 +217,16 @@ def check(table: pa.Table | pa.Schema, name: str) -> None:
 
 
 def conform(table: pa.Table, name: str) -> pa.Table:
-    """``table`` with the canonical columns of ``name`` first, in order and cast to their types;
-    columns it lacks are added as nulls, extra columns are kept after them."""
+    """``table`` with the canonical columns of ``name`` first, in order and cast to their types,
+    then the :data:`OPTIONAL` ones it has; canonical columns it lacks are added as nulls,
+    extra columns are kept after them."""
     expected = SCHEMAS[name]
+    wanted = [
+        *expected,
+        *(f for f in OPTIONAL.get(name, ()) if f.name in table.column_names),
+    ]
     columns, fields = [], []
-    for field in expected:
+    for field in wanted:
         if field.name in table.column_names:
             column = table.column(field.name)
             if column.type != field.type:
@@ -214,8 +235,9 @@ def conform(table: pa.Table, name: str) -> pa.Table:
             column = pa.nulls(table.num_rows, field.type)
         columns.append(column)
         fields.append(field)
+    known = {f.name for f in wanted}
     for name_ in table.column_names:
-        if name_ not in expected.names:
+        if name_ not in known:
             columns.append(table.column(name_))
             fields.append(table.schema.field(name_))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=expected.metadata))

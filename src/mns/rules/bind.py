@@ -185,10 +185,19 @@ def bind(
         if col.name in sources:
             continue
         lang = _language_of(col.name)
-        if col.name in available or lang is None or lang in present_langs:
+        if col.name in available or lang is None:
             bind_plain(col)
             continue
-        offer = _choose(where, col, lang, present_langs, offers)
+        if lang in present_langs:
+            # some of the language is recorded (say, strengths on a form) but not this
+            # indicator: derived when a crosswalk from the other recorded languages maps it
+            suppliers = _suppliers(col, lang, present_langs, offers)
+            if len(suppliers) != 1:
+                bind_plain(col)
+                continue
+            offer = suppliers[0]
+        else:
+            offer = _choose(where, col, lang, present_langs, offers)
         code = col.name.split(".", 1)[1]
         mapping = next(m for m in offer.crosswalk.mappings if m.target == code)
         cw = offer.crosswalk
@@ -223,6 +232,20 @@ def bind(
         if id(o) in derived
     )
     return Binding(sources=sources, applied=applied)
+
+
+def _suppliers(col: ir.Column, lang: str, present: set[str], offers: list[Offer]) -> list[Offer]:
+    """The offers that derive ``col`` from a language the cases have: the ones given by the
+    caller when any are among them."""
+    code = col.name.split(".", 1)[1]
+    found = [
+        o
+        for o in offers
+        if o.crosswalk.target == lang
+        and o.crosswalk.source in present
+        and any(m.target == code for m in o.crosswalk.mappings)
+    ]
+    return [o for o in found if o.given] or found
 
 
 def _choose(where: str, col: ir.Column, lang: str, present: set[str], offers: list[Offer]) -> Offer:

@@ -10,6 +10,7 @@ time.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import contextlib
 import datetime as dt
@@ -22,6 +23,7 @@ import attrs
 from lxml import etree
 
 from mns.plugins import detect_encoding, iterparse
+from mns.records.issues import element_path
 from mns_cin_census import spec
 from mns_cin_census.issues import Issues
 
@@ -34,9 +36,12 @@ class RawTable:
 
     Each row is ``(parent, ordinal, line, value_1, ..., value_n, line_1, ..., line_n)``:
     ``parent`` is the row index of the enclosing block in its own table (the child index
-    for child-level tables), ``ordinal`` numbers the block within its parent (1, 2, ...),
-    ``line`` is the block's start line, and each field has its raw text and the line of its
-    element: a value ``None`` with a line is an empty element, with no line an absent one.
+    for child-level tables; for a ``Child``, the index of its parent element's path in
+    :attr:`RawBatch.containers`), ``ordinal`` numbers the block among the elements of its
+    name in its parent (1, 2, ..., as XPath does), ``line`` is the block's start line, and
+    each field has its raw text and the line of its element: a value ``None`` with a line is
+    an empty element, with no line an absent one. Element paths are made from ``parent``
+    and ``ordinal`` only for the rows that have issues.
     """
 
     name: str
@@ -53,9 +58,12 @@ class RawTable:
 
 @attrs.define
 class RawBatch:
-    """The raw rows of a run of whole children, table by table (``Child``: one row per child)."""
+    """The raw rows of a run of whole children, table by table (``Child``: one row per child);
+    ``containers``: the element paths of the elements holding the children
+    (``/Message/Children``)."""
 
     tables: dict[str, RawTable]
+    containers: list[str] = attrs.field(factory=list)
 
     @property
     def children(self) -> int:
@@ -69,10 +77,16 @@ class Header:
 
     values: dict[str, str | None] = attrs.field(factory=dict)
     lines: dict[str, int | None] = attrs.field(factory=dict)
+    paths: dict[str, str] = attrs.field(factory=dict)
     line: int | None = None
+    path: str | None = None
     year: int | None = None
     reference_date: dt.date | None = None
     lea: str | None = None
+
+    def at(self, field: str) -> tuple[int | None, str | None]:
+        """The line and element path of the header's ``field`` (``None``: not in the file)."""
+        return self.lines.get(field), self.paths.get(field)
 
 
 @attrs.frozen
@@ -106,6 +120,14 @@ def _fields_of(block: spec.Block) -> dict[str, tuple[str, ...]]:
 
 
 _TABLE_FIELDS = _fields_of(spec.CHILD)
+#: elements that may repeat in their parent: their paths always number them
+REPEATED = frozenset(
+    {
+        "Child",
+        *(b.tag for b in spec.BLOCKS if b.tag not in spec.CHILD.once and b is not spec.CHILD),
+        *(leaf for b in spec.BLOCKS for leaf, _ in b.lists.values()),
+    }
+)
 
 
 def scan_tags(reopen: Callable[[], IO[bytes]], name: str, from_line: int = 1) -> list[int]:
@@ -196,12 +218,16 @@ class Parser:
         self.header = Header()
         self.children_read = 0
         self.refused = False  #: the file was refused whole (DOCTYPE, wrong root, not XML)
-        self._shape_seen: dict[
-            tuple[str, str], list[int]
-        ] = {}  # (block, why) -> [count, first line]
+        # (block, why) -> [count, first line, first path]
+        self._shape_seen: dict[tuple[str, str], list[Any]] = {}
         self._ns = ""
         self._child: _Compiled | None = None
         self._child_el: Any = None  # the <Child> being read
+        self._container: Any = None  # the element holding the children (<Children>)
+        self._container_path = ""
+        self._counts: dict[Any, int] = {}  # elements of each name met in the container
+        # the last line a <Child> / <CINdetails> read starts on, and how many read start there
+        self._last: dict[str, list[int]] = {"Child": [0, 0], "CINdetails": [0, 0]}
 
     # ------------------------------------------------------------------ batches
     def empty_batch(self) -> RawBatch:
@@ -237,13 +263,13 @@ class Parser:
                         child_start = el.sourceline
                     continue
                 if tag == self._ns + "Child":
+                    parent = el.getparent()
+                    self._drop_before(el, parent, batch)
                     self._read_child(el, batch)
                     child_start = None
-                    parent = el.getparent()
                     el.clear(keep_tail=False)
-                    if parent is not None:
-                        self._drop_before(el, parent)
                     if batch.children >= self._batch_size:
+                        self._note(batch)
                         if was_enabled:
                             gc.enable()
                         yield batch
@@ -255,6 +281,7 @@ class Parser:
             if not started:
                 self._check_document(None, context)
         except etree.XMLSyntaxError as exc:
+            self._note(batch)
             self._syntax_error(exc, child_start)
         finally:
             if was_enabled:
@@ -289,6 +316,7 @@ class Parser:
                 f"the root element is <{_localname(root.tag)}>; a CIN census file's root is "
                 "<Message>",
                 line=root.sourceline,
+                path=f"/{_localname(root.tag)}",
                 field="Message",
                 value=_localname(root.tag),
             )
@@ -300,21 +328,33 @@ class Parser:
         self._child = _compile(spec.CHILD, self._ns)
         return True
 
-    def _drop_before(self, el: Any, parent: Any) -> None:
-        """Delete the siblings read before ``el``; report any that is not a ``Child``."""
-        child_tag = self._ns + "Child"
-        while True:
-            prev = el.getprevious()
-            if prev is None:
-                break
-            if prev.tag != child_tag:
+    def _drop_before(self, el: Any, parent: Any, batch: RawBatch) -> None:
+        """Delete the siblings read before the ``Child`` ``el``, reporting (in file order)
+        any that is not a ``Child``; count the elements of each name in ``parent``, whose
+        earlier children are gone, so that ``el`` and those reported have their paths."""
+        if parent is not self._container:
+            self._container = parent
+            self._container_path = element_path(parent)
+            self._counts = {}
+        counts = self._counts
+        where = self._container_path
+        if not batch.containers or batch.containers[-1] != where:
+            batch.containers.append(where)
+        child_tag = el.tag
+        # a <Child> before ``el`` was read, and counted, when its end tag came
+        while (first := parent[0]) is not el:
+            if first.tag != child_tag:
+                name = _localname(first.tag)
+                k = counts[first.tag] = counts.get(first.tag, 0) + 1
                 self._issues.structure(
                     "Children",
-                    f"unexpected element <{_localname(prev.tag)}> in <Children>; it was ignored",
-                    line=prev.sourceline,
-                    field=_localname(prev.tag),
+                    f"unexpected element <{name}> in <{_localname(parent.tag)}>; it was ignored",
+                    line=first.sourceline,
+                    path=f"{where}/{name}[{k}]",
+                    field=name,
                 )
             del parent[0]
+        counts[child_tag] = counts.get(child_tag, 0) + 1
 
     def _syntax_error(self, exc: etree.XMLSyntaxError, child_start: int | None) -> None:
         line = exc.lineno or None
@@ -345,22 +385,33 @@ class Parser:
         return f"{self.children_read} <Child> element(s) were read before it"
 
     def _lost(self, from_line: int, why: str) -> tuple[int, int]:
-        """Report every episode of need (``<CINdetails>`` start tag) from ``from_line`` on as
-        not read, and count the ``<Child>`` elements and episodes lost. The text is scanned,
-        not parsed: nothing is expanded or fetched."""
+        """Report every episode of need (``<CINdetails>`` start tag) from ``from_line`` on that
+        was not read (on ``from_line`` itself, those after the ones read there: a file may be
+        one line), and count the ``<Child>`` elements and episodes lost. The text is scanned,
+        not parsed: nothing is expanded or fetched. An episode lost is located by its line and
+        its place among the file's episodes, ``(//CINdetails)[n]`` in XPath."""
         if self._reopen is None:
             return 0, 0
-        episodes = scan_tags(self._reopen, "CINdetails", from_line)
-        for line in episodes:
+        lost: dict[str, list[tuple[int, int]]] = {}
+        for name in ("Child", "CINdetails"):
+            lines = scan_tags(self._reopen, name)
+            last, read_there = self._last[name]
+            first = bisect.bisect_left(lines, from_line) + (read_there if last == from_line else 0)
+            lost[name] = list(enumerate(lines[first:], start=first + 1))
+        for number, line in lost["CINdetails"]:
             self._issues.reject(
-                "CINdetails", f"the episode of need at line {line} was not read: {why}", line=line
+                "CINdetails",
+                f"the episode of need at line {line} was not read: {why}",
+                line=line,
+                path=f"(//CINdetails)[{number}]",
             )
-        return len(scan_tags(self._reopen, "Child", from_line)), len(episodes)
+        return len(lost["Child"]), len(lost["CINdetails"])
 
     # ------------------------------------------------------------------ header
     def _read_header(self, el: Any) -> None:
         h = self.header
         h.line = el.sourceline
+        h.path = element_path(el)
         sources = 0
         for part in el:
             name = _localname(part.tag)
@@ -371,6 +422,7 @@ class Parser:
                         "Header",
                         "a second <Source> in the header was ignored",
                         line=part.sourceline,
+                        path=element_path(part),
                         field="Source",
                     )
                     continue
@@ -379,6 +431,7 @@ class Parser:
                     "Header",
                     f"unexpected element <{name}> in <Header>; it was ignored",
                     line=part.sourceline,
+                    path=element_path(part),
                     field=name,
                 )
                 continue
@@ -389,11 +442,13 @@ class Parser:
                         "Header",
                         f"unexpected element <{key}> in <{name}>; it was ignored",
                         line=leaf.sourceline,
+                        path=element_path(leaf),
                         field=key,
                     )
                     continue
                 h.values[key] = (leaf.text or "").strip()
                 h.lines[key] = leaf.sourceline
+                h.paths[key] = element_path(leaf)
         self._interpret_header()
         if self._year_override is None:
             h = self.header
@@ -415,7 +470,7 @@ class Parser:
                 self._issues.header(
                     "Year",
                     year,
-                    h.lines.get("Year"),
+                    h.at("Year"),
                     "is not a year (expected e.g. 2024 for 2023-24)",
                 )
         ref = h.values.get("ReferenceDate")
@@ -424,14 +479,14 @@ class Parser:
                 h.reference_date = dt.date.fromisoformat(ref)
             except ValueError:
                 self._issues.header(
-                    "ReferenceDate", ref, h.lines.get("ReferenceDate"), "is not a date (YYYY-MM-DD)"
+                    "ReferenceDate", ref, h.at("ReferenceDate"), "is not a date (YYYY-MM-DD)"
                 )
         collection = h.values.get("Collection")
         if collection and collection != "CIN":
             self._issues.header(
                 "Collection",
                 collection,
-                h.lines.get("Collection"),
+                h.at("Collection"),
                 "is not 'CIN'",
                 severity="warning",
             )
@@ -441,7 +496,7 @@ class Parser:
                 h.lea = lea
             else:
                 self._issues.header(
-                    "LEA", lea, h.lines.get("LEA"), "is not a three-digit local authority code"
+                    "LEA", lea, h.at("LEA"), "is not a three-digit local authority code"
                 )
         stated = h.reference_date
         if stated is not None:
@@ -452,7 +507,7 @@ class Parser:
                 self._issues.header(
                     "ReferenceDate",
                     ref,
-                    h.lines.get("ReferenceDate"),
+                    h.at("ReferenceDate"),
                     f"is not 31 March of the collection year {census_year} (DfE rule 100: "
                     f"Reference Date is incorrect); the census year used ends on {census_end}",
                 )
@@ -462,9 +517,34 @@ class Parser:
         assert self._child is not None
         tables = batch.tables
         self._child_el = el
-        self._block(el, self._child, tables, None, self.children_read + 1)
+        self._block(el, self._child, tables, len(batch.containers) - 1, self._counts[el.tag])
         self._child_el = None
         self.children_read += 1
+
+    def _note(self, batch: RawBatch) -> None:
+        """Count the ``Child`` and ``CINdetails`` elements of ``batch`` that start on the last
+        line read so far (once a batch, looking back from its end: one row in a file of many
+        lines), for :meth:`_lost`."""
+        for name, last in self._last.items():
+            rows = batch.tables[name].rows
+            if not rows:
+                continue
+            line = rows[-1][2]
+            count = 0
+            for row in reversed(rows):
+                if row[2] != line:
+                    break
+                count += 1
+            if line == last[0] and count == len(rows):  # the line goes on from the last batch
+                last[1] += count
+            else:
+                last[0], last[1] = line, count
+
+    def _path(self, el: Any) -> str:
+        """The element path of ``el``, in the ``<Child>`` being read."""
+        where, tag = self._container_path, self._child_el.tag
+        prefix = f"{where}/Child[{self._counts[tag]}]"
+        return element_path(el, repeated=REPEATED, within=self._child_el, prefix=prefix)
 
     def _who(self) -> str | None:
         """The ``LAchildID`` of the child being read, for an issue found in it."""
@@ -474,8 +554,9 @@ class Parser:
         found = self._child_el.findtext(f"{ns}ChildIdentifiers/{ns}LAchildID")
         return found.strip() or None if isinstance(found, str) else None
 
-    def _structure(self, table: str, message: str, **where: Any) -> None:
-        self._issues.structure(table, message, record=self._who(), **where)
+    def _structure(self, table: str, message: str, el: Any, **where: Any) -> None:
+        """An element ``el`` out of place in the ``<Child>`` being read."""
+        self._issues.structure(table, message, path=self._path(el), record=self._who(), **where)
 
     def _block(
         self,
@@ -505,6 +586,7 @@ class Parser:
                         f"<{_localname(tag)}> appears twice in the <{_localname(el.tag)}> "
                         "starting at line "
                         f"{el.sourceline}; the first was kept",
+                        sub,
                         line=line,
                         field=_localname(tag),
                         value=text,
@@ -519,6 +601,7 @@ class Parser:
                         comp.table,
                         f"<{sub_spec.tag}> appears more than once in a <{_localname(el.tag)}>; "
                         "only the first was read",
+                        sub,
                         line=line,
                         field=sub_spec.tag,
                     )
@@ -530,8 +613,10 @@ class Parser:
                     and year < sub_spec.first_year
                 ):
                     seen = self._shape_seen.setdefault(
-                        (sub_spec.tag, str(sub_spec.first_year)), [0, line]
+                        (sub_spec.tag, str(sub_spec.first_year)), [0, line, None]
                     )
+                    if seen[2] is None:
+                        seen[2] = self._path(sub)
                     seen[0] += 1
                 self._block(sub, sub_comp, tables, index, k)
                 continue
@@ -543,6 +628,7 @@ class Parser:
                         comp.table,
                         f"<{_localname(tag)}> appears twice in a <{_localname(el.tag)}>; its "
                         "items were read as one list",
+                        sub,
                         line=line,
                         field=_localname(tag),
                     )
@@ -551,6 +637,7 @@ class Parser:
             self._structure(
                 comp.table,
                 f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it was ignored",
+                sub,
                 line=line,
                 field=_localname(tag),
                 value=text if len(sub) == 0 else None,
@@ -558,7 +645,12 @@ class Parser:
         for tag in comp.required:
             if tag not in counts:
                 self._issues.missing_block(
-                    comp.table, _localname(tag), _localname(el.tag), el.sourceline, self._who()
+                    comp.table,
+                    _localname(tag),
+                    _localname(el.tag),
+                    el.sourceline,
+                    self._who(),
+                    path=self._path(el),
                 )
 
     def _list(
@@ -567,14 +659,15 @@ class Parser:
         leaf, table = container
         items = [(c.tag, c.text, c.sourceline) for c in el]
         if any(tag != leaf for tag, _, _ in items):
-            for tag, _, line in items:
-                if tag != leaf:
+            for c in el:
+                if c.tag != leaf:
                     self._structure(
                         table,
-                        f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it "
-                        "was ignored",
-                        line=line,
-                        field=_localname(tag),
+                        f"unexpected element <{_localname(c.tag)}> in <{_localname(el.tag)}>; "
+                        "it was ignored",
+                        c,
+                        line=c.sourceline,
+                        field=_localname(c.tag),
                     )
             items = [item for item in items if item[0] == leaf]
         if not items:
@@ -587,6 +680,7 @@ class Parser:
                     if table == "AssessmentFactors"
                     else ""
                 ),
+                el,
                 line=el.sourceline,
                 field=_localname(el.tag),
                 action="kept",
@@ -597,12 +691,13 @@ class Parser:
         )
 
     def _report_shapes(self) -> None:
-        for (block, first), (count, line) in sorted(self._shape_seen.items()):
+        for (block, first), (count, line, path) in sorted(self._shape_seen.items()):
             self._issues.structure(
                 "CINdetails",
                 f"<{block}> belongs to the CIN census from {first}, not {self.year}; "
                 f"its {count} occurrence(s) were read as they are (first at line {line})",
                 line=line,
+                path=path,
                 field=block,
                 action="kept",
             )

@@ -10,7 +10,8 @@ says so.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from mns.records.issues import IssueLog
 from mns_cin_census import spec, tables
 from mns_cin_census.issues import Issues
 from mns_cin_census.parse import Header, Parser, gc_paused
-from mns_cin_census.validate import Context, report_tally, validate
+from mns_cin_census.validate import Context, Paths, report_tally, validate
 
 __all__ = ["RELATIONAL", "Part", "batches", "read_sources", "to_parquet"]
 
@@ -59,14 +60,17 @@ _ROLES = {**dict.fromkeys(_IDENTIFIERS, "identifier"), **dict.fromkeys(_BIRTH_DA
 class Part:
     """What one batch of children gave: ``cases``, ``services`` and the relational tables
     (``extra``). ``context`` is the file's year and reference date as used;
-    ``case_lines`` and ``service_lines`` give the line of each row's episode of need."""
+    ``case_lines`` gives the line of each case's episode of need (``CINdetails``, one per
+    case, in order), ``service_episodes`` the episode (the case's row) of each service and
+    ``paths`` the element paths of the batch's rows."""
 
     cases: pa.Table
     services: pa.Table
     extra: Mapping[str, pa.Table]
     context: Context
     case_lines: np.ndarray[Any, Any]
-    service_lines: np.ndarray[Any, Any]
+    service_episodes: np.ndarray[Any, Any]
+    paths: Paths | None = None
 
 
 def _mark(table: pa.Table) -> pa.Table:
@@ -93,6 +97,7 @@ def _context(
             f"the header gives the collection year {header.year}; the year given by the caller, "
             f"{year}, was used",
             line=header.lines.get("Year"),
+            path=header.paths.get("Year"),
             field="Year",
             value=str(header.year),
             table="cases",
@@ -107,6 +112,7 @@ def _context(
             "caller, "
             f"{reference_date}, was used",
             line=header.lines.get("ReferenceDate"),
+            path=header.paths.get("ReferenceDate"),
             field="ReferenceDate",
             value=str(header.reference_date),
             table="cases",
@@ -124,6 +130,7 @@ def _context(
             f"were checked against every year's code sets; {give('year', '...')} to check one "
             "year's",
             line=header.line,
+            path=header.path,
             field="Year",
             table="cases",
         )
@@ -133,6 +140,7 @@ def _context(
             f"({spec.FIRST_YEAR}-{spec.LAST_YEAR}); the file was read with the nearest year's "
             "shape",
             line=header.lines.get("Year"),
+            path=header.paths.get("Year"),
             field="Year",
             value=str(use_year),
             table="cases",
@@ -177,7 +185,7 @@ def batches(
         ctx: Context | None = None
         schema: pa.Schema | None = None
         sent_header = False
-        tally: dict[str, list[int]] = {}
+        tally: dict[str, list[Any]] = {}
         seen: dict[str, Any] = {}  # the children met, for DfE rule 8510
         for raw in parser.batches():
             if ctx is None:
@@ -193,7 +201,7 @@ def batches(
                     sent_header = True
                 extra.update({k: _mark(v) for k, v in batch.tables.items()})
             with gc_paused():
-                services, service_lines = tables.services(batch)
+                services, service_episodes = tables.services(batch)
                 cases = tables.cases(batch, ctx, schema)
             yield Part(
                 cases=cases,
@@ -203,7 +211,8 @@ def batches(
                 case_lines=np.asarray(
                     batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64
                 ),
-                service_lines=service_lines,
+                service_episodes=service_episodes,
+                paths=batch.paths,
             )
         if ctx is not None:
             report_tally(tally, ctx, issues)
@@ -218,6 +227,7 @@ def batches(
                     "the file holds no <Child>; a CIN census file has at least one",
                     action="kept",
                     line=parser.header.line,
+                    path=parser.header.path,
                     field="Child",
                     table="cases",
                 )
@@ -233,7 +243,7 @@ def batches(
                 extra=empty_extra,
                 context=ctx,
                 case_lines=np.zeros(0, dtype=np.int64),
-                service_lines=np.zeros(0, dtype=np.int64),
+                service_episodes=np.zeros(0, dtype=np.int64),
             )
 
 
@@ -264,11 +274,14 @@ def _dedupe(
     case_origin: list[tuple[str, int]],
     service_origin: list[tuple[str, int]],
     log: IssueLog,
+    *,
+    place: Callable[[int], tuple[int | None, str | None]],
 ) -> tuple[pa.Table, pa.Table]:
     """Make case ids unique: a second episode with the same child and referral date (in the
-    same file or another) becomes ``<id>#2``, with a warning at its line.
+    same file or another) becomes ``<id>#2``, with a warning at its line and element path.
 
-    ``case_origin`` and ``service_origin`` give each row's (file, episode line).
+    ``case_origin`` and ``service_origin`` give each row's (file, episode's number in the
+    file); ``place(r)`` the line and element path of case row ``r``'s episode.
     """
     ids = cases.column("case_id").combine_chunks()
     counts = pc.value_counts(ids)
@@ -289,12 +302,14 @@ def _dedupe(
         new = f"{cid}#{k}"
         rename[(cid, case_origin[r])] = new
         new_ids[r] = new
-        source, line = case_origin[r]
+        source = case_origin[r][0]
+        line, path = place(int(r))
         log.warning(
             f"episode {log.quote(cid, 'identifier')} appears more than once (the same "
             f"LAchildID and CINreferralDate); this one was renamed {log.quote(new, 'identifier')}",
             source=source,
             line=line,
+            path=path,
             field="CINreferralDate",
             record=cid,
             table="cases",
@@ -315,7 +330,17 @@ def _dedupe(
 
 
 def _origins(parts: Sequence[tuple[str, np.ndarray[Any, Any]]]) -> list[tuple[str, int]]:
-    return [(name, int(line)) for name, lines in parts for line in lines]
+    return [(name, int(number)) for name, numbers in parts for number in numbers]
+
+
+def _place(parts: Sequence[Part], row: int) -> tuple[int | None, str | None]:
+    """The line and element path of the episode of case ``row`` of the parts' cases."""
+    for part in parts:
+        if row < part.cases.num_rows:
+            path = part.paths.of("CINdetails", [row])[0] if part.paths is not None else None
+            return int(part.case_lines[row]), path
+        row -= part.cases.num_rows
+    return None, None
 
 
 def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Records:
@@ -335,12 +360,15 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
     log = IssueLog(adapter=ADAPTER, strict=bool(options.get("strict", False)), roles=_ROLES)
     cases_parts: list[pa.Table] = []
     service_parts: list[pa.Table] = []
-    case_lines: list[tuple[str, np.ndarray[Any, Any]]] = []
-    service_lines: list[tuple[str, np.ndarray[Any, Any]]] = []
+    # each case's and service's (file, episode number in the file); where each part's cases are
+    case_numbers: list[tuple[str, np.ndarray[Any, Any]]] = []
+    service_numbers: list[tuple[str, np.ndarray[Any, Any]]] = []
+    case_parts: list[Part] = []
     extra_parts: dict[str, list[pa.Table]] = {}
     years: set[int | None] = set()
     refs: set[dt.date | None] = set()
     for src in sources:
+        numbered = 0  # episodes of the file so far
         for part in batches(
             src, log, year=year, reference_date=ref, batch_size=batch_size, relational=relational
         ):
@@ -348,8 +376,11 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
             refs.add(part.context.reference_date)
             cases_parts.append(part.cases)
             service_parts.append(part.services)
-            case_lines.append((src.name, part.case_lines))
-            service_lines.append((src.name, part.service_lines))
+            n = part.cases.num_rows
+            case_numbers.append((src.name, np.arange(numbered, numbered + n)))
+            service_numbers.append((src.name, numbered + part.service_episodes))
+            case_parts.append(part)
+            numbered += n
             for name, table in part.extra.items():
                 extra_parts.setdefault(name, []).append(table)
     schema = (
@@ -367,7 +398,12 @@ def read_sources(sources: Sequence[Source], options: Mapping[str, Any]) -> Recor
         ids = cases.column("case_id")
         if pc.count_distinct(ids).as_py() != cases.num_rows:
             cases, services = _dedupe(
-                cases, services, _origins(case_lines), _origins(service_lines), log
+                cases,
+                services,
+                _origins(case_numbers),
+                _origins(service_numbers),
+                log,
+                place=functools.partial(_place, case_parts),
             )
     cases = cases.take(pc.sort_indices(cases, sort_keys=[("case_id", "ascending")]))
     keys = pa.table(

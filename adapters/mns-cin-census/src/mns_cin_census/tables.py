@@ -256,9 +256,8 @@ def cases(batch: Batch, ctx: Context, schema: pa.Schema) -> pa.Table:
 
 def services(batch: Batch) -> tuple[pa.Table, np.ndarray[Any, Any]]:
     """The ``services`` of one batch (assessments, plans, enquiries and pre-proceedings),
-    and the line of each service's episode of need (``CINdetails``)."""
+    and the row of each service's episode of need (``CINdetails``) in the batch."""
     episode = case_ids(batch)
-    episode_lines = np.asarray(batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64)
     parts = []
     lines = []
     for code, (table_name, start, end, detail) in SERVICES.items():
@@ -267,7 +266,7 @@ def services(batch: Batch) -> tuple[pa.Table, np.ndarray[Any, Any]]:
         if n == 0:
             continue
         case_id = episode.take(pa.array(batch.parent[table_name], pa.int64()))
-        lines.append(episode_lines[batch.parent[table_name]])
+        lines.append(np.asarray(batch.parent[table_name], dtype=np.int64))
         parts.append(
             pa.table(
                 {

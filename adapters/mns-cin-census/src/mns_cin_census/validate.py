@@ -23,7 +23,7 @@ from mns_cin_census.codes import LEGACY_FACTORS, code_sets, queried
 from mns_cin_census.issues import Issues
 from mns_cin_census.parse import RawBatch
 
-__all__ = ["Batch", "Context", "report_tally", "validate"]
+__all__ = ["Batch", "Context", "Paths", "report_tally", "validate"]
 
 CATEGORY = pa.dictionary(pa.int32(), pa.string())
 _UPN = r"^[A-Za-z][0-9]{11}[A-Za-z0-9]$"
@@ -50,6 +50,84 @@ _BLOCK_TAG = {
     "Reviews": "Reviews",
     "PreProceedings": "PreProceedingsandFGDM",
 }
+
+
+def _tree() -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
+    """Each table's parent table, and its element's step in a path below the parent's
+    element (and whether it is always numbered: the elements that may repeat)."""
+    up: dict[str, str] = {}
+    steps: dict[str, tuple[str, bool]] = {}
+
+    def walk(block: spec.Block, table: str) -> None:
+        for sub in block.blocks:
+            assert sub.table is not None
+            up[sub.table], steps[sub.table] = table, (sub.tag, sub.tag not in block.once)
+            walk(sub, sub.table)
+        for container, (leaf, leaf_table) in block.lists.items():
+            up[leaf_table], steps[leaf_table] = table, (f"{container}/{leaf}", True)
+
+    walk(spec.CHILD, "Child")
+    return up, steps
+
+
+_UP, _STEPS = _tree()
+#: the tables whose rows are leaf elements (a list's items): their field is the element
+_LEAVES = {t: leaf for b in spec.BLOCKS for leaf, t in b.lists.values()}
+
+
+@attrs.frozen(kw_only=True)
+class Paths:
+    """The element paths of a batch's rows, made from their parent and ordinal links only
+    when an issue needs them (``/Message/Children/Child[3]/CINdetails[2]``).
+
+    ``parent[t]``, ``ordinal[t]``: as in :class:`Batch`, but a ``Child``'s parent is the
+    index of its container's path in ``containers``; ``present[t][field]``: whether each
+    row holds the element ``field`` (its line, or None); without it, paths stop at the row's
+    own element."""
+
+    parent: Mapping[str, np.ndarray[Any, Any]]
+    ordinal: Mapping[str, np.ndarray[Any, Any]]
+    containers: Sequence[str]
+    present: Mapping[str, Mapping[str, Sequence[Any]]]
+
+    def of(self, table: str, rows: Any, field: str | None = None) -> list[str]:
+        """The paths of ``rows`` of ``table``; with ``field``, of that element in each row
+        (the row's own element when it has no such element, or is the element)."""
+        at = np.asarray(rows, dtype=np.int64)
+        parts: list[list[str]] = []
+        name = table
+        while name != "Child":
+            tag, numbered = _STEPS[name]
+            parts.append(
+                [
+                    f"/{tag}[{k}]" if numbered or k > 1 else f"/{tag}"
+                    for k in self.ordinal[name][at].tolist()
+                ]
+            )
+            at = self.parent[name][at]
+            name = _UP[name]
+        parts.append(
+            [
+                f"{self.containers[c]}/Child[{k}]"
+                for c, k in zip(
+                    self.parent["Child"][at].tolist(),
+                    self.ordinal["Child"][at].tolist(),
+                    strict=True,
+                )
+            ]
+        )
+        paths = ["".join(steps) for steps in zip(*reversed(parts), strict=True)]
+        if field is None or _LEAVES.get(table) == field:
+            return paths
+        lines = self.present.get(table, {}).get(f"line:{field}")
+        if lines is None:
+            return paths
+        return [
+            f"{p}/{field}" if lines[r] is not None else p
+            for p, r in zip(paths, np.asarray(rows, dtype=np.int64).tolist(), strict=True)
+        ]
+
+
 #: (table, earlier element, later element, DfE rule): the later may not be before the
 #: earlier. Rule numbers are the DfE CIN validator's (data-to-insight/csc-validator-be-cin,
 #: cin_validator/rules/cin2022_23/rule_<n>.py); None where it has no rule for the pair.
@@ -131,13 +209,14 @@ class Batch:
     ``parent[t][i]`` is the row of table ``t``'s row ``i``'s enclosing block in its own
     table; ``child[t][i]`` is the child (index into ``children``) it belongs to.
     ``children`` holds one row per child kept: ``LAchildID``, the canonical ``sex``, and
-    ``line``.
+    ``line``. ``paths`` gives the element paths of rows (of blocks, not of their fields).
     """
 
     tables: Mapping[str, pa.Table]
     parent: Mapping[str, np.ndarray[Any, Any]]
     child: Mapping[str, np.ndarray[Any, Any]]
     children: pa.Table
+    paths: Paths
 
     @property
     def size(self) -> int:
@@ -235,7 +314,7 @@ def parse_dates(values: pa.Array) -> pa.Array:
 
 class _Checker:
     def __init__(
-        self, raw: RawBatch, ctx: Context, issues: Issues, tally: dict[str, list[int]]
+        self, raw: RawBatch, ctx: Context, issues: Issues, tally: dict[str, list[Any]]
     ) -> None:
         self.ctx = ctx
         self.tally = tally
@@ -246,6 +325,8 @@ class _Checker:
         self.child: dict[str, np.ndarray[Any, Any]] = {}
         self.ordinal: dict[str, np.ndarray[Any, Any]] = {}
         self.line: dict[str, np.ndarray[Any, Any]] = {}
+        self.containers = raw.containers
+        self.container = np.zeros(0, dtype=np.int64)  # each child's container (its path's index)
         self.ids: pa.Array = pa.array([], pa.string())
         self._episodes: list[str | None] | None = None  # referral dates, for record ids
 
@@ -262,6 +343,9 @@ class _Checker:
             )
             self.ordinal[name] = np.fromiter(c["ordinal"], dtype=np.int32, count=len(c["ordinal"]))
             self.line[name] = np.fromiter(c["line"], dtype=np.int64, count=len(c["line"]))
+        self.container = np.fromiter(
+            cols["Child"]["parent"], dtype=np.int64, count=len(cols["Child"]["parent"])
+        )
         self.child["Child"] = np.arange(len(cols["Child"]["line"]), dtype=np.int64)
         for name in ("ChildIdentifiers", "ChildCharacteristics", "CINdetails"):
             self.child[name] = self.parent[name]
@@ -308,6 +392,7 @@ class _Checker:
                     for r in rows
                 ],
                 lines=self.line[table][rows],
+                paths=self.at(table, rows),
             )
         has_cin = np.zeros(len(keep), dtype=bool)
         has_cin[self.child["CINdetails"]] = True
@@ -318,6 +403,7 @@ class _Checker:
                 "it was not read",
                 action="rejected",
                 line=int(child_lines[r]),
+                path=self.at("Child", [r])[0],
                 field="LAchildID",
                 table="ChildIdentifiers",
             )
@@ -345,12 +431,27 @@ class _Checker:
             self.child[name] = new_child[self.child[name][idx]]
             self.ordinal[name] = self.ordinal[name][idx]
             self.line[name] = self.line[name][idx]
+            if name == "Child":
+                self.container = self.container[idx]
             parent = self.parent[name][idx]
             if name in parent_table:
                 parent = new_index[parent_table[name]][parent]
             elif name != "Child":
                 parent = new_child[parent]
             self.parent[name] = parent
+
+    def paths(self) -> Paths:
+        """The element paths of the batch's rows (as filtered so far)."""
+        return Paths(
+            parent={**self.parent, "Child": self.container},
+            ordinal=self.ordinal,
+            containers=self.containers,
+            present=self.cols,
+        )
+
+    def at(self, table: str, rows: Any, field: str | None = None) -> list[str]:
+        """The element paths of ``rows`` of ``table`` (of their ``field``, where present)."""
+        return self.paths().of(table, rows, field)
 
     # ------------------------------------------------------------------ records
     def records(self, table: str, rows: np.ndarray[Any, Any]) -> list[str | None]:
@@ -407,6 +508,7 @@ class _Checker:
                         for r in rows
                     ],
                     lines=np.where(absent[rows], block_lines[rows], lines.get()[rows]),
+                    paths=self.at(table, rows, name),
                     records=self.records(table, rows),
                 )
         else:
@@ -418,6 +520,7 @@ class _Checker:
                     f"<{name}> is empty and was read as missing (leave it out instead)",
                     lines.get()[rows].tolist(),
                     self.records(table, rows[:1]),
+                    lambda: self.at(table, rows[:1], name)[0],
                 )
         values = pc.if_else(empty_mask, pa.scalar(None, pa.string()), raw) if empty.any() else raw
         typed, problem = self._typed(name, ftype, values)
@@ -436,6 +539,7 @@ class _Checker:
                     field=name,
                     messages=[problem(t) for t in texts],
                     lines=lines.get()[rows],
+                    paths=self.at(table, rows, name),
                     values=texts,
                     records=self.records(table, rows),
                 )
@@ -539,6 +643,7 @@ class _Checker:
             field=name,
             messages=[f"<{name}> {t} {problem}" for t in texts],
             lines=_ints(self.cols[table][f"line:{name}"])[rows],
+            paths=self.at(table, rows, name),
             values=texts,
             records=self.records(table, rows),
         )
@@ -577,6 +682,7 @@ class _Checker:
                 for s, f in zip(seconds, firsts, strict=True)
             ],
             lines=_ints(self.cols[table][f"line:{at}"])[rows],
+            paths=self.at(table, rows, at),
             values=seconds if at == b else firsts,
             records=self.records(table, rows),
         )
@@ -642,6 +748,7 @@ class _Checker:
                 )
             ],
             lines=self.line["CINplanDates"][rows],
+            paths=self.at("CINplanDates", rows, "CINPlanStartDate"),
             values=[str(s) for s in pairs["start"].to_pylist()],
             records=self.records("CINplanDates", rows),
         )
@@ -665,6 +772,7 @@ class _Checker:
                 field=name,
                 messages=[f"<{name}> {why}; it was blanked" for why in map(_upn_problem, texts)],
                 lines=_ints(self.cols["ChildIdentifiers"][f"line:{name}"])[rows],
+                paths=self.at("ChildIdentifiers", rows, name),
                 values=texts,
                 records=self.records("ChildIdentifiers", rows),
             )
@@ -686,6 +794,7 @@ class _Checker:
                     "returns); it was kept as written"
                 ),
                 lines=_ints(self.cols["ChildIdentifiers"]["line:LAchildID"])[rows],
+                paths=self.at("ChildIdentifiers", rows, "LAchildID"),
                 records=self.records("ChildIdentifiers", rows),
             )
         self._duplicates(idents, seen)
@@ -758,6 +867,7 @@ class _Checker:
             field="LAchildID",
             messages=messages,
             lines=self.line["ChildIdentifiers"][rows],
+            paths=self.at("ChildIdentifiers", rows, "LAchildID"),
             records=self.records("ChildIdentifiers", rows),
         )
 
@@ -790,6 +900,7 @@ class _Checker:
                 for c in texts
             ],
             lines=_ints(self.cols["Disabilities"]["line:Disability"])[rows],
+            paths=self.at("Disabilities", rows),
             values=texts,
             records=self.records("Disabilities", rows),
         )
@@ -816,6 +927,7 @@ class _Checker:
                     f"({instead} instead; DfE query {legacy.rule}); it was kept as cin.{code}"
                 ),
                 lines=_ints(self.cols["AssessmentFactors"]["line:AssessmentFactors"])[rows],
+                paths=self.at("AssessmentFactors", rows),
                 values=[code] * len(rows),
                 records=self.records("AssessmentFactors", rows),
             )
@@ -833,9 +945,11 @@ class _Checker:
             present = int(pc.count(lines).as_py() or 0)
             if present:
                 first = int(pc.min(lines).as_py())
-                seen = self.tally.setdefault(element, [0, first])
+                seen = self.tally.setdefault(element, [0, first, None])
                 seen[0] += present
-                seen[1] = min(seen[1], first)
+                if seen[2] is None or first < seen[1]:
+                    row = int(pc.index(lines, first).as_py())
+                    seen[1:] = [first, self.at("ChildIdentifiers", [row], element)[0]]
         mapped_gender = pc.if_else(
             pc.is_valid(gender),
             pa.array(list(spec.GENDER_CURRENT.values()), pa.string()).take(
@@ -864,6 +978,7 @@ class _Checker:
                     for r in neither
                 ],
                 lines=self.line["ChildIdentifiers"][neither],
+                paths=self.at("ChildIdentifiers", neither),
                 records=self.records("ChildIdentifiers", neither),
             )
         where = np.full(n_children, -1, dtype=np.int64)
@@ -875,13 +990,13 @@ def validate(
     raw: RawBatch,
     ctx: Context,
     issues: Issues,
-    tally: dict[str, list[int]] | None = None,
+    tally: dict[str, list[Any]] | None = None,
     seen: dict[str, Any] | None = None,
 ) -> Batch:
     """Check and type one raw batch; problems go to ``issues``.
 
     ``tally`` collects, over a whole file, the children that use the sex element of
-    another year's shape (``{element: [count, first line]}``): see :func:`report_tally`.
+    another year's shape (``{element: [count, first line, its path]}``): see :func:`report_tally`.
     ``seen`` holds, over a whole file, the children met (``LAchildID``, line, birth date,
     sex), so that a second ``<Child>`` with the same id is reported (DfE rule 8510).
     """
@@ -938,18 +1053,20 @@ def validate(
     children = pa.table(
         {"LAchildID": ck.ids, "sex": sex, "line": pa.array(ck.line["Child"], pa.int64())}
     )
-    return Batch(tables=tables, parent=ck.parent, child=ck.child, children=children)
+    paths = attrs.evolve(ck.paths(), present={})  # not the raw values: a batch outlives them
+    return Batch(tables=tables, parent=ck.parent, child=ck.child, children=children, paths=paths)
 
 
-def report_tally(tally: Mapping[str, list[int]], ctx: Context, issues: Issues) -> None:
+def report_tally(tally: Mapping[str, list[Any]], ctx: Context, issues: Issues) -> None:
     """One warning per sex element used against the year's shape, for the whole file."""
     expected = ctx.shape.sex_element
-    for element, (count, first) in sorted(tally.items()):
+    for element, (count, first, path) in sorted(tally.items()):
         issues.log.warning(
             f"<{element}> is the element of another year's shape: the {ctx.year} collection uses "
             f"<{expected}>; {count} child(ren) use <{element}> (first at line {first}), read as "
             "they are",
             line=first,
+            path=path,
             field=element,
             table="cases",
         )

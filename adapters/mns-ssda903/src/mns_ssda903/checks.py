@@ -38,11 +38,12 @@ import pyarrow.compute as pc
 from mns.records.issues import IssueLog, Severity
 from mns_ssda903 import spec
 from mns_ssda903.arrays import mask, plain
+from mns_ssda903.raw import field_path
 
 __all__ = ["check_return"]
 
 _PLACE_WITH_DOLO = ("K2", "Z12", "Z13")
-_LOCATION = ("source", "row", "line")
+_LOCATION = ("source", "row", "line", "path")
 
 
 def _shown(value: Any) -> str | None:
@@ -66,7 +67,8 @@ def report(
     action: str = "kept",
 ) -> None:
     """One issue per row index in ``rows`` of ``table`` (a checked 903 table), naming the
-    child and the row's place in its file; ``message`` may use the row's values."""
+    child and the row's place in its file (in XML, the element path of ``field``, or of the
+    row's own element when the row is rejected); ``message`` may use the row's values."""
     if not len(rows):
         return
     picked = table.take(pa.array(rows, pa.int64())).to_pylist()
@@ -79,6 +81,7 @@ def report(
             source=row["source"],
             row=row["row"],
             line=row["line"],
+            path=row["path"] if action == "rejected" else field_path(row["path"], field),
             record=row["CHILD"],
             field=field,
             value=_shown(row.get(field)),
@@ -170,7 +173,9 @@ def one_row_per_child(tables: dict[str, pa.Table], log: IssueLog) -> None:
         seen[first] = True
         rows = table.select(["CHILD", *_LOCATION]).take(pa.array(first, pa.int64())).to_pylist()
         where = {
-            at["CHILD"]: f"row {at['row']}" if at["row"] is not None else f"line {at['line']}"
+            at["CHILD"]: f"row {at['row']}"
+            if at["row"] is not None
+            else f"line {at['line']}" + (f", {at['path']}" if at["path"] else "")
             for at in rows
         }
         message = functools.partial(_first_used, name, where)

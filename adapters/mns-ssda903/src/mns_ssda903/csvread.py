@@ -242,6 +242,7 @@ def _fast(data: bytes, source: Source, log: IssueLog) -> RawTable | None:
         source=pa.repeat(pa.scalar(source.name, pa.string()), rows),
         row=pa.array(np.arange(2, rows + 2), pa.int64()),
         line=pa.nulls(rows, pa.int64()),
+        path=pa.nulls(rows, pa.string()),
     )
 
 

@@ -43,6 +43,7 @@ from mns.records import schema
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
 from mns_ssda903.arrays import mask, plain
+from mns_ssda903.raw import field_path
 
 __all__ = ["SOURCE_SYSTEM", "build", "cases_schema"]
 
@@ -253,6 +254,7 @@ class _Builder:
                 source=ep["source"],
                 row=ep["row"],
                 line=ep["line"],
+                path=field_path(ep["path"], field),
             )
 
     def period_starts(self) -> np.ndarray:
@@ -324,6 +326,7 @@ class _Builder:
             source=ep["source"],
             row=ep["row"],
             line=ep["line"],
+            path=field_path(ep["path"], "RNE"),
         )
 
     def periods(self) -> tuple[pa.Table, pa.Table, pa.Table]:
@@ -333,7 +336,16 @@ class _Builder:
         new = self.period_starts()
         starts = np.flatnonzero(new)
         ends = _ends(starts, e.n)
-        at_start = ["CHILD", "DECOM", "HOME_POST", *_AT_START.values(), "source", "row", "line"]
+        at_start = [
+            "CHILD",
+            "DECOM",
+            "HOME_POST",
+            *_AT_START.values(),
+            "source",
+            "row",
+            "line",
+            "path",
+        ]
         first = e.t.select(at_start).take(pa.array(starts, pa.int64()))
         last_rec = e.rec.take(pa.array(ends, pa.int64()))
         child = plain(first, "CHILD")
@@ -392,6 +404,7 @@ class _Builder:
                 source=row["source"],
                 row=row["row"],
                 line=row["line"],
+                path=field_path(row["path"], "DECOM"),
             )
         return pa.array(ids, pa.string())
 
@@ -500,6 +513,7 @@ class _Builder:
                 source=row["source"],
                 row=row["row"],
                 line=row["line"],
+                path=field_path(row["path"], "CHILD"),
             )
 
     def _outcome(self, case: pa.Array, outcome: str, **values: Any) -> pa.Table:

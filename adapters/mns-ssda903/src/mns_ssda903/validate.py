@@ -92,8 +92,9 @@ class _Where:
     def __init__(self, raw: RawTable) -> None:
         self.raw = raw
 
-    def at(self, i: int) -> dict[str, Any]:
-        where = self.raw.where(i)
+    def at(self, i: int, column: str | None = None) -> dict[str, Any]:
+        """Row ``i``'s place (in XML, the element of ``column`` when given)."""
+        where = self.raw.where(i, column)
         if self.children is not None:
             where["record"] = self.children[i].as_py()
         return where
@@ -161,15 +162,15 @@ def _ids(name: str, column: str, values: pa.Array, where: _Where, log: IssueLog)
             field=column,
             value=texts[i],
             table=name,
-            **where.at(i),
+            **where.at(i, column),
         )
         texts[i] = fixed
     return pa.array(texts, pa.string())
 
 
 def check_table(raw: RawTable, year: int | None, log: IssueLog) -> pa.Table:
-    """The typed table (``CHILD`` first; ``source``, ``row`` and ``line`` last) of ``raw``,
-    with every problem logged; rows without ``CHILD`` are left out (rejected)."""
+    """The typed table (``CHILD`` first; ``source``, ``row``, ``line`` and ``path`` last) of
+    ``raw``, with every problem logged; rows without ``CHILD`` are left out (rejected)."""
     table = spec.TABLES[raw.name]
     where = _Where(raw)
     columns: dict[str, pa.Array] = {}
@@ -209,6 +210,7 @@ def check_table(raw: RawTable, year: int | None, log: IssueLog) -> pa.Table:
     columns["source"] = raw.source
     columns["row"] = raw.row
     columns["line"] = raw.line
+    columns["path"] = raw.path
     out = pa.table(columns)
     return out.filter(pa.array(~missing)) if missing.any() else out
 
@@ -284,7 +286,7 @@ def _typed(  # noqa: PLR0917 - one column's whole context
                 value=text,
                 table=name,
                 action="blanked",
-                **where.at(i),
+                **where.at(i, column),
             )
     return typed, blank
 

@@ -10,7 +10,11 @@ DTD, fetches nothing; a DOCTYPE refuses the file, whether or not it holds any ch
 Nothing is lost without a count: a field given twice in one element keeps its first value
 and reports the other; a file that is cut short or malformed reports where reading stopped,
 and each ``<CHILD>`` that starts after the last one read is a rejected record, located by
-its line.
+its line and its place among the file's children (``(//CHILD)[7]``).
+
+Every row keeps the element path of the element it was read from
+(``/EXPSSDA903/CHILD[3]/EPISODE[2]``), so that its issues say where they are even when the
+whole file is one line.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from typing import Any
 from lxml import etree
 
 from mns.plugins import Source, iterparse
-from mns.records.issues import IssueLog
+from mns.records.issues import IssueLog, element_path
 from mns_ssda903 import spec
-from mns_ssda903.raw import RawRows, RawTable
+from mns_ssda903.raw import BASE, RawRows, RawTable
 
 __all__ = ["read_xml", "sniff_xml"]
 
 _CHILD_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?CHILD[\s/>]")
+#: elements that may repeat in their parent: their paths always number them
+_REPEATED = frozenset({"CHILD", *spec.XML_BLOCKS})
 
 
 def sniff_xml(head: bytes) -> bool:
@@ -42,9 +48,15 @@ def _local(tag: Any) -> str:
 class _Child:
     """Reads one ``<CHILD>`` element into the tables' rows."""
 
-    def __init__(self, name: str, tables: dict[str, RawRows], log: IssueLog) -> None:
+    def __init__(self, name: str, tables: dict[str, RawRows], log: IssueLog, path: str) -> None:
         self.name, self.tables, self.log = name, tables, log
+        self.path = path  # the element path of this <CHILD>
+        self.el: Any = None  # the <CHILD> element, while it is read
         self.child: str | None = None
+
+    def where(self, el: Any) -> str:
+        """The element path of ``el``, in this ``<CHILD>``."""
+        return element_path(el, repeated=_REPEATED, within=self.el, prefix=self.path)
 
     def leaves(self, el: Any) -> dict[str, str | None]:
         """The leaf children of ``el``: name -> text (the first, when one is given twice)."""
@@ -62,6 +74,7 @@ class _Child:
                     f"<{tag}> is given twice in <{_local(el.tag)}> (lines {line} and "
                     f"{c.sourceline}); the first, {first!r}, was read and the second ignored",
                     line=c.sourceline,
+                    path=self.where(c),
                     field=tag,
                     value=c.text,
                     record=self.child,
@@ -71,7 +84,10 @@ class _Child:
         return {k: v for k, (v, _) in found.items()}
 
     def read(self, el: Any) -> None:
-        header = next((c for c in el if _local(c.tag) == "HEADER"), None)
+        self.el = el
+        parts = [(_local(c.tag), c) for c in el]
+        headers = [c for name, c in parts if name == "HEADER"]
+        header = headers[0] if headers else None
         if header is not None:
             ids = [c.text for c in header if _local(c.tag) == "CHILDID" and not len(c)]
             self.child = ids[0] if ids else None
@@ -79,22 +95,30 @@ class _Child:
         if "CHILDID" in fields:
             fields["CHILD"] = fields.pop("CHILDID")
         line = header.sourceline if header is not None else el.sourceline
-        base = {k: fields.get(k) for k in ("CHILD", "DOB", "SEX")}
-        self.tables["Header"].append(fields, source=self.name, line=line)
+        at = (
+            self.path
+            if header is None
+            else f"{self.path}/HEADER"
+            if len(headers) == 1
+            else f"{self.path}/HEADER[1]"
+        )
+        base = {k: fields.get(k) for k in BASE}
+        self.tables["Header"].append(fields, source=self.name, line=line, path=at)
         uasc = (fields.get("UASC") or "").strip()
         if uasc in ("1", "true", "TRUE") or fields.get("DUC"):
             self.tables["UASC"].append(
-                {**base, "DUC": fields.get("DUC")}, source=self.name, line=line
+                {**base, "DUC": fields.get("DUC")}, source=self.name, line=line, path=at
             )
         if any(fields.get(k) for k in ("IN_TOUCH", "ACTIV", "ACCOM")):
-            self.tables["OC3"].append({**base, **fields}, source=self.name, line=line)
+            self.tables["OC3"].append({**base, **fields}, source=self.name, line=line, path=at)
         if fields.get("DATE_INT"):
-            self.tables["AD1"].append({**base, **fields}, source=self.name, line=line)
+            self.tables["AD1"].append({**base, **fields}, source=self.name, line=line, path=at)
         blocks = [
-            *(header if header is not None else []),
-            *(c for c in el if _local(c.tag) != "HEADER"),
+            *((at, c) for c in (header if header is not None else ())),
+            *((self.path, c) for name, c in parts if name != "HEADER"),
         ]
-        for block in blocks:
+        seen: dict[tuple[str, str], int] = {}  # blocks of each name met in each parent
+        for parent, block in blocks:
             tag = _local(block.tag)
             table = spec.XML_BLOCKS.get(tag)
             if table is None:
@@ -102,15 +126,23 @@ class _Child:
                     self.log.warning(
                         f"unexpected element <{tag}> in <CHILD>; it was ignored",
                         line=block.sourceline,
+                        path=self.where(block),
                         field=tag,
                         action="blanked",
                         record=self.child,
                     )
                 continue
+            # the path counted here, not walked: every block of the return has one
+            k = seen[parent, tag] = seen.get((parent, tag), 0) + 1
             values = self.leaves(block)
             if table == "Episodes" and "PL" in values:
                 values["PLACE"] = values.pop("PL")
-            self.tables[table].append({**base, **values}, source=self.name, line=block.sourceline)
+            self.tables[table].append(
+                {**base, **values},
+                source=self.name,
+                line=block.sourceline,
+                path=f"{parent}/{tag}[{k}]",
+            )
 
 
 def _refuse_doctype(root: Any, log: IssueLog) -> bool:
@@ -130,13 +162,14 @@ def _refuse_doctype(root: Any, log: IssueLog) -> bool:
 def _lost_children(data: bytes, seen: int, stopped: int | None, log: IssueLog) -> None:
     """Reject each ``<CHILD>`` after the first ``seen`` (which were read): one issue each, on
     the line it starts, with ``row`` its place among the file's children (several may share
-    a line)."""
+    a line), and ``(//CHILD)[n]`` its path."""
     for number, match in enumerate(list(_CHILD_TAG.finditer(data))[seen:], start=seen + 1):
         log.error(
             f"<CHILD> number {number} could not be read: the file is cut short or malformed "
             f"before its end (reading stopped at line {stopped})",
             line=data.count(b"\n", 0, match.start()) + 1,
             row=number,
+            path=f"(//CHILD)[{number}]",
             field="CHILD",
             action="rejected",
             table="Header",
@@ -147,6 +180,8 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
     """Every table of one 903 XML file."""
     rows = {name: RawRows(name) for name in spec.TABLES}
     seen = 0  # <CHILD> elements read whole (or skipped as fields)
+    container: Any = None  # the element holding the children, its path and their count
+    where, count = "", 0
     with source.open() as stream:
         context = iterparse(stream, events=("end",), tag=("{*}CHILD",))
         checked = False
@@ -161,6 +196,7 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                             f"the root element is <{_local(root.tag)}>, not <EXPSSDA903>; its "
                             "<CHILD> elements were read",
                             line=root.sourceline,
+                            path=f"/{_local(root.tag)}",
                             field=_local(root.tag),
                         )
                     checked = True
@@ -168,7 +204,10 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                 parent = el.getparent()
                 if parent is not None and _local(parent.tag) == "CHILD":
                     continue  # a CHILD element inside a CHILD is a field, not a child
-                _Child(source.name, rows, log).read(el)
+                if parent is not container:
+                    container, where, count = parent, element_path(parent), 0
+                count += 1
+                _Child(source.name, rows, log, f"{where}/CHILD[{count}]").read(el)
                 el.clear(keep_tail=False)
                 while el.getprevious() is not None and parent is not None:
                     del parent[0]
@@ -191,6 +230,7 @@ def read_xml(source: Source, log: IssueLog) -> dict[str, RawTable]:
                         f"the root element is <{_local(root_el.tag)}>; a 903 file's root is "
                         "<EXPSSDA903>",
                         line=root_el.sourceline,
+                        path=f"/{_local(root_el.tag)}",
                         field=_local(root_el.tag),
                         action="rejected",
                         table="file",

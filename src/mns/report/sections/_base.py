@@ -26,6 +26,7 @@ __all__ = [
     "figure",
     "group_label",
     "section",
+    "shown_or_missing",
 ]
 
 #: Heat maps show at most this many indicators (the most common ones).
@@ -85,6 +86,17 @@ def section(
     body = [_macro("explain", list(intro))]
     body += [absent(missing)] if missing is not None else list(parts)
     return Section(id=id, heading=heading, html=Markup("").join(body))
+
+
+def shown_or_missing(
+    ri: ReportInput, name: str, id: str, heading: str, intro: Sequence[str], *, missing: str
+) -> pa.Table | Section:
+    """The published table ``name`` a section shows; or, when the audit has none (or an
+    empty one), the section itself saying ``missing``."""
+    table = ri.table(name)
+    if table is None or table.num_rows == 0:
+        return section(id, heading, intro, missing=missing)
+    return table
 
 
 def fragment(name: str, **context: Any) -> Markup:

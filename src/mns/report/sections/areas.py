@@ -18,6 +18,7 @@ from mns.report.sections._base import (
     salt,
     section,
     short,
+    shown_or_missing,
 )
 
 SHOWS = frozenset({"areas", "areas_by_group"})
@@ -30,15 +31,17 @@ def build(ri: ReportInput) -> Section:
         "10,000 children living in the area, with 95% intervals, and the same by need group. "
         "Areas with few cases are withheld.",
     )
-    table = ri.table("areas")
-    if table is None or table.num_rows == 0:
-        return section(
-            "areas",
-            heading,
-            intro,
-            missing="No year's cases and population table were given "
-            "(mns audit --referrals ... --population ...).",
-        )
+    table = shown_or_missing(
+        ri,
+        "areas",
+        "areas",
+        heading,
+        intro,
+        missing="No year's cases and population table were given "
+        "(mns audit --referrals ... --population ...).",
+    )
+    if isinstance(table, Section):
+        return table
     rows = list(range(table.num_rows))
     view = View(ri).add(
         "areas", rows, ["area", "count", "population", "rate", "rate_low", "rate_high"]

@@ -14,6 +14,7 @@ from mns.report.sections._base import (
     section,
     service_label,
     service_order,
+    shown_or_missing,
 )
 
 SHOWS = frozenset({"capacity"})
@@ -29,9 +30,11 @@ def build(ri: ReportInput) -> Section:
         "threshold) is not known, 'demand at most' says what they could add.",
         annual(ri),
     )
-    table = ri.table("capacity")
-    if table is None or table.num_rows == 0:
-        return section("capacity", heading, intro, missing="The plan has no services.")
+    table = shown_or_missing(
+        ri, "capacity", "capacity", heading, intro, missing="The plan has no services."
+    )
+    if isinstance(table, Section):
+        return table
     codes = table.column("service").to_pylist()
     rows = sorted(range(table.num_rows), key=lambda r: service_order(ri)(codes[r]))
     view = View(ri).add(

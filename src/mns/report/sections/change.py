@@ -14,9 +14,26 @@ from mns.report.sections._base import (
     grouping,
     salt,
     section,
+    shown_or_missing,
 )
 
 SHOWS = frozenset({"compare"})
+
+#: The group's cases and share at the baseline and now, and the change (also shown beside the
+#: plan's changes, in "Progress since the last plan").
+CHANGE_COLUMNS: tuple[Column, ...] = (
+    Column(name="baseline", label="Baseline cases", format="count"),
+    Column(name="baseline_share", label="Baseline share", format="percent"),
+    Column(name="reaudit", label="Cases now", format="count"),
+    Column(name="reaudit_share", label="Share now", format="percent"),
+    Column(
+        name="change",
+        label="Change in share (95% interval)",
+        format="percent",
+        low="change_low",
+        high="change_high",
+    ),
+)
 
 
 def build(ri: ReportInput) -> Section:
@@ -26,14 +43,16 @@ def build(ri: ReportInput) -> Section:
         "and now, and the change with its 95% interval. An interval that does not include 0 "
         "suggests a real change rather than the chance of sampling.",
     )
-    table = ri.table("compare")
-    if table is None or table.num_rows == 0:
-        return section(
-            "change",
-            heading,
-            intro,
-            missing="No baseline audit was given (mns audit --baseline ...).",
-        )
+    table = shown_or_missing(
+        ri,
+        "compare",
+        "change",
+        heading,
+        intro,
+        missing="No baseline audit was given (mns audit --baseline ...).",
+    )
+    if isinstance(table, Section):
+        return table
     codes = table.column("need_group").to_pylist()
     rows = sorted(range(table.num_rows), key=lambda r: group_order(ri)(codes[r]))
     view = View(ri).add(
@@ -77,17 +96,7 @@ def build(ri: ReportInput) -> Section:
     view.text("label", labels)
     columns = [
         Column(name="label", label="Need group"),
-        Column(name="baseline", label="Baseline cases", format="count"),
-        Column(name="baseline_share", label="Baseline share", format="percent"),
-        Column(name="reaudit", label="Cases now", format="count"),
-        Column(name="reaudit_share", label="Share now", format="percent"),
-        Column(
-            name="change",
-            label="Change in share (95% interval)",
-            format="percent",
-            low="change_low",
-            high="change_high",
-        ),
+        *CHANGE_COLUMNS,
         Column(name="p_value", label="p-value", format="ratio"),
     ]
     return section(

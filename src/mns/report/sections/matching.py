@@ -23,6 +23,7 @@ from mns.report.sections._base import (
     section,
     service_label,
     service_order,
+    shown_or_missing,
 )
 
 SHOWS = frozenset({"match"})
@@ -47,14 +48,16 @@ def build(ri: ReportInput) -> Section:
         "group). 'Received it below the threshold' counts cases that received a service "
         "without meeting its threshold.",
     )
-    table = ri.table("match")
-    if table is None or table.num_rows == 0:
-        return section(
-            "matching",
-            heading,
-            intro,
-            missing="No services received were recorded, so nothing could be matched.",
-        )
+    table = shown_or_missing(
+        ri,
+        "match",
+        "matching",
+        heading,
+        intro,
+        missing="No services received were recorded, so nothing could be matched.",
+    )
+    if isinstance(table, Section):
+        return table
     rows = list(range(table.num_rows))
     extras = [c for c in ("status", "received_below_threshold") if c in table.column_names]
     view = View(ri).add(

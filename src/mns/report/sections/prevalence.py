@@ -1,4 +1,5 @@
-"""Needs in each group: how common each indicator is within each need group."""
+"""Needs in each group: how common each indicator is within each need group (strengths and
+protective factors, where the cases record them, are labelled as such)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ SHOWS = frozenset({"profile"})
 
 def build(ri: ReportInput) -> Section:
     heading = "Needs in each group"
-    intro = (
+    intro: tuple[str, ...] = (
         "How common each need (indicator) is within each need group: the darker the cell, the "
         "more of the group's children have it. The planning group reads this to check that "
         "each group hangs together, and to describe it. The heat map shows the most common "
@@ -70,6 +71,13 @@ def build(ri: ReportInput) -> Section:
         colorbar_label="Share of the group's cases",
     )
     all_labels = _indicator_labels(ri, sorted(counts))
+    strengths = {v for v, label in all_labels.items() if label.startswith(STRENGTH)}
+    if strengths:
+        intro = (
+            *intro,
+            "Indicators whose meaning starts with 'Strength:' are strengths or protective "
+            "factors, recorded when present: the share of the group's children who have them.",
+        )
     view.text("group_label", [group_label(ri, g) for g in view.data["need_group"]])
     view.text("meaning", [all_labels.get(v, "") for v in view.data["variable"]])
     columns = [
@@ -103,14 +111,22 @@ def build(ri: ReportInput) -> Section:
     )
 
 
+#: How the table's "Meaning" starts for a strength or protective factor.
+STRENGTH = "Strength: "
+
+
 def _indicator_labels(ri: ReportInput, columns: Sequence[str]) -> dict[str, str]:
-    from mns.lang import language
+    """Each column's label in its language; a strength's label starts with :data:`STRENGTH`."""
+    from mns.lang import Polarity, language
 
     labels: dict[str, str] = {}
     for column in columns:
         name, _, code = column.partition(".")
         try:
-            labels[column] = language(name).indicator(code).label
+            indicator = language(name).indicator(code)
         except Exception:  # a label is a nicety; the code is shown anyway
             labels[column] = ""
+            continue
+        strength = indicator.polarity is Polarity.STRENGTH
+        labels[column] = f"{STRENGTH}{indicator.label}" if strength else indicator.label
     return labels
