@@ -76,13 +76,13 @@ def convert(
         groups, unused = io._assign(files, adapter, options, log)
         if len(groups) == 1 and groups[0][0].stream is not None:
             chosen, group = groups[0]
-            given = io._given(chosen, options, strict=strict, batch_size=batch_rows)
+            chosen_options = io._given(chosen, options, strict=strict, batch_size=batch_rows)
             guard = io._Guard(chosen, key=pseudonymise, postcode=postcode, settings=settings)
             with outputs.writing(
                 path, kind="records", overwrite=overwrite, inputs=inputs
             ) as staging:
                 _streamed(
-                    _Read(chosen, group, given, guard, log, strict, files, unused),
+                    _Read(chosen, group, chosen_options, guard, log, strict, files, unused),
                     staging,
                     issue_files=issue_files,
                 )
@@ -118,7 +118,7 @@ class _Read:
     guard: io._Guard
     log: IssueLog
     strict: bool
-    given: Sequence[Source]
+    given: Sequence[Source]  #: every file the caller gave (for the notes on what was not read)
     unused: Sequence[str]
 
 
@@ -182,21 +182,21 @@ class _Tables:
     def add(self, name: str, table: pa.Table) -> None:
         import pyarrow.parquet as pq
 
-        staging = self.writers.get(name)
-        if staging is None:
+        writer = self.writers.get(name)
+        if writer is None:
             io._check_table_name(name)
             if name not in schema.TABLES:  # say which table it is, as canonical tables do
                 meta = {**(table.schema.metadata or {}), b"mns.table": name.encode()}
                 table = table.replace_schema_metadata(meta)
-            staging = self.writers[name] = pq.ParquetWriter(
+            writer = self.writers[name] = pq.ParquetWriter(
                 self.staging / f"{name}.parquet", table.schema
             )
             self.schemas[name] = table.schema
         else:
             table = io._aligned(self.adapter, name, table, self.schemas[name])
         if table.num_rows:
-            staging.write_table(table)
+            writer.write_table(table)  # a file of the staging folder
 
     def close(self) -> None:
-        for staging in self.writers.values():
-            staging.close()
+        for writer in self.writers.values():
+            writer.close()

@@ -771,15 +771,32 @@ class _Reader:
         and words), unless converting it logged a problem, which is logged again each time."""
         if fmap.field in _ID_FIELDS:  # each one different: nothing to keep
             return self._convert(fmap, raw, row, where, record)
-        cache = self.cache.get(fmap.field)
+        return self._remembered(
+            fmap.field, self._convert, fmap, raw, row=row, where=where, record=record
+        )
+
+    def _remembered(
+        self,
+        slot: str,
+        convert: Any,
+        spec: Any,
+        raw: Any,
+        *,
+        row: int,
+        where: str,
+        record: str | None,
+    ) -> Any:
+        """``convert(spec, raw, ...)``, or what it gave for an equal cell before in ``slot``
+        (not kept when it logged a problem, so that the problem is logged each time)."""
+        cache = self.cache.get(slot)
         if cache is None:
-            cache = self.cache[fmap.field] = {}
+            cache = self.cache[slot] = {}
         key = (raw.__class__, raw)  # 1, 1.0 and True are equal keys, not equal cells
         found = cache.get(key, _MISSING)
         if found is not _MISSING:
             return found
         before = self.logged
-        value = self._convert(fmap, raw, row, where, record)
+        value = convert(spec, raw, row, where, record)
         if self.logged == before:
             if len(cache) >= _CACHED:
                 cache.clear()
@@ -938,19 +955,9 @@ class _Reader:
         self, mmap: MultiMap, raw: Any, row: int, where: str, record: str | None
     ) -> list[str] | None:
         """The codes a multi-valued cell lists (a cell met before, as :meth:`convert`)."""
-        cache = self.cache.get(_CODES + mmap.name)
-        if cache is None:
-            cache = self.cache[_CODES + mmap.name] = {}
-        key = (raw.__class__, raw)
-        found = cache.get(key, _MISSING)
-        if found is not _MISSING:
-            return found  # type: ignore[no-any-return]
-        before = self.logged
-        codes = self._codes(mmap, raw, row, where, record)
-        if self.logged == before:
-            if len(cache) >= _CACHED:
-                cache.clear()
-            cache[key] = codes
+        codes: list[str] | None = self._remembered(
+            _CODES + mmap.name, self._codes, mmap, raw, row=row, where=where, record=record
+        )
         return codes
 
     def _codes(
