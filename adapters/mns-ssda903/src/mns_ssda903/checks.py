@@ -108,18 +108,19 @@ def _codes(column: Any) -> np.ndarray:
 
 
 def _repeats(table: pa.Table, columns: list[str]) -> np.ndarray:
-    """Which rows equal an earlier row in every one of ``columns``: rows are hashed from
-    their first two columns' codes, and rows whose hash repeats are compared value by value
+    """Which rows equal an earlier row in every one of ``columns``: rows are keyed by
+    their first two columns' codes, and rows whose key repeats are compared value by value
     in every column."""
     key = np.zeros(table.num_rows, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in columns[:2]:  # rows equal in all columns are equal in these two
             key = key * np.uint64(1_000_003) + _codes(table.column(column)).astype(np.uint64)
-    group = _codes(pa.array(key))  # equal keys, equal codes (a hash, not a sort)
     repeated = np.zeros(table.num_rows, dtype=bool)
-    candidates = np.flatnonzero(np.bincount(group)[group] > 1)
-    if not len(candidates):
+    ordered = np.sort(key)  # cheaper than hashing integers; repeats are rare
+    again = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(again):
         return repeated
+    candidates = np.flatnonzero(np.isin(key, again))
     seen: set[tuple[Any, ...]] = set()
     rows = table.select(columns).take(pa.array(candidates, pa.int64())).to_pylist()
     for i, row in zip(candidates.tolist(), rows, strict=True):

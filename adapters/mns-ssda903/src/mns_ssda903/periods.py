@@ -184,9 +184,11 @@ class _Episodes:
         }
         if _in_order([keys["child"], keys["decom"].combine_chunks()]):  # as exported, usually
             order = keys["i"]
+            ordered = episodes
         else:
             order = pc.sort_indices(pa.table(keys), sort_keys=[(k, "ascending") for k in keys])
-        if self._has_ties(episodes.take(order)):
+            ordered = episodes.take(order)
+        if self._has_ties(ordered):
             keys = {
                 **{k: v for k, v in keys.items() if k != "i"},
                 **{c: plain(episodes, c) for c in self._TIES},

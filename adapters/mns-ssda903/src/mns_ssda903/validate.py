@@ -171,6 +171,18 @@ def _ids(name: str, column: str, values: pa.Array, where: _Where, log: IssueLog)
 def check_table(raw: RawTable, year: int | None, log: IssueLog) -> pa.Table:
     """The typed table (``CHILD`` first; ``source``, ``row``, ``line`` and ``path`` last) of
     ``raw``, with every problem logged; rows without ``CHILD`` are left out (rejected)."""
+    if not len(raw):  # most returns leave most tables empty: their shape is made once
+        return _empty(raw.name, year)
+    return _check_rows(raw, year, log)
+
+
+@functools.cache
+def _empty(name: str, year: int | None) -> pa.Table:
+    """Table ``name`` typed, without rows (a typed table is immutable, so one serves all)."""
+    return _check_rows(RawTable.empty(name), year, IssueLog(adapter="ssda903"))
+
+
+def _check_rows(raw: RawTable, year: int | None, log: IssueLog) -> pa.Table:
     table = spec.TABLES[raw.name]
     where = _Where(raw)
     columns: dict[str, pa.Array] = {}
@@ -262,19 +274,21 @@ def _typed(  # noqa: PLR0917 - one column's whole context
     words = _text(encoded.dictionary)
     if kind in (spec.Kind.CODE, spec.Kind.FLAG):
         words = pc.utf8_upper(words)
+    # each row's word (-1: no text), and the words that are there
+    index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+    present = np.append(mask(pc.is_valid(words)), False)  # [-1]: the row without text
     if kind is spec.Kind.CODE:
         codes = code_set(column, year)
         read = pc.index_in(words, pa.array(codes, pa.string()))
-        typed = _used(read, encoded.indices, codes)
+        typed = _used(read, index, codes)
         problem: Any = lambda c, v: explain(c, v, year)  # noqa: E731
     else:
         reader, problem = _READERS[kind]
         read = reader(words)
         typed = read.take(encoded.indices)
-    blank = pc.fill_null(pc.is_null(words).take(encoded.indices), True)
-    wrong = mask(pc.and_(pc.is_valid(words), pc.is_null(read)))
+    blank = pa.array(~present[index])
+    wrong = present[:-1] & ~mask(pc.is_valid(read))
     if wrong.any():
-        index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
         bad = np.flatnonzero((index >= 0) & wrong[np.maximum(index, 0)])
         texts = words.take(pa.array(index[bad], pa.int64())).to_pylist()
         rule = spec.cite(spec.VALUE_RULES.get((name, column)))
@@ -291,17 +305,18 @@ def _typed(  # noqa: PLR0917 - one column's whole context
     return typed, blank
 
 
-def _used(read: pa.Array, indices: pa.Array, codes: tuple[str, ...]) -> pa.Array:
+def _used(read: pa.Array, index: np.ndarray, codes: tuple[str, ...]) -> pa.Array:
     """A dictionary array of the codes that occur (in code order): ``read`` holds each
-    distinct word's position in ``codes`` (null: not a code), ``indices`` each row's word."""
+    distinct word's position in ``codes`` (null: not a code), ``index`` each row's word
+    (-1: none)."""
     position = np.asarray(pc.fill_null(read, -1).to_numpy(), dtype=np.int64)
     present = np.zeros(len(codes), dtype=bool)
     present[position[position >= 0]] = True
     renumber = np.where(present, np.cumsum(present) - 1, -1)
-    word = np.where(position >= 0, renumber[np.maximum(position, 0)], -1).astype(np.int32)
+    word = np.append(np.where(position >= 0, renumber[np.maximum(position, 0)], -1), -1)
+    rows = word[index].astype(np.int32)  # index -1: the appended "no code"
     return pa.DictionaryArray.from_arrays(
-        pa.array(word, mask=word < 0).take(indices),
-        pa.array(codes, pa.string()).filter(pa.array(present)),
+        pa.array(rows, mask=rows < 0), pa.array(codes, pa.string()).filter(pa.array(present))
     )
 
 
