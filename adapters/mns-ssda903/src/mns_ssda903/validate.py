@@ -72,8 +72,53 @@ def explain(column: str, code: str, year: int | None) -> str:
     return f"{column} {code!r} is not a {column} code; expected one of {shown}"
 
 
+def _fixed_dates(values: pa.Array) -> pa.Array | None:
+    """The dates of a column whose every value is blank or a valid ``dd/mm/YYYY`` (as
+    exported, usually), read from the bytes in place; ``None`` when any value is not, for
+    :func:`parse_dates` to read (and explain) value by value."""
+    if values.null_count or values.type != pa.string():
+        return None
+    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset :][: len(values) + 1]
+    width = np.diff(offsets)
+    dated = width == 10
+    if not (dated | (width == 0)).all():
+        return None
+    # the values are 10 bytes each, one after another: a row of this matrix per date
+    data = np.frombuffer(values.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
+    digits = data.reshape(-1, 10) - np.uint8(ord("0"))  # "/" becomes 255
+    if len(digits) and (
+        digits[:, [0, 1, 3, 4, 6, 7, 8, 9]].max() > 9 or digits[:, [2, 5]].min() != 255
+    ):
+        return None
+    d = digits.astype(np.int32)
+    day, month = d[:, 0] * 10 + d[:, 1], d[:, 3] * 10 + d[:, 4]
+    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+    if not (valid & (day <= _MONTH_DAYS[np.where(valid, month, 0)] + (leap & (month == 2)))).all():
+        return None
+    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "days_from_civil")
+    y = year - (month <= 2)
+    era = y // 400
+    of_era = y - era * 400
+    of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    days = np.zeros(len(values), np.int32)
+    days[dated] = era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+    return pa.array(days, pa.int32(), mask=~dated).cast(pa.date32())
+
+
+#: days in each month of a common year (index 0: none)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
 def parse_dates(values: pa.Array) -> pa.Array:
     """Strict ``dd/mm/YYYY`` (a one-digit day or month is accepted); else null."""
+    fixed = _fixed_dates(values)
+    return fixed if fixed is not None else _pattern_dates(values)
+
+
+def _pattern_dates(values: pa.Array) -> pa.Array:
+    """:func:`parse_dates` for any text, value by value."""
     shaped = pc.fill_null(pc.match_substring_regex(values, _DATE), False)
     candidate = pc.if_else(shaped, values, pa.scalar(None, pa.string()))
     parsed = pc.strptime(candidate, format="%d/%m/%Y", unit="s", error_is_null=True).cast(
@@ -268,6 +313,8 @@ def _typed(  # noqa: PLR0917 - one column's whole context
     """The column read as its kind, and which rows are blank. Each distinct text is trimmed
     (codes and flags upper-cased) and read once; a value that cannot be read is blanked with
     an error naming it, the rule, the row and the child."""
+    if kind is spec.Kind.DATE and (dates := _fixed_dates(raw)) is not None:
+        return dates, pc.is_null(dates)  # every value blank or a date: nothing to report
     encoded = pc.dictionary_encode(raw)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()

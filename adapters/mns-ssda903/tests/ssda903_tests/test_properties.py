@@ -11,8 +11,8 @@ from typing import Any
 
 import mns_ssda903
 import pyarrow as pa
-from hypothesis import given, settings, strategies as st
-from mns_ssda903.validate import _sectors
+from hypothesis import example, given, settings, strategies as st
+from mns_ssda903.validate import _fixed_dates, _pattern_dates, _sectors
 
 from mns.privacy import coarsen_postcode
 
@@ -91,3 +91,50 @@ _POSTCODE = st.one_of(
 def test_postcodes_are_cut_as_coarsen_postcode_cuts_them(values: list[str]) -> None:
     got = _sectors(pa.array(values, pa.string())).to_pylist()
     assert got == [coarsen_postcode(v, "sector") for v in values]
+
+
+_DATE_TEXT = st.one_of(
+    st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)).map(lambda d: f"{d:%d/%m/%Y}"),
+    st.just(""),
+    st.builds(  # every day number of every month, in leap years, century years and not
+        "{:02d}/{:02d}/{:04d}".format,
+        st.integers(0, 32),
+        st.integers(0, 13),
+        st.sampled_from([0, 1, 1900, 2000, 2023, 2024, 2100, 9999]) | st.integers(0, 9999),
+    ),
+    st.from_regex(r"\A[0-9/ :.a]{10}\Z"),  # dates' shape with wrong days, months, characters
+    st.text(max_size=12),
+)
+
+
+@given(st.lists(_DATE_TEXT, max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_dates_read_in_place_equal_dates_read_value_by_value(values: list[str]) -> None:
+    column = pa.array(values, pa.string())
+    fixed = _fixed_dates(column)
+    assert fixed is None or fixed.equals(_pattern_dates(column))
+    if all(v == "" or _valid_date(v) for v in values):  # nothing to explain: read in place
+        assert fixed is not None
+
+
+@given(st.integers(0, 32), st.integers(0, 13), st.integers(0, 9999))
+@example(29, 2, 1900)
+@example(29, 2, 2000)
+@example(29, 2, 2023)
+@example(29, 2, 2024)
+@example(31, 4, 2023)
+@example(31, 12, 9999)
+@example(1, 1, 1)
+@settings(max_examples=300, deadline=None)
+def test_a_date_is_read_in_place_when_the_calendar_has_it(day: int, month: int, year: int) -> None:
+    text = f"{day:02d}/{month:02d}/{year:04d}"
+    fixed = _fixed_dates(pa.array([text]))
+    assert (fixed is not None) == _valid_date(text)
+    assert fixed is None or fixed.equals(_pattern_dates(pa.array([text])))
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and dt.datetime.strptime(text, "%d/%m/%Y") is not None
+    except ValueError:
+        return False
