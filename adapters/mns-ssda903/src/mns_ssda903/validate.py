@@ -83,32 +83,40 @@ def _fixed_dates(values: pa.Array) -> pa.Array | None:
     dated = width == 10
     if not (dated | (width == 0)).all():
         return None
-    # the values are 10 bytes each, one after another: a row of this matrix per date
+    # the values are 10 bytes each, one after another: a column of this matrix per date
     data = np.frombuffer(values.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
-    digits = data.reshape(-1, 10) - np.uint8(ord("0"))  # "/" becomes 255
-    if len(digits) and (
-        digits[:, [0, 1, 3, 4, 6, 7, 8, 9]].max() > 9 or digits[:, [2, 5]].min() != 255
-    ):
+    d = (data.reshape(-1, 10) - np.uint8(ord("0"))).T.copy()  # "/" becomes 255
+    if d.shape[1] and (d[[0, 1, 3, 4, 6, 7, 8, 9]].max() > 9 or d[[2, 5]].min() != 255):
         return None
-    d = digits.astype(np.int32)
-    day, month = d[:, 0] * 10 + d[:, 1], d[:, 3] * 10 + d[:, 4]
-    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
-    if not (valid & (day <= _MONTH_DAYS[np.where(valid, month, 0)] + (leap & (month == 2)))).all():
+    day, month = d[0] * np.uint8(10) + d[1], d[3] * np.uint8(10) + d[4]
+    year = (d[6] * np.uint16(10) + d[7]) * np.uint16(100) + d[8] * np.uint16(10) + d[9]
+    in_year = _LEAP[year] + month  # the year's kind and the month, as one index
+    if not ((day >= 1) & (day <= _MONTH_DAYS[in_year])).all():  # also no month 0 or 13
         return None
-    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "days_from_civil")
-    y = year - (month <= 2)
-    era = y // 400
-    of_era = y - era * 400
-    of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    days = np.zeros(len(values), np.int32)
-    days[dated] = era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
-    return pa.array(days, pa.int32(), mask=~dated).cast(pa.date32())
+    days = _YEAR_STARTS[year] + _MONTH_STARTS[in_year] + day.astype(np.int32) - 1
+    if dated.all():
+        return pa.array(days, pa.int32()).cast(pa.date32())
+    spread = np.zeros(len(values), np.int32)
+    spread[dated] = days
+    return pa.array(spread, pa.int32(), mask=~dated).cast(pa.date32())
 
 
-#: days in each month of a common year (index 0: none)
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+def _calendar() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Tables for :func:`_fixed_dates`: by year 0-9999, 100 for a leap year (else 0) and its
+    first day (days since 1970-01-01); by that plus a month 0-99, the days in the month
+    (0: no such month) and the days of the year before it."""
+    years = np.arange(10_000)
+    starts = (years - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int32)
+    leap = (np.append(starts[1:], starts[-1] + 365) - starts) == 366
+    lengths = np.zeros((2, 100), np.int32)
+    lengths[0, 1:13] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    lengths[1] = lengths[0]
+    lengths[1, 2] = 29
+    before = np.cumsum(lengths, axis=1) - lengths
+    return leap.astype(np.intp) * 100, starts, lengths.ravel(), before.ravel()
+
+
+_LEAP, _YEAR_STARTS, _MONTH_DAYS, _MONTH_STARTS = _calendar()
 
 
 def parse_dates(values: pa.Array) -> pa.Array:

@@ -117,7 +117,7 @@ def test_dates_read_in_place_equal_dates_read_value_by_value(values: list[str]) 
         assert fixed is not None
 
 
-@given(st.integers(0, 32), st.integers(0, 13), st.integers(0, 9999))
+@given(st.integers(0, 32), st.integers(0, 13), st.integers(1, 9999))
 @example(29, 2, 1900)
 @example(29, 2, 2000)
 @example(29, 2, 2023)
