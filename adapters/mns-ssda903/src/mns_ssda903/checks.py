@@ -40,7 +40,12 @@ from mns_ssda903 import spec
 from mns_ssda903.arrays import mask, plain
 from mns_ssda903.raw import field_path
 
-__all__ = ["check_return"]
+__all__ = ["CHILD_NUMBER", "check_return", "number_children", "numbers"]
+
+#: the column :func:`check_return` adds to every table: the child's number, equal for equal
+#: ``CHILD`` across the tables, so that each check compares integers rather than hashing
+#: the identifiers again (it travels with the rows through filters and sorts)
+CHILD_NUMBER = "child_number"
 
 _PLACE_WITH_DOLO = ("K2", "Z12", "Z13")
 _LOCATION = ("source", "row", "line", "path")
@@ -99,9 +104,32 @@ def _first_rows(table: pa.Table, mask: np.ndarray) -> np.ndarray:
     return np.sort(idx[first])
 
 
+def number_children(tables: dict[str, pa.Table]) -> int:
+    """Add :data:`CHILD_NUMBER` to every table (every row has a ``CHILD``); return how many
+    children there are."""
+    names = list(tables)
+    encoded = pc.dictionary_encode(pa.concat_arrays([plain(tables[n], "CHILD") for n in names]))
+    start = 0
+    for name in names:
+        rows = tables[name].num_rows
+        tables[name] = tables[name].append_column(CHILD_NUMBER, encoded.indices.slice(start, rows))
+        start += rows
+    return len(encoded.dictionary)
+
+
+def numbers(table: pa.Table) -> np.ndarray:
+    """The :data:`CHILD_NUMBER` of each row of a checked table."""
+    return np.asarray(table.column(CHILD_NUMBER).to_numpy(), dtype=np.int64)
+
+
 def _codes(column: Any) -> np.ndarray:
     """Integer codes of a column's values (equal values, equal codes; null: -1)."""
     values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_date32(values.type):
+        values = values.cast(pa.int32())
+    if pa.types.is_integer(values.type):  # the values are codes already
+        values = values.cast(pa.int64())
+        return np.asarray(pc.fill_null(values, -1).to_numpy(), dtype=np.int64)
     if not pa.types.is_dictionary(values.type):
         values = pc.dictionary_encode(values)
     return np.asarray(pc.fill_null(values.indices, -1).to_numpy(), dtype=np.int64)
@@ -114,7 +142,8 @@ def _repeats(table: pa.Table, columns: list[str]) -> np.ndarray:
     key = np.zeros(table.num_rows, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in columns[:2]:  # rows equal in all columns are equal in these two
-            key = key * np.uint64(1_000_003) + _codes(table.column(column)).astype(np.uint64)
+            codes = _codes(table.column(CHILD_NUMBER if column == "CHILD" else column))
+            key = key * np.uint64(1_000_003) + codes.astype(np.uint64)
     repeated = np.zeros(table.num_rows, dtype=bool)
     ordered = np.sort(key)  # cheaper than hashing integers; repeats are rare
     again = ordered[1:][ordered[1:] == ordered[:-1]]
@@ -165,11 +194,13 @@ def one_row_per_child(tables: dict[str, pa.Table], log: IssueLog) -> None:
         table = tables[name]
         if table.num_rows < 2:
             continue
-        code = _codes(table.column("CHILD"))
-        if code.max() + 1 == len(code):  # as many children as rows
+        number = numbers(table)
+        rows_of = np.bincount(number)
+        if rows_of.max() == 1:
             continue
-        first = np.empty(code.max() + 1, dtype=np.int64)
-        first[code[::-1]] = np.arange(len(code))[::-1]  # the last write, each child's first row
+        first = np.empty(len(rows_of), dtype=np.int64)
+        first[number[::-1]] = np.arange(len(number))[::-1]  # the last write: the first row
+        first = first[rows_of > 0]
         seen = np.zeros(table.num_rows, dtype=bool)
         seen[first] = True
         rows = table.select(["CHILD", *_LOCATION]).take(pa.array(first, pa.int64())).to_pylist()
@@ -183,14 +214,21 @@ def one_row_per_child(tables: dict[str, pa.Table], log: IssueLog) -> None:
         report(log, name, table, np.flatnonzero(~seen), message, field="CHILD", rule=rule)
 
 
-def children_in_header(tables: Mapping[str, pa.Table], log: IssueLog) -> None:
+def _among(table: pa.Table, children: int) -> np.ndarray:
+    """By child number, whether the child has a row in ``table``."""
+    found = np.zeros(children, dtype=bool)
+    found[numbers(table)] = True
+    return found
+
+
+def children_in_header(tables: Mapping[str, pa.Table], children: int, log: IssueLog) -> None:
     """Report, once per child and table, a child who is not in the Header table."""
-    header = plain(tables["Header"], "CHILD")
+    in_header = _among(tables["Header"], children)
     for name, rule in spec.IN_HEADER.items():
         table = tables[name]
         if table.num_rows == 0:
             continue
-        missing = ~mask(pc.is_in(plain(table, "CHILD"), header))
+        missing = ~in_header[numbers(table)]
         report(
             log,
             name,
@@ -213,14 +251,14 @@ _ORPHANS = {
 }
 
 
-def orphans(tables: Mapping[str, pa.Table], log: IssueLog) -> None:
+def orphans(tables: Mapping[str, pa.Table], children: int, log: IssueLog) -> None:
     """Report rows about a child who has no episode of care in the return."""
-    looked_after = plain(tables["Episodes"], "CHILD")
+    looked_after = _among(tables["Episodes"], children)
     for name, what in _ORPHANS.items():
         table = tables[name]
         if table.num_rows == 0:
             continue
-        alone = ~mask(pc.is_in(plain(table, "CHILD"), looked_after))
+        alone = ~looked_after[numbers(table)]
         report(
             log,
             name,
@@ -435,11 +473,13 @@ def dolo_placements(tables: Mapping[str, pa.Table], log: IssueLog) -> None:
 
 
 def check_return(tables: dict[str, pa.Table], year: int | None, log: IssueLog) -> None:
-    """Every check across rows and tables (``tables`` loses its exactly repeated rows)."""
+    """Every check across rows and tables (``tables`` loses its exactly repeated rows and
+    gains :data:`CHILD_NUMBER`)."""
+    children = number_children(tables)
     drop_repeated_rows(tables, log)
     one_row_per_child(tables, log)
-    children_in_header(tables, log)
-    orphans(tables, log)
+    children_in_header(tables, children, log)
+    orphans(tables, children, log)
     if year is not None:
         dates_in_year(tables, year, log)
     placed_for_adoption(tables, log)

@@ -43,6 +43,7 @@ from mns.records import schema
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
 from mns_ssda903.arrays import mask, plain
+from mns_ssda903.checks import CHILD_NUMBER, numbers
 from mns_ssda903.raw import field_path
 
 __all__ = ["SOURCE_SYSTEM", "build", "cases_schema"]
@@ -141,30 +142,34 @@ def _table(columns: Mapping[str, Any], target: pa.Schema, rows: int) -> pa.Table
 
 
 class _People:
-    """Each child's first Header row (date of birth, sex, ethnicity) and UASC status."""
+    """Each child's first Header row (date of birth, sex, ethnicity) and UASC status, by
+    child number (:data:`~mns_ssda903.checks.CHILD_NUMBER`)."""
 
     def __init__(self, tables: Mapping[str, pa.Table], uasc_given: bool) -> None:
         header = tables["Header"]
-        every = plain(header, "CHILD")
-        self.children = pc.unique(every)  # in order of first appearance
-        rows = pc.index_in(self.children, every)  # each child's first row
-        self.dob = header.column("DOB").combine_chunks().take(rows)
-        self.sex = plain(header, "SEX").take(rows)
-        self.ethnic = plain(header, "ETHNIC").take(rows)
+        number = numbers(header)
+        first = np.full(number.max(initial=-1) + 2, -1)  # the last place: a child not there
+        first[number[::-1]] = np.arange(len(number))[::-1]  # the last write: the first row
+        self._first = first
+        self.dob = header.column("DOB").combine_chunks()
+        self.sex = plain(header, "SEX")
+        self.ethnic = plain(header, "ETHNIC")
         uasc = tables["UASC"]
         self.uasc_known = uasc.num_rows > 0 or uasc_given
-        self.uasc = plain(uasc, "CHILD")
+        self._uasc = numbers(uasc)
 
-    def of(self, children: pa.Array, on: pa.Array) -> dict[str, Any]:
-        """The person columns of ``cases`` for ``children``, with their age ``on`` a date."""
-        where = pc.index_in(children, self.children)
+    def of(self, children: np.ndarray, on: pa.Array) -> dict[str, Any]:
+        """The person columns of ``cases`` for the ``children`` (numbers), with their age
+        ``on`` a date."""
+        row = self._first[np.minimum(children, len(self._first) - 1)]
+        where = pa.array(row, pa.int64(), mask=row < 0)
         dob = self.dob.take(where)
         return {
             "birth_month": _month(dob),
             "age": _age(dob, on),
             "sex": _SEX.take(pc.index_in(self.sex.take(where), pa.array(["1", "2"]))),
             "ethnicity": self.ethnic.take(where),
-            "ssda903.uasc": pc.is_in(children, self.uasc) if self.uasc_known else None,
+            "ssda903.uasc": pa.array(np.isin(children, self._uasc)) if self.uasc_known else None,
         }
 
 
@@ -340,6 +345,7 @@ class _Builder:
         ends = _ends(starts, e.n)
         at_start = [
             "CHILD",
+            CHILD_NUMBER,
             "DECOM",
             "HOME_POST",
             *_AT_START.values(),
@@ -368,7 +374,7 @@ class _Builder:
             "case_id": case_id,
             "child_id": child,
             "reference_date": start,
-            **self.people.of(child, start),
+            **self.people.of(numbers(first), start),
             "area": first.column("HOME_POST"),
             "cohort": "looked_after",
             "agency": AGENCY,
@@ -457,12 +463,13 @@ class _Builder:
         order = np.asarray(pc.sort_indices(pa.table({"c": unique}), sort_keys=[("c", "ascending")]))
         leavers = unique.take(pa.array(order, pa.int64()))
         on = pa.repeat(pa.scalar(self.reference, pa.date32()), len(leavers))
+        leaver_numbers = numbers(oc3)[np.asarray(pc.index_in(leavers, plain(oc3, "CHILD")))]
         own = _table(
             {
                 "case_id": pc.binary_join_element_wise(leavers, "care_leaver", "/"),
                 "child_id": leavers,
                 "reference_date": on,
-                **self.people.of(leavers, on),
+                **self.people.of(leaver_numbers, on),
                 "cohort": "care_leaver",
                 "agency": AGENCY,
                 "source_system": SOURCE_SYSTEM,

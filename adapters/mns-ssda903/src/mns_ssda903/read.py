@@ -21,7 +21,7 @@ from mns.plugins import Source
 from mns.records.bundle import Provenance, Records
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
-from mns_ssda903.checks import check_return
+from mns_ssda903.checks import CHILD_NUMBER, check_return
 from mns_ssda903.csvread import read_csv
 from mns_ssda903.periods import build
 from mns_ssda903.raw import RawTable, merge
@@ -52,6 +52,9 @@ def infer_year(episodes: RawTable) -> tuple[int | None, dt.date | None]:
 
 
 def _mark(table: pa.Table) -> pa.Table:
+    """The table as published in ``extra``: its columns' privacy roles marked, without the
+    checks' child numbers."""
+    table = table.drop_columns([CHILD_NUMBER])
     fields = [f.with_metadata(_ROLES[f.name]) if f.name in _ROLES else f for f in table.schema]
     return pa.Table.from_arrays(table.columns, schema=pa.schema(fields))
 
