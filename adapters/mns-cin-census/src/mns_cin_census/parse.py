@@ -97,10 +97,14 @@ class _Compiled:
     lists: dict[str, tuple[str, str]]
     once: frozenset[str]
     required: tuple[str, ...]
+    width: int  #: the number of fields (a row holds each field's value, then its line)
+    blank: tuple[None, ...]  #: a new row's value and line slots
 
 
 def _compile(block: spec.Block, ns: str) -> _Compiled:
     return _Compiled(
+        width=len(block.fields),
+        blank=(None,) * (2 * len(block.fields)),
         table=block.table or "Child",
         fields={ns + f: 3 + i for i, f in enumerate(block.fields)},  # slot in a raw row
         blocks={ns + b.tag: (_compile(b, ns), b) for b in block.blocks},
@@ -566,20 +570,25 @@ class Parser:
         parent: int | None,
         ordinal: int,
     ) -> None:
-        """Read block ``el`` into a new row of its table, then its nested blocks into theirs."""
+        """Read block ``el`` into a new row of its table, then its nested blocks into theirs.
+
+        The hot loop of the reader (every element of the file passes here once): each leaf
+        is looked up once by tag, and its text and line go straight into the row's slots.
+        """
         fields = comp.fields
-        n = len(fields)
+        n = comp.width
         rows = tables[comp.table].rows
         index = len(rows)
-        row: list[Any] = [parent, ordinal, el.sourceline, *([None] * (2 * n))]
+        row: list[Any] = [parent, ordinal, el.sourceline, *comp.blank]
         rows.append(row)
         counts: dict[str, int] = {}
-        for tag, text, line, sub in [(c.tag, c.text, c.sourceline, c) for c in el]:
+        for sub in el:
+            tag = sub.tag
             slot = fields.get(tag)
             if slot is not None:
                 if row[slot + n] is None:
-                    row[slot] = text  # None: present but empty (its line says it is there)
-                    row[slot + n] = line
+                    row[slot] = sub.text  # None: present but empty (its line says it is there)
+                    row[slot + n] = sub.sourceline
                 else:
                     self._structure(
                         comp.table,
@@ -587,9 +596,9 @@ class Parser:
                         "starting at line "
                         f"{el.sourceline}; the first was kept",
                         sub,
-                        line=line,
+                        line=sub.sourceline,
                         field=_localname(tag),
-                        value=text,
+                        value=sub.text,
                     )
                 continue
             nested = comp.blocks.get(tag)
@@ -602,45 +611,63 @@ class Parser:
                         f"<{sub_spec.tag}> appears more than once in a <{_localname(el.tag)}>; "
                         "only the first was read",
                         sub,
-                        line=line,
+                        line=sub.sourceline,
                         field=sub_spec.tag,
                     )
                     continue
-                year = self.year
-                if (
-                    year is not None
-                    and sub_spec.first_year is not None
-                    and year < sub_spec.first_year
-                ):
-                    seen = self._shape_seen.setdefault(
-                        (sub_spec.tag, str(sub_spec.first_year)), [0, line, None]
-                    )
-                    if seen[2] is None:
-                        seen[2] = self._path(sub)
-                    seen[0] += 1
+                if sub_spec.first_year is not None:
+                    year = self.year
+                    if year is not None and year < sub_spec.first_year:
+                        line = sub.sourceline
+                        seen = self._shape_seen.setdefault(
+                            (sub_spec.tag, str(sub_spec.first_year)), [0, line, None]
+                        )
+                        if seen[2] is None:
+                            seen[2] = self._path(sub)
+                        seen[0] += 1
                 self._block(sub, sub_comp, tables, index, k)
                 continue
             container = comp.lists.get(tag)
             if container is not None:
-                counts[tag] = counts.get(tag, 0) + 1
-                if counts[tag] > 1:
+                k = counts[tag] = counts.get(tag, 0) + 1
+                if k > 1:
                     self._structure(
                         comp.table,
                         f"<{_localname(tag)}> appears twice in a <{_localname(el.tag)}>; its "
                         "items were read as one list",
                         sub,
-                        line=line,
+                        line=sub.sourceline,
                         field=_localname(tag),
                     )
-                self._list(sub, container, tables, index)
+                # the list's items, one row each: (parent, ordinal, line, text, line)
+                leaf, table = container
+                items = tables[table].rows
+                before = len(items)
+                k = 0
+                for c in sub:
+                    if c.tag == leaf:
+                        k += 1
+                        line = c.sourceline
+                        items.append((index, k, line, c.text, line))
+                    else:
+                        self._structure(
+                            table,
+                            f"unexpected element <{_localname(c.tag)}> in <{_localname(tag)}>; "
+                            "it was ignored",
+                            c,
+                            line=c.sourceline,
+                            field=_localname(c.tag),
+                        )
+                if len(items) == before:
+                    self._empty_list(sub, leaf, table)
                 continue
             self._structure(
                 comp.table,
                 f"unexpected element <{_localname(tag)}> in <{_localname(el.tag)}>; it was ignored",
                 sub,
-                line=line,
+                line=sub.sourceline,
                 field=_localname(tag),
-                value=text if len(sub) == 0 else None,
+                value=sub.text if len(sub) == 0 else None,
             )
         for tag in comp.required:
             if tag not in counts:
@@ -653,41 +680,17 @@ class Parser:
                     path=self._path(el),
                 )
 
-    def _list(
-        self, el: Any, container: tuple[str, str], tables: dict[str, RawTable], parent: int
-    ) -> None:
-        leaf, table = container
-        items = [(c.tag, c.text, c.sourceline) for c in el]
-        if any(tag != leaf for tag, _, _ in items):
-            for c in el:
-                if c.tag != leaf:
-                    self._structure(
-                        table,
-                        f"unexpected element <{_localname(c.tag)}> in <{_localname(el.tag)}>; "
-                        "it was ignored",
-                        c,
-                        line=c.sourceline,
-                        field=_localname(c.tag),
-                    )
-            items = [item for item in items if item[0] == leaf]
-        if not items:
-            self._structure(
-                table,
-                f"<{_localname(el.tag)}> is empty; the schema requires at least one "
-                f"<{_localname(leaf)}>"
-                + (
-                    " (use 21 when no factor was identified)"
-                    if table == "AssessmentFactors"
-                    else ""
-                ),
-                el,
-                line=el.sourceline,
-                field=_localname(el.tag),
-                action="kept",
-            )
-            return
-        tables[table].rows.extend(
-            [(parent, k, line, text, line) for k, (_, text, line) in enumerate(items, start=1)]
+    def _empty_list(self, el: Any, leaf: str, table: str) -> None:
+        """A list container ``el`` without any ``leaf`` item."""
+        self._structure(
+            table,
+            f"<{_localname(el.tag)}> is empty; the schema requires at least one "
+            f"<{_localname(leaf)}>"
+            + (" (use 21 when no factor was identified)" if table == "AssessmentFactors" else ""),
+            el,
+            line=el.sourceline,
+            field=_localname(el.tag),
+            action="kept",
         )
 
     def _report_shapes(self) -> None:

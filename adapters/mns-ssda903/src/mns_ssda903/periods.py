@@ -358,17 +358,11 @@ class _Builder:
         last_rec = e.rec.take(pa.array(ends, pa.int64()))
         child = plain(first, "CHILD")
         start = first.column("DECOM").combine_chunks()
-        where = pc.cast(pc.coalesce(first.column("line"), first.column("row")), pa.string())
-        case_id = self._unique(
-            pc.binary_join_element_wise(
-                child,
-                pc.coalesce(
-                    start.cast(pa.string()), pc.binary_join_element_wise("#line", where, "")
-                ),
-                "/",
-            ),
-            first,
-        )
+        started = start.cast(pa.string())
+        if start.null_count:  # a period whose start is not known is named by its place
+            where = pc.cast(pc.coalesce(first.column("line"), first.column("row")), pa.string())
+            started = pc.coalesce(started, pc.binary_join_element_wise("#line", where, ""))
+        case_id = self._unique(pc.binary_join_element_wise(child, started, "/"), first)
         ended = pa.array(mask(pc.is_valid(last_rec)) & ~_is(last_rec, "X1"))
         columns: dict[str, Any] = {
             "case_id": case_id,
