@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 from mns.plugins import Source, decode_text, detect_encoding, text_head
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
+from mns_ssda903.arrays import WHITESPACE, holds
 from mns_ssda903.raw import RawRows, RawTable
 
 __all__ = ["read_csv", "recognise", "sniff_csv"]
@@ -229,8 +230,14 @@ def _fast(data: bytes, source: Source, log: IssueLog) -> RawTable | None:
     if rows and "CHILD" in header:
         # a blank row, or the header repeated, shows in the CHILD column: the careful reader
         # reports those (and a row without CHILD) where they are
-        child = pc.utf8_upper(pc.utf8_trim_whitespace(body[header.index("CHILD")]))
-        if pc.any(pc.or_(pc.equal(child, ""), pc.equal(child, "CHILD"))).as_py():
+        child = body[header.index("CHILD")]
+        if holds(child, WHITESPACE):
+            child = pc.utf8_trim_whitespace(child)
+        width = pc.binary_length(child)
+        if pc.min(width).as_py() == 0:
+            return None
+        named = pc.utf8_upper(child.filter(pc.equal(width, len("CHILD"))))
+        if pc.any(pc.equal(named, "CHILD")).as_py():
             return None
     position = _positions(name, header, 1, log.bind(table=name))
     return RawTable(

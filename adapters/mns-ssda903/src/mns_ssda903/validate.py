@@ -29,7 +29,7 @@ from mns.lang import language, valid_in
 from mns.privacy import coarsen_postcode
 from mns.records.issues import IssueLog
 from mns_ssda903 import spec
-from mns_ssda903.arrays import mask
+from mns_ssda903.arrays import WHITESPACE, holds, mask
 from mns_ssda903.raw import RawTable
 
 __all__ = ["CATEGORY", "check_table", "code_set", "explain"]
@@ -155,21 +155,11 @@ class _Where:
     children: pa.Array | None = None
 
 
-def _holds(values: pa.Array, characters: bytes) -> bool:
-    """Whether any of ``characters`` is in the bytes of ``values`` (a quick, conservative
-    look at the data buffer, so that a column without them skips a pass)."""
-    data = values.buffers()[2] if len(values) else None
-    if data is None:
-        return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    return any(bool((raw == c).any()) for c in characters)
-
-
 def _text(values: pa.Array) -> pa.Array:
     """Trimmed, with blank values null."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if _holds(values, b" \t\r\n\x0b\x0c"):
+    if holds(values, WHITESPACE):
         values = pc.utf8_trim_whitespace(values)
     filled = pc.fill_null(pc.not_equal(values, ""), False)
     if values.offset == 0 and filled.offset == 0:  # the same text, a new validity bitmap
@@ -200,7 +190,7 @@ def _sectors(values: pa.Array) -> pa.Array:
 
 
 def _ids(name: str, column: str, values: pa.Array, where: _Where, log: IssueLog) -> pa.Array:
-    if not _holds(values, b"."):
+    if not holds(values, b"."):
         return values
     floats = np.flatnonzero(mask(pc.match_substring_regex(values, _FLOAT_ID.pattern)))
     if not len(floats):
