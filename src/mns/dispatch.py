@@ -96,29 +96,55 @@ def assign(
                 )
         return [(chosen, tuple(known))]
     wanted = list(options)
-    preferred = [a for a in candidates if _takes(a, wanted)]
+    if len(files) == 1:  # the caller named this file: its suffix is enough
+        return [(choose(files, candidates, None, wanted), tuple(files))]
+    # an adapter that needs an option not given reads nothing: it gets no file
+    usable = [a for a in candidates if {o.name for o in a.options if o.required} <= set(wanted)]
+    preferred = [a for a in usable if _takes(a, wanted)]
     groups: dict[str, tuple[Adapter, list[Source]]] = {}
-    unknown: list[tuple[Source, AdapterError]] = []
+    unknown: list[Source] = []
     for file in files:
-        try:
-            adapter = choose([file], preferred or candidates)
-        except AdapterError as exc:
-            if not preferred or len(preferred) == len(candidates):
-                unknown.append((file, exc))
-                continue
-            try:  # e.g. a CIN census file read beside an export with mapping=
-                adapter = choose([file], candidates)
-            except AdapterError as again:
-                unknown.append((file, again))
-                continue
-        groups.setdefault(adapter.name, (adapter, []))[1].append(file)
+        adapter = _recognising(file, preferred, usable, wanted)
+        if adapter is None:
+            unknown.append(file)
+        else:
+            groups.setdefault(adapter.name, (adapter, []))[1].append(file)
     if not groups:
-        if len(files) == 1:
-            raise unknown[0][1]
         choose(files, candidates, None, wanted)  # the error naming the files and adapters
-    for file, _ in unknown:
+    for file in unknown:
         _leave_out(log, file, _why(file, preferred or candidates))
     return [(adapter, tuple(group)) for adapter, group in groups.values()]
+
+
+def _recognising(
+    file: Source, preferred: Sequence[Adapter], usable: Sequence[Adapter], wanted: Sequence[str]
+) -> Adapter | None:
+    """The adapter that reads ``file``, one of several: the one that recognises its content
+    (among those taking the options given, then any; its suffix settles a tie), else the one
+    claiming its suffix that does not look at content, or that the options name (an option
+    no other adapter takes, as ``mapping=``). Otherwise a suffix is not enough: a folder of
+    903 CSVs holds other CSV files and workbooks."""
+    head = [file.head()]
+    for pool in (preferred, usable):
+        sniffed = [a for a in pool if _sniffs(a, head)]
+        if len(sniffed) > 1:
+            sniffed = [a for a in sniffed if _claims_suffix(a, file.name)]
+        if len(sniffed) == 1:
+            return sniffed[0]
+        if sniffed:
+            return None
+    by_name = [
+        a
+        for a in preferred
+        if _claims_suffix(a, file.name) and (not a.sniffs or _named(a, usable, wanted))
+    ]
+    return by_name[0] if len(by_name) == 1 else None
+
+
+def _named(adapter: Adapter, usable: Sequence[Adapter], wanted: Sequence[str]) -> bool:
+    """Whether an option given is ``adapter``'s alone."""
+    others = {o.name for a in usable if a is not adapter for o in a.options}
+    return any(_takes(adapter, [name]) and name not in others for name in wanted)
 
 
 def _why(file: Source, candidates: Sequence[Adapter]) -> str:

@@ -3,6 +3,8 @@ as issues (never fatal, never decoded as text), one Records with every case's sy
 
 from __future__ import annotations
 
+import datetime as dt
+import zipfile
 from pathlib import Path
 
 import mns_cin_census
@@ -53,6 +55,29 @@ def test_a_903_folder_with_unrelated_workbooks_reads_the_csvs_and_lists_the_rest
         assert "\x00" not in text
     only = mns.read(sorted(p for p in folder.iterdir() if p.suffix == ".csv"))
     assert records.cases.equals(only.cases)
+
+
+def test_csv_files_and_zips_of_them_that_no_adapter_recognises_are_listed_not_refused(
+    manager: Manager, tmp_path: Path
+) -> None:
+    folder = write_903(tmp_path / "903")
+    (folder / "notes.csv").write_text("meeting,date\nboard,01/02/2024\n", "utf-8")
+    with zipfile.ZipFile(folder / "bundle.zip", "w") as bundle:  # the mapping adapter's kind
+        bundle.writestr("budget.csv", "line,amount\nstaff,100\n")
+    records = mns.read(folder, year=2024)
+    assert sorted(records.cases.column("child_id").unique().to_pylist()) == sorted(LA_CHILDREN)
+    assert _left_out(records) == ["bundle.zip", "notes.csv"]
+    assert refused(records.issues) == ()
+    mapped = mns.read(folder / "bundle.zip", mapping=_BUDGET_MAPPING)  # named, it is read
+    assert mapped.cases.num_rows == 1
+
+
+_BUDGET_MAPPING = {
+    "table": "cases",
+    "collection_year": 2024,
+    "reference_date": dt.date(2024, 3, 31),
+    "fields": {"case_id": "line"},
+}
 
 
 def test_a_folder_of_nothing_readable_is_still_an_error(manager: Manager, tmp_path: Path) -> None:

@@ -1490,6 +1490,7 @@ ADAPTER = Adapter(
             description="the mapping file (a path to TOML, or a dict)",
             default=None,
             type=Path,
+            required=True,
         ),
         LIMITS_OPTION,
         Option(

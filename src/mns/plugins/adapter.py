@@ -159,7 +159,9 @@ class Option:
 
     ``type`` is the value's type, one of :data:`OPTION_TYPES` (``mns read -o name=TEXT``
     converts TEXT to it and reports a bad value in one line); by default the type of
-    ``default``, else ``str``.
+    ``default``, else ``str``. ``required``: the adapter reads nothing without it (the
+    mapping adapter's ``mapping``), so a read of several files gives it none unless the
+    option is given.
     """
 
     name: str = attrs.field(validator=attrs.validators.matches_re(r"^[a-z][a-z0-9_]*$"))
@@ -168,6 +170,7 @@ class Option:
     type: type | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.in_(OPTION_TYPES))
     )
+    required: bool = False
 
 
 def _suffixes(value: Sequence[str]) -> tuple[str, ...]:
@@ -206,7 +209,9 @@ class Adapter:
     their defaults filled in) plus the reserved ``strict`` and ``batch_size``
     (:data:`RESERVED_OPTIONS`). It returns :class:`~mns.records.bundle.Records` whose
     ``issues`` account for every record not in a table (see :mod:`mns.records.issues`).
-    ``sniff(head)`` looks at a file's first bytes (up to 4096) and must be pure and fast.
+    ``sniff(head)`` looks at a file's first bytes (up to 4096) and must be pure and fast; in
+    a read of several files, a file with the adapter's suffix that its ``sniff`` does not
+    recognise is left out (listed), unless an option given is the adapter's alone.
     ``tables`` names the canonical tables ``read`` may fill; the others come back empty.
     ``stream(sources, options)`` (optional) gives the same tables a batch at a time
     (:data:`Batches`; the module's description shows one): ``mns.read`` and ``mns.convert``
@@ -246,6 +251,12 @@ class Adapter:
                 f"Adapter {self.name!r}: option names {taken} are taken by mns.read "
                 f"({', '.join(_TAKEN)}); {', '.join(RESERVED_OPTIONS)} reach every adapter anyway"
             )
+
+    @property
+    def sniffs(self) -> bool:
+        """Whether the adapter recognises files by their content (it has a ``sniff``); one
+        that does not recognises them by their suffix alone."""
+        return self.sniff is not _never
 
 
 # --- streams -------------------------------------------------------------------------------
