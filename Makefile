@@ -20,8 +20,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The suite runs on every core (pytest-xdist), a test file per worker at a time so that
+# module fixtures (a Dask cluster, a demo audit) are made once.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 demo: install
 	$(BIN)/mns demo --out demo-output --overwrite
