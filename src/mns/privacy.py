@@ -275,18 +275,27 @@ def _mask_all(value: str) -> str:
 
 
 def _blanked_postcodes(
-    name: str, field: str, before: pa.ChunkedArray, after: pa.ChunkedArray, ids: list[Any] | None
+    name: str,
+    field: str,
+    before: pa.ChunkedArray,
+    after: pa.ChunkedArray,
+    ids: pa.ChunkedArray | None,
 ) -> list[dict[str, Any]]:
-    """One issue per value that held neither a postcode nor an area name (now null)."""
+    """One issue per value that held neither a postcode nor an area name (now null), naming
+    its case by ``ids`` when given."""
     lost = pc.and_(pc.is_valid(before), pc.is_null(after))
     rows = pc.indices_nonzero(lost).to_pylist()
-    values = before.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
+    if not rows:
+        return []
+    taken = pa.array(rows, pa.int64())
+    values = before.take(taken).to_pylist()
+    records = [None] * len(rows) if ids is None else ids.take(taken).to_pylist()
     return [
         {
             "source": "",
             "table": name,
             "field": field,
-            "record": None if ids is None else ids[i],
+            "record": record,
             "value": _mask_all(str(value)),
             "severity": "warning",
             "action": "blanked",
@@ -296,7 +305,7 @@ def _blanked_postcodes(
                 "such as 'SW1A', or the area's name)"
             ),
         }
-        for i, value in zip(rows, values, strict=True)
+        for value, record in zip(values, records, strict=True)
     ]
 
 
@@ -327,9 +336,7 @@ def _protect_table(
             column = pc.cast(birth_month(column), field.type)
         elif kind == "postcode" and level is not None and is_text:
             column = coarsen_postcodes(column, level)
-            ids = (
-                original.column("case_id").to_pylist() if "case_id" in table.column_names else None
-            )
+            ids = original.column("case_id") if "case_id" in table.column_names else None
             blanked.extend(_blanked_postcodes(name, field.name, original.column(i), column, ids))
         else:
             continue
