@@ -20,10 +20,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The suite runs on every core (pytest-xdist), a test file per worker at a time so that
-# module fixtures (a Dask cluster, a demo audit) are made once.
+# The suite runs on every core (pytest-xdist); a worker that runs out of tests takes some of
+# another's (the docs' examples alone take minutes).
 test: lint
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 demo: install
 	$(BIN)/mns demo --out demo-output --overwrite
