@@ -30,10 +30,11 @@ demo: install
 
 # Each benchmark runs mns and its competitor on the same data in the same run, and prints
 # the ratio; the issue-sized runs (10M cases) are in each module's docstring.
-BENCHMARKS := classify read convert analyses match statutory engines lca
+BENCHMARKS := classify read convert analyses match statutory engines lca memory
 
 bench: install
 	for b in $(BENCHMARKS); do $(BIN)/python -m benchmarks.$$b || exit 1; done
+	$(BIN)/python -m benchmarks.statutory --ssda903
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import mns
 from mns.engines import dataset
+from mns.engines._dataset import BATCH_ROWS
 from mns.errors import MnsError, SchemaError
 from mns.plan import Plan
 from tests.engines._fs import ROOT_ENV, opened, rooted
@@ -119,6 +120,32 @@ def test_streaming_holds_a_few_batches_not_the_dataset(tmp_path: Path) -> None:
         del batch
     assert rows == 160_000
     assert peak < total / 3, (peak, total)
+
+
+def test_a_file_is_read_a_batch_at_a_time_whatever_its_row_groups(tmp_path: Path) -> None:
+    rows = 2 * BATCH_ROWS + 5
+    table = pa.Table.from_batches(list(mns.synth.batches(rows, seed=4)))
+    pq.write_table(table, tmp_path / "one.parquet", row_group_size=rows)
+    sizes = [batch.num_rows for batch in dataset(tmp_path / "one.parquet").batches()]
+    assert sum(sizes) == rows
+    assert max(sizes) <= BATCH_ROWS
+
+
+def test_every_piece_gives_back_the_memory_it_freed(
+    by_la: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = pa.default_memory_pool()
+    released: list[int] = []
+
+    class Counting:
+        def release_unused(self) -> None:
+            released.append(1)
+            pool.release_unused()
+
+    data = dataset(by_la, task_rows=1)
+    monkeypatch.setattr(pa, "default_memory_pool", Counting)
+    mns.crosstab(data, "la", "sex", engine="local")
+    assert len(released) == len(data.tasks()) > 1
 
 
 def test_small_files_are_put_together_into_tasks(by_la: Path) -> None:

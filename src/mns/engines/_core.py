@@ -137,6 +137,10 @@ def compute(job: Job, index: int, piece: Piece) -> Result:
         raise
     except (pa.ArrowException, OSError) as exc:
         raise MnsError(f"{piece.name}: {_first_line(exc)}", file=piece.name) from exc
+    finally:
+        # the allocator keeps a thread's freed pages for reuse: a piece's batches are gone,
+        # so give them back (resident memory then stays that of one piece per worker)
+        pa.default_memory_pool().release_unused()
     states_out: dict[str, pa.Table | None] = {}
     for name, states in held.items():
         if not states:

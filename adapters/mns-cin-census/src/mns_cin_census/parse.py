@@ -99,6 +99,13 @@ class _Compiled:
     required: tuple[str, ...]
     width: int  #: the number of fields (a row holds each field's value, then its line)
     blank: tuple[None, ...]  #: a new row's value and line slots
+    #: what :meth:`Parser._block` needs for every block, in one tuple: ``fields``,
+    #: ``width``, ``blank``, ``table``, ``blocks``, ``lists``
+    hot: tuple[Any, ...] = attrs.field(init=False)
+
+    @hot.default
+    def _hot(self) -> tuple[Any, ...]:
+        return (self.fields, self.width, self.blank, self.table, self.blocks, self.lists)
 
 
 def _compile(block: spec.Block, ns: str) -> _Compiled:
@@ -249,8 +256,11 @@ class Parser:
             self._stream, events=("start", "end"), tag=("{*}Message", "{*}Header", "{*}Child")
         )
         batch = self._new_batch()
+        size = self._batch_size
+        in_batch = 0  # children in ``batch``
         started = False
         child_start: int | None = None
+        child_tag = header_tag = ""
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -259,28 +269,31 @@ class Parser:
                     started = True
                     if not self._check_document(el):
                         return
+                    child_tag, header_tag = self._ns + "Child", self._ns + "Header"
                 tag = el.tag
                 if event == "start":
                     # the outermost open child: a file cut inside "<ChildProtectionPlans" can
                     # show a "<Child" start within it, and the open episode must still count
-                    if tag == self._ns + "Child" and child_start is None:
+                    if tag == child_tag and child_start is None:
                         child_start = el.sourceline
                     continue
-                if tag == self._ns + "Child":
-                    parent = el.getparent()
-                    self._drop_before(el, parent, batch)
+                if tag == child_tag:
+                    self._drop_before(el, el.getparent(), batch)
                     self._read_child(el, batch)
                     child_start = None
                     el.clear(keep_tail=False)
-                    if batch.children >= self._batch_size:
+                    in_batch += 1
+                    if in_batch >= size:
                         self._note(batch)
                         if was_enabled:
                             gc.enable()
-                        yield batch
+                        # handed over, not kept: the caller may free it before asking for more
+                        full, batch = [batch], self._new_batch()
+                        yield full.pop()
                         was_enabled = gc.isenabled()
                         gc.disable()
-                        batch = self._new_batch()
-                elif tag == self._ns + "Header":
+                        in_batch = 0
+                elif tag == header_tag:
                     self._read_header(el)
             if not started:
                 self._check_document(None, context)
@@ -575,11 +588,10 @@ class Parser:
         The hot loop of the reader (every element of the file passes here once): each leaf
         is looked up once by tag, and its text and line go straight into the row's slots.
         """
-        fields = comp.fields
-        n = comp.width
-        rows = tables[comp.table].rows
+        fields, n, blank, name, blocks, lists = comp.hot
+        rows = tables[name].rows
         index = len(rows)
-        row: list[Any] = [parent, ordinal, el.sourceline, *comp.blank]
+        row: list[Any] = [parent, ordinal, el.sourceline, *blank]
         rows.append(row)
         counts: dict[str, int] = {}
         for sub in el:
@@ -590,18 +602,9 @@ class Parser:
                     row[slot] = sub.text  # None: present but empty (its line says it is there)
                     row[slot + n] = sub.sourceline
                 else:
-                    self._structure(
-                        comp.table,
-                        f"<{_localname(tag)}> appears twice in the <{_localname(el.tag)}> "
-                        "starting at line "
-                        f"{el.sourceline}; the first was kept",
-                        sub,
-                        line=sub.sourceline,
-                        field=_localname(tag),
-                        value=sub.text,
-                    )
+                    self._twice(el, sub, name)
                 continue
-            nested = comp.blocks.get(tag)
+            nested = blocks.get(tag)
             if nested is not None:
                 sub_comp, sub_spec = nested
                 k = counts[tag] = counts.get(tag, 0) + 1
@@ -616,18 +619,10 @@ class Parser:
                     )
                     continue
                 if sub_spec.first_year is not None:
-                    year = self.year
-                    if year is not None and year < sub_spec.first_year:
-                        line = sub.sourceline
-                        seen = self._shape_seen.setdefault(
-                            (sub_spec.tag, str(sub_spec.first_year)), [0, line, None]
-                        )
-                        if seen[2] is None:
-                            seen[2] = self._path(sub)
-                        seen[0] += 1
+                    self._shape(sub, sub_spec)
                 self._block(sub, sub_comp, tables, index, k)
                 continue
-            container = comp.lists.get(tag)
+            container = lists.get(tag)
             if container is not None:
                 k = counts[tag] = counts.get(tag, 0) + 1
                 if k > 1:
@@ -679,6 +674,31 @@ class Parser:
                     self._who(),
                     path=self._path(el),
                 )
+
+    def _twice(self, el: Any, sub: Any, table: str) -> None:
+        """A second leaf ``sub`` of the same name in block ``el``: the first was kept."""
+        tag = sub.tag
+        self._structure(
+            table,
+            f"<{_localname(tag)}> appears twice in the <{_localname(el.tag)}> starting at line "
+            f"{el.sourceline}; the first was kept",
+            sub,
+            line=sub.sourceline,
+            field=_localname(tag),
+            value=sub.text,
+        )
+
+    def _shape(self, sub: Any, sub_spec: spec.Block) -> None:
+        """Count a block ``sub`` of a later year's shape than the file's (reported once)."""
+        year = self.year
+        assert sub_spec.first_year is not None
+        if year is not None and year < sub_spec.first_year:
+            seen = self._shape_seen.setdefault(
+                (sub_spec.tag, str(sub_spec.first_year)), [0, sub.sourceline, None]
+            )
+            if seen[2] is None:
+                seen[2] = self._path(sub)
+            seen[0] += 1
 
     def _empty_list(self, el: Any, leaf: str, table: str) -> None:
         """A list container ``el`` without any ``leaf`` item."""

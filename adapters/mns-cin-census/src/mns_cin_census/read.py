@@ -29,7 +29,7 @@ from mns.records.issues import IssueLog
 from mns_cin_census import spec, tables
 from mns_cin_census.issues import Issues
 from mns_cin_census.parse import Header, Parser, gc_paused
-from mns_cin_census.validate import Context, Paths, report_tally, validate
+from mns_cin_census.validate import Batch, Context, Paths, report_tally, validate
 
 __all__ = ["RELATIONAL", "Part", "batches", "read_sources", "to_parquet"]
 
@@ -163,6 +163,21 @@ def _header_table(name: str, header: Header) -> pa.Table:
     return pa.table(row)
 
 
+def _part(batch: Batch, ctx: Context, schema: pa.Schema, extra: dict[str, pa.Table]) -> Part:
+    """The part of a checked batch: its cases and services, beside ``extra``."""
+    services, service_episodes = tables.services(batch)
+    cases = tables.cases(batch, ctx, schema)
+    return Part(
+        cases=cases,
+        services=services,
+        extra=extra,
+        context=ctx,
+        case_lines=np.asarray(batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64),
+        service_episodes=service_episodes,
+        paths=batch.paths,
+    )
+
+
 def batches(
     source: Source | str | Path,
     log: IssueLog,
@@ -187,33 +202,31 @@ def batches(
         sent_header = False
         tally: dict[str, list[Any]] = {}
         seen: dict[str, Any] = {}  # the children met, for DfE rule 8510
-        for raw in parser.batches():
-            if ctx is None:
-                ctx = _context(src.name, parser.header, year, reference_date, issues)
-                schema = tables.cases_schema(ctx.year)
-            assert schema is not None
+        raws = parser.batches()
+        while True:
+            # the collector stays paused from reading a batch to its part, and the raw batch
+            # (millions of small objects, none in a cycle) is freed before the part is given:
+            # the collector, back on while the caller works, never walks it
             with gc_paused():
+                raw = next(raws, None)
+                if raw is None:
+                    break
+                if ctx is None:
+                    ctx = _context(src.name, parser.header, year, reference_date, issues)
+                    schema = tables.cases_schema(ctx.year)
+                assert schema is not None
                 batch = validate(raw, ctx, issues, tally, seen)
-            extra: dict[str, pa.Table] = {}
-            if relational:
-                if not sent_header:
-                    extra["Header"] = _header_table(src.name, parser.header)
-                    sent_header = True
-                extra.update({k: _mark(v) for k, v in batch.tables.items()})
-            with gc_paused():
-                services, service_episodes = tables.services(batch)
-                cases = tables.cases(batch, ctx, schema)
-            yield Part(
-                cases=cases,
-                services=services,
-                extra=extra,
-                context=ctx,
-                case_lines=np.asarray(
-                    batch.tables["CINdetails"].column("line").to_numpy(), dtype=np.int64
-                ),
-                service_episodes=service_episodes,
-                paths=batch.paths,
-            )
+                del raw
+                extra: dict[str, pa.Table] = {}
+                if relational:
+                    if not sent_header:
+                        extra["Header"] = _header_table(src.name, parser.header)
+                        sent_header = True
+                    extra.update({k: _mark(v) for k, v in batch.tables.items()})
+                part = _part(batch, ctx, schema, extra)
+                del batch
+            yield part
+            del part
         if ctx is not None:
             report_tally(tally, ctx, issues)
         issues.summarise()

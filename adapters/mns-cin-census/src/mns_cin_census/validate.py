@@ -296,12 +296,24 @@ def _nullable(index: np.ndarray[Any, Any]) -> pa.Array:
     return pa.array(index, pa.int64(), mask=index < 0)
 
 
+#: columns at least this long are checked a distinct value at a time (dictionary-encoded)
+_DISTINCT_FROM = 256
+
+
 def parse_dates(values: pa.Array) -> pa.Array:
     """Strict ``YYYY-MM-DD`` dates: anything else (e.g. ``2022-02-30``) is null.
 
     ``strptime`` rolls an impossible day into the next month, so the month it gives must
-    be the month written.
+    be the month written. A long column is parsed a distinct text at a time (a batch's
+    dates repeat: a few hundred days), then spread back to its rows.
     """
+    if len(values) >= _DISTINCT_FROM:
+        encoded = values.dictionary_encode()
+        return _parse_dates(encoded.dictionary).take(encoded.indices)
+    return _parse_dates(values)
+
+
+def _parse_dates(values: pa.Array) -> pa.Array:
     shaped = pc.fill_null(pc.match_substring_regex(values, _DATE), False)
     candidate = pc.if_else(shaped, values, pa.scalar(None, pa.string()))
     parsed = pc.strptime(candidate, format="%Y-%m-%d", unit="s", error_is_null=True).cast(
@@ -483,13 +495,18 @@ class _Checker:
     # ------------------------------------------------------------------ fields
     def field(self, table: str, name: str, ftype: spec.FieldType, mandatory: bool) -> pa.Array:
         line_list = self.cols[table][f"line:{name}"]
-        if not mandatory and line_list.count(None) == len(line_list):
+        missing = line_list.count(None)
+        if not mandatory and missing == len(line_list):
             return pa.nulls(len(line_list), _TYPED[ftype])  # absent throughout the batch
         raw = pc.utf8_trim_whitespace(pa.array(self.cols[table][name], pa.string()))
-        present = pc.is_valid(pa.array(line_list, pa.int64()))
         block = _BLOCK_TAG[table]
-        empty_mask = pc.and_(present, pc.fill_null(pc.equal(raw, ""), True))
-        absent = np.asarray(pc.invert(present).to_numpy(zero_copy_only=False), dtype=bool)
+        if missing:
+            present = pc.is_valid(pa.array(line_list, pa.int64()))
+            empty_mask = pc.and_(present, pc.fill_null(pc.equal(raw, ""), True))
+            absent = np.asarray(pc.invert(present).to_numpy(zero_copy_only=False), dtype=bool)
+        else:  # present in every row: no lines to convert
+            empty_mask = pc.fill_null(pc.equal(raw, ""), True)
+            absent = np.zeros(len(line_list), dtype=bool)
         empty = np.asarray(empty_mask.to_numpy(zero_copy_only=False), dtype=bool)
         lines = _Lazy(line_list)
         if mandatory:

@@ -282,3 +282,47 @@ def test_returns_of_different_years_state_no_single_reference_date(
     [note] = [i for i in recs.issues.to_pylist() if i["severity"] == "note"]
     assert "2023-03-31, 2024-03-31" in note["message"]
     assert len(with_rule(recs, "8600")) == 2  # the 2030 referral, in each file
+
+
+def test_a_long_date_column_is_parsed_as_a_short_one() -> None:
+    """Dates are parsed a distinct text at a time in a long column (dictionary-encoded):
+    the same dates, and the same nulls, as parsing each value."""
+    from mns_cin_census.validate import _DISTINCT_FROM, _parse_dates, parse_dates
+
+    texts = ["2022-03-31", "2022-02-30", "2021-13-01", "31/03/2022", "", None, "2020-02-29"]
+    values = pa.array(texts * (_DISTINCT_FROM // len(texts) + 1), pa.string())
+    assert len(values) >= _DISTINCT_FROM
+    assert parse_dates(values).to_pylist() == _parse_dates(values).to_pylist()
+    assert parse_dates(values).to_pylist()[: len(texts)] == [
+        dt.date(2022, 3, 31),
+        None,
+        None,
+        None,
+        None,
+        None,
+        dt.date(2020, 2, 29),
+    ]
+
+
+def test_a_batch_is_handed_over_not_kept(tmp_path: Path, build: Any) -> None:
+    """The parser keeps no reference to a batch it has given: the reader frees it before
+    the next is read (the cyclic collector never walks a batch's rows)."""
+    import gc
+    import weakref
+
+    from mns_cin_census.issues import Issues
+    from mns_cin_census.parse import Parser
+
+    from mns.records.issues import IssueLog
+
+    path = tmp_path / "census.xml"
+    path.write_bytes(build.document("".join(build.child(f"C{i}") for i in range(3))))
+    with path.open("rb") as stream:
+        parser = Parser(stream, Issues(IssueLog(adapter="cin-census"), "census.xml"), batch_size=1)
+        batches = parser.batches()
+        first = next(batches)
+        gone = weakref.ref(first.tables["Child"])
+        del first
+        gc.collect()
+        assert gone() is None
+        assert sum(b.children for b in batches) == 2
