@@ -13,16 +13,16 @@ output sink). Printed, all from the same run:
   elements cleared), and mns's time as a multiple of it;
 - an lxml pass that touches every element (each end event, tag and text; target: mns
   within 2x of it), and the ratio;
-Each CIN figure is the best (least CPU time) of ``--repeat`` runs (3 unless told), each in
-a fresh interpreter, for mns and the lxml passes alike: on a shared machine one run's CPU
-time can be half as long again as another's, and a ratio of two single runs says more
-about the neighbours than the reader. Peak memory is the largest of the runs.
-
 - ``mns.read`` of the smaller file into in-memory ``Records`` (its memory holds the output
   tables, so it grows with the file: not the flat-memory path);
 - liiatools 0.2.0 ``cin-census cleanfile`` on a 10,000-child file, when a Python 3.9 with
   ``liiatools==0.2.0`` and ``numpy<2`` can be installed (in a throwaway virtual
   environment); otherwise why not. Its CPU time is the whole process's (imports included).
+
+Each CIN figure is the best (least CPU time) of ``--repeat`` runs (3 unless told), each in
+a fresh interpreter, for mns and the lxml passes alike: on a shared machine one run's CPU
+time can be half as long again as another's, and a ratio of two single runs says more
+about the neighbours than the reader. Peak memory is the largest of the runs.
 
 Run::
 
