@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from mns.errors import MnsError
 from mns.records.issues import rejected
 from tests.hostile import seeds
 from tests.hostile.xlsx import bomb_xlsx, build_xlsx, cells_from_rows, replace_part
+from tests.peak import peak_mib
 
 FAR = "XFD1048576"
 PEAK = "peak_mib"
@@ -122,22 +122,9 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
-def _peak_mib() -> int:
-    """This process's peak resident memory, all of it (native libraries too), in MiB.
-
-    ``VmHWM`` belongs to the process's own address space. ``ru_maxrss`` would not do: the
-    kernel carries the spawning process's peak across ``exec``, so a child of a large pytest
-    process reports its parent's peak.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    raise RuntimeError("no VmHWM in /proc/self/status: peak memory is measured on Linux")
-
-
 def main() -> None:
     results: dict[str, Any] = {name: case() for name, case in CASES.items()}
-    results[PEAK] = _peak_mib()
+    results[PEAK] = peak_mib()
     json.dump(results, sys.stdout)
 
 

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from tests.peak import peak_mib
+
 MAPPING = """
 table = "services"
 ignore = ["Notes"]
@@ -33,13 +35,6 @@ def _export(path: Path, rows: int) -> Path:
     return path
 
 
-def _peak_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status: peak memory is measured on Linux")
-
-
 def main() -> None:
     import mns
 
@@ -51,7 +46,7 @@ def main() -> None:
         export = _export(folder / f"{name}.csv", rows)
         mns.convert(export, folder / name, mapping=mapping, batch_rows=1024, pseudonymise="k" * 16)
         out[f"{name}_mib"] = export.stat().st_size / 2**20
-        out[f"{name}_peak_mib"] = _peak_mib()
+        out[f"{name}_peak_mib"] = peak_mib()
     out["rows"] = mns.read(folder / "large").services.num_rows
     json.dump(out, sys.stdout)
 
