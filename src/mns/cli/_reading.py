@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
-from mns.cli._common import say, shows_progress
+from mns.cli._common import EXIT_INPUT, EXIT_ISSUES, say, shows_progress
 from mns.errors import MnsError
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ __all__ = [
     "Reading",
     "cli_spelling",
     "dataset_folder",
+    "exit_after_reading",
     "option_flag",
     "option_type",
     "records_folder",
@@ -500,3 +501,18 @@ def require_cases(records: Records, paths: Sequence[str | Path]) -> None:
     if records.issues.num_rows:
         hint = f"; the first problem met: {describe(records.issues.slice(0, 1).to_pylist()[0])}"
     raise MnsError(f"no cases were read from {names}{hint}", file=str(paths[0]) if paths else None)
+
+
+def exit_after_reading(unread: Sequence[str], errors: int, *, fail_on_errors: bool) -> None:
+    """End ``mns read`` or ``mns convert`` as a script expects: exit 1 naming the files that
+    could not be read (the records of the others are kept, and written), else 3 when a record
+    had an error and ``--fail-on-errors`` was given."""
+    if unread:
+        click.echo(
+            f"mns: error: {len(unread)} file(s) could not be read (whole or in part): "
+            f"{', '.join(unread)}; see the problems above",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_INPUT)
+    if fail_on_errors and errors:
+        raise click.exceptions.Exit(EXIT_ISSUES)

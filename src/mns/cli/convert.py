@@ -9,8 +9,6 @@ from typing import Any
 import click
 
 from mns.cli._common import (
-    EXIT_INPUT,
-    EXIT_ISSUES,
     debug_option,
     emit,
     fail_on_errors_option,
@@ -18,7 +16,7 @@ from mns.cli._common import (
     shows_progress,
     table_text,
 )
-from mns.cli._reading import Reading, source_options
+from mns.cli._reading import Reading, exit_after_reading, source_options
 
 __all__ = ["convert_command"]
 
@@ -121,12 +119,4 @@ def convert_command(
             click.echo(f"Every issue, one per row: {' and '.join(data['issue_files'])}.")
 
     emit(data, text)
-    if unread:
-        click.echo(
-            f"mns: error: {len(unread)} file(s) could not be read (whole or in part): "
-            f"{', '.join(unread)}; see the problems above",
-            err=True,
-        )
-        raise click.exceptions.Exit(EXIT_INPUT)
-    if fail_on_errors and overview["errors"]:
-        raise click.exceptions.Exit(EXIT_ISSUES)
+    exit_after_reading(unread, overview["errors"], fail_on_errors=fail_on_errors)

@@ -10,8 +10,6 @@ import attrs
 import click
 
 from mns.cli._common import (
-    EXIT_INPUT,
-    EXIT_ISSUES,
     debug_option,
     emit,
     fail_on_errors_option,
@@ -20,7 +18,7 @@ from mns.cli._common import (
     state,
     table_text,
 )
-from mns.cli._reading import Reading, require_cases, source_options
+from mns.cli._reading import Reading, exit_after_reading, require_cases, source_options
 from mns.errors import MnsError
 
 if TYPE_CHECKING:
@@ -204,16 +202,7 @@ def read_command(
             "Nothing written: give --out FOLDER to keep the records (and every issue in "
             "issues.csv and issues.xlsx)."
         )
-    if unread:
-        # the records of the other files are kept (and written); the exit code tells a script
-        click.echo(
-            f"mns: error: {len(unread)} file(s) could not be read (whole or in part): "
-            f"{', '.join(unread)}; see the problems above",
-            err=True,
-        )
-        raise click.exceptions.Exit(EXIT_INPUT)
-    if fail_on_errors and records.errors:
-        raise click.exceptions.Exit(EXIT_ISSUES)
+    exit_after_reading(unread, records.errors, fail_on_errors=fail_on_errors)
 
 
 def unread_files(issues: Any) -> list[str]:
