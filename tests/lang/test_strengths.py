@@ -172,19 +172,19 @@ def test_shipped_crosswalks_derive_no_strength_and_say_so(source: str, target: s
     assert "derives no strengths or protective factors" in cw.reference
 
 
+#: one need group whose rule needs a need (recorded in CIN terms) and a strength (not)
+ONE_GROUP_PLAN = plan_from_dict(
+    {
+        "plan": {"name": "p", "language": "mns"},
+        "need_group": [
+            {"code": "G1", "name": "g", "rule": "domestic_abuse and not supportive_parent_carer"}
+        ],
+    }
+)
+
+
 def test_a_plan_needing_a_strength_from_cin_records_is_told_where_to_record_it() -> None:
-    plan = plan_from_dict(
-        {
-            "plan": {"name": "p", "language": "mns"},
-            "need_group": [
-                {
-                    "code": "G1",
-                    "name": "g",
-                    "rule": "domestic_abuse and not supportive_parent_carer",
-                }
-            ],
-        }
-    )
+    plan = ONE_GROUP_PLAN
     with pytest.raises(RuleError) as caught:
         classify(pa.table({"case_id": ["a"], "cin.3A": [True]}), plan)
     message = str(caught.value)
@@ -194,18 +194,7 @@ def test_a_plan_needing_a_strength_from_cin_records_is_told_where_to_record_it()
 
 
 def test_needs_from_cin_records_and_strengths_from_a_form_combine() -> None:
-    plan = plan_from_dict(
-        {
-            "plan": {"name": "p", "language": "mns"},
-            "need_group": [
-                {
-                    "code": "G1",
-                    "name": "g",
-                    "rule": "domestic_abuse and not supportive_parent_carer",
-                }
-            ],
-        }
-    )
+    plan = ONE_GROUP_PLAN
     cases = pa.table(
         {
             "case_id": ["a", "b", "c", "d"],
