@@ -11,12 +11,25 @@ import attrs
 import pyarrow as pa
 
 import mns
+from mns.aggregate import Measure, Spec
 from mns.analyses import crosstab, match, profile
 from mns.errors import MnsError
 from mns.plan import Plan
 
 #: Indicators profiled by the checks (a flag with nulls, a category).
 INDICATORS = ("cin.1A", "cin.4B", "cin.primary_need")
+#: A partial-aggregate job the fault and cluster tests run, and the columns it reads.
+SPECS = {
+    "x": Spec(
+        keys=("la", "sex"),
+        measures=(
+            Measure("n", "count"),
+            Measure("age", "sum", "age"),
+            Measure("f", "true", "cin.1A"),
+        ),
+    )
+}
+COLUMNS = ["la", "sex", "age", "cin.1A"]
 
 
 def checks(

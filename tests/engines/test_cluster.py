@@ -35,10 +35,9 @@ import pyarrow as pa
 import pytest
 
 import mns
-from mns.aggregate import Measure, Spec
 from mns.engines import EngineError, dataset, run
 from tests.engines._fs import ROOT_ENV, opened, rooted
-from tests.engines._helpers import Slow
+from tests.engines._helpers import COLUMNS, SPECS, Slow
 from tests.engines.conftest import write
 
 pytest.importorskip("distributed")
@@ -48,17 +47,6 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 #: Seconds a process may take to start, and a run to give up (the engine's timeout).
 START = 60.0
 TIMEOUT = 20.0
-SPECS = {
-    "x": Spec(
-        keys=("la", "sex"),
-        measures=(
-            Measure("n", "count"),
-            Measure("age", "sum", "age"),
-            Measure("f", "true", "cin.1A"),
-        ),
-    )
-}
-COLUMNS = ["la", "sex", "age", "cin.1A"]
 
 
 @attrs.define

@@ -9,22 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from mns.aggregate import Measure, Spec
 from mns.engines import Dask, Engine, EngineError, Processes, dataset, run
-from tests.engines._helpers import AlwaysDie, DieOnce, Slow, marker
+from tests.engines._helpers import COLUMNS, SPECS, AlwaysDie, DieOnce, Slow, marker
 from tests.engines.conftest import write
-
-SPECS = {
-    "x": Spec(
-        keys=("la", "sex"),
-        measures=(
-            Measure("n", "count"),
-            Measure("age", "sum", "age"),
-            Measure("f", "true", "cin.1A"),
-        ),
-    )
-}
-COLUMNS = ["la", "sex", "age", "cin.1A"]
 
 
 @pytest.fixture(scope="module")
