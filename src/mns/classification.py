@@ -13,6 +13,7 @@ Three-valued logic: a rule is true, false or unknown (it depends on missing valu
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import json
 import threading
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
     from mns.engines import Dataset
     from mns.records.model import Case
+    from mns.rules.bits import Bitmap, Truth
 
 __all__ = [
     "MODES",
@@ -61,8 +63,10 @@ __all__ = [
 MODES = ("first", "all")
 UNASSIGNED = "unassigned"  #: no need group's rule holds
 UNKNOWN = "unknown"  #: membership depends on missing values
-#: Rows per batch when a whole table is classified (tables are split, zero-copy, into these).
-BATCH_ROWS = 1 << 18
+#: Most rows per batch when a whole table is classified (a table is split into at least as
+#: many batches as there are threads): large enough that the per-batch work of the rules'
+#: Python code is small beside their work on the rows.
+BATCH_ROWS = 1 << 20
 
 ClassifyMode = Literal["first", "all"]
 CrosswalkArg = Iterable[Crosswalk | str | Path] | None
@@ -120,7 +124,11 @@ def _plan_language(plan: Plan) -> Language:
         ) from None
 
 
-def _rules(plan: Plan, scope: Scope) -> tuple[list[PlanRule], list[PlanRule]]:
+@functools.lru_cache(maxsize=64)
+def _rules(plan: Plan, lang: Language) -> tuple[tuple[PlanRule, ...], tuple[PlanRule, ...]]:
+    """The plan's need-group rules and service thresholds, checked (once for each plan: plans
+    and languages are immutable)."""
+    scope = Scope(language=lang)
     groups: list[PlanRule] = []
     thresholds: list[PlanRule] = []
     items: list[tuple[str, str, str, str | None, str]] = []
@@ -149,7 +157,7 @@ def _rules(plan: Plan, scope: Scope) -> tuple[list[PlanRule], list[PlanRule]]:
             ) from None
         rule = PlanRule(kind=kind, code=code, name=name, text=text, expr=expr, where=where)
         (groups if kind == "need_group" else thresholds).append(rule)
-    return groups, thresholds
+    return tuple(groups), tuple(thresholds)
 
 
 def _offers(plan: Plan, crosswalks: CrosswalkArg) -> list[Offer]:
@@ -178,7 +186,7 @@ def prepare(
     neither the cases nor any crosswalk can supply."""
     plan = _plan(plan)
     lang = _plan_language(plan)
-    groups, thresholds = _rules(plan, Scope(language=lang))
+    groups, thresholds = _rules(plan, lang)
     for g in groups:
         if g.code in (UNASSIGNED, UNKNOWN):
             raise PlanError(
@@ -350,7 +358,7 @@ def classify(
     *,
     crosswalks: CrosswalkArg = None,
     threads: int | None = None,
-    missing_fields: bool = True,
+    missing_fields: bool = False,
 ) -> Dataset: ...
 
 
@@ -362,7 +370,7 @@ def classify(
     *,
     crosswalks: CrosswalkArg = None,
     threads: int | None = None,
-    missing_fields: bool = True,
+    missing_fields: bool = False,
 ) -> pa.Table | pa.RecordBatchReader: ...
 
 
@@ -373,7 +381,7 @@ def classify(
     *,
     crosswalks: CrosswalkArg = None,
     threads: int | None = None,
-    missing_fields: bool = True,
+    missing_fields: bool = False,
 ) -> pa.Table | pa.RecordBatchReader | Dataset:
     """Classify ``cases`` with ``plan``'s rules.
 
@@ -386,7 +394,8 @@ def classify(
     - ``threshold.<service code>`` (bool, null where unknown) for every service with a threshold.
     - ``missing_fields`` (list of column names): for cases whose need group is unknown (with
       ``"all"``: some group is unknown), the missing columns the unknown rules depend on;
-      null for the others. ``missing_fields=False`` leaves this column out (and its work).
+      null for the others. Only with ``missing_fields=True``: the column costs more than the
+      need groups themselves (:func:`explain` gives the same for one case).
 
     A Table gives a Table; a RecordBatchReader or an iterable of batches gives a
     RecordBatchReader that classifies batch by batch as it is read; a dataset
@@ -450,16 +459,17 @@ def _classify_table(
     workers: int,
     with_missing: bool,
 ) -> pa.Table:
-    """A whole table: the rules run on slices of ``BATCH_ROWS`` rows of just the columns they
-    read (combined into one chunk each, whatever the table's chunking); the input columns go
-    to the result as they are (zero-copy)."""
+    """A whole table: the rules run on slices of at most ``BATCH_ROWS`` rows, one a thread at
+    least, of just the columns they read (combined into one chunk each, whatever the table's
+    chunking); the input columns go to the result as they are (zero-copy)."""
     import pyarrow as pa
 
     read = [name for name, src in prep.binding.sources.items() if isinstance(src, Present)]
-    starts = range(0, table.num_rows, BATCH_ROWS)
+    step = max(1, min(BATCH_ROWS, -(-table.num_rows // workers)))
+    starts = range(0, table.num_rows, step)
 
     def run(start: int) -> list[pa.Array]:
-        part = table.slice(start, BATCH_ROWS).select(read).combine_chunks()
+        part = table.slice(start, step).select(read).combine_chunks()
         batch = pa.RecordBatch.from_arrays(
             [
                 part.column(i).chunk(0)
@@ -469,9 +479,7 @@ def _classify_table(
             ],
             schema=part.schema,
         )
-        return _new_columns(
-            batch, min(BATCH_ROWS, table.num_rows - start), prep, mode, with_missing
-        )
+        return _new_columns(batch, min(step, table.num_rows - start), prep, mode, with_missing)
 
     parts = list(_ordered_map(run, iter(starts), workers))
     new_fields = list(out_schema)[len(keep) :]
@@ -513,165 +521,116 @@ def _missing_type() -> pa.DataType:
     return pa.list_(pa.dictionary(pa.int32(), pa.string()))
 
 
-def _bits(array: pa.Array) -> Any:
-    """A null-free bool array as a numpy uint8 array of 0 and 1."""
-    import numpy as np
-
-    buf = array.buffers()[1]
-    raw = np.frombuffer(buf, np.uint8)
-    return np.unpackbits(raw, bitorder="little", count=array.offset + len(array))[array.offset :]
-
-
-def _held(result: pa.Array) -> pa.Array:
-    """True where ``result`` is true; false where false or unknown (a bitmap operation)."""
-    import pyarrow.compute as pc
-
-    return pc.and_kleene(result, pc.is_valid(result)) if result.null_count else result
-
-
-def _not_false(result: pa.Array) -> pa.Array:
-    """True where ``result`` is true or unknown; false where false."""
-    import pyarrow.compute as pc
-
-    return pc.or_kleene(result, pc.is_null(result)) if result.null_count else result
-
-
-def _first(results: Sequence[pa.Array], prep: Prepared, n: int) -> pa.Array:
+def _first(truths: Sequence[Truth], prep: Prepared, n: int) -> pa.Array:
     """The ``need_group`` column: the code of the first rule that is not false (``unknown`` if
-    that rule is unknown), built with bitmap operations and the bits of the integer codes,
+    that rule is unknown), built from the rules' bitmaps a bit of the integer code at a time,
     never from strings."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from mns.rules.bits import unpacked
 
     dictionary = pa.array([*prep.group_codes, UNASSIGNED, UNKNOWN], pa.string())
     unassigned, unknown = len(prep.group_codes), len(prep.group_codes) + 1
     position = {code: i for i, code in enumerate(prep.group_codes)}
-    width = unknown.bit_length()
-    bits: list[pa.Array | None] = [None] * width
+    size = (n + 7) // 8
+    planes = [np.zeros(size, np.uint8) for _ in range(unknown.bit_length())]  # code bit j
 
-    def add(mask: pa.Array, code: int) -> None:
-        for j in range(width):
+    def add(rows: Bitmap, code: int) -> None:
+        for j in range(len(planes)):
             if code >> j & 1:
-                seen = bits[j]
-                bits[j] = mask if seen is None else pc.or_(seen, mask)
+                planes[j] |= rows
 
-    remaining: pa.Array | None = None  # rows where every rule so far is false
-    unknown_rows: pa.Array | None = None
-    for rule, result in zip(prep.groups, results, strict=True):
-        held, not_false = _held(result), _not_false(result)
-        first_here = not_false if remaining is None else pc.and_(remaining, not_false)
-        remaining = pc.invert(not_false) if remaining is None else pc.and_not(remaining, not_false)
-        if result.null_count:
-            unknown_here = pc.and_not(first_here, held)
-            unknown_rows = (
-                unknown_here if unknown_rows is None else pc.or_(unknown_rows, unknown_here)
-            )
-            first_here = pc.and_(first_here, held)
-        add(first_here, position[rule.code])
-    if remaining is None:
-        indices = np.full(n, unassigned, np.int32)
+    remaining = np.full(size, 0xFF, np.uint8)  # rows where every rule so far is false
+    unknown_rows = np.zeros(size, np.uint8)
+    for rule, result in zip(prep.groups, truths, strict=True):
+        first_here = remaining & ~result.false
+        remaining &= result.false
+        unknown_rows |= first_here & ~result.true
+        add(first_here & result.true, position[rule.code])
+    add(remaining, unassigned)
+    add(unknown_rows, unknown)
+    if len(planes) <= 8:  # the code's bits gathered in bytes, widened once
+        small = unpacked(planes[0], n).view(np.uint8)
+        for j, plane in enumerate(planes[1:], 1):
+            small |= unpacked(plane, n).view(np.uint8) << j
+        indices = small.astype(np.int32)
     else:
-        add(remaining, unassigned)
-        if unknown_rows is not None:
-            add(unknown_rows, unknown)
-        if width <= 8:  # pack the code's bits in bytes, widen once
-            small = np.zeros(n, np.uint8)
-            for j, mask in enumerate(bits):
-                if mask is not None:
-                    np.bitwise_or(small, np.left_shift(_bits(mask), j, dtype=np.uint8), out=small)
-            indices = small.astype(np.int32)
-        else:
-            indices = np.zeros(n, np.int32)
-            for j, mask in enumerate(bits):
-                if mask is not None:
-                    indices |= _bits(mask).astype(np.int32) << j
+        indices = np.zeros(n, np.int32)
+        for j, plane in enumerate(planes):
+            indices |= unpacked(plane, n).astype(np.int32) << j
     return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), dictionary)
 
 
 def _missing_fields(
-    view: Any, results: Sequence[pa.Array], prep: Prepared, mode: ClassifyMode, n: int
+    view: Any, truths: Sequence[Truth], prep: Prepared, mode: ClassifyMode, n: int
 ) -> pa.Array:
     """``missing_fields``: for each row whose classification is unknown, the missing columns
-    the unknown rules that matter depend on (sorted); null elsewhere. Nothing is computed for
-    a batch where no rule is unknown."""
+    the unknown rules that matter depend on (sorted); null elsewhere. Bitmaps are read only at
+    the unknown rows."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    list_type = _missing_type()
-    unknown_rules = [k for k, r in enumerate(results) if r.null_count]
-    if not unknown_rules:
-        return pa.nulls(n, list_type)
-    relevant: dict[int, pa.Array] = {}  # rule -> rows where that unknown rule matters
-    if mode == "first":  # the unknown rules before the first rule that holds
-        no_true_before: pa.Array | None = None
-        for k, result in enumerate(results[: max(unknown_rules) + 1]):
-            if result.null_count:
-                is_null = pc.is_null(result)
-                relevant[k] = (
-                    is_null if no_true_before is None else pc.and_(is_null, no_true_before)
-                )
-            held = _held(result)
-            no_true_before = (
-                pc.invert(held) if no_true_before is None else pc.and_not(no_true_before, held)
-            )
-    else:
-        relevant = {k: pc.is_null(results[k]) for k in unknown_rules}
-    any_relevant: pa.Array | None = None
-    for rel in relevant.values():
-        any_relevant = rel if any_relevant is None else pc.or_(any_relevant, rel)
-    assert any_relevant is not None
-    rows = np.flatnonzero(_bits(any_relevant))
+    from mns.rules.bits import unpacked, valid_bits
+
+    relevant: dict[int, Bitmap] = {}  # rule -> rows where that rule is unknown and matters
+    no_true_before: Bitmap | None = None
+    for k, result in enumerate(truths):
+        unknown = result.unknown()
+        relevant[k] = unknown if no_true_before is None else unknown & no_true_before
+        if mode == "first":  # only the unknown rules before the first rule that holds
+            held = result.true
+            no_true_before = ~held if no_true_before is None else no_true_before & ~held
+    listed = functools.reduce(np.bitwise_or, relevant.values(), np.zeros((n + 7) // 8, np.uint8))
+    rows = np.flatnonzero(unpacked(listed, n))
     if not len(rows):
-        return pa.nulls(n, list_type)
-    fields = sorted({f for k in relevant for f in prep.groups[k].leaves})
+        return pa.nulls(n, _missing_type())
+    byte, shift = rows >> 3, (rows & 7).astype(np.uint8)
+
+    def at_rows(bits: Bitmap) -> Any:
+        return (bits[byte] >> shift & 1).view(np.bool_)
+
+    matters = {k: at_rows(rel) for k, rel in relevant.items()}
+    matters = {k: m for k, m in matters.items() if m.any()}
+    fields = sorted({f for k in matters for f in prep.groups[k].leaves})
     masks = []  # per field: is it missing and does it matter, on the unknown rows
     for name in fields:
         src = prep.binding.sources[name]
         assert isinstance(src, Present | Absent)
-        related: pa.Array | None = None
-        for k, rel in relevant.items():
-            if name in prep.groups[k].leaves:
-                related = rel if related is None else pc.or_(related, rel)
-        assert related is not None
-        masks.append(_bits(pc.and_(pc.is_null(view.column(src.column)), related))[rows])
+        related = np.logical_or.reduce(
+            [m for k, m in matters.items() if name in prep.groups[k].leaves]
+        )
+        valid = valid_bits(view.column(src.column))
+        masks.append(np.zeros_like(related) if valid is None else related & ~at_rows(valid))
     # Each unknown row's set of missing fields as a bit pattern; rows share a few patterns,
     # so each pattern's list is built once and the rows take theirs.
     patterns = np.zeros(len(rows), dtype=object if len(fields) > 63 else np.uint64)
     for f, mask in enumerate(masks):
         patterns |= mask.astype(patterns.dtype) << (f if patterns.dtype == object else np.uint64(f))
     unique, which = np.unique(patterns, return_inverse=True)
-    # each pattern's field numbers, one after the other
+    # each pattern's list of names once; every listed row takes its pattern's (Arrow's take)
     members = [[f for f in range(len(fields)) if int(u) >> f & 1] for u in unique]
-    sizes = np.asarray([len(m) for m in members], np.int32)
-    flat = np.asarray([f for m in members for f in m], np.int32)
-    pattern_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
-    # the ListArray straight from offsets: row r holds its pattern's names
-    row_sizes = sizes[which]
-    offsets = np.zeros(n + 1, np.int32)
-    offsets[rows + 1] = row_sizes
-    np.cumsum(offsets, out=offsets)
-    within = np.arange(int(row_sizes.sum()), dtype=np.int32) - np.repeat(offsets[rows], row_sizes)
-    codes = flat[np.repeat(pattern_start[which], row_sizes) + within]
-    values = pa.DictionaryArray.from_arrays(
-        pa.array(codes, pa.int32()), pa.array(fields, pa.string())
+    starts = np.cumsum([0] + [len(m) for m in members], dtype=np.int32)
+    names = pa.DictionaryArray.from_arrays(
+        pa.array([f for m in members for f in m], pa.int32()), pa.array(fields, pa.string())
     )
-    null = np.ones(n, np.bool_)
-    null[rows] = False
-    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(null))
+    lists = pa.ListArray.from_arrays(pa.array(starts), names)
+    index = np.zeros(n, np.int32)
+    index[rows] = which
+    take = pa.Array.from_buffers(pa.int32(), n, [pa.py_buffer(listed), pa.py_buffer(index)])
+    return lists.take(take)
 
 
 def _new_columns(
     batch: pa.RecordBatch, n: int, prep: Prepared, mode: ClassifyMode, with_missing: bool = True
 ) -> list[pa.Array]:
     """The columns classify adds, for one batch of ``n`` rows (the batch may have no columns)."""
-    from mns.rules.arrow import Batch, broadcast, evaluate as arrow_evaluate
+    from mns.rules.arrow import Batch, truth
 
     view = Batch(batch, prep.binding, n)
-    groups = [broadcast(arrow_evaluate(g.expr, view), n) for g in prep.groups]
-    columns = [_first(groups, prep, n)] if mode == "first" else list(groups)
-    columns.extend(broadcast(arrow_evaluate(t.expr, view), n) for t in prep.thresholds)
+    groups = [truth(g.expr, view) for g in prep.groups]
+    columns = [_first(groups, prep, n)] if mode == "first" else [g.arrow(n) for g in groups]
+    columns.extend(truth(t.expr, view).arrow(n) for t in prep.thresholds)
     if with_missing:
         columns.append(_missing_fields(view, groups, prep, mode, n))
     return columns
@@ -904,7 +863,7 @@ class ClassifyStep:
     plan: Plan
     mode: ClassifyMode
     crosswalks: tuple[Any, ...] = ()
-    missing_fields: bool = True
+    missing_fields: bool = False
     _memo: dict[Any, Any] = attrs.field(factory=dict, init=False)  # by input schema
 
     def __getstate__(self) -> dict[str, Any]:  # the memo stays behind

@@ -90,9 +90,9 @@ def test_only_the_columns_a_run_needs_are_read(by_la: Path, plan: Plan) -> None:
 def test_classifying_a_dataset_classifies_each_case_as_the_table_does(
     cases: pa.Table, by_la: Path, plan: Plan
 ) -> None:
-    data = mns.classify(dataset(by_la, task_rows=1), plan)
+    data = mns.classify(dataset(by_la, task_rows=1), plan, missing_fields=True)
     assert isinstance(data, mns.engines.Dataset)
-    out = mns.classify(cases, plan)
+    out = mns.classify(cases, plan, missing_fields=True)
     assert isinstance(out, pa.Table)
     made = [n for n in out.column_names if n not in cases.column_names]
     assert "need_group" in made

@@ -311,7 +311,7 @@ def strength_cases(draw: st.DrawFn) -> pa.Table:
 
 @given(strength_cases())
 def test_arrow_and_per_case_agree_on_strengths(cases: pa.Table) -> None:
-    out = classify(cases, STRENGTHS_PLAN)
+    out = classify(cases, STRENGTHS_PLAN, missing_fields=True)
     assert isinstance(out, pa.Table)
     for row, result in zip(cases.to_pylist(), out.to_pylist(), strict=True):
         one = classify_case(row, STRENGTHS_PLAN)

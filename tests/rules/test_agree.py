@@ -116,7 +116,7 @@ def test_classify_agrees_with_classify_case_and_streams(
 ) -> None:
     plan = _plan(language_file, groups, thresholds)
     table = data.draw(gen.tables())
-    whole = classify(table, plan, mode)
+    whole = classify(table, plan, mode, missing_fields=True)
     assert isinstance(whole, pa.Table)
     added = [n for n in whole.column_names if n not in table.column_names]
     got = _rows(whole, added)
@@ -133,7 +133,8 @@ def test_classify_agrees_with_classify_case_and_streams(
     def stream() -> Iterator[pa.RecordBatch]:
         yield from batches
 
-    reader = classify(stream(), plan, mode, threads=data.draw(st.sampled_from([1, 2])))
+    threads = data.draw(st.sampled_from([1, 2]))
+    reader = classify(stream(), plan, mode, threads=threads, missing_fields=True)
     assert isinstance(reader, pa.RecordBatchReader)
     streamed = reader.read_all()
     assert streamed.schema == whole.schema

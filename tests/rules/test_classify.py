@@ -65,7 +65,7 @@ def _column(table: pa.Table, name: str) -> list[Any]:
 
 
 def test_first_match_in_plan_order_with_unknowns() -> None:
-    out = classify(TABLE, PLAN)
+    out = classify(TABLE, PLAN, missing_fields=True)
     assert isinstance(out, pa.Table)
     assert _column(out, "need_group") == ["NG1", UNKNOWN, UNKNOWN, UNKNOWN, UNASSIGNED]
     # b: NG1 false, NG2 unknown (abuse_or_neglect missing) -> unknown, although NG4 is false
@@ -100,7 +100,7 @@ def test_thresholds_are_three_valued_counts() -> None:
 
 
 def test_mode_all_gives_one_column_per_group() -> None:
-    out = classify(TABLE, PLAN, mode="all")
+    out = classify(TABLE, PLAN, mode="all", missing_fields=True)
     assert isinstance(out, pa.Table)
     assert [n for n in out.column_names if n.startswith("need_group")] == [
         "need_group.NG1",
@@ -177,11 +177,11 @@ def test_results_do_not_depend_on_batches_or_threads() -> None:
     big = pa.concat_tables([TABLE] * 400)
     import mns.classification as module
 
-    one = classify(big, PLAN, threads=1)
+    one = classify(big, PLAN, threads=1, missing_fields=True)
     old = module.BATCH_ROWS
     module.BATCH_ROWS = 7
     try:
-        many = classify(big, PLAN, threads=3)
+        many = classify(big, PLAN, threads=3, missing_fields=True)
     finally:
         module.BATCH_ROWS = old
     assert isinstance(one, pa.Table)
@@ -190,22 +190,22 @@ def test_results_do_not_depend_on_batches_or_threads() -> None:
 
 
 def test_output_columns_of_the_input_are_replaced() -> None:
-    first = classify(TABLE, PLAN)
+    first = classify(TABLE, PLAN, missing_fields=True)
     assert isinstance(first, pa.Table)
-    again = classify(first, PLAN)
+    again = classify(first, PLAN, missing_fields=True)
     assert isinstance(again, pa.Table)
     assert again.column_names == first.column_names
     assert again.to_pylist() == first.to_pylist()
 
 
-def test_missing_fields_can_be_left_out() -> None:
-    full = classify(TABLE, PLAN)
-    lean = classify(TABLE, PLAN, missing_fields=False)
+def test_missing_fields_only_on_request() -> None:
+    full = classify(TABLE, PLAN, missing_fields=True)
+    lean = classify(TABLE, PLAN)
     assert isinstance(full, pa.Table)
     assert isinstance(lean, pa.Table)
     assert lean.column_names == [n for n in full.column_names if n != "missing_fields"]
     assert lean.to_pylist() == full.drop_columns(["missing_fields"]).to_pylist()
-    again = classify(full, PLAN, missing_fields=False)  # an old missing_fields does not stay
+    again = classify(full, PLAN)  # an old missing_fields does not stay
     assert isinstance(again, pa.Table)
     assert "missing_fields" not in again.column_names
 
@@ -228,7 +228,7 @@ def test_the_plan_may_be_a_path(tmp_path: Path) -> None:
 
 
 def test_classify_case_matches_classify() -> None:
-    out = classify(TABLE, PLAN)
+    out = classify(TABLE, PLAN, missing_fields=True)
     assert isinstance(out, pa.Table)
     for row, result in zip(TABLE.to_pylist(), out.to_pylist(), strict=True):
         one = classify_case(row, PLAN)
@@ -386,7 +386,7 @@ def test_codes_not_collected_that_year_are_false_not_missing() -> None:
         },  # 18A was collected then
         {**base, "case_id": "none", "reference_date": None},
     ]
-    out = classify(_cin_cases(rows), CIN_PLAN)
+    out = classify(_cin_cases(rows), CIN_PLAN, missing_fields=True)
     assert isinstance(out, pa.Table)
     assert _column(out, "need_group") == [UNASSIGNED, UNKNOWN, UNKNOWN]
     # without a reference date the year is unknown, so 18A is unknown too

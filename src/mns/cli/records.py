@@ -359,7 +359,7 @@ def classify_command(
     plan = load_plan(plan_path)
     records = reading.read_cases(sources)
     classified = classification.classify(
-        records.cases, plan, mode="all" if mode == "all" else "first"
+        records.cases, plan, mode="all" if mode == "all" else "first", missing_fields=True
     )
     assert isinstance(classified, pa.Table)
     if mode == "first":

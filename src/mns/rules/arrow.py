@@ -1,14 +1,20 @@
 """The Arrow compiler: a checked rule on a whole record batch with ``pyarrow.compute``.
 
-Three-valued logic maps onto Arrow's nulls: ``and_kleene``, ``or_kleene``, ``invert`` and the
-comparison kernels already propagate unknowns as SQL does; ``in`` and ``count`` get the same
-treatment by hand. Comparisons of a dictionary-encoded column with a text are decided once on
-the (small) dictionary and then on the integer codes, never on the strings of every row.
+Conditions are worked out as :class:`~mns.rules.bits.Truth` values, two bitmaps a batch
+(where true, where false), so ``and``, ``or`` and ``not`` are one bitwise operation each.
+Comparisons of a number or date column are numpy comparisons of its values, masked by its
+validity; comparisons of a dictionary-encoded column with a text are decided once on the
+(small) dictionary and then on the integer codes, never on the strings of every row. Other
+comparisons, ``in`` on plain columns and ``count`` use Arrow's kernels, which propagate
+unknowns as SQL does, and become bitmaps after. :func:`evaluate` gives Arrow values.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
+from collections.abc import Hashable
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -18,8 +24,9 @@ import pyarrow.compute as pc
 from mns.errors import SchemaError
 from mns.rules import ir
 from mns.rules.bind import Absent, Binding, Derived, Present
+from mns.rules.bits import Truth, packed, valid_bits, values
 
-__all__ = ["Batch", "check_schema", "evaluate"]
+__all__ = ["Batch", "check_schema", "evaluate", "truth"]
 
 #: A pyarrow Array or Scalar (pyarrow is untyped for mypy here, so this is Any).
 ArrowValue: TypeAlias = Any
@@ -88,6 +95,7 @@ class Batch:
         self.binding = binding
         self.n = batch.num_rows if n is None else n
         self.cache: dict[str, pa.Array] = {}
+        self.truths: dict[Hashable, Truth] = {}  #: by ir.shape: flags, comparisons, ``in``
 
     def column(self, column: ir.Column) -> pa.Array:
         name = column.name
@@ -146,36 +154,33 @@ def _plain(value: ArrowValue) -> ArrowValue:
     return value
 
 
-def _dict_lookup(array: pa.DictionaryArray, on_dictionary: pa.Array) -> pa.Array:
-    """A condition decided on the dictionary (``on_dictionary``), mapped to every row through
-    the integer codes: a comparison of codes when few entries match, else a ``take``."""
-    if on_dictionary.null_count == 0:
-        hits = np.flatnonzero(on_dictionary.to_numpy(zero_copy_only=False))
-        if len(hits) <= _FEW:
-            indices = array.indices
-            result: ArrowValue = pc.equal(
-                indices, pa.scalar(int(hits[0]) if len(hits) else -1, indices.type)
-            )
-            for hit in hits[1:]:
-                result = pc.or_kleene(result, pc.equal(indices, pa.scalar(int(hit), indices.type)))
-            return result
-    return pc.take(on_dictionary, array.indices)
+def _dict_lookup(array: pa.DictionaryArray, on_dictionary: pa.Array) -> Truth:
+    """A condition decided on the dictionary (``on_dictionary``, no nulls), mapped to every
+    row through the integer codes: a comparison of codes when few entries match, else a
+    lookup."""
+    n = len(array)
+    hit = np.asarray(on_dictionary.to_numpy(zero_copy_only=False), np.bool_)
+    hits = np.flatnonzero(hit)
+    codes = values(array.indices)
+    assert codes is not None  # dictionary indices are integers
+    if len(hits) == 0:
+        held = np.zeros(n, np.bool_)
+    elif len(hits) <= _FEW:  # (python ints: a numpy int64 would widen the codes first)
+        held = codes == int(hits[0])
+        for h in hits[1:]:
+            held |= codes == int(h)
+    else:  # the codes under nulls may be anything: clipped, and masked after
+        held = np.take(hit, codes, mode="clip")
+    return Truth.where(packed(held), valid_bits(array))
 
 
-_FEW = 4  #: up to this many matching dictionary entries, compare codes rather than take
-
-
-def _dict_equal(array: pa.DictionaryArray, value: str) -> pa.Array:
-    """``array == value`` decided on the dictionary, then mapped through the integer codes."""
-    return _dict_lookup(array, pc.equal(array.dictionary, value))
+_FEW = 4  #: up to this many matching dictionary entries, compare codes rather than look up
 
 
 def _is_in(value: ArrowValue, values: tuple[Any, ...]) -> ArrowValue:
     if isinstance(value, pa.Scalar):
         found = value.is_valid and any(value.as_py() == v for v in values)
         return pa.scalar(found, pa.bool_()) if value.is_valid else _NULL_BOOL
-    if isinstance(value, pa.DictionaryArray):
-        return _dict_lookup(value, _is_in(value.dictionary, values))
     typ = value.type
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
         exact = all(isinstance(v, int) for v in values) and not pa.types.is_floating(typ)
@@ -193,6 +198,15 @@ def _is_in(value: ArrowValue, values: tuple[Any, ...]) -> ArrowValue:
     if value.null_count:
         found = pc.if_else(pc.is_null(value), _NULL_BOOL, found)
     return found
+
+
+def _in(expr: ir.In, batch: Batch) -> Truth:
+    value = evaluate(expr.arg, batch)
+    if isinstance(value, pa.DictionaryArray) and not value.dictionary.null_count:
+        found = _dict_lookup(value, _is_in(value.dictionary, expr.values))
+    else:
+        found = Truth.of(_is_in(_plain(value), expr.values), batch.n)
+    return ~found if expr.negated else found
 
 
 def _same_int(value: ArrowValue, other: ArrowValue) -> ArrowValue:
@@ -252,62 +266,140 @@ def _compare_intervals(
     return pc.if_else(t, _TRUE, pc.if_else(f, _FALSE, _NULL_BOOL))
 
 
-def _compare(expr: ir.Compare, batch: Batch) -> ArrowValue:
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_NUMPY = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+
+
+def _number(value: ArrowValue) -> Any:
+    """A valid number or ``date32`` scalar as numpy compares it with :func:`values` (dates as
+    days), else None."""
+    if not isinstance(value, pa.Scalar) or not value.is_valid:
+        return None
+    if pa.types.is_date32(value.type):
+        return value.cast(pa.int32()).as_py()
+    if pa.types.is_integer(value.type) or pa.types.is_floating(value.type):
+        return value.as_py()
+    return None
+
+
+def _compare_fast(op: str, lv: ArrowValue, rv: ArrowValue) -> Truth | None:
+    """``lv op rv`` for a number or date column, or a dictionary column against a text, without
+    Arrow's kernels; None for the other cases."""
+    if isinstance(lv, pa.Scalar) and isinstance(rv, pa.Array):
+        lv, rv, op = rv, lv, _FLIPPED[op]
+    if not isinstance(lv, pa.Array):
+        return None
+    if isinstance(lv, pa.DictionaryArray):
+        if (
+            op in ("==", "!=")
+            and isinstance(rv, pa.Scalar)
+            and rv.is_valid
+            and isinstance(rv.as_py(), str)
+            and not lv.dictionary.null_count
+        ):
+            equal = _dict_lookup(lv, pc.equal(lv.dictionary, rv.as_py()))
+            return equal if op == "==" else ~equal
+        return None
+    left = values(lv)
+    if left is None:
+        return None
+    if isinstance(rv, pa.Array):
+        right = values(rv) if pa.types.is_date32(rv.type) == pa.types.is_date32(lv.type) else None
+        if right is None:
+            return None
+        valid, other = valid_bits(lv), valid_bits(rv)
+        if valid is None or other is None:
+            valid = other if valid is None else valid
+        else:
+            valid = valid & other
+    else:
+        right = _number(rv)
+        if right is None or pa.types.is_date32(rv.type) != pa.types.is_date32(lv.type):
+            return None
+        valid = valid_bits(lv)
+    return Truth.where(packed(_NUMPY[op](left, right)), valid)
+
+
+def _compare(expr: ir.Compare, batch: Batch) -> Truth:
     left, right = expr.left, expr.right
     if isinstance(left, ir.Count) or isinstance(right, ir.Count):
         a = _count(left, batch) if isinstance(left, ir.Count) else (evaluate(left, batch),) * 2
         b = _count(right, batch) if isinstance(right, ir.Count) else (evaluate(right, batch),) * 2
-        return _compare_intervals(expr.op, a, b)
+        return Truth.of(_compare_intervals(expr.op, a, b), batch.n)
     lv, rv = evaluate(left, batch), evaluate(right, batch)
-    if expr.op in ("==", "!=") and isinstance(rv, pa.Scalar) and isinstance(lv, pa.DictionaryArray):
-        lv, rv = rv, lv
-    if (
-        expr.op in ("==", "!=")
-        and isinstance(lv, pa.Scalar)
-        and isinstance(rv, pa.DictionaryArray)
-        and lv.is_valid
-        and isinstance(lv.as_py(), str)
-    ):
-        equal = _dict_equal(rv, lv.as_py())
-        return equal if expr.op == "==" else pc.invert(equal)
+    fast = _compare_fast(expr.op, lv, rv)
+    if fast is not None:
+        return fast
     lv, rv = _plain(lv), _plain(rv)
     lv, rv = _same_int(lv, rv), _same_int(rv, lv)
     if pa.types.is_date64(lv.type):
         lv = lv.cast(pa.date32())
     if pa.types.is_date64(rv.type):
         rv = rv.cast(pa.date32())
-    return _KERNELS[expr.op](lv, rv)
+    return Truth.of(_KERNELS[expr.op](lv, rv), batch.n)
+
+
+def truth(expr: ir.Expr, batch: Batch) -> Truth:
+    """Where the condition ``expr`` is true, false or unknown on ``batch``'s rows. Flags,
+    comparisons and ``in`` are worked out once a batch, wherever the plan repeats them; the
+    and/or/not over them cost less than looking them up."""
+    if isinstance(expr, ir.Column | ir.Compare | ir.In):
+        key = ir.shape(expr)
+        found = batch.truths.get(key)
+        if found is None:
+            found = batch.truths[key] = _leaf(expr, batch)
+        return found
+    if isinstance(expr, ir.Const):
+        return Truth.constant(bool(expr.value), batch.n)
+    if isinstance(expr, ir.Not):
+        return ~truth(expr.arg, batch)
+    if isinstance(expr, ir.And):
+        return functools.reduce(operator.and_, (truth(a, batch) for a in expr.args))
+    if isinstance(expr, ir.Or):
+        return functools.reduce(operator.or_, (truth(a, batch) for a in expr.args))
+    if isinstance(expr, ir.Missing):
+        return _missing(expr.arg, batch)
+    raise AssertionError(f"not a condition: {expr!r}")  # pragma: no cover
+
+
+def _leaf(expr: ir.Column | ir.Compare | ir.In, batch: Batch) -> Truth:
+    if isinstance(expr, ir.Column):
+        return Truth.of(batch.column(expr), batch.n)
+    if isinstance(expr, ir.Compare):
+        return _compare(expr, batch)
+    return _in(expr, batch)
+
+
+def _missing(arg: ir.Expr, batch: Batch) -> Truth:
+    if isinstance(arg, ir.Count):  # a count is never missing
+        return Truth.constant(False, batch.n)
+    if ir.type_of(arg) is ir.Type.BOOL and not isinstance(arg, ir.Column):
+        unknown = truth(arg, batch).unknown()
+        return Truth(unknown, ~unknown)
+    value = evaluate(arg, batch)
+    if isinstance(value, pa.Scalar):
+        return Truth.constant(not value.is_valid, batch.n)
+    valid = valid_bits(value)
+    if valid is None:
+        return Truth.constant(False, batch.n)
+    return Truth(~valid, valid)
 
 
 def evaluate(expr: ir.Expr, batch: Batch) -> ArrowValue:
-    """The value of ``expr`` on every row of ``batch``: an array, or a scalar when ``expr``
-    names no column. Conditions are bool, null where unknown."""
+    """The value of ``expr`` on every row of ``batch``: an array, or a scalar when ``expr`` is
+    a literal. Conditions are bool, null where unknown."""
     if isinstance(expr, ir.Const):
         return _scalar(expr.value)
     if isinstance(expr, ir.Column):
         return batch.column(expr)
-    if isinstance(expr, ir.Not):
-        return pc.invert(evaluate(expr.arg, batch))
-    if isinstance(expr, ir.And):
-        result = evaluate(expr.args[0], batch)
-        for arg in expr.args[1:]:
-            result = pc.and_kleene(result, evaluate(arg, batch))
-        return result
-    if isinstance(expr, ir.Or):
-        result = evaluate(expr.args[0], batch)
-        for arg in expr.args[1:]:
-            result = pc.or_kleene(result, evaluate(arg, batch))
-        return result
-    if isinstance(expr, ir.Missing):
-        if isinstance(expr.arg, ir.Count):
-            return _FALSE
-        return pc.is_null(evaluate(expr.arg, batch))
-    if isinstance(expr, ir.Compare):
-        return _compare(expr, batch)
-    if isinstance(expr, ir.In):
-        found = _is_in(evaluate(expr.arg, batch), expr.values)
-        return pc.invert(found) if expr.negated else found
     if isinstance(expr, ir.Count):
         low, high = _count(expr, batch)
         return pc.if_else(pc.equal(low, high), low, pa.scalar(None, pa.int16()))
-    raise AssertionError(f"unknown expression {expr!r}")  # pragma: no cover
+    return truth(expr, batch).arrow(batch.n)

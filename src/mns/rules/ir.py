@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
+import functools
+from collections.abc import Hashable, Iterator
 
 import attrs
 
@@ -28,6 +29,7 @@ __all__ = [
     "Type",
     "children",
     "columns",
+    "shape",
     "type_of",
 ]
 
@@ -163,3 +165,20 @@ def columns(expr: Expr) -> tuple[Column, ...]:
         if isinstance(node, Column) and node.name not in seen:
             seen[node.name] = node
     return tuple(seen.values())
+
+
+@functools.lru_cache(maxsize=4096)
+def shape(expr: Expr) -> Hashable:
+    """``expr`` without its spans: equal for the same expression written in two places (in
+    two rules, say), so an evaluator can work it out once."""
+    parts: list[Hashable] = [type(expr).__name__]
+    for field in attrs.fields(type(expr)):
+        value = getattr(expr, field.name)
+        if field.name == "span":
+            continue
+        if isinstance(value, Expr):
+            value = shape(value)
+        elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+            value = tuple(shape(v) for v in value)
+        parts.append(value)
+    return tuple(parts)
