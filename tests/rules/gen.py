@@ -1,7 +1,7 @@
 """Hypothesis strategies for the rule tests: a small language with every indicator kind, random
 well-typed rules over it (every construct of the rule language), and random cases tables with
 nulls in every column and every Arrow layout a column may have (plain or dictionary strings,
-several integer widths, date32 or date64)."""
+integer widths and floats, date32 or date64)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ COMPARE = ["==", "!=", "<", "<=", ">", ">="]
 def _number_literal(for_rating: bool) -> st.SearchStrategy[str]:
     if for_rating:
         return st.sampled_from(["0", "1", "2", "3", "1.5", "2.0"])
-    return st.sampled_from(["0", "4", "5", "11", "15", "2.5", "300", "-1"])
+    return st.sampled_from(["0", "4", "5", "11", "15", "2.5", "300", "-1", "0.1"])
 
 
 @st.composite
@@ -215,16 +215,24 @@ def _strings(draw: st.DrawFn, values: list[str], n: int) -> pa.Array:
     )
 
 
+#: Ages a float column may hold besides whole years: 0.1 is not exact in float32, so a
+#: comparison with the literal 0.1 tells a float32 compare from a float64 one.
+_FRACTIONS: dict[pa.DataType, list[float]] = {pa.float32(): [0.1, 4.9], pa.float64(): [0.1]}
+_FRACTIONS.update({t: [] for t in (pa.int8(), pa.int16(), pa.int64())})
+
+
 @st.composite
 def tables(draw: st.DrawFn, max_rows: int = 25) -> pa.Table:
     """A cases table over the test language, with nulls anywhere (t.f3 is left out)."""
     n = draw(st.integers(0, max_rows))
     flags = [False, True]
-    int_type = draw(st.sampled_from([pa.int16(), pa.int64(), pa.int8()]))
+    age_type = draw(
+        st.sampled_from([pa.int16(), pa.int64(), pa.int8(), pa.float32(), pa.float64()])
+    )
     date_type = draw(st.sampled_from([pa.date32(), pa.date64()]))
     arrays = {
         "case_id": pa.array([f"C{i}" for i in range(n)], pa.string()),
-        "age": pa.array(_column(draw, list(range(21)), n), int_type),
+        "age": pa.array(_column(draw, [*range(21), *_FRACTIONS[age_type]], n), age_type),
         "sex": draw(_strings(CATEGORIES["sex"], n)),
         "disability": pa.array(_column(draw, flags, n), pa.bool_()),
         "la": draw(_strings(TEXTS["la"], n)),

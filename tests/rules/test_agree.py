@@ -71,6 +71,14 @@ def test_arrow_and_per_case_agree_row_by_row(data: st.DataObject, rule: str) -> 
     assert all(v is None or isinstance(v, bool) for v in expected)
 
 
+@pytest.mark.parametrize("rule", ["age == 0.1", "age <= 0.1", "0.1 < age", "age != 4.9"])
+def test_narrow_floats_compare_as_the_per_case_evaluator_does(rule: str) -> None:
+    # float32 0.1 is not the double 0.1: compared in float32, it would equal the literal
+    expr = check(parse(rule), rule, gen.SCOPE)
+    table = pa.table({"age": pa.array([0.1, 4.9, None, 3.0], pa.float32())})
+    assert _arrow(expr, table.to_batches(), table.column_names) == _per_case(expr, table)
+
+
 # --- classify ---------------------------------------------------------------------------------
 
 

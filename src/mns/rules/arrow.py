@@ -289,6 +289,15 @@ def _number(value: ArrowValue) -> Any:
     return None
 
 
+def _numbers(array: pa.Array) -> Any:
+    """:func:`values`, with narrow floats as float64: a literal is compared with them as a
+    double, as Arrow and Python compare it."""
+    found = values(array)
+    if found is not None and found.dtype.kind == "f" and found.dtype.itemsize < 8:
+        return found.astype(np.float64)
+    return found
+
+
 def _compare_fast(op: str, lv: ArrowValue, rv: ArrowValue) -> Truth | None:
     """``lv op rv`` for a number or date column, or a dictionary column against a text, without
     Arrow's kernels; None for the other cases."""
@@ -307,11 +316,11 @@ def _compare_fast(op: str, lv: ArrowValue, rv: ArrowValue) -> Truth | None:
             equal = _dict_lookup(lv, pc.equal(lv.dictionary, rv.as_py()))
             return equal if op == "==" else ~equal
         return None
-    left = values(lv)
+    left = _numbers(lv)
     if left is None:
         return None
     if isinstance(rv, pa.Array):
-        right = values(rv) if pa.types.is_date32(rv.type) == pa.types.is_date32(lv.type) else None
+        right = _numbers(rv) if pa.types.is_date32(rv.type) == pa.types.is_date32(lv.type) else None
         if right is None:
             return None
         valid, other = valid_bits(lv), valid_bits(rv)
