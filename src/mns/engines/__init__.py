@@ -49,6 +49,7 @@ from mns.engines._core import (
     use,
 )
 from mns.engines._dataset import Dataset, File, dataset
+from mns.engines._together import together
 from mns.engines.dask import Dask
 from mns.engines.local import Local
 from mns.engines.processes import Processes
@@ -73,5 +74,6 @@ __all__ = [
     "distributes",
     "get",
     "run",
+    "together",
     "use",
 ]

@@ -584,7 +584,13 @@ def run(
     they come and finalised at the end. A dataset (:func:`dataset`), or an ``engine`` other
     than ``"local"`` (a name, an engine or a ``distributed.Client``; default the engine of the
     enclosing :func:`use` block), runs on that engine: partial states per file or batch on its
-    workers, merged and finalised here. Otherwise the batches are counted in this thread."""
+    workers, merged and finalised here. Otherwise the batches are counted in this thread.
+    Within :func:`together`, a run on the shared source waits to be answered by its pass."""
+    from mns.engines._together import shared_run
+
+    answered = shared_run(specs, source, prepare=prepare, columns=columns, what=what, engine=engine)
+    if answered is not None:
+        return answered
     if not distributes(source, engine):
         return _run_here(specs, source, prepare=prepare, columns=columns, what=what)
     chosen = get(engine) if engine is not None else (current() or get("local"))
