@@ -9,6 +9,7 @@ services and thresholds each group needs, and check what is provided against it.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 from mns._version import __version__
@@ -214,12 +215,18 @@ __all__ = [
 ]
 
 
+#: One lazy import at a time: threads that import ``mns.areas`` and ``mns.crosstab`` at once
+#: would otherwise each hold half of ``mns.analyses`` and see the other half unfinished.
+_IMPORTING = threading.RLock()
+
+
 def __getattr__(name: str) -> Any:
     target = _EXPORTS.get(name)
     if target is None:
         raise AttributeError(f"module 'mns' has no attribute {name!r}")
     module_name, _, attribute = target.partition(":")
-    module = importlib.import_module(module_name)
+    with _IMPORTING:
+        module = importlib.import_module(module_name)
     value = getattr(module, attribute) if attribute else module
     globals()[name] = value
     return value

@@ -87,6 +87,30 @@ def test_a_call_that_runs_again_makes_a_second_round(
     assert out["once"].equals(mns.teams(classified))
 
 
+def test_a_run_whose_prepare_changes_the_rows_gets_a_pass_of_its_own(
+    cases: pa.Table, folder: Path, plan: Plan
+) -> None:
+    counter = CountRows()
+    classified = mns.classify(dataset(folder).map(counter), plan)
+    count = mns.aggregate.Spec(keys=["need_group"], measures=[mns.aggregate.Measure("n", "count")])
+
+    def first_row(batch: pa.RecordBatch) -> pa.RecordBatch:  # one row of each batch
+        return batch.slice(0, 1)
+
+    def reducing(data: Any) -> pa.Table:
+        return mns.engines.run({"x": count}, data, prepare=first_row, columns=["need_group"])["x"]
+
+    calls = {"reducing": reducing, **_calls(plan)}
+    alone = {name: call(classified) for name, call in calls.items()}
+    counter.rows = 0
+    shared = together(classified, calls)
+    # the shared pass stops at the reducing run's first batch, at worst after every task
+    # began (here each file is one batch): the others then share a pass, it has its own
+    assert counter.rows <= 3 * cases.num_rows < 4 * cases.num_rows  # not a pass each
+    for name, table in alone.items():
+        assert shared[name].equals(table), name
+
+
 def test_a_table_and_runs_on_other_sources(cases: pa.Table, plan: Plan) -> None:
     classified = mns.classify(cases, plan)
     other = classified.slice(0, 100)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import itertools
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +178,25 @@ def test_the_checks_see_a_circle_and_a_face_import() -> None:
         ("mns.privacy", ""),
         ("mns.records.schema", ""),
     ]
+
+
+def test_threads_may_reach_the_lazy_names_at_once() -> None:
+    # in a fresh interpreter: names of one package (mns.analyses), first reached in threads
+    code = """
+import threading, mns
+names = ["areas", "crosstab", "profile", "teams", "budget", "compare", "match", "outcomes"]
+errors = []
+start = threading.Barrier(len(names))
+def reach(name):
+    start.wait()
+    try:
+        getattr(mns, name)
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=reach, args=(n,)) for n in names]
+for t in threads: t.start()
+for t in threads: t.join()
+assert not errors, errors
+"""
+    for _ in range(3):
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

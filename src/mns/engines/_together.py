@@ -45,6 +45,15 @@ class _Run:
     error: BaseException | None = None
 
 
+class _UnalignedError(Exception):
+    """Run ``run``'s prepare changed the rows (it returns partial states, say): its columns
+    cannot stand beside the others'."""
+
+    def __init__(self, run: int) -> None:
+        super().__init__(run)
+        self.run = run
+
+
 @attrs.frozen(eq=False)
 class _Prepared:
     """The prepare of a shared pass: each run's columns, through its own prepare, named
@@ -59,6 +68,8 @@ class _Prepared:
             part = batch if columns is None else batch.select(list(columns))
             if prepare is not None:
                 part = prepare(part)
+                if part.num_rows != batch.num_rows:
+                    raise _UnalignedError(i)
             arrays.extend(part.columns)
             names.extend(f"{i}{_SEPARATOR}{name}" for name in part.schema.names)
         return pa.RecordBatch.from_arrays(arrays, names=names)
@@ -80,8 +91,40 @@ def _unprefixed(table: pa.Table, prefix: str) -> pa.Table:
 
 def _one_pass(source: TableLike, runs: Sequence[_Run]) -> None:
     """Answer ``runs`` (on the same engine) with one run over ``source``."""
+    outside = _SHARED.set(None)  # the pass itself is an ordinary run
+    try:
+        _answer(source, runs)
+    except _UnalignedError as exc:  # that run alone, the others together
+        _one_pass(source, [runs[exc.run]])
+        _one_pass(source, [r for i, r in enumerate(runs) if i != exc.run])
+    except Exception as exc:
+        if len(runs) == 1 or isinstance(exc, EngineError):
+            for r in runs:
+                r.error = exc
+        else:  # whose error is it? each run alone, so that only the runs at fault fail
+            for r in runs:
+                _one_pass(source, [r])
+    except BaseException as exc:  # interrupted: every run of the pass is
+        for r in runs:
+            r.error = exc
+    finally:
+        _SHARED.reset(outside)
+
+
+def _answer(source: TableLike, runs: Sequence[_Run]) -> None:
     from mns.engines._core import run
 
+    first = runs[0]
+    if len(runs) == 1:
+        first.result = run(
+            first.specs,
+            source,
+            prepare=first.prepare,
+            columns=first.columns,
+            what=first.what,
+            engine=first.engine,
+        )
+        return
     specs: dict[str, aggregate.Spec] = {}
     for i, r in enumerate(runs):
         prefix = f"{i}{_SEPARATOR}"
@@ -95,26 +138,9 @@ def _one_pass(source: TableLike, runs: Sequence[_Run]) -> None:
     prepared = _Prepared(
         runs=tuple((tuple(r.columns) if r.columns is not None else None, r.prepare) for r in runs)
     )
-    first = runs[0]
-    outside = _SHARED.set(None)  # the pass itself is an ordinary run
-    try:
-        tables = run(
-            specs, source, prepare=prepared, columns=read, what=first.what, engine=first.engine
-        )
-    except Exception as exc:
-        if len(runs) == 1 or isinstance(exc, EngineError):
-            for r in runs:
-                r.error = exc
-        else:  # whose error is it? each run alone, so that only the runs at fault fail
-            for r in runs:
-                _one_pass(source, [r])
-        return
-    except BaseException as exc:  # interrupted: every run of the pass is
-        for r in runs:
-            r.error = exc
-        return
-    finally:
-        _SHARED.reset(outside)
+    tables = run(
+        specs, source, prepare=prepared, columns=read, what=first.what, engine=first.engine
+    )
     for i, r in enumerate(runs):
         prefix = f"{i}{_SEPARATOR}"
         r.result = {name: _unprefixed(tables[prefix + name], prefix) for name in r.specs}
@@ -215,8 +241,6 @@ def together(source: TableLike, calls: Mapping[str, Callable[[Any], T]]) -> dict
 
     if not calls:
         return {}
-    import mns.analyses  # noqa: F401  (imported here: threads importing it at once can clash)
-
     with ThreadPoolExecutor(len(calls), thread_name_prefix="mns-together") as pool:
         futures = {
             name: pool.submit(contextvars.copy_context().run, call, fn)
