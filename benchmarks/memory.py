@@ -7,11 +7,14 @@ demo plan as it is read, and runs, on the local engine, every analysis that need
 cases: profile, crosstab, areas, extrapolate, capacity, budget, compare and teams. Each size
 runs in a fresh process, so its peak resident memory (``VmHWM``) is its own; the table gives
 the cases, the files, the peak, the analysis during which it was reached, the seconds, and
-whether the target holds.
+whether the target holds. ``--pool`` runs the workers with ``ARROW_DEFAULT_MEMORY_POOL`` set
+(``mimalloc``, ``jemalloc`` or ``system``; default: pyarrow's own choice, mimalloc in the
+wheels measured): pyarrow picks its pool as it loads, so only the environment can change it.
 
     python -m benchmarks.memory                       # 1M, 3M, 10M and 30M cases
     python -m benchmarks.memory --sizes 1 10          # millions of cases
     python -m benchmarks.memory --clean               # delete the data afterwards
+    python -m benchmarks.memory --pool jemalloc       # another Arrow memory pool
 
 The files are written once under ``benchmarks/data/`` (git-ignored), one at a time (memory
 stays at one file's cases), and reused when present: 30 million cases take several minutes to
@@ -40,6 +43,7 @@ DONE = "_COMPLETE"  # the cases written, written last; files starting with "_" a
 FILE_CASES = 500_000
 TARGET_MIB = 300
 SIZES = (1.0, 3.0, 10.0, 30.0)
+POOLS = ("mimalloc", "jemalloc", "system")
 
 
 def generate(cases: int) -> None:
@@ -106,6 +110,7 @@ def worker(cases: int) -> None:
         worst=worst,
         peaks={name: peak / MIB for name, peak in peaks.items()},
         seconds=seconds,
+        pool=pa.default_memory_pool().backend_name,
     )
 
 
@@ -113,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=float, nargs="+", default=list(SIZES), help="millions")
     parser.add_argument("--clean", action="store_true", help="delete the data afterwards")
+    parser.add_argument(
+        "--pool", choices=POOLS, help="Arrow memory pool (default: pyarrow's own choice)"
+    )
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is not None:
@@ -127,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = []
     for cases in sizes:
-        result = run_worker("benchmarks.memory", ["--worker", str(cases)])
+        env = {"ARROW_DEFAULT_MEMORY_POOL": args.pool} if args.pool else None
+        result = run_worker("benchmarks.memory", ["--worker", str(cases)], env=env)
         peak = result["peak_mib"]
         rows.append(
             [
@@ -140,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         print(
-            f"  {result['cases']:,} cases: "
+            f"  {result['cases']:,} cases ({result['pool']} pool): "
             + ", ".join(f"{name} {mib:,.0f}" for name, mib in result["peaks"].items()),
             flush=True,
         )

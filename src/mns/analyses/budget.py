@@ -10,6 +10,7 @@ funding shares is mns's own addition, not a step those sources describe.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Final
 
 import numpy as np
@@ -130,33 +131,42 @@ def budget(
     span = weighting.span
     _, cases, thresholds, services = demand_inputs(cases, plan)
 
+    key = "__group"
+    totals = Spec(
+        keys=(key,), measures=(Measure("w", "sum", WEIGHT), Measure("w2", "sum", WEIGHT2))
+    )
+    needs = {
+        s.code: Spec(
+            keys=(key,),
+            measures=(Measure(f"n:{s.code}", "true", "needs"), Measure(f"w:{s.code}", "sum", "w")),
+        )
+        for s in services
+    }
+
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:  # pure: it may run on a worker
+        # counted a service at a time, as in capacity: one row of counts per group and batch
         batch = weighting.add(batch)
         group = common.as_text(batch.column("need_group"))
+        coded = pc.dictionary_encode(group)  # grouped once, not once per service
         w = batch.column(WEIGHT)
-        for s in services:
-            member = pc.fill_null(
-                pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string())), False
-            )
-            column = thresholds.get(s.code)
-            if column is not None:
-                member = pc.and_(member, pc.fill_null(batch.column(column), False))
-            batch = batch.append_column(f"needs:{s.code}", member)
-            batch = batch.append_column(f"w:{s.code}", pc.if_else(member, w, 0.0))
-        return batch.append_column("__group", group)
 
-    measures = [
-        Measure("w", "sum", WEIGHT),
-        Measure("w2", "sum", WEIGHT2),
-    ]
-    for s in services:
-        measures += [
-            Measure(f"n:{s.code}", "true", f"needs:{s.code}"),
-            Measure(f"w:{s.code}", "sum", f"w:{s.code}"),
-        ]
+        def parts() -> Iterator[tuple[Spec, pa.RecordBatch]]:
+            yield totals, batch.append_column(key, coded)
+            for s in services:
+                member = pc.fill_null(
+                    pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string())), False
+                )
+                column = thresholds.get(s.code)
+                if column is not None:
+                    member = pc.and_(member, pc.fill_null(batch.column(column), False))
+                columns = {key: coded, "needs": member, "w": pc.if_else(member, w, 0.0)}
+                yield needs[s.code], pa.RecordBatch.from_pydict(columns)
+
+        return common.reduced((key,), parts())
+
     read = ["need_group", *thresholds.values(), *weighting.columns]
     state = engines.run(
-        {"x": Spec(keys=("__group",), measures=measures)},
+        {"x": common.summed([totals, *needs.values()])},
         cases,
         prepare=prepare,
         columns=list(dict.fromkeys(read)),

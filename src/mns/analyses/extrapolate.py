@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -211,48 +211,66 @@ def capacity(
     schema, cases, thresholds, services = demand_inputs(cases, plan)
     unknown_groups = _unknown_groups(schema)
 
+    totals = Spec(
+        keys=(),
+        measures=(
+            Measure("n", "count"),
+            Measure("w", "sum", WEIGHT),
+            Measure("w2", "sum", WEIGHT2),
+        ),
+    )
+    needs = {
+        s.code: Spec(
+            keys=(),
+            measures=(
+                Measure(f"n:{s.code}", "true", "needs"),
+                Measure(f"u:{s.code}", "true", "unknown"),
+                Measure(f"w:{s.code}", "sum", "w"),
+                Measure(f"g:{s.code}", "true", "stray"),
+                Measure(f"wu:{s.code}", "sum", "wu"),
+            ),
+        )
+        for s in services
+    }
+
     def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
+        # each service's columns are counted before the next service's are made (six columns
+        # per service at once would be most of a run's memory): one row of counts per batch
         batch = weighting.add(batch)
         group = common.as_text(batch.column("need_group"))
         stray = pc.fill_null(pc.is_in(group, value_set=unknown_groups), True)
         w = batch.column(WEIGHT)
-        w2 = batch.column(WEIGHT2)
-        for s in services:
-            member = pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string()))
-            member = pc.fill_null(member, False)
-            column = thresholds.get(s.code)
-            meets = (
-                batch.column(column) if column else pa.array(np.ones(batch.num_rows, dtype=bool))
-            )
-            needs = pc.and_(member, pc.fill_null(meets, False))
-            unknown = pc.and_(member, pc.is_null(meets))
-            # a case of unknown group could need it unless its threshold is known to fail
-            could = pc.and_(stray, pc.fill_null(meets, True))
-            batch = batch.append_column(f"needs:{s.code}", needs)
-            batch = batch.append_column(f"unknown:{s.code}", unknown)
-            batch = batch.append_column(f"stray:{s.code}", could)
-            maybe = pc.or_(unknown, could)
-            batch = batch.append_column(f"wu:{s.code}", pc.if_else(maybe, w, 0.0))
-            batch = batch.append_column(f"w:{s.code}", pc.if_else(needs, w, 0.0))
-            batch = batch.append_column(f"w2:{s.code}", pc.if_else(needs, w2, 0.0))
-        return batch
 
-    measures = [
-        Measure("n", "count"),
-        Measure("w", "sum", WEIGHT),
-        Measure("w2", "sum", WEIGHT2),
-    ]
-    for s in services:
-        measures += [
-            Measure(f"n:{s.code}", "true", f"needs:{s.code}"),
-            Measure(f"u:{s.code}", "true", f"unknown:{s.code}"),
-            Measure(f"w:{s.code}", "sum", f"w:{s.code}"),
-            Measure(f"g:{s.code}", "true", f"stray:{s.code}"),
-            Measure(f"wu:{s.code}", "sum", f"wu:{s.code}"),
-        ]
+        def parts() -> Iterator[tuple[Spec, pa.RecordBatch]]:
+            yield totals, batch
+            for s in services:
+                member = pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string()))
+                member = pc.fill_null(member, False)
+                column = thresholds.get(s.code)
+                meets = (
+                    batch.column(column)
+                    if column
+                    else pa.array(np.ones(batch.num_rows, dtype=bool))
+                )
+                need = pc.and_(member, pc.fill_null(meets, False))
+                unknown = pc.and_(member, pc.is_null(meets))
+                # a case of unknown group could need it unless its threshold is known to fail
+                could = pc.and_(stray, pc.fill_null(meets, True))
+                maybe = pc.or_(unknown, could)
+                columns = {
+                    "needs": need,
+                    "unknown": unknown,
+                    "stray": could,
+                    "wu": pc.if_else(maybe, w, 0.0),
+                    "w": pc.if_else(need, w, 0.0),
+                }
+                yield needs[s.code], pa.RecordBatch.from_pydict(columns)
+
+        return common.reduced((), parts())
+
     read = ["need_group", *thresholds.values(), *weighting.columns]
     state = engines.run(
-        {"x": Spec(keys=(), measures=measures)},
+        {"x": common.summed([totals, *needs.values()])},
         cases,
         prepare=prepare,
         columns=list(dict.fromkeys(read)),
