@@ -298,6 +298,17 @@ class _Cache:
             require(self.batch.schema.names, [name], "table")
             raise
 
+    def keep_only(self, specs: Iterable[Spec]) -> None:
+        """Forget the work no spec of ``specs`` (those still to come) can use: a batch's
+        codes and groupings are as long as the batch, and a profile has a spec per column."""
+        later = list(specs)
+        groups = {tuple(s.keys) for s in later}
+        columns = {c for s in later for c in s.columns}
+        self.groups = {k: v for k, v in self.groups.items() if k in groups}
+        self.codes = {k: v for k, v in self.codes.items() if k in columns}
+        self.valid = {k: v for k, v in self.valid.items() if k in columns}
+        self.bits = {k: v for k, v in self.bits.items() if k in columns}
+
     def column_codes(self, name: str) -> _Codes:
         found = self.codes.get(name)
         if found is None:
@@ -494,7 +505,12 @@ def partial(spec: Spec, batch: pa.RecordBatch) -> pa.Table:
 def partials(specs: Mapping[str, Spec], batch: pa.RecordBatch) -> dict[str, pa.Table]:
     """The partial states of several specs over one batch, sharing the grouping work."""
     cache = _Cache(batch)
-    return {name: _partial(spec, cache) for name, spec in specs.items()}
+    todo = list(specs.items())
+    out = {}
+    for i, (name, spec) in enumerate(todo):
+        out[name] = _partial(spec, cache)
+        cache.keep_only(s for _, s in todo[i + 1 :])
+    return out
 
 
 # --------------------------------------------------------------------------------------
