@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import attrs
 import numpy as np
@@ -57,8 +57,11 @@ __all__ = [
 ]
 
 Ints = npt.NDArray[np.int64]
+#: A batch ready to be counted; a shared pass (:func:`mns.engines.together`) has one batch
+#: for each of its runs, by the prefix of that run's spec names.
+Prepared: TypeAlias = "pa.RecordBatch | Mapping[str, pa.RecordBatch]"
 #: What adds derived columns to each batch before it is counted (``prepare=``).
-Prepare = Callable[[pa.RecordBatch], pa.RecordBatch]
+Prepare = Callable[[pa.RecordBatch], Prepared]
 
 #: Above this many key combinations per row group, slots are numbered by sorting instead.
 _DIRECT_SLOTS: Final = 1 << 22
@@ -502,15 +505,27 @@ def partial(spec: Spec, batch: pa.RecordBatch) -> pa.Table:
     return _partial(spec, _Cache(batch))
 
 
-def partials(specs: Mapping[str, Spec], batch: pa.RecordBatch) -> dict[str, pa.Table]:
-    """The partial states of several specs over one batch, sharing the grouping work."""
+def prepared_batches(batch: Prepared) -> list[pa.RecordBatch]:
+    """The batches of a prepared batch (one, or one per run of a shared pass)."""
+    return [batch] if isinstance(batch, pa.RecordBatch) else list(batch.values())
+
+
+def partials(specs: Mapping[str, Spec], batch: Prepared) -> dict[str, pa.Table]:
+    """The partial states of several specs over one batch, sharing the grouping work (a
+    shared pass's batches: each with the specs named with its prefix)."""
+    if not isinstance(batch, pa.RecordBatch):
+        out: dict[str, pa.Table] = {}
+        for prefix, part in batch.items():
+            mine = {name: spec for name, spec in specs.items() if name.startswith(prefix)}
+            out.update(partials(mine, part))
+        return out
     cache = _Cache(batch)
     todo = list(specs.items())
-    out = {}
+    done: dict[str, pa.Table] = {}
     for i, (name, spec) in enumerate(todo):
-        out[name] = _partial(spec, cache)
+        done[name] = _partial(spec, cache)
         cache.keep_only(s for _, s in todo[i + 1 :])
-    return out
+    return done
 
 
 # --------------------------------------------------------------------------------------

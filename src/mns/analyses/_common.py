@@ -66,9 +66,7 @@ def reduced(keys: Sequence[str], parts: Iterable[tuple[Spec, pa.RecordBatch]]) -
     derived columns themselves, when an analysis derives too many columns per batch to hold
     at once (capacity: six per service). Give ``parts`` as a generator: each part's columns
     are made, counted and dropped before the next part's are made. Count what it returns
-    with :func:`summed`; the numbers are those of the parts' specs counted directly. Its rows
-    are not the batch's: :func:`mns.engines.together` cannot put it beside other runs' columns,
-    so such a run gets a pass of its own."""
+    with :func:`summed`; the numbers are those of the parts' specs counted directly."""
     keys = list(keys)
     table: pa.Table | None = None
     for spec, batch in parts:

@@ -124,8 +124,9 @@ def compute(job: Job, index: int, piece: Piece) -> Result:
         for batch in _tables.batches(_piece_batches(job, piece), job.columns, what=job.what):
             ready = job.prepare(batch) if job.prepare is not None else batch
             rows += batch.num_rows
-            for field in ready.schema:
-                key_types.setdefault(field.name, field.type)
+            for part in aggregate.prepared_batches(ready):
+                for field in part.schema:
+                    key_types.setdefault(field.name, field.type)
             for name, state in aggregate.partials(job.specs, ready).items():
                 states = held[name]
                 states.append(state)
@@ -629,8 +630,9 @@ def _run_here(
     key_types: dict[str, pa.DataType] = {}
     for batch in _tables.batches(source, columns, what=what):
         ready = prepare(batch) if prepare is not None else batch
-        for field in ready.schema:
-            key_types.setdefault(field.name, field.type)
+        for part in aggregate.prepared_batches(ready):
+            for field in part.schema:
+                key_types.setdefault(field.name, field.type)
         for name, state in aggregate.partials(specs, ready).items():
             held = states[name]
             held.append(state)

@@ -45,34 +45,25 @@ class _Run:
     error: BaseException | None = None
 
 
-class _UnalignedError(Exception):
-    """Run ``run``'s prepare changed the rows (it returns partial states, say): its columns
-    cannot stand beside the others'."""
-
-    def __init__(self, run: int) -> None:
-        super().__init__(run)
-        self.run = run
-
-
 @attrs.frozen(eq=False)
 class _Prepared:
     """The prepare of a shared pass: each run's columns, through its own prepare, named
-    ``<run><separator><column>``. It pickles if the runs' prepares do."""
+    ``<run><separator><column>``, a batch for each run (a run's prepare may return other
+    rows: partial counts, say). It pickles if the runs' prepares do."""
 
     runs: tuple[tuple[tuple[str, ...] | None, aggregate.Prepare | None], ...]
 
-    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        arrays: list[pa.Array] = []
-        names: list[str] = []
+    def __call__(self, batch: pa.RecordBatch) -> dict[str, pa.RecordBatch]:
+        out = {}
         for i, (columns, prepare) in enumerate(self.runs):
-            part = batch if columns is None else batch.select(list(columns))
+            part: aggregate.Prepared = batch if columns is None else batch.select(list(columns))
             if prepare is not None:
                 part = prepare(part)
-                if part.num_rows != batch.num_rows:
-                    raise _UnalignedError(i)
-            arrays.extend(part.columns)
-            names.extend(f"{i}{_SEPARATOR}{name}" for name in part.schema.names)
-        return pa.RecordBatch.from_arrays(arrays, names=names)
+            assert isinstance(part, pa.RecordBatch), "a run's prepare gives one batch"
+            prefix = f"{i}{_SEPARATOR}"
+            names = [prefix + name for name in part.schema.names]
+            out[prefix] = pa.RecordBatch.from_arrays(part.columns, names=names)
+        return out
 
 
 def _renamed(spec: aggregate.Spec, prefix: str) -> aggregate.Spec:
@@ -94,9 +85,6 @@ def _one_pass(source: TableLike, runs: Sequence[_Run]) -> None:
     outside = _SHARED.set(None)  # the pass itself is an ordinary run
     try:
         _answer(source, runs)
-    except _UnalignedError as exc:  # that run alone, the others together
-        _one_pass(source, [runs[exc.run]])
-        _one_pass(source, [r for i, r in enumerate(runs) if i != exc.run])
     except Exception as exc:
         if len(runs) == 1 or isinstance(exc, EngineError):
             for r in runs:
