@@ -16,7 +16,7 @@ import contextlib
 import datetime as dt
 import gc
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import attrs
@@ -32,28 +32,32 @@ __all__ = ["Header", "Parser", "RawBatch", "RawTable"]
 
 @attrs.define
 class RawTable:
-    """Rows of one table of a batch, as read.
+    """Rows of one table of a batch, as read, kept flat in ``cells`` (a row after another)
+    so that they become Arrow and numpy columns without being transposed in Python.
 
-    Each row is ``(parent, ordinal, line, value_1, ..., value_n, line_1, ..., line_n)``:
-    ``parent`` is the row index of the enclosing block in its own table (the child index
-    for child-level tables; for a ``Child``, the index of its parent element's path in
-    :attr:`RawBatch.containers`), ``ordinal`` numbers the block among the elements of its
-    name in its parent (1, 2, ..., as XPath does), ``line`` is the block's start line, and
-    each field has its raw text and the line of its element: a value ``None`` with a line is
-    an empty element, with no line an absent one. Element paths are made from ``parent``
-    and ``ordinal`` only for the rows that have issues.
+    Each row is ``width`` cells: ``(text_1, ..., text_n, line_1, ..., line_n, parent,
+    ordinal, line)``: each field's raw text and the line of its element (0 when absent: a
+    text ``None`` with a line is an empty element), then ``parent``, the row index of the
+    enclosing block in its own table (the child index for child-level tables; for a
+    ``Child``, the index of its parent element's path in :attr:`RawBatch.containers`),
+    ``ordinal``, which numbers the block among the elements of its name in its parent (1,
+    2, ..., as XPath does), and ``line``, the block's start line. Element paths are made
+    from ``parent`` and ``ordinal`` only for the rows that have issues.
     """
 
     name: str
     fields: tuple[str, ...]
-    rows: list[Sequence[Any]] = attrs.field(factory=list)
+    cells: list[Any] = attrs.field(factory=list)
 
-    def columns(self) -> dict[str, Sequence[Any]]:
-        """The rows transposed: ``parent``, ``ordinal``, ``line``, each field, ``line:<field>``."""
-        names = ("parent", "ordinal", "line", *self.fields, *(f"line:{f}" for f in self.fields))
-        if not self.rows:
-            return {n: [] for n in names}
-        return dict(zip(names, zip(*self.rows, strict=True), strict=True))
+    @property
+    def width(self) -> int:
+        """The cells of a row: a text and a line per field, then parent, ordinal and line."""
+        return 2 * len(self.fields) + 3
+
+    @property
+    def size(self) -> int:
+        """The number of rows."""
+        return len(self.cells) // self.width
 
 
 @attrs.define
@@ -67,7 +71,7 @@ class RawBatch:
 
     @property
     def children(self) -> int:
-        return len(self.tables["Child"].rows)
+        return self.tables["Child"].size
 
 
 @attrs.define
@@ -97,23 +101,33 @@ class _Compiled:
     lists: dict[str, tuple[str, str]]
     once: frozenset[str]
     required: tuple[str, ...]
-    width: int  #: the number of fields (a row holds each field's value, then its line)
-    blank: tuple[None, ...]  #: a new row's value and line slots
-    #: what :meth:`Parser._block` needs for every block, in one tuple: ``fields``,
-    #: ``width``, ``blank``, ``table``, ``blocks``, ``lists``
+    width: int  #: the number of fields (a row holds each field's text, then its line)
+    blank: tuple[Any, ...]  #: a new row's text and line slots (None, 0: absent)
+    #: what :meth:`Parser._block` needs for every block, in one tuple: ``fields.get``,
+    #: ``width``, ``blank``, ``table``, ``blocks``, ``lists``, the cells of a row and
+    #: ``required``
     hot: tuple[Any, ...] = attrs.field(init=False)
 
     @hot.default
     def _hot(self) -> tuple[Any, ...]:
-        return (self.fields, self.width, self.blank, self.table, self.blocks, self.lists)
+        return (
+            self.fields.get,
+            self.width,
+            self.blank,
+            self.table,
+            self.blocks,
+            self.lists,
+            2 * self.width + 3,
+            self.required,
+        )
 
 
 def _compile(block: spec.Block, ns: str) -> _Compiled:
     return _Compiled(
         width=len(block.fields),
-        blank=(None,) * (2 * len(block.fields)),
+        blank=(None,) * len(block.fields) + (0,) * len(block.fields),
         table=block.table or "Child",
-        fields={ns + f: 3 + i for i, f in enumerate(block.fields)},  # slot in a raw row
+        fields={ns + f: i for i, f in enumerate(block.fields)},  # slot in a raw row
         blocks={ns + b.tag: (_compile(b, ns), b) for b in block.blocks},
         lists={ns + k: (ns + leaf, table) for k, (leaf, table) in block.lists.items()},
         once=frozenset(ns + t for t in block.once),
@@ -543,13 +557,14 @@ class Parser:
         line read so far (once a batch, looking back from its end: one row in a file of many
         lines), for :meth:`_lost`."""
         for name, last in self._last.items():
-            rows = batch.tables[name].rows
+            table = batch.tables[name]
+            rows = table.cells[table.width - 1 :: table.width]  # each row's line
             if not rows:
                 continue
-            line = rows[-1][2]
+            line = rows[-1]
             count = 0
-            for row in reversed(rows):
-                if row[2] != line:
+            for row_line in reversed(rows):
+                if row_line != line:
                     break
                 count += 1
             if line == last[0] and count == len(rows):  # the line goes on from the last batch
@@ -587,18 +602,19 @@ class Parser:
 
         The hot loop of the reader (every element of the file passes here once): each leaf
         is looked up once by tag, and its text and line go straight into the row's slots.
+        The row joins its table's cells once the block is read: its nested blocks are rows
+        of other tables, which link to it by the index it is given here.
         """
-        fields, n, blank, name, blocks, lists = comp.hot
-        rows = tables[name].rows
-        index = len(rows)
-        row: list[Any] = [parent, ordinal, el.sourceline, *blank]
-        rows.append(row)
+        slot_of, n, blank, name, blocks, lists, width, required = comp.hot
+        cells = tables[name].cells
+        index = len(cells) // width
+        row: list[Any] = [*blank, parent, ordinal, el.sourceline]
         counts: dict[str, int] = {}
         for sub in el:
             tag = sub.tag
-            slot = fields.get(tag)
+            slot = slot_of(tag)
             if slot is not None:
-                if row[slot + n] is None:
+                if not row[slot + n]:  # no line yet (0; None from lxml would not count)
                     row[slot] = sub.text  # None: present but empty (its line says it is there)
                     row[slot + n] = sub.sourceline
                 else:
@@ -634,27 +650,7 @@ class Parser:
                         line=sub.sourceline,
                         field=_localname(tag),
                     )
-                # the list's items, one row each: (parent, ordinal, line, text, line)
-                leaf, table = container
-                items = tables[table].rows
-                before = len(items)
-                k = 0
-                for c in sub:
-                    if c.tag == leaf:
-                        k += 1
-                        line = c.sourceline
-                        items.append((index, k, line, c.text, line))
-                    else:
-                        self._structure(
-                            table,
-                            f"unexpected element <{_localname(c.tag)}> in <{_localname(tag)}>; "
-                            "it was ignored",
-                            c,
-                            line=c.sourceline,
-                            field=_localname(c.tag),
-                        )
-                if len(items) == before:
-                    self._empty_list(sub, leaf, table)
+                self._items(sub, container, tables, index)
                 continue
             self._structure(
                 comp.table,
@@ -664,7 +660,8 @@ class Parser:
                 field=_localname(tag),
                 value=sub.text if len(sub) == 0 else None,
             )
-        for tag in comp.required:
+        cells += row
+        for tag in required:
             if tag not in counts:
                 self._issues.missing_block(
                     comp.table,
@@ -674,6 +671,32 @@ class Parser:
                     self._who(),
                     path=self._path(el),
                 )
+
+    def _items(
+        self, sub: Any, container: tuple[str, str], tables: dict[str, RawTable], parent: int
+    ) -> None:
+        """Read the items of list ``sub`` (of block row ``parent``), one row each: ``(text,
+        line, parent, ordinal, line)``."""
+        leaf, table = container
+        cells = tables[table].cells
+        before = len(cells)
+        k = 0
+        for c in sub:
+            if c.tag == leaf:
+                k += 1
+                line = c.sourceline
+                cells += (c.text, line, parent, k, line)
+            else:
+                self._structure(
+                    table,
+                    f"unexpected element <{_localname(c.tag)}> in <{_localname(sub.tag)}>; "
+                    "it was ignored",
+                    c,
+                    line=c.sourceline,
+                    field=_localname(c.tag),
+                )
+        if len(cells) == before:
+            self._empty_list(sub, leaf, table)
 
     def _twice(self, el: Any, sub: Any, table: str) -> None:
         """A second leaf ``sub`` of the same name in block ``el``: the first was kept."""

@@ -110,7 +110,12 @@ def _plain(values: pa.Array) -> pa.Array:
 
 
 def _constant(value: str | None, n: int) -> pa.Array:
-    return pa.array([value] * n, pa.string()).cast(CATEGORY)
+    """``value`` ``n`` times, dictionary-encoded (a dictionary of one value)."""
+    if value is None or n == 0:
+        return pa.nulls(n, CATEGORY)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string())
+    )
 
 
 def case_ids(batch: Batch) -> pa.Array:

@@ -10,7 +10,7 @@ stops the rest of the file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from mns_cin_census import spec
 from mns_cin_census.codes import LEGACY_FACTORS, code_sets, queried
 from mns_cin_census.issues import Issues
-from mns_cin_census.parse import RawBatch
+from mns_cin_census.parse import RawBatch, RawTable
 
 __all__ = ["Batch", "Context", "Paths", "report_tally", "validate"]
 
@@ -82,13 +82,13 @@ class Paths:
 
     ``parent[t]``, ``ordinal[t]``: as in :class:`Batch`, but a ``Child``'s parent is the
     index of its container's path in ``containers``; ``present[t][field]``: whether each
-    row holds the element ``field`` (its line, or None); without it, paths stop at the row's
+    row holds the element ``field`` (its line, or -1); without it, paths stop at the row's
     own element."""
 
     parent: Mapping[str, np.ndarray[Any, Any]]
     ordinal: Mapping[str, np.ndarray[Any, Any]]
     containers: Sequence[str]
-    present: Mapping[str, Mapping[str, Sequence[Any]]]
+    present: Mapping[str, Mapping[str, np.ndarray[Any, Any]]]
 
     def of(self, table: str, rows: Any, field: str | None = None) -> list[str]:
         """The paths of ``rows`` of ``table``; with ``field``, of that element in each row
@@ -119,13 +119,11 @@ class Paths:
         paths = ["".join(steps) for steps in zip(*reversed(parts), strict=True)]
         if field is None or _LEAVES.get(table) == field:
             return paths
-        lines = self.present.get(table, {}).get(f"line:{field}")
+        lines = self.present.get(table, {}).get(field)
         if lines is None:
             return paths
-        return [
-            f"{p}/{field}" if lines[r] is not None else p
-            for p, r in zip(paths, np.asarray(rows, dtype=np.int64).tolist(), strict=True)
-        ]
+        held = (lines[np.asarray(rows, dtype=np.int64)] >= 0).tolist()
+        return [f"{p}/{field}" if h else p for p, h in zip(paths, held, strict=True)]
 
 
 #: (table, earlier element, later element, DfE rule): the later may not be before the
@@ -273,22 +271,98 @@ _TYPED = {
 }
 
 
-class _Lazy:
-    """A column of lines turned into numbers only when an issue needs them."""
-
-    def __init__(self, values: Sequence[Any]) -> None:
-        self.values = values
-        self.array: np.ndarray[Any, Any] | None = None
-
-    def get(self) -> np.ndarray[Any, Any]:
-        if self.array is None:
-            self.array = _ints(self.values)
-        return self.array
+def _ints(values: list[Any]) -> np.ndarray[Any, Any]:
+    """Lines (or parents, ordinals) as int64; a line lxml could not give (None) as 0."""
+    try:
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    except TypeError:
+        return np.fromiter((v or 0 for v in values), dtype=np.int64, count=len(values))
 
 
-def _ints(values: Sequence[Any]) -> np.ndarray[Any, Any]:
-    arr = pa.array(values, pa.int64())
-    return np.asarray(pc.fill_null(arr, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+class _Columns:
+    """A raw table's columns, cut from its cells when first used: each field's raw text
+    (Arrow) and line (numpy, -1: absent), and each row's parent, ordinal and line."""
+
+    def __init__(self, table: RawTable) -> None:
+        self.fields = {f: i for i, f in enumerate(table.fields)}
+        self._cells = table.cells
+        self._width = width = table.width
+        self._n = n = len(self.fields)
+        #: parent, ordinal and line of every row
+        self.numbers: np.ndarray[Any, Any] = np.stack(
+            [_ints(table.cells[j::width]) for j in range(2 * n, width)]
+        )
+        self._keep: np.ndarray[Any, Any] | None = None  # the rows kept (all: None)
+        self._text: dict[str, pa.Array] = {}
+        self._line: dict[str, np.ndarray[Any, Any]] = {}
+
+    def __len__(self) -> int:
+        return int(self.numbers.shape[1])
+
+    def column(self, name: str) -> np.ndarray[Any, Any]:
+        """``parent``, ``ordinal`` or ``line`` of every row."""
+        found: np.ndarray[Any, Any] = self.numbers[("parent", "ordinal", "line").index(name)]
+        return found
+
+    def held(self, field: str) -> bool:
+        """Whether any row holds the element ``field``."""
+        if self._keep is None and field not in self._line:
+            return any(self._cells[self._n + self.fields[field] :: self._width])
+        return bool((self.line(field) >= 0).any())
+
+    def complete(self, field: str) -> bool:
+        """Whether every row holds the element ``field``."""
+        if self._keep is None and field not in self._line:
+            return all(self._cells[self._n + self.fields[field] :: self._width])
+        return bool((self.line(field) >= 0).all())
+
+    def line(self, field: str) -> np.ndarray[Any, Any]:
+        """The line of each row's element ``field`` (-1 where it is absent)."""
+        found = self._line.get(field)
+        if found is None:
+            found = _ints(self._cells[self._n + self.fields[field] :: self._width])
+            found[found == 0] = -1
+            if self._keep is not None:
+                found = found[self._keep]
+            self._line[field] = found
+        return found
+
+    def text(self, field: str) -> pa.Array:
+        """Each row's raw text of ``field`` (null where absent or empty)."""
+        found = self._text.get(field)
+        if found is None:
+            found = pa.array(self._cells[self.fields[field] :: self._width], pa.string())
+            if self._keep is not None:
+                found = found.take(pa.array(self._keep, pa.int64()))
+            self._text[field] = found
+        return found
+
+    def keep(self, rows: np.ndarray[Any, Any]) -> None:
+        """Keep only ``rows``."""
+        self.numbers = self.numbers[:, rows]
+        take = pa.array(rows, pa.int64())
+        self._text = {f: a.take(take) for f, a in self._text.items()}
+        self._line = {f: a[rows] for f, a in self._line.items()}
+        self._keep = rows if self._keep is None else self._keep[rows]
+
+
+class _Lines(Mapping[str, "np.ndarray[Any, Any]"]):
+    """The lines of a table's fields, by field name, made when asked for (for
+    :attr:`Paths.present`)."""
+
+    def __init__(self, columns: _Columns) -> None:
+        self._columns = columns
+
+    def __getitem__(self, field: str) -> np.ndarray[Any, Any]:
+        if field not in self._columns.fields:
+            raise KeyError(field)
+        return self._columns.line(field)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns.fields)
+
+    def __len__(self) -> int:
+        return len(self._columns.fields)
 
 
 def _nullable(index: np.ndarray[Any, Any]) -> pa.Array:
@@ -331,7 +405,7 @@ class _Checker:
         self.ctx = ctx
         self.tally = tally
         self.issues = issues
-        self.cols = {name: t.columns() for name, t in raw.tables.items()}
+        self.cols = {name: _Columns(t) for name, t in raw.tables.items()}
         self.codes = code_sets(ctx.year)
         self.parent: dict[str, np.ndarray[Any, Any]] = {}
         self.child: dict[str, np.ndarray[Any, Any]] = {}
@@ -346,19 +420,15 @@ class _Checker:
     def link(self) -> None:
         cols = self.cols
         for name, c in cols.items():
-            # every block has a parent (but the child) and a line: no nulls to convert
-            parents = c["parent"]
             self.parent[name] = (
-                np.full(len(parents), -1, dtype=np.int64)
+                np.full(len(c), -1, dtype=np.int64)
                 if name == "Child"
-                else np.fromiter(parents, dtype=np.int64, count=len(parents))
+                else np.ascontiguousarray(c.column("parent"))
             )
-            self.ordinal[name] = np.fromiter(c["ordinal"], dtype=np.int32, count=len(c["ordinal"]))
-            self.line[name] = np.fromiter(c["line"], dtype=np.int64, count=len(c["line"]))
-        self.container = np.fromiter(
-            cols["Child"]["parent"], dtype=np.int64, count=len(cols["Child"]["parent"])
-        )
-        self.child["Child"] = np.arange(len(cols["Child"]["line"]), dtype=np.int64)
+            self.ordinal[name] = c.column("ordinal").astype(np.int32)
+            self.line[name] = np.ascontiguousarray(c.column("line"))
+        self.container = np.ascontiguousarray(cols["Child"].column("parent"))
+        self.child["Child"] = np.arange(len(cols["Child"]), dtype=np.int64)
         for name in ("ChildIdentifiers", "ChildCharacteristics", "CINdetails"):
             self.child[name] = self.parent[name]
         self.child["Disabilities"] = self.child["ChildCharacteristics"][self.parent["Disabilities"]]
@@ -371,10 +441,8 @@ class _Checker:
 
     def child_ids(self) -> pa.Array:
         """``LAchildID`` per child (null when the child has none)."""
-        n = len(self.cols["Child"]["line"])
-        raw = pc.utf8_trim_whitespace(
-            pa.array(self.cols["ChildIdentifiers"]["LAchildID"], pa.string())
-        )
+        n = len(self.cols["Child"])
+        raw = pc.utf8_trim_whitespace(self.cols["ChildIdentifiers"].text("LAchildID"))
         where = np.full(n, -1, dtype=np.int64)
         where[self.child["ChildIdentifiers"]] = np.arange(len(raw), dtype=np.int64)
         ids = raw.take(_nullable(where))
@@ -436,10 +504,7 @@ class _Checker:
         }
         for name, k in keeps.items():
             idx = np.flatnonzero(k)
-            picked = idx.tolist()
-            self.cols[name] = {
-                key: [vals[i] for i in picked] for key, vals in self.cols[name].items()
-            }
+            self.cols[name].keep(idx)
             self.child[name] = new_child[self.child[name][idx]]
             self.ordinal[name] = self.ordinal[name][idx]
             self.line[name] = self.line[name][idx]
@@ -458,7 +523,7 @@ class _Checker:
             parent={**self.parent, "Child": self.container},
             ordinal=self.ordinal,
             containers=self.containers,
-            present=self.cols,
+            present={name: _Lines(c) for name, c in self.cols.items()},
         )
 
     def at(self, table: str, rows: Any, field: str | None = None) -> list[str]:
@@ -481,9 +546,7 @@ class _Checker:
         else:
             cin = self.parent[table][rows]
         if self._episodes is None:
-            raw = pc.utf8_trim_whitespace(
-                pa.array(self.cols["CINdetails"]["CINreferralDate"], pa.string())
-            )
+            raw = pc.utf8_trim_whitespace(self.cols["CINdetails"].text("CINreferralDate"))
             self._episodes = parse_dates(raw).cast(pa.string()).to_pylist()
         dates = [self._episodes[i] for i in cin.tolist()]
         ordinals = self.ordinal["CINdetails"][cin].tolist()
@@ -494,21 +557,20 @@ class _Checker:
 
     # ------------------------------------------------------------------ fields
     def field(self, table: str, name: str, ftype: spec.FieldType, mandatory: bool) -> pa.Array:
-        line_list = self.cols[table][f"line:{name}"]
-        missing = line_list.count(None)
-        if not mandatory and missing == len(line_list):
-            return pa.nulls(len(line_list), _TYPED[ftype])  # absent throughout the batch
-        raw = pc.utf8_trim_whitespace(pa.array(self.cols[table][name], pa.string()))
+        cols = self.cols[table]
+        if not mandatory and not cols.held(name):
+            return pa.nulls(len(cols), _TYPED[ftype])  # absent throughout the batch
+        raw = pc.utf8_trim_whitespace(cols.text(name))
         block = _BLOCK_TAG[table]
-        if missing:
-            present = pc.is_valid(pa.array(line_list, pa.int64()))
-            empty_mask = pc.and_(present, pc.fill_null(pc.equal(raw, ""), True))
-            absent = np.asarray(pc.invert(present).to_numpy(zero_copy_only=False), dtype=bool)
-        else:  # present in every row: no lines to convert
-            empty_mask = pc.fill_null(pc.equal(raw, ""), True)
-            absent = np.zeros(len(line_list), dtype=bool)
-        empty = np.asarray(empty_mask.to_numpy(zero_copy_only=False), dtype=bool)
-        lines = _Lazy(line_list)
+        # no text, or only spaces: the element is absent, or empty (the lines tell which)
+        blank = np.asarray(
+            pc.fill_null(pc.equal(raw, ""), True).to_numpy(zero_copy_only=False), dtype=bool
+        )
+        if blank.any() or not cols.complete(name):
+            absent = cols.line(name) < 0
+        else:  # every row holds the element, with text: no lines to convert
+            absent = np.zeros(len(blank), dtype=bool)
+        empty = blank & ~absent
         if mandatory:
             rows = np.flatnonzero(absent | empty)
             if len(rows):
@@ -524,7 +586,7 @@ class _Checker:
                         else f"<{name}> is empty; it is mandatory"
                         for r in rows
                     ],
-                    lines=np.where(absent[rows], block_lines[rows], lines.get()[rows]),
+                    lines=np.where(absent[rows], block_lines[rows], cols.line(name)[rows]),
                     paths=self.at(table, rows, name),
                     records=self.records(table, rows),
                 )
@@ -535,11 +597,13 @@ class _Checker:
                     table,
                     name,
                     f"<{name}> is empty and was read as missing (leave it out instead)",
-                    lines.get()[rows].tolist(),
+                    cols.line(name)[rows].tolist(),
                     self.records(table, rows[:1]),
                     lambda: self.at(table, rows[:1], name)[0],
                 )
-        values = pc.if_else(empty_mask, pa.scalar(None, pa.string()), raw) if empty.any() else raw
+        values = (
+            pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), raw) if empty.any() else raw
+        )
         typed, problem = self._typed(name, ftype, values)
         if problem is not None:
             bad = np.asarray(
@@ -555,7 +619,7 @@ class _Checker:
                     action="blanked",
                     field=name,
                     messages=[problem(t) for t in texts],
-                    lines=lines.get()[rows],
+                    lines=cols.line(name)[rows],
                     paths=self.at(table, rows, name),
                     values=texts,
                     records=self.records(table, rows),
@@ -659,7 +723,7 @@ class _Checker:
             action="kept",
             field=name,
             messages=[f"<{name}> {t} {problem}" for t in texts],
-            lines=_ints(self.cols[table][f"line:{name}"])[rows],
+            lines=self.cols[table].line(name)[rows],
             paths=self.at(table, rows, name),
             values=texts,
             records=self.records(table, rows),
@@ -687,7 +751,7 @@ class _Checker:
         take = pa.array(rows)
         seconds = [str(v) for v in second.take(take).to_pylist()]
         firsts = [str(v) for v in first.take(take).to_pylist()]
-        at = b if f"line:{b}" in self.cols[table] else a
+        at = b if b in self.cols[table].fields else a
         done = "; it was blanked (the service is kept)" if blank else ""
         self.issues.rows(
             table,
@@ -698,7 +762,7 @@ class _Checker:
                 f"<{b}> {s} is before <{a}> {f}{rule_text(rule)}{done}"
                 for s, f in zip(seconds, firsts, strict=True)
             ],
-            lines=_ints(self.cols[table][f"line:{at}"])[rows],
+            lines=self.cols[table].line(at)[rows],
             paths=self.at(table, rows, at),
             values=seconds if at == b else firsts,
             records=self.records(table, rows),
@@ -788,15 +852,13 @@ class _Checker:
                 action="blanked",
                 field=name,
                 messages=[f"<{name}> {why}; it was blanked" for why in map(_upn_problem, texts)],
-                lines=_ints(self.cols["ChildIdentifiers"][f"line:{name}"])[rows],
+                lines=self.cols["ChildIdentifiers"].line(name)[rows],
                 paths=self.at("ChildIdentifiers", rows, name),
                 values=texts,
                 records=self.records("ChildIdentifiers", rows),
             )
             idents[name] = pc.if_else(pa.array(wrong), pa.scalar(None, pa.string()), values)
-        raw_ids = pc.utf8_trim_whitespace(
-            pa.array(self.cols["ChildIdentifiers"]["LAchildID"], pa.string())
-        )
+        raw_ids = pc.utf8_trim_whitespace(self.cols["ChildIdentifiers"].text("LAchildID"))
         odd = pc.invert(pc.fill_null(pc.match_substring_regex(raw_ids, _CHILD_ID), True))
         rows = np.flatnonzero(np.asarray(odd.to_numpy(zero_copy_only=False), dtype=bool))
         if len(rows):
@@ -810,7 +872,7 @@ class _Checker:
                     "more than 20 of them (spaces or '/' make ids hard to match across "
                     "returns); it was kept as written"
                 ),
-                lines=_ints(self.cols["ChildIdentifiers"]["line:LAchildID"])[rows],
+                lines=self.cols["ChildIdentifiers"].line("LAchildID")[rows],
                 paths=self.at("ChildIdentifiers", rows, "LAchildID"),
                 records=self.records("ChildIdentifiers", rows),
             )
@@ -916,7 +978,7 @@ class _Checker:
                 f"{rule_text('8790')}; {c} was kept and NONE ignored"
                 for c in texts
             ],
-            lines=_ints(self.cols["Disabilities"]["line:Disability"])[rows],
+            lines=self.cols["Disabilities"].line("Disability")[rows],
             paths=self.at("Disabilities", rows),
             values=texts,
             records=self.records("Disabilities", rows),
@@ -943,7 +1005,7 @@ class _Checker:
                     f"factor {code} should not be used from the {legacy.query_from} collection "
                     f"({instead} instead; DfE query {legacy.rule}); it was kept as cin.{code}"
                 ),
-                lines=_ints(self.cols["AssessmentFactors"]["line:AssessmentFactors"])[rows],
+                lines=self.cols["AssessmentFactors"].line("AssessmentFactors")[rows],
                 paths=self.at("AssessmentFactors", rows),
                 values=[code] * len(rows),
                 records=self.records("AssessmentFactors", rows),
@@ -958,14 +1020,15 @@ class _Checker:
         for element in ("GenderCurrent", "Sex"):
             if expected is None or element == expected:
                 continue
-            lines = pa.array(raw[f"line:{element}"], pa.int64())
-            present = int(pc.count(lines).as_py() or 0)
+            lines = raw.line(element)
+            held = lines >= 0
+            present = int(held.sum())
             if present:
-                first = int(pc.min(lines).as_py())
+                first = int(lines[held].min())
                 seen = self.tally.setdefault(element, [0, first, None])
                 seen[0] += present
                 if seen[2] is None or first < seen[1]:
-                    row = int(pc.index(lines, first).as_py())
+                    row = int(np.flatnonzero(lines == first)[0])
                     seen[1:] = [first, self.at("ChildIdentifiers", [row], element)[0]]
         mapped_gender = pc.if_else(
             pc.is_valid(gender),
@@ -978,8 +1041,8 @@ class _Checker:
         # a child with neither element: mandatory
         neither = np.flatnonzero(
             pc.and_(
-                pc.is_null(pa.array(raw["GenderCurrent"], pa.string())),
-                pc.is_null(pa.array(raw["Sex"], pa.string())),
+                pc.is_null(raw.text("GenderCurrent")),
+                pc.is_null(raw.text("Sex")),
             ).to_numpy(zero_copy_only=False)
         )
         if len(neither):
