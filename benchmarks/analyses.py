@@ -95,8 +95,7 @@ def make_data(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
         )
         out = classify(reader, plan)
         writer = None
-        for full in out:
-            batch = full.drop_columns(["missing_fields"])
+        for batch in out:
             if writer is None:
                 writer = pq.ParquetWriter(str(classified) + ".part", batch.schema)
             writer.write_batch(batch)
@@ -550,7 +549,7 @@ def mns_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str, An
     batches = source.iter_batches(batch_size=1 << 17, columns=read)
     reader = pa.RecordBatchReader.from_batches(schema, batches)
     keep = ["need_group", "age", *CATEGORIES, "area", "la", *flags]
-    classified = classify(reader, _plan(), missing_fields=False)
+    classified = classify(reader, _plan())
     cases = pa.Table.from_batches([compact(b.select(keep)) for b in classified])
     return mns_analyses(cases, flags)
 
