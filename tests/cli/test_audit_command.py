@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from click.testing import CliRunner, Result
 
 import mns
-from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_USAGE
 from mns.plan.load import dump_plan
-from mns.plugins.manager import Manager, use_manager
+from tests.cli._helpers import run
 from tests.report import handmade
-
-
-@pytest.fixture(autouse=True)
-def manager() -> Iterator[None]:
-    with use_manager(Manager(autoload=False)):
-        yield
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

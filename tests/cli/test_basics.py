@@ -8,27 +8,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
 
 import mns
-from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_ISSUES, EXIT_USAGE
 from mns.lang import crosswalks, language, languages
 from mns.plugins import Adapter, hookimpl
-from mns.plugins.manager import Manager, use_manager
-
-
-@pytest.fixture(autouse=True)
-def manager() -> Iterator[Manager]:
-    """A fresh plugin manager with only the built-in adapters."""
-    fresh = Manager(autoload=False)
-    with use_manager(fresh):
-        yield fresh
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
+from mns.plugins.manager import Manager
+from tests.cli._helpers import run
 
 CASES_CSV = (
     "case_id,age,sex,area,cin.4B,cin.3A\n"

@@ -18,13 +18,12 @@ from typing import Any
 import mns_cin_census
 import openpyxl
 import pytest
-from click.testing import CliRunner, Result
 
 import mns
-from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_ISSUES, EXIT_OK, EXIT_USAGE
 from mns.plugins.manager import Manager, use_manager
 from mns.records.issue_files import ISSUES_CSV, ISSUES_XLSX
+from tests.cli._helpers import run
 
 #: mns.read's keyword spellings, which the command line must never show.
 PYTHON_TERMS = ("adapter='", "pseudonymise=", "mapping='", "overwrite=True", "year=...", "to mns.")
@@ -101,10 +100,6 @@ def manager() -> Iterator[Manager]:
     fresh.register(BrokenPlugin(), name="broken")
     with use_manager(fresh):
         yield fresh
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def _no_python_terms(text: str) -> None:

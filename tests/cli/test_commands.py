@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
 
 import mns
-from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_USAGE
 from mns.plan import load_plan
-from mns.plugins.manager import Manager, use_manager
+from tests.cli._helpers import run
 
 PLAN = """
 [plan]
@@ -45,17 +42,6 @@ need_groups = ["NG1"]
 threshold = "cin.4B and age < 10"
 capacity = 10
 """
-
-
-@pytest.fixture(autouse=True)
-def manager() -> Iterator[Manager]:
-    with use_manager(Manager(autoload=False)) as fresh:
-        assert fresh is not None
-        yield fresh
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 import mns
-from mns.cli import cli
 from mns.cli._common import EXIT_ISSUES, EXIT_USAGE
-from mns.plugins.manager import Manager, use_manager
+from tests.cli._helpers import run
 from tests.io.test_mapping import HEADER, MAPPING, ROWS
 from tests.plugins.test_streaming import _csv
-
-
-@pytest.fixture(autouse=True)
-def manager() -> Iterator[Manager]:
-    with use_manager(Manager(autoload=False)) as fresh:
-        assert fresh is not None
-        yield fresh
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

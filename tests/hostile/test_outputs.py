@@ -21,21 +21,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
 
 import mns
-from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_INTERRUPTED
 from mns.records import folder as outputs
 from mns.records.folder import MANIFEST_FILE, STALE_ELSEWHERE_SECONDS
 from mns.testing import sample_records
+from tests.cli._helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_CSV = "case_id,sex,age\nC1,M,4\nC2,F,9\nC3,M,12\n"
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def _litter(target: Path) -> list[str]:

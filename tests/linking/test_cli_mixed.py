@@ -12,12 +12,11 @@ import mns_cin_census
 import mns_ssda903
 import openpyxl
 import pytest
-from click.testing import CliRunner, Result
 
-from mns.cli import cli
 from mns.cli._common import EXIT_INPUT, EXIT_OK
 from mns.demo import plan_path
 from mns.plugins.manager import Manager
+from tests.cli._helpers import run
 from tests.linking.returns import CIN_CHILDREN, LA_CHILDREN, write_903, write_cin
 
 
@@ -26,10 +25,6 @@ def manager(plugin_manager: Manager) -> Manager:
     plugin_manager.add(mns_cin_census, name="cin-census")
     plugin_manager.add(mns_ssda903, name="ssda903")
     return plugin_manager
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def _mixed_folder(tmp_path: Path) -> tuple[Path, list[str]]:
