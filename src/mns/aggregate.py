@@ -507,13 +507,13 @@ def partial(spec: Spec, batch: pa.RecordBatch) -> pa.Table:
 
 def prepared_batches(batch: Prepared) -> list[pa.RecordBatch]:
     """The batches of a prepared batch (one, or one per run of a shared pass)."""
-    return [batch] if isinstance(batch, pa.RecordBatch) else list(batch.values())
+    return list(batch.values()) if isinstance(batch, Mapping) else [batch]
 
 
 def partials(specs: Mapping[str, Spec], batch: Prepared) -> dict[str, pa.Table]:
     """The partial states of several specs over one batch, sharing the grouping work (a
     shared pass's batches: each with the specs named with its prefix)."""
-    if not isinstance(batch, pa.RecordBatch):
+    if isinstance(batch, Mapping):
         out: dict[str, pa.Table] = {}
         for prefix, part in batch.items():
             mine = {name: spec for name, spec in specs.items() if name.startswith(prefix)}
