@@ -114,6 +114,13 @@ def _piece_batches(job: Job, piece: Piece) -> Iterator[pa.RecordBatch]:
     yield from job.reader.batches(piece.files)
 
 
+def _note_types(key_types: dict[str, pa.DataType], ready: aggregate.Prepared) -> None:
+    """The types of a prepared batch's columns, for the keys of a state with no rows."""
+    for part in aggregate.prepared_batches(ready):
+        for field in part.schema:
+            key_types.setdefault(field.name, field.type)
+
+
 def compute(job: Job, index: int, piece: Piece) -> Result:
     """The partial states of ``job``'s specs over one piece: what a worker runs. The batches
     of the piece are merged as :func:`run` merges them."""
@@ -124,9 +131,7 @@ def compute(job: Job, index: int, piece: Piece) -> Result:
         for batch in _tables.batches(_piece_batches(job, piece), job.columns, what=job.what):
             ready = job.prepare(batch) if job.prepare is not None else batch
             rows += batch.num_rows
-            for part in aggregate.prepared_batches(ready):
-                for field in part.schema:
-                    key_types.setdefault(field.name, field.type)
+            _note_types(key_types, ready)
             for name, state in aggregate.partials(job.specs, ready).items():
                 states = held[name]
                 states.append(state)
@@ -630,9 +635,7 @@ def _run_here(
     key_types: dict[str, pa.DataType] = {}
     for batch in _tables.batches(source, columns, what=what):
         ready = prepare(batch) if prepare is not None else batch
-        for part in aggregate.prepared_batches(ready):
-            for field in part.schema:
-                key_types.setdefault(field.name, field.type)
+        _note_types(key_types, ready)
         for name, state in aggregate.partials(specs, ready).items():
             held = states[name]
             held.append(state)
