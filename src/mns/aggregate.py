@@ -43,6 +43,7 @@ from mns.errors import SchemaError
 
 __all__ = [
     "KINDS",
+    "KeyCodes",
     "Measure",
     "MeasureKind",
     "Prepare",
@@ -50,6 +51,7 @@ __all__ = [
     "Spec",
     "compact",
     "finalise",
+    "key_codes",
     "merge",
     "partial",
     "partials",
@@ -201,14 +203,15 @@ def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
 
 
 @attrs.define
-class _Codes:
+class KeyCodes:
     """One key column of a batch as integer codes: ``codes[i]`` indexes ``values``."""
 
     codes: npt.NDArray[np.int64]
     values: pa.Array  # the key value of each code (the last may be null)
 
 
-def _column_codes(column: pa.Array, name: str) -> _Codes:
+def key_codes(column: pa.Array, name: str) -> KeyCodes:
+    """``column`` (a group-by key named ``name``) as integer codes, nulls the last code."""
     if pa.types.is_dictionary(column.type):
         dictionary = column.dictionary
         card = len(dictionary)
@@ -217,18 +220,18 @@ def _column_codes(column: pa.Array, name: str) -> _Codes:
             indices = pc.fill_null(indices, card)
         codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
         values = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
-        return _Codes(codes=codes, values=values)
+        return KeyCodes(codes=codes, values=values)
     if pa.types.is_boolean(column.type):
         as_int = pc.cast(column, pa.int8())
         if as_int.null_count:
             as_int = pc.fill_null(as_int, 2)
         codes = np.asarray(as_int.to_numpy(zero_copy_only=False), dtype=np.int64)
-        return _Codes(codes=codes, values=pa.array([False, True, None], pa.bool_()))
+        return KeyCodes(codes=codes, values=pa.array([False, True, None], pa.bool_()))
     if pa.types.is_nested(column.type):
         raise SchemaError(
             f"column {name!r} is {column.type}; it cannot be a group-by key", field=name
         )
-    return _column_codes(pc.dictionary_encode(column), name)
+    return key_codes(pc.dictionary_encode(column), name)
 
 
 @attrs.define
@@ -289,7 +292,7 @@ class _Cache:
 
     def __init__(self, batch: pa.RecordBatch) -> None:
         self.batch = batch
-        self.codes: dict[str, _Codes] = {}
+        self.codes: dict[str, KeyCodes] = {}
         self.groups: dict[tuple[str, ...], _Groups] = {}
         self.valid: dict[str, npt.NDArray[np.bool_]] = {}
         self.bits: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None]] = {}
@@ -312,10 +315,10 @@ class _Cache:
         self.valid = {k: v for k, v in self.valid.items() if k in columns}
         self.bits = {k: v for k, v in self.bits.items() if k in columns}
 
-    def column_codes(self, name: str) -> _Codes:
+    def column_codes(self, name: str) -> KeyCodes:
         found = self.codes.get(name)
         if found is None:
-            found = self.codes[name] = _column_codes(self.column(name), name)
+            found = self.codes[name] = key_codes(self.column(name), name)
         return found
 
     def group(self, keys: tuple[str, ...]) -> _Groups:

@@ -11,7 +11,6 @@ import pyarrow.compute as pc
 
 from mns import _tables, aggregate
 from mns._tables import TableLike
-from mns.aggregate import Measure, Spec
 from mns.classification import UNASSIGNED, UNKNOWN
 from mns.disclosure import Structure, describe
 from mns.plan.model import Plan
@@ -55,53 +54,6 @@ def floats(values: Any) -> pa.Array:
     """A float64 column of ``values``, null where a value is NaN or infinite."""
     arr = np.asarray(values, dtype=np.float64)
     return pa.array(arr, pa.float64(), mask=~np.isfinite(arr))
-
-
-_SUMMED_KINDS = frozenset(k.name for k in aggregate.KINDS.values() if k.merge == "sum")
-
-
-def reduced(keys: Sequence[str], parts: Iterable[tuple[Spec, pa.RecordBatch]]) -> pa.RecordBatch:
-    """The partial states of ``parts`` (a spec and the batch it counts, all grouped by the same
-    ``keys`` of the same rows) side by side: what a ``prepare`` returns, instead of the
-    derived columns themselves, when an analysis derives too many columns per batch to hold
-    at once (capacity: six per service). Give ``parts`` as a generator: each part's columns
-    are made, counted and dropped before the next part's are made. Count what it returns
-    with :func:`summed`; the numbers are those of the parts' specs counted directly."""
-    keys = list(keys)
-    table: pa.Table | None = None
-    for spec, batch in parts:
-        if tuple(spec.keys) != tuple(keys):
-            raise ValueError(f"reduced: a part is grouped by {spec.keys}, not {tuple(keys)}")
-        state = aggregate.partial(spec, batch)
-        if table is None:
-            table = state
-            continue
-        if state.num_rows != table.num_rows or not state.select(keys).equals(table.select(keys)):
-            raise ValueError("reduced: the parts must count the same rows")
-        for name in state.column_names[len(keys) :]:
-            table = table.append_column(name, state.column(name))
-    if table is None:
-        raise ValueError("reduced: no parts")
-    if not keys and not table.num_rows:  # no rows: zeros, so the counts keep their types
-        table = pa.table({f.name: pa.array([0], f.type) for f in table.schema})
-    return pa.RecordBatch.from_arrays(
-        [c.combine_chunks() for c in table.columns], schema=table.schema
-    )
-
-
-def summed(specs: Iterable[Spec]) -> Spec:
-    """The spec that counts what :func:`reduced` returns for parts of ``specs``: their keys, and
-    each measure summed (every measure must merge by sum: ``count``, ``valid``, ``true``,
-    ``sum``), so the result is the one the specs would give counted on the batches."""
-    specs = list(specs)
-    keys = specs[0].keys if specs else ()
-    measures = []
-    for spec in specs:
-        for m in spec.measures:
-            if m.kind not in _SUMMED_KINDS:
-                raise ValueError(f"summed: measure {m.name!r} ({m.kind}) does not merge by sum")
-            measures.append(Measure(m.name, "sum", m.name))
-    return Spec(keys=keys, measures=measures)
 
 
 def sort(table: pa.Table, keys: Sequence[str]) -> pa.Table:

@@ -10,25 +10,16 @@ funding shares is mns's own addition, not a step those sources describe.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mns import engines
 from mns._tables import TableLike
-from mns.aggregate import Measure, Spec
-from mns.analyses import _common as common
-from mns.analyses.extrapolate import (
-    DEMAND_LABEL,
-    _noted,
-    _scaled_interval,
-    demand_inputs,
-    places_and_costs,
-)
-from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, for_a_year
+from mns.analyses import _common as common, _demand as demand
+from mns.analyses.extrapolate import DEMAND_LABEL, _noted, _scaled_interval, places_and_costs
+from mns.analyses.weighting import Weighting, for_a_year
 from mns.disclosure import Block, Margin, Publication, Structure
 from mns.engines import EngineLike
 from mns.plan.model import Plan, Service
@@ -46,9 +37,7 @@ def _funders(service: Service) -> list[tuple[str, float]]:
 
 
 def _rows(
-    services: list[Service],
-    by_group: dict[Any, dict[str, Any]],
-    plan_figures: dict[str, np.ndarray[Any, Any]],
+    services: list[Service], cells: demand.Demand, plan_figures: dict[str, np.ndarray[Any, Any]]
 ) -> dict[str, list[Any]]:
     """The table's rows before the estimates: per service, agency and group (then all the
     service's groups), the sampled cases needing it and their weight."""
@@ -68,18 +57,14 @@ def _rows(
     for i, s in enumerate(services):
         per_case = float(plan_figures["cost_per_case"][i])
         provision = float(plan_figures["provision_cost"][i])
-        counts = {
-            g: (int(r[f"n:{s.code}"] or 0), float(r[f"w:{s.code}"] or 0.0))
-            for g, r in by_group.items()
-        }
-        groups: list[str | None] = [*s.need_groups, None]
+        counts = dict.fromkeys(s.need_groups, (0, 0.0))
+        for g, meets, n, w in cells.of_service(s):
+            if g in counts and meets is True:
+                counts[g] = (n, w)
+        every = (sum(n for n, _ in counts.values()), sum(w for _, w in counts.values()))
         for agency, share in _funders(s):
-            for g in groups:
-                if g is None:
-                    n = sum(counts.get(x, (0, 0.0))[0] for x in s.need_groups)
-                    w = sum(counts.get(x, (0, 0.0))[1] for x in s.need_groups)
-                else:
-                    n, w = counts.get(g, (0, 0.0))
+            for g in [*s.need_groups, None]:
+                n, w = every if g is None else counts[g]
                 rows["service"].append(s.code)
                 rows["agency"].append(agency)
                 rows["need_group"].append(g)
@@ -129,55 +114,19 @@ def budget(
     """
     weighting = for_a_year(weighting, "budget")
     span = weighting.span
-    _, cases, thresholds, services = demand_inputs(cases, plan)
-
-    key = "__group"
-    totals = Spec(
-        keys=(key,), measures=(Measure("w", "sum", WEIGHT), Measure("w2", "sum", WEIGHT2))
-    )
-    needs = {
-        s.code: Spec(
-            keys=(key,),
-            measures=(Measure(f"n:{s.code}", "true", "needs"), Measure(f"w:{s.code}", "sum", "w")),
-        )
-        for s in services
-    }
-
-    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:  # pure: it may run on a worker
-        # counted a service at a time, as in capacity: one row of counts per group and batch
-        batch = weighting.add(batch)
-        group = common.as_text(batch.column("need_group"))
-        coded = pc.dictionary_encode(group)  # grouped once, not once per service
-        w = batch.column(WEIGHT)
-
-        def parts() -> Iterator[tuple[Spec, pa.RecordBatch]]:
-            yield totals, batch.append_column(key, coded)
-            for s in services:
-                member = pc.fill_null(
-                    pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string())), False
-                )
-                column = thresholds.get(s.code)
-                if column is not None:
-                    member = pc.and_(member, pc.fill_null(batch.column(column), False))
-                columns = {key: coded, "needs": member, "w": pc.if_else(member, w, 0.0)}
-                yield needs[s.code], pa.RecordBatch.from_pydict(columns)
-
-        return common.reduced((key,), parts())
-
-    read = ["need_group", *thresholds.values(), *weighting.columns]
+    _, cases, thresholds, services = demand.inputs(cases, plan)
     state = engines.run(
-        {"x": common.summed([totals, *needs.values()])},
+        {"x": demand.SPEC},
         cases,
-        prepare=prepare,
-        columns=list(dict.fromkeys(read)),
+        prepare=demand.counter(weighting, thresholds),
+        columns=list(dict.fromkeys(["need_group", *thresholds.values(), *weighting.columns])),
         what="cases",
         engine=engine,
     )["x"]
-    by_group = {r["__group"]: r for r in state.to_pylist()}
-    total_w = float(sum(float(r["w"] or 0.0) for r in by_group.values()))
-    total_w2 = float(sum(float(r["w2"] or 0.0) for r in by_group.values()))
+    cells = demand.Demand.of(state)
+    total_w, total_w2 = cells.weight()
 
-    rows = _rows(services, by_group, places_and_costs(services))
+    rows = _rows(services, cells, places_and_costs(services))
     weight = np.asarray(rows["w"], dtype=np.float64)
     _, _, _, est_low, est_high = _scaled_interval(weight, total_w, total_w2, span, confidence)
     estimate = weight / span

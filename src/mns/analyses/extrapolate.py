@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mns import _tables, engines, stats
+from mns import engines, stats
 from mns._tables import TableLike
 from mns.aggregate import Measure, Spec
-from mns.analyses import _common as common
+from mns.analyses import _common as common, _demand as demand
 from mns.analyses.weighting import WEIGHT, WEIGHT2, Weighting, for_a_year
 from mns.classification import UNKNOWN
 from mns.disclosure import SAMPLE, SAMPLE_TOTAL, Block, Margin, Publication, Structure
@@ -139,22 +139,6 @@ def extrapolate(
     return _noted(out, weighting)
 
 
-def demand_inputs(
-    cases: TableLike, plan: Plan
-) -> tuple[pa.Schema, TableLike, dict[str, str], list[Service]]:
-    """What :func:`capacity` and :func:`mns.budget` read: the cases' schema (and a source that
-    still yields every batch), each service's threshold column, the services by code."""
-    schema, cases = common.peek(cases, "cases")
-    _tables.require(
-        schema.names, ["need_group"], "cases", "classify the cases first: mns.classify(cases, plan)"
-    )
-    thresholds = {s.code: f"threshold.{s.code}" for s in plan.services if s.threshold is not None}
-    _tables.require(
-        schema.names, list(thresholds.values()), "cases", "classify the cases with this plan first"
-    )
-    return schema, cases, thresholds, sorted(plan.services, key=lambda s: s.code)
-
-
 def capacity(
     cases: TableLike,
     *,
@@ -208,83 +192,36 @@ def capacity(
     """
     weighting = for_a_year(weighting, "capacity")
     span = weighting.span
-    schema, cases, thresholds, services = demand_inputs(cases, plan)
-    unknown_groups = _unknown_groups(schema)
-
-    totals = Spec(
-        keys=(),
-        measures=(
-            Measure("n", "count"),
-            Measure("w", "sum", WEIGHT),
-            Measure("w2", "sum", WEIGHT2),
-        ),
-    )
-    needs = {
-        s.code: Spec(
-            keys=(),
-            measures=(
-                Measure(f"n:{s.code}", "true", "needs"),
-                Measure(f"u:{s.code}", "true", "unknown"),
-                Measure(f"w:{s.code}", "sum", "w"),
-                Measure(f"g:{s.code}", "true", "stray"),
-                Measure(f"wu:{s.code}", "sum", "wu"),
-            ),
-        )
-        for s in services
-    }
-
-    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
-        # each service's columns are counted before the next service's are made (six columns
-        # per service at once would be most of a run's memory): one row of counts per batch
-        batch = weighting.add(batch)
-        group = common.as_text(batch.column("need_group"))
-        stray = pc.fill_null(pc.is_in(group, value_set=unknown_groups), True)
-        w = batch.column(WEIGHT)
-
-        def parts() -> Iterator[tuple[Spec, pa.RecordBatch]]:
-            yield totals, batch
-            for s in services:
-                member = pc.is_in(group, value_set=pa.array(list(s.need_groups), pa.string()))
-                member = pc.fill_null(member, False)
-                column = thresholds.get(s.code)
-                meets = (
-                    batch.column(column)
-                    if column
-                    else pa.array(np.ones(batch.num_rows, dtype=bool))
-                )
-                need = pc.and_(member, pc.fill_null(meets, False))
-                unknown = pc.and_(member, pc.is_null(meets))
-                # a case of unknown group could need it unless its threshold is known to fail
-                could = pc.and_(stray, pc.fill_null(meets, True))
-                maybe = pc.or_(unknown, could)
-                columns = {
-                    "needs": need,
-                    "unknown": unknown,
-                    "stray": could,
-                    "wu": pc.if_else(maybe, w, 0.0),
-                    "w": pc.if_else(need, w, 0.0),
-                }
-                yield needs[s.code], pa.RecordBatch.from_pydict(columns)
-
-        return common.reduced((), parts())
-
-    read = ["need_group", *thresholds.values(), *weighting.columns]
+    schema, cases, thresholds, services = demand.inputs(cases, plan)
+    unknown_groups = set(_unknown_groups(schema).to_pylist())
     state = engines.run(
-        {"x": common.summed([totals, *needs.values()])},
+        {"x": demand.SPEC},
         cases,
-        prepare=prepare,
-        columns=list(dict.fromkeys(read)),
+        prepare=demand.counter(weighting, thresholds),
+        columns=list(dict.fromkeys(["need_group", *thresholds.values(), *weighting.columns])),
         what="cases",
         engine=engine,
     )["x"]
-    row = state.to_pylist()[0]
-    total_w, total_w2 = float(row["w"] or 0.0), float(row["w2"] or 0.0)
-    weight = np.array([float(row[f"w:{s.code}"] or 0.0) for s in services])
+    cells = demand.Demand.of(state)
+    total_w, total_w2 = cells.weight()
+    counts = np.zeros((len(services), 3), dtype=np.int64)  # needs, unknown, unknown_group
+    weight = np.zeros(len(services))
+    maybe = np.zeros(len(services))  # the weight of the unknown and unknown_group cases
+    for i, s in enumerate(services):
+        for group, meets, n, w in cells.of_service(s):
+            member = group in s.need_groups
+            # a case of unknown group could need it unless its threshold is known to fail
+            could = (group is None or group in unknown_groups) and meets is not False
+            unknown = member and meets is None
+            needs = member and meets is True
+            counts[i] += np.array([needs, unknown, could]) * n
+            weight[i] += w if needs else 0.0
+            maybe[i] += w if unknown or could else 0.0
     share, low, high, est_low, est_high = _scaled_interval(
         weight, total_w, total_w2, span, confidence
     )
     estimate = weight / span
-    upper = estimate + np.array([float(row[f"wu:{s.code}"] or 0.0) for s in services]) / span
+    upper = estimate + maybe / span
     places = places_and_costs(services)
     cap = places["cases_available"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -296,9 +233,9 @@ def capacity(
             "service": pa.array([s.code for s in services], pa.string()),
             "name": pa.array([s.name for s in services], pa.string()),
             "capacity": pa.array([s.capacity for s in services], pa.int64()),
-            "sample": pa.array([int(row[f"n:{s.code}"]) for s in services], pa.int64()),
-            "unknown": pa.array([int(row[f"u:{s.code}"]) for s in services], pa.int64()),
-            "unknown_group": pa.array([int(row[f"g:{s.code}"]) for s in services], pa.int64()),
+            "sample": pa.array(counts[:, 0], pa.int64()),
+            "unknown": pa.array(counts[:, 1], pa.int64()),
+            "unknown_group": pa.array(counts[:, 2], pa.int64()),
             "share": common.floats(share),
             "share_low": common.floats(low),
             "share_high": common.floats(high),

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,6 +29,7 @@ WEIGHT: Final = "__weight"  #: the weight column added to batches
 WEIGHT2: Final = "__weight2"  #: weight squared times (1 - sampling fraction), for the variance
 
 Mode = Literal["none", "fraction", "strata", "column"]
+Floats = npt.NDArray[np.float64]
 
 
 def _years(value: float | None) -> float | None:
@@ -141,6 +143,13 @@ class Weighting:
 
     def add(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """``batch`` with the weight columns :data:`WEIGHT` and :data:`WEIGHT2`."""
+        w, w2 = self.weights(batch)
+        return batch.append_column(WEIGHT, pa.array(w, pa.float64())).append_column(
+            WEIGHT2, pa.array(w2, pa.float64())
+        )
+
+    def weights(self, batch: pa.RecordBatch) -> tuple[Floats, Floats]:
+        """Each case's weight, and its weight squared times (1 - its sampling fraction)."""
         n = batch.num_rows
         if self.mode == "none":
             w = np.ones(n)
@@ -156,9 +165,7 @@ class Weighting:
         else:
             w = self._column_weights(batch)
             f = np.zeros(n)
-        return batch.append_column(WEIGHT, pa.array(w, pa.float64())).append_column(
-            WEIGHT2, pa.array(w * w * (1.0 - f), pa.float64())
-        )
+        return w, w * w * (1.0 - f)
 
     def _column_weights(self, batch: pa.RecordBatch) -> Any:
         assert self.column is not None
