@@ -67,6 +67,16 @@ def test_a_stream_of_empty_batches_gives_an_empty_table() -> None:
     assert got.column_names == mns.crosstab(empty, "need_group", "area").column_names
 
 
+@pytest.mark.parametrize("weighting", [None, mns.Weighting.sampled(0.5)])
+def test_a_profile_of_no_cases_without_a_plan_is_an_empty_table(
+    weighting: mns.Weighting | None,
+) -> None:
+    empty = cases_table([_case(0, "A")]).slice(0, 0)
+    got = mns.profile(empty, indicators=["mns.f1"], weighting=weighting)
+    assert got.num_rows == 0
+    assert got.column_names[:3] == ["need_group", "variable", "value"]
+
+
 # ---------------------------------------------------------------------------- match
 
 MATCH_CASES = [

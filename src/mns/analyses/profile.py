@@ -290,8 +290,9 @@ def _assemble(
 ) -> pa.Table:
     groups = _Groups(results["groups"], by, declared, weighted)
     rows = _rows(results, variables, by, groups)
+    # no rows (no cases, no declared groups): eight empty columns
     g, variable, value, count_, base_, weight, wbase, neff = (
-        list(c) for c in zip(*rows, strict=True)
+        list(c) for c in (zip(*rows, strict=True) if rows else [()] * 8)
     )
     count = np.asarray(count_, dtype=np.float64)
     base = np.asarray(base_, dtype=np.float64)
