@@ -30,7 +30,7 @@ demo: install
 
 # Each benchmark runs mns and its competitor on the same data in the same run, and prints
 # the ratio; the issue-sized runs (10M cases) are in each module's docstring.
-BENCHMARKS := classify read convert analyses match statutory engines lca memory
+BENCHMARKS := classify read convert analyses match statutory engines lca memory audit
 
 bench: install
 	for b in $(BENCHMARKS); do $(BIN)/python -m benchmarks.$$b || exit 1; done

@@ -555,6 +555,13 @@ def mns_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str, An
 
 
 def polars_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str, Any]:
+    # classified in the same pass as every table, on the streaming engine (bounded memory)
+    return polars_analyses(polars_classified(raw, read), flags, engine="streaming")
+
+
+def polars_classified(source: Any, read: list[str]) -> Any:
+    """The cases of ``source`` (Parquet paths for ``pl.scan_parquet``) classified by the
+    plan, lazily: the ``read`` columns, ``need_group`` and each service's threshold."""
     import polars as pl
 
     prep = _prepared(read)
@@ -564,7 +571,9 @@ def polars_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
         group = (
             group.when(expr).then(pl.lit(rule.code)).when(expr.is_null()).then(pl.lit("unknown"))
         )
-    group = group.otherwise(pl.lit("unassigned")).alias("need_group")
+    # an Enum of the groups, as polars recommends for a fixed set of strings
+    codes = pl.Enum([*(rule.code for rule in prep.groups), "unknown", "unassigned"])
+    group = group.otherwise(pl.lit("unassigned")).cast(codes).alias("need_group")
     thresholds = [
         polars_rule(t.expr, prep.binding).alias(f"threshold.{t.code}") for t in prep.thresholds
     ]
@@ -572,15 +581,13 @@ def polars_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str,
         polars_rule(rule, prep.binding, inline=True).alias(DERIVED + name)
         for name, rule in derived_columns(prep.binding).items()
     ]
-    lf = (
-        pl.scan_parquet(raw)
+    return (
+        pl.scan_parquet(source)
         .select(read)
         .with_columns(derived)
         .with_columns(group, *thresholds)
         .select(pl.exclude(f"^{re.escape(DERIVED)}.*$"))
     )
-    # classified in the same pass as every table, on the streaming engine (bounded memory)
-    return polars_analyses(lf, flags, engine="streaming")
 
 
 def duckdb_end_to_end(raw: Path, read: list[str], flags: list[str]) -> dict[str, Any]:

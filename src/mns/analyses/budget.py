@@ -118,7 +118,7 @@ def budget(
     state = engines.run(
         {"x": demand.SPEC},
         cases,
-        prepare=demand.counter(weighting, thresholds),
+        prepare=demand.Counter(weighting, tuple(thresholds.items())),
         columns=list(dict.fromkeys(["need_group", *thresholds.values(), *weighting.columns])),
         what="cases",
         engine=engine,

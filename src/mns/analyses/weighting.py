@@ -151,14 +151,10 @@ class Weighting:
     def weights(self, batch: pa.RecordBatch) -> tuple[Floats, Floats]:
         """Each case's weight, and its weight squared times (1 - its sampling fraction)."""
         n = batch.num_rows
-        if self.mode == "none":
-            w = np.ones(n)
-            f = np.zeros(n)
-        elif self.mode == "fraction":
-            assert self.fraction is not None
-            w = np.full(n, 1.0 / self.fraction)
-            f = np.full(n, self.fraction)
-        elif self.mode == "strata":
+        same = self.constant()
+        if same is not None:
+            return np.full(n, same[0]), np.full(n, same[1])
+        if self.mode == "strata":
             assert self.stratum is not None
             f = self._stratum_fractions(batch.column(self.stratum))
             w = 1.0 / f
@@ -166,6 +162,17 @@ class Weighting:
             w = self._column_weights(batch)
             f = np.zeros(n)
         return w, w * w * (1.0 - f)
+
+    def constant(self) -> tuple[float, float] | None:
+        """The weight and weight2 of every case, when they are the same for all (no
+        weighting, or one sampling fraction); else None."""
+        if self.mode == "none":  # as a sample of an infinite population: f = 0
+            return 1.0, 1.0
+        if self.mode == "fraction":
+            assert self.fraction is not None
+            w = 1.0 / self.fraction
+            return w, w * w * (1.0 - self.fraction)
+        return None
 
     def _column_weights(self, batch: pa.RecordBatch) -> Any:
         assert self.column is not None

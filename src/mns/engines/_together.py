@@ -49,17 +49,22 @@ class _Run:
 class _Prepared:
     """The prepare of a shared pass: each run's columns, through its own prepare, named
     ``<run><separator><column>``, a batch for each run (a run's prepare may return other
-    rows: partial counts, say). It pickles if the runs' prepares do."""
+    rows: partial counts, say). Runs with equal columns and prepares (capacity's and
+    budget's, say) share one prepared batch. It pickles if the runs' prepares do."""
 
     runs: tuple[tuple[tuple[str, ...] | None, aggregate.Prepare | None], ...]
 
     def __call__(self, batch: pa.RecordBatch) -> dict[str, pa.RecordBatch]:
         out = {}
-        for i, (columns, prepare) in enumerate(self.runs):
-            part: aggregate.Prepared = batch if columns is None else batch.select(list(columns))
-            if prepare is not None:
-                part = prepare(part)
-            assert isinstance(part, pa.RecordBatch), "a run's prepare gives one batch"
+        made: list[tuple[Any, pa.RecordBatch]] = []
+        for i, run in enumerate(self.runs):
+            part = next((done for key, done in made if key == run), None)
+            if part is None:
+                columns, prepare = run
+                ready = batch if columns is None else batch.select(list(columns))
+                part = prepare(ready) if prepare is not None else ready
+                assert isinstance(part, pa.RecordBatch), "a run's prepare gives one batch"
+                made.append((run, part))
             prefix = f"{i}{_SEPARATOR}"
             names = [prefix + name for name in part.schema.names]
             out[prefix] = pa.RecordBatch.from_arrays(part.columns, names=names)
