@@ -24,7 +24,7 @@ from mns.aggregate import Measure, Spec
 from mns.analyses import _common as common
 from mns.analyses.weighting import Weighting
 from mns.plan.model import Plan, Service
-from mns.rules.bits import Bitmap, Truth
+from mns.rules.bits import Truth
 
 #: How a batch's cells are merged: one row per need group with every case (``service``
 #: null), and one per need group, service with a threshold and threshold result.
@@ -79,25 +79,44 @@ class Counter:
         else:
             w, w2 = self.weighting.weights(batch)
             totals = (n, np.bincount(codes, w, size), np.bincount(codes, w2, size))
-        out = [_cells(names, None, None, totals)]
-        if not batch.num_rows:
-            return out[0]
-        # a cell per need group and threshold result: group code * 3 + result code
-        of_cell = names.take(np.repeat(np.arange(size), len(_RESULTS)))
-        results = pa.array(_RESULTS * size, pa.bool_())
-        members = _Members(codes, size) if same is not None else None
-        for service, name in self.thresholds:
-            meets = batch.column(name)
-            if members is not None and same is not None:
-                counts = members.by_result(Truth.of(meets, len(meets)), n)
-                sums: tuple[Numbers, Numbers, Numbers | None] = (counts, counts * same[0], None)
-            else:
+        # every case by group (no service, no result), then a cell per group, service and
+        # threshold result: group code * 3 + result code
+        width = size * len(_RESULTS)
+        unset = len(self.thresholds)  # the service of the totals: none
+        blocks = [(np.arange(size), np.full(size, len(_RESULTS)), unset, totals)]
+        cell_group = np.repeat(np.arange(size), len(_RESULTS))
+        cell_result = np.tile(np.arange(len(_RESULTS)), size)
+        columns = [batch.column(name) for _, name in self.thresholds]
+        if same is not None:  # every service's cells by bit counts, at once
+            counts = _by_result(codes, size, columns, n)
+            for i, cells in enumerate(counts):
+                sums = (cells, cells * same[0], np.zeros(width))
+                blocks.append((cell_group, cell_result, i, sums))
+        else:
+            for i, meets in enumerate(columns):
                 cell = codes * len(_RESULTS) + _result_codes(meets)
-                width = size * len(_RESULTS)
-                sums = (np.bincount(cell, minlength=width), np.bincount(cell, w, width), None)
-            out.append(_cells(of_cell, service, results, sums))
+                found = np.bincount(cell, minlength=width)
+                sums = (found, np.bincount(cell, w, width), np.zeros(width))
+                blocks.append((cell_group, cell_result, i, sums))
+        return self._cells(names, blocks)
+
+    def _cells(self, names: pa.Array, blocks: list[Any]) -> pa.RecordBatch:
+        """The non-empty cells of ``blocks`` (each: the group and result code of its cells,
+        the service's position, and the cells' cases, weight and weight2) as :data:`SPEC`'s
+        columns."""
+        columns = zip(*((g, r, np.full(len(g), i), *sums) for g, r, i, sums in blocks), strict=True)
+        group, result, service, n, w, w2 = (np.concatenate(c) for c in columns)
+        kept = np.flatnonzero(n)
+        services = pa.array([code for code, _ in self.thresholds] + [None], pa.string())
         return pa.RecordBatch.from_pydict(
-            {name: pa.concat_arrays([b.column(name) for b in out]) for name in out[0].schema.names}
+            {
+                "need_group": names.take(group[kept]),
+                "service": services.take(service[kept]),
+                "meets": pa.array([*_RESULTS, None], pa.bool_()).take(result[kept]),
+                "n": pa.array(n[kept], pa.int64()),
+                "w": pa.array(w[kept], pa.float64()),
+                "w2": pa.array(w2[kept], pa.float64()),
+            }
         )
 
 
@@ -109,53 +128,35 @@ def _result_codes(meets: pa.Array) -> Ints:
     return codes
 
 
-class _Members:
-    """Each need group's cases as a packed bitmap, so that a service's threshold results are
-    counted per group with a few bit counts instead of a pass over the cases."""
-
-    def __init__(self, codes: Ints, size: int) -> None:
-        words = -(-len(codes) // 64)
-        bits = np.zeros((size, words * 8), np.uint8)
-        member = codes == np.arange(size)[:, None]
-        bits[:, : -(-len(codes) // 8)] = np.packbits(member, axis=1, bitorder="little")
-        self.bits = bits.view(np.uint64)
-
-    def count(self, rows: Bitmap) -> Ints:
-        """The cases of each group among ``rows`` (bits past the cases are cleared by the
-        groups' bitmaps)."""
-        padded = np.zeros(self.bits.shape[1] * 8, np.uint8)
-        padded[: len(rows)] = rows
-        ones: Ints = np.bitwise_count(self.bits & padded.view(np.uint64)).sum(
-            axis=1, dtype=np.int64
-        )
-        return ones
-
-    def by_result(self, meets: Truth, cases: Ints) -> Ints:
-        """The cases of each group and result, in the order of the cells."""
-        true, false = self.count(meets.true), self.count(meets.false)
-        return np.stack([false, true, cases - true - false], axis=1).ravel()
+_WORDS = 1 << 16  # 64-bit words a bit count takes at once (512 KB: they stay in cache)
 
 
-def _cells(
-    groups: pa.Array,
-    service: str | None,
-    meets: pa.Array | None,
-    sums: tuple[Numbers, Numbers, Numbers | None],
-) -> pa.RecordBatch:
-    """The non-empty cells (the ``groups`` and ``meets`` of each cell; ``sums``: its cases,
-    their weight and weight2) as :data:`SPEC`'s columns."""
-    n, w, w2 = sums
-    kept = np.flatnonzero(n)
-    return pa.RecordBatch.from_pydict(
-        {
-            "need_group": groups.take(kept),
-            "service": pa.array([service] * len(kept), pa.string()),
-            "meets": pa.nulls(len(kept), pa.bool_()) if meets is None else meets.take(kept),
-            "n": pa.array(n[kept], pa.int64()),
-            "w": pa.array(w[kept], pa.float64()),
-            "w2": pa.array(np.zeros(len(kept)) if w2 is None else w2[kept], pa.float64()),
-        }
-    )
+def _by_result(codes: Ints, size: int, columns: list[pa.Array], cases: Ints) -> Ints:
+    """For each threshold column, the cases of each group and result in the order of the
+    cells (one row a column): each group's cases and each result's are packed bitmaps, so
+    a cell is the bit count of two bitmaps ANDed, for every group and column at once."""
+    rows = len(codes)
+    if not rows:
+        return np.zeros((len(columns), size * len(_RESULTS)), np.int64)
+    nbytes, words = -(-rows // 8), -(-rows // 64)
+    groups = np.zeros((size, words * 8), np.uint8)
+    groups[:, :nbytes] = np.packbits(codes == np.arange(size)[:, None], axis=1, bitorder="little")
+    true = np.zeros((len(columns), words * 8), np.uint8)
+    false = np.zeros_like(true)
+    for i, column in enumerate(columns):
+        meets = Truth.of(column, rows)
+        true[i, :nbytes] = meets.true[:nbytes]
+        false[i, :nbytes] = meets.false[:nbytes]
+    members = groups.view(np.uint64)[None, :, :]
+    out = np.empty((len(columns), size, len(_RESULTS)), np.int64)
+    step = max(1, _WORDS // max(1, size * words))  # columns a bit count takes at once
+    for start in range(0, len(columns), step):
+        part = slice(start, start + step)
+        for result, bits in ((1, true), (0, false)):
+            held = members & bits[part].view(np.uint64)[:, None, :]
+            out[part, :, result] = np.bitwise_count(held).sum(axis=2, dtype=np.int64)
+    out[:, :, 2] = cases[None, :] - out[:, :, 0] - out[:, :, 1]  # neither: unknown
+    return out.reshape(len(columns), size * len(_RESULTS))
 
 
 @attrs.frozen

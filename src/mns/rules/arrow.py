@@ -96,6 +96,8 @@ class Batch:
         self.n = batch.num_rows if n is None else n
         self.cache: dict[str, pa.Array] = {}
         self.truths: dict[Hashable, Truth] = {}  #: by ir.shape: flags, comparisons, ``in``
+        self.year: pa.Array | None = None  #: each case's collection year, when needed
+        self.uncollected: dict[tuple[int | None, int | None], pa.Array] = {}
 
     def column(self, column: ir.Column) -> pa.Array:
         name = column.name
@@ -122,18 +124,29 @@ class Batch:
         }[src.column.type]
         if not src.year_specific:
             return pa.nulls(self.n, typ)
-        ref_col = ir.Column(span=(0, 0), name="reference_date", type=ir.Type.DATE, kind="date")
-        ref = self.column(ref_col)
-        if pa.types.is_date64(ref.type):
-            ref = ref.cast(pa.date32())
-        year = pc.add(pc.year(ref), pc.cast(pc.greater_equal(pc.month(ref), 4), pa.int64()))
-        c = src.column
+        # columns collected in the same years are alike: worked out once a batch
+        years = (src.column.valid_from, src.column.valid_to)
+        found = self.uncollected.get(years)
+        if found is None:
+            found = self.uncollected[years] = self._uncollected(*years)
+        return found
+
+    def _uncollected(self, valid_from: int | None, valid_to: int | None) -> pa.Array:
+        """A column collected from ``valid_from`` to ``valid_to`` (collection years): missing
+        where the case's year collected it, false where it did not, missing with no
+        reference date."""
+        if self.year is None:
+            ref_col = ir.Column(span=(0, 0), name="reference_date", type=ir.Type.DATE, kind="date")
+            ref = self.column(ref_col)
+            if pa.types.is_date64(ref.type):
+                ref = ref.cast(pa.date32())
+            april = pc.cast(pc.greater_equal(pc.month(ref), 4), pa.int64())
+            self.year = pc.add(pc.year(ref), april)
         collected: ArrowValue = _TRUE
-        if c.valid_from is not None:
-            collected = pc.and_kleene(collected, pc.greater_equal(year, c.valid_from))
-        if c.valid_to is not None:
-            collected = pc.and_kleene(collected, pc.less_equal(year, c.valid_to))
-        # collected that year -> missing; not collected -> false; no reference date -> missing
+        if valid_from is not None:
+            collected = pc.and_kleene(collected, pc.greater_equal(self.year, valid_from))
+        if valid_to is not None:
+            collected = pc.and_kleene(collected, pc.less_equal(self.year, valid_to))
         return broadcast(pc.if_else(collected, _NULL_BOOL, _FALSE), self.n)
 
 
